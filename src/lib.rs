@@ -1,0 +1,3 @@
+//! trailscan: search AWS CloudTrail archives offline with Amazon EventBridge event patterns.
+
+pub mod pattern;
