@@ -1,3 +1,4 @@
 //! trailscan: search AWS CloudTrail archives offline with Amazon EventBridge event patterns.
 
 pub mod pattern;
+pub mod source;

@@ -1,0 +1,14 @@
+//! Finding, reading and splitting CloudTrail files: walk → prune by path → read + inflate →
+//! detect shape → split records.
+
+pub mod name;
+pub mod prune;
+pub mod read;
+pub mod shape;
+pub mod walk;
+
+pub use name::{FileKind, FileMeta};
+pub use prune::{PruneRules, SkipReason};
+pub use read::{Loaded, ReadError, Reader};
+pub use shape::{Problem, Split, split};
+pub use walk::{Input, WalkItem, Walker};

@@ -1,0 +1,360 @@
+//! Recognising what a document holds and splitting it into raw records, without parsing them.
+//!
+//! Shapes, detected by content: a delivery file `{"Records":[...]}`, a bare array of records,
+//! JSON lines, one record, `aws cloudtrail lookup-events` output (whole, `{"Events":[...]}`, or
+//! one event per line, each with its record as the `CloudTrailEvent` string), EventBridge
+//! envelopes (`{"detail-type":..,"detail":{record}}`), and digest files (recognised, no events).
+//!
+//! Records stay raw text borrowed from the file buffer (only lookup-events records, which are
+//! JSON inside a JSON string, are owned). A damaged document keeps every record before the
+//! damage: the `Records` array is read element by element, and JSON lines line by line.
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// A record that could not be taken from the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: `record 12`, `line 7`, or `document`.
+    pub at: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What a document turned out to hold.
+#[derive(Debug, Default)]
+pub struct Split<'a> {
+    /// The records, in document order, as raw JSON text.
+    pub records: Vec<Cow<'a, str>>,
+    /// Records or lines that could not be used, in order.
+    pub problems: Vec<Problem>,
+    /// The document is a CloudTrail digest file (no records).
+    pub digest: bool,
+    /// The document as a whole is damaged: records after this point are lost.
+    pub fatal: Option<String>,
+}
+
+/// Splits `data` (UTF-8 JSON text, BOM already removed) into records.
+#[must_use]
+pub fn split(data: &[u8]) -> Split<'_> {
+    let mut out = Split::default();
+    let text = match std::str::from_utf8(data) {
+        Ok(t) => t,
+        Err(e) => {
+            // Records before the first invalid byte may still be readable.
+            let valid = &data[..e.valid_up_to()];
+            let mut s = split(valid);
+            let msg = format!("invalid UTF-8 at byte {}", e.valid_up_to());
+            s.fatal.get_or_insert(msg);
+            return s;
+        }
+    };
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        out.fatal = Some("no JSON content (only whitespace)".into());
+        return out;
+    }
+    if !trimmed.starts_with(['{', '[']) {
+        out.fatal = Some(format!("not JSON: starts with {:?}", preview(trimmed)));
+        return out;
+    }
+    let mut de = serde_json::Deserializer::from_str(trimmed);
+    let mut doc = Document::default();
+    let result = Top { doc: &mut doc }.deserialize(&mut de).and_then(|()| de.end());
+    match result {
+        Ok(()) => out.take_document(doc, trimmed.trim_end()),
+        Err(e) if doc.records.is_none() && is_multi_line(trimmed) => {
+            // JSON lines (or a broken first line of JSON lines).
+            let _ = e;
+            split_lines(text, &mut out);
+        }
+        Err(e) => {
+            if let Some(records) = doc.records.take() {
+                // Damage inside `Records`: keep what came before it.
+                let n = records.len();
+                out.records = records.into_iter().map(Cow::Borrowed).collect();
+                out.fatal = Some(format!("invalid JSON after record {n}: {e}"));
+            } else {
+                out.fatal = Some(format!("invalid JSON: {e}"));
+            }
+        }
+    }
+    out
+}
+
+fn preview(s: &str) -> String {
+    s.chars().take(16).collect()
+}
+
+fn is_multi_line(s: &str) -> bool {
+    s.trim_end().contains('\n')
+}
+
+impl<'a> Split<'a> {
+    fn take_document(&mut self, doc: Document<'a>, whole: &'a str) {
+        if let Some(records) = doc.records {
+            self.records = records.into_iter().map(Cow::Borrowed).collect();
+            return;
+        }
+        if whole.starts_with('[') {
+            match serde_json::from_str::<Vec<&RawValue>>(whole) {
+                Ok(items) => {
+                    for (i, item) in items.into_iter().enumerate() {
+                        self.item(item.get(), || format!("element {}", i + 1));
+                    }
+                }
+                Err(e) => self.fatal = Some(format!("invalid JSON: {e}")),
+            }
+            return;
+        }
+        if doc.events {
+            self.lookup_events(whole);
+            return;
+        }
+        self.item(whole, || "document".to_string());
+    }
+
+    /// One JSON value that stands for a record: a record, an envelope or a lookup-events event.
+    fn item(&mut self, raw: &'a str, at: impl Fn() -> String) {
+        if !raw.starts_with('{') {
+            self.problems.push(Problem { at: at(), message: "not a JSON object".into() });
+            return;
+        }
+        // Only look at the keys when one of the wrapper keys occurs at all.
+        let maybe_wrapped = ["\"CloudTrailEvent\"", "\"detail-type\"", "\"digestStartTime\"", "\"Records\"", "\"Events\""]
+            .iter()
+            .any(|k| memchr::memmem::find(raw.as_bytes(), k.as_bytes()).is_some());
+        if !maybe_wrapped {
+            self.records.push(Cow::Borrowed(raw));
+            return;
+        }
+        let keys: Keys<'a> = match serde_json::from_str(raw) {
+            Ok(k) => k,
+            Err(e) => {
+                self.problems.push(Problem { at: at(), message: e.to_string() });
+                return;
+            }
+        };
+        if keys.digest_start_time.is_some() {
+            self.digest = true;
+        } else if let (Some(_), Some(detail)) = (keys.detail_type, keys.detail) {
+            if detail.get().starts_with('{') {
+                self.records.push(Cow::Borrowed(detail.get()));
+            } else {
+                self.problems.push(Problem { at: at(), message: "envelope detail is not an object".into() });
+            }
+        } else if let Some(event) = keys.cloudtrail_event {
+            self.lookup_event(event, &at);
+        } else if let Some(records) = keys.records {
+            match serde_json::from_str::<Vec<&RawValue>>(records.get()) {
+                Ok(items) => self.records.extend(items.into_iter().map(|r| Cow::Borrowed(r.get()))),
+                Err(e) => self.problems.push(Problem { at: at(), message: format!("Records: {e}") }),
+            }
+        } else if keys.events.is_some() {
+            self.lookup_events(raw);
+        } else {
+            self.records.push(Cow::Borrowed(raw));
+        }
+    }
+
+    fn lookup_event(&mut self, event: &RawValue, at: &dyn Fn() -> String) {
+        match serde_json::from_str::<String>(event.get()) {
+            Ok(text) if text.trim_start().starts_with('{') => {
+                match serde_json::from_str::<&RawValue>(&text) {
+                    Ok(_) => self.records.push(Cow::Owned(text.trim().to_string())),
+                    Err(e) => self.problems.push(Problem { at: at(), message: format!("CloudTrailEvent: {e}") }),
+                }
+            }
+            Ok(_) => self.problems.push(Problem { at: at(), message: "CloudTrailEvent is not a JSON object".into() }),
+            Err(e) => self.problems.push(Problem { at: at(), message: format!("CloudTrailEvent is not a string: {e}") }),
+        }
+    }
+
+    fn lookup_events(&mut self, whole: &'a str) {
+        #[derive(serde::Deserialize)]
+        struct Output<'a> {
+            #[serde(rename = "Events", borrow)]
+            events: Vec<&'a RawValue>,
+        }
+        match serde_json::from_str::<Output<'a>>(whole) {
+            Ok(out) => {
+                for (i, ev) in out.events.into_iter().enumerate() {
+                    let at = || format!("event {}", i + 1);
+                    match serde_json::from_str::<Keys<'a>>(ev.get()) {
+                        Ok(Keys { cloudtrail_event: Some(e), .. }) => self.lookup_event(e, &at),
+                        Ok(_) => self.problems.push(Problem { at: at(), message: "no CloudTrailEvent".into() }),
+                        Err(e) => self.problems.push(Problem { at: at(), message: e.to_string() }),
+                    }
+                }
+            }
+            Err(e) => self.fatal = Some(format!("Events: {e}")),
+        }
+    }
+}
+
+fn split_lines<'a>(text: &'a str, out: &mut Split<'a>) {
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = || format!("line {}", i + 1);
+        match serde_json::from_str::<&RawValue>(line) {
+            Ok(v) if v.get().starts_with('[') => {
+                match serde_json::from_str::<Vec<&RawValue>>(v.get()) {
+                    Ok(items) => {
+                        for item in items {
+                            out.item(item.get(), at);
+                        }
+                    }
+                    Err(e) => out.problems.push(Problem { at: at(), message: e.to_string() }),
+                }
+            }
+            Ok(v) => out.item(v.get(), at),
+            Err(e) => out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") }),
+        }
+    }
+}
+
+/// The keys of an object that decide its shape; everything else is skipped unparsed.
+#[derive(serde::Deserialize)]
+struct Keys<'a> {
+    #[serde(rename = "CloudTrailEvent", borrow, default)]
+    cloudtrail_event: Option<&'a RawValue>,
+    #[serde(rename = "detail-type", borrow, default)]
+    detail_type: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    detail: Option<&'a RawValue>,
+    #[serde(rename = "digestStartTime", borrow, default)]
+    digest_start_time: Option<&'a RawValue>,
+    #[serde(rename = "Records", borrow, default)]
+    records: Option<&'a RawValue>,
+    #[serde(rename = "Events", borrow, default)]
+    events: Option<&'a RawValue>,
+}
+
+/// What the top-level pass learnt.
+#[derive(Default)]
+struct Document<'a> {
+    /// `Records` elements read so far (kept even when the document breaks later).
+    records: Option<Vec<&'a str>>,
+    /// The document has an `Events` key (lookup-events output).
+    events: bool,
+}
+
+/// Reads the top-level value; streams the elements of a top-level `Records` array.
+struct Top<'d, 'a> {
+    doc: &'d mut Document<'a>,
+}
+
+impl<'de, 'd> DeserializeSeed<'de> for Top<'d, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'd> Visitor<'de> for Top<'d, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object or array")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "Records" && self.doc.records.is_none() {
+                let mut records = Vec::new();
+                let r = map.next_value_seed(RecordsSeed { out: &mut records });
+                self.doc.records = Some(records);
+                r?;
+            } else {
+                if key == "Events" {
+                    self.doc.events = true;
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+}
+
+struct RecordsSeed<'v, 'a> {
+    out: &'v mut Vec<&'a str>,
+}
+
+impl<'de, 'v> DeserializeSeed<'de> for RecordsSeed<'v, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'v> Visitor<'de> for RecordsSeed<'v, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            self.out.push(raw.get());
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<(), A::Error> {
+        Err(de::Error::custom("Records is an object, not an array"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recs(s: &str) -> Vec<String> {
+        split(s.as_bytes()).records.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn delivery_array_lines_single() {
+        assert_eq!(recs(r#"{"Records":[{"a":1},{"b":[2]}]}"#), [r#"{"a":1}"#, r#"{"b":[2]}"#]);
+        assert_eq!(recs(" [ {\"a\":1} , {\"b\":2} ] "), [r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert_eq!(recs("{\"a\":1}\n\n{\"b\":2}\n"), [r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert_eq!(recs("{\"eventName\":\"x\"}"), [r#"{"eventName":"x"}"#]);
+        assert!(split(br#"{"Records":[]}"#).records.is_empty());
+    }
+
+    #[test]
+    fn wrappers() {
+        let env = r#"{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.iam","detail":{"eventName":"CreateUser"}}"#;
+        assert_eq!(recs(env), [r#"{"eventName":"CreateUser"}"#]);
+        let line = r#"{"EventId":"1","CloudTrailEvent":"{\"eventName\":\"RunInstances\"}"}"#;
+        assert_eq!(recs(&format!("{line}\n{line}")), [r#"{"eventName":"RunInstances"}"#; 2]);
+        let whole = format!(r#"{{"Events":[{line}],"NextToken":"x"}}"#);
+        assert_eq!(recs(&whole), [r#"{"eventName":"RunInstances"}"#]);
+        let digest = split(br#"{"awsAccountId":"1","digestStartTime":"2023","logFiles":[]}"#);
+        assert!(digest.digest && digest.records.is_empty());
+    }
+
+    #[test]
+    fn damage_keeps_what_came_before() {
+        let s = split(br#"{"Records":[{"a":1},{"b":2},{"c":"#);
+        assert_eq!(s.records.len(), 2);
+        assert!(s.fatal.unwrap().contains("after record 2"));
+        let s = split(b"{\"a\":1}\n{\"a\":\n{\"b\":2}\n");
+        assert_eq!(s.records.len(), 2);
+        assert_eq!(s.problems[0].at, "line 2");
+        let s = split(br#"{"Records":{}}"#);
+        assert!(s.fatal.unwrap().contains("not an array"));
+        let s = split(b"[1, {\"a\":1}]");
+        assert_eq!(s.records.len(), 1);
+        assert_eq!(s.problems[0].at, "element 1");
+        assert!(split(b"hello").fatal.unwrap().starts_with("not JSON"));
+        assert!(split(b"  \n").fatal.is_some());
+        let s = split(b"{\"a\":1}\xff");
+        assert!(s.fatal.unwrap().contains("UTF-8"));
+    }
+}
