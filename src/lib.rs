@@ -2,3 +2,5 @@
 
 pub mod pattern;
 pub mod source;
+pub mod record;
+pub mod query;

@@ -1,0 +1,376 @@
+//! A search query: the filter flags and `--pattern`s compiled into EventBridge patterns, a time
+//! window, the fields to project and the prefilter.
+//!
+//! The flags are AND-ed; each repeatable flag OR-s its values; several `--pattern`s are OR-ed
+//! with each other and AND-ed with the flags. A pattern with `source`, `detail-type` or
+//! `detail` at its top level is matched against the EventBridge envelope of each record
+//! ([`crate::record::envelope`]); every other pattern against the record itself.
+
+pub mod prefilter;
+
+use crate::pattern::{Pattern, PatternError};
+use crate::record::{KeepSet, envelope, time};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+pub use prefilter::Prefilter;
+
+/// The filter flags, as given.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// `--event`: eventName values.
+    pub events: Vec<String>,
+    /// `--source`: eventSource values (`iam` means `iam.amazonaws.com`).
+    pub sources: Vec<String>,
+    /// `--user`: actor names, ARNs, session names, principal or access key ids.
+    pub users: Vec<String>,
+    /// `--ip`: addresses or CIDR blocks.
+    pub ips: Vec<String>,
+    /// `--account`: recipientAccountId values.
+    pub accounts: Vec<String>,
+    /// `--region`: awsRegion values.
+    pub regions: Vec<String>,
+    /// `--errors`: only records with an errorCode.
+    pub errors: bool,
+    /// `--error-code`: errorCode values.
+    pub error_codes: Vec<String>,
+    /// `--since` (inclusive).
+    pub since: Option<DateTime<Utc>>,
+    /// `--until` (exclusive).
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// How a pattern sees a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The record itself.
+    Record,
+    /// The EventBridge envelope with the record as `detail`.
+    Envelope,
+}
+
+/// A pattern and the view it is matched against.
+#[derive(Debug, Clone)]
+pub struct ViewPattern {
+    /// The compiled pattern.
+    pub pattern: Pattern,
+    /// Record or envelope.
+    pub view: View,
+}
+
+impl ViewPattern {
+    /// Chooses the view from the pattern's top-level keys.
+    #[must_use]
+    pub fn new(pattern: Pattern) -> ViewPattern {
+        let view = if pattern.top_level_keys().iter().any(|k| envelope::ENVELOPE_KEYS.contains(&k.as_str())) {
+            View::Envelope
+        } else {
+            View::Record
+        };
+        ViewPattern { pattern, view }
+    }
+
+    /// Record-relative paths the pattern reads.
+    fn record_paths(&self) -> Vec<String> {
+        let paths = self.pattern.field_paths();
+        match self.view {
+            View::Record => paths,
+            View::Envelope => {
+                let mut out: Vec<String> = paths
+                    .iter()
+                    .filter_map(|p| {
+                        if p == "detail" {
+                            Some(String::new())
+                        } else {
+                            p.strip_prefix("detail.").map(str::to_owned)
+                        }
+                    })
+                    .collect();
+                out.extend(envelope::ENVELOPE_INPUTS.iter().map(|s| (*s).to_string()));
+                out
+            }
+        }
+    }
+
+    fn clauses(&self) -> Vec<Vec<String>> {
+        match self.view {
+            View::Record => self.pattern.literal_clauses(""),
+            View::Envelope => self.pattern.literal_clauses("detail"),
+        }
+    }
+}
+
+/// What a matching record carries to the output stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// `eventTime` in nanoseconds since the epoch, if it parses.
+    pub time: Option<i64>,
+    /// `eventID`, for `--dedupe`.
+    pub event_id: Option<String>,
+}
+
+/// A compiled query.
+#[derive(Debug, Clone)]
+pub struct Query {
+    flags: Option<ViewPattern>,
+    patterns: Vec<ViewPattern>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    keep: KeepSet,
+    prefilter: Prefilter,
+}
+
+/// Normalises `--source iam` to `iam.amazonaws.com`.
+fn event_source(s: &str) -> String {
+    if s.contains('.') { s.to_string() } else { format!("{s}.amazonaws.com") }
+}
+
+/// A string value or, when it holds `*`, a wildcard (with `\` escaped).
+fn text_or_wildcard(s: &str) -> Value {
+    if s.contains('*') {
+        json!({ "wildcard": s.replace('\\', "\\\\") })
+    } else {
+        json!(s)
+    }
+}
+
+impl Filters {
+    /// The flags as one EventBridge pattern (record view), or `None` when no flag filters.
+    #[must_use]
+    pub fn to_pattern_json(&self) -> Option<Value> {
+        let mut p = serde_json::Map::new();
+        if !self.events.is_empty() {
+            p.insert("eventName".into(), json!(self.events));
+        }
+        if !self.sources.is_empty() {
+            let v: Vec<String> = self.sources.iter().map(|s| event_source(s)).collect();
+            p.insert("eventSource".into(), json!(v));
+        }
+        if !self.ips.is_empty() {
+            let v: Vec<Value> = self
+                .ips
+                .iter()
+                .map(|ip| {
+                    if ip.contains('/') {
+                        json!({ "cidr": ip })
+                    } else if let Ok(addr) = ip.parse::<std::net::IpAddr>() {
+                        let bits = if addr.is_ipv4() { 32 } else { 128 };
+                        json!({ "cidr": format!("{addr}/{bits}") })
+                    } else {
+                        json!(ip)
+                    }
+                })
+                .collect();
+            p.insert("sourceIPAddress".into(), Value::Array(v));
+        }
+        if !self.accounts.is_empty() {
+            p.insert("recipientAccountId".into(), json!(self.accounts));
+        }
+        if !self.regions.is_empty() {
+            p.insert("awsRegion".into(), json!(self.regions));
+        }
+        if !self.error_codes.is_empty() {
+            p.insert("errorCode".into(), json!(self.error_codes));
+        } else if self.errors {
+            p.insert("errorCode".into(), json!([{ "exists": true }]));
+        }
+        if !self.users.is_empty() {
+            let exact: Vec<Value> = self.users.iter().map(|u| text_or_wildcard(u)).collect();
+            let mut arn = exact.clone();
+            let mut principal = exact.clone();
+            for u in self.users.iter().filter(|u| !u.contains('*')) {
+                arn.push(json!({ "suffix": format!("/{u}") }));
+                principal.push(json!({ "suffix": format!(":{u}") }));
+            }
+            p.insert(
+                "$or".into(),
+                json!([
+                    { "userIdentity": { "userName": exact } },
+                    { "userIdentity": { "arn": arn } },
+                    { "userIdentity": { "principalId": principal } },
+                    { "userIdentity": { "accessKeyId": exact } },
+                    { "userIdentity": { "sessionContext": { "sessionIssuer": { "userName": exact } } } },
+                ]),
+            );
+        }
+        (!p.is_empty()).then_some(Value::Object(p))
+    }
+}
+
+impl Query {
+    /// Compiles the flags and the pattern texts. `prefilter: false` turns the prefilter off.
+    pub fn new(filters: &Filters, patterns: &[String], prefilter: bool) -> Result<Query, QueryError> {
+        let flags = match filters.to_pattern_json() {
+            Some(v) => Some(ViewPattern {
+                pattern: Pattern::parse(&v.to_string())
+                    .map_err(|e| QueryError::Flags(e.to_string()))?,
+                view: View::Record,
+            }),
+            None => None,
+        };
+        let mut compiled = Vec::new();
+        for (i, text) in patterns.iter().enumerate() {
+            let p = Pattern::parse(text).map_err(|e| QueryError::Pattern(i + 1, e))?;
+            compiled.push(ViewPattern::new(p));
+        }
+        let mut paths: Vec<String> = vec!["eventTime".into(), "eventID".into()];
+        for vp in flags.iter().chain(&compiled) {
+            paths.extend(vp.record_paths());
+        }
+        let keep = KeepSet::new(paths);
+        let prefilter = if prefilter {
+            Prefilter::new(&Self::clauses(flags.as_ref(), &compiled))
+        } else {
+            Prefilter::default()
+        };
+        Ok(Query { flags, patterns: compiled, since: filters.since, until: filters.until, keep, prefilter })
+    }
+
+    /// Clauses every match satisfies: the flags' clauses, plus for the OR of the patterns one
+    /// clause that is the union of one clause per pattern (when each pattern has one).
+    fn clauses(flags: Option<&ViewPattern>, patterns: &[ViewPattern]) -> Vec<Vec<String>> {
+        let mut out = flags.map(ViewPattern::clauses).unwrap_or_default();
+        let best: Vec<Option<Vec<String>>> = patterns
+            .iter()
+            .map(|p| {
+                p.clauses().into_iter().max_by_key(|c| c.iter().map(String::len).min().unwrap_or(0))
+            })
+            .collect();
+        if !best.is_empty() && best.iter().all(Option::is_some) {
+            out.push(best.into_iter().flatten().flatten().collect());
+        }
+        out
+    }
+
+    /// The prefilter for files and records.
+    #[must_use]
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
+    }
+
+    /// Tests one raw record. `Err` when the record is not valid JSON.
+    pub fn evaluate(&self, raw: &str) -> serde_json::Result<Option<Hit>> {
+        let projected = self.keep.project(raw)?;
+        let text = |k: &str| projected.get(k).and_then(Value::as_str);
+        let when = text("eventTime").and_then(time::parse_event_time);
+        if self.since.is_some() || self.until.is_some() {
+            let Some(t) = when else { return Ok(None) };
+            if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t >= u) {
+                return Ok(None);
+            }
+        }
+        let hit = Hit { time: when.and_then(time::sort_key), event_id: text("eventID").map(str::to_owned) };
+        if let Some(f) = &self.flags {
+            if !f.pattern.matches(&projected) {
+                return Ok(None);
+            }
+        }
+        if self.patterns.is_empty() {
+            return Ok(Some(hit));
+        }
+        if self.patterns.iter().any(|p| p.view == View::Record && p.pattern.matches(&projected)) {
+            return Ok(Some(hit));
+        }
+        if self.patterns.iter().any(|p| p.view == View::Envelope) {
+            let env = envelope::wrap(projected);
+            if self.patterns.iter().any(|p| p.view == View::Envelope && p.pattern.matches(&env)) {
+                return Ok(Some(hit));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A human-readable account of what the query does (`--explain`).
+    #[must_use]
+    pub fn explain(&self) -> String {
+        let mut s = String::new();
+        if let Some(f) = &self.flags {
+            s.push_str(&format!("flags (matched against the record):\n  {}\n", f.pattern));
+        }
+        for (i, p) in self.patterns.iter().enumerate() {
+            let view = match p.view {
+                View::Record => "the record",
+                View::Envelope => "the EventBridge envelope, record as detail",
+            };
+            s.push_str(&format!("pattern {} (matched against {view}):\n  {}\n", i + 1, p.pattern));
+        }
+        if self.patterns.len() > 1 {
+            s.push_str("a record matches when any one of the patterns does\n");
+        }
+        if self.flags.is_none() && self.patterns.is_empty() {
+            s.push_str("no pattern: every record matches\n");
+        }
+        if let Some(t) = self.since {
+            s.push_str(&format!("since: {} (inclusive)\n", t.to_rfc3339()));
+        }
+        if let Some(t) = self.until {
+            s.push_str(&format!("until: {} (exclusive)\n", t.to_rfc3339()));
+        }
+        let pf = self.prefilter.describe();
+        if pf.is_empty() {
+            s.push_str("prefilter: none (every record is parsed)\n");
+        } else {
+            for c in pf {
+                s.push_str(&format!("prefilter: text must contain one of {c:?}\n"));
+            }
+        }
+        s
+    }
+}
+
+/// A query that does not compile.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// A `--pattern` is invalid.
+    #[error("invalid pattern {0}: {1}")]
+    Pattern(usize, PatternError),
+    /// The flags made an invalid pattern (e.g. a bad `--ip`).
+    #[error("invalid filter: {0}")]
+    Flags(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_compile_to_one_pattern() {
+        let f = Filters {
+            events: vec!["CreateUser".into()],
+            sources: vec!["iam".into()],
+            errors: true,
+            ..Filters::default()
+        };
+        assert_eq!(
+            f.to_pattern_json().unwrap(),
+            json!({"eventName":["CreateUser"],"eventSource":["iam.amazonaws.com"],"errorCode":[{"exists":true}]})
+        );
+        assert_eq!(Filters::default().to_pattern_json(), None);
+        let ip = Filters { ips: vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "ec2.amazonaws.com".into()], ..Filters::default() };
+        assert_eq!(
+            ip.to_pattern_json().unwrap(),
+            json!({"sourceIPAddress":[{"cidr":"10.0.0.0/8"},{"cidr":"192.0.2.1/32"},"ec2.amazonaws.com"]})
+        );
+    }
+
+    #[test]
+    fn evaluates_time_window_and_views() {
+        let f = Filters {
+            since: time::parse_event_time("2024-03-01T00:00:00Z"),
+            until: time::parse_event_time("2024-03-02T00:00:00Z"),
+            ..Filters::default()
+        };
+        let env = r#"{"source":["aws.iam"],"detail":{"eventName":["CreateUser"]}}"#.to_string();
+        let q = Query::new(&f, &[env], true).unwrap();
+        let rec = |t: &str, name: &str| {
+            format!(r#"{{"eventTime":"{t}","eventSource":"iam.amazonaws.com","eventName":"{name}","eventID":"x"}}"#)
+        };
+        assert!(q.evaluate(&rec("2024-03-01T10:00:00Z", "CreateUser")).unwrap().is_some());
+        assert!(q.evaluate(&rec("2024-03-01T10:00:00Z", "DeleteUser")).unwrap().is_none());
+        assert!(q.evaluate(&rec("2024-03-02T00:00:00Z", "CreateUser")).unwrap().is_none());
+        assert!(q.evaluate(&rec("2024-02-29T23:59:59Z", "CreateUser")).unwrap().is_none());
+        assert!(q.evaluate("{").is_err());
+        let hit = q.evaluate(&rec("2024-03-01T10:00:00Z", "CreateUser")).unwrap().unwrap();
+        assert_eq!(hit.event_id.as_deref(), Some("x"));
+    }
+}

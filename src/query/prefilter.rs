@@ -1,0 +1,101 @@
+//! A byte-level test that rules out files and records before any JSON is parsed.
+//!
+//! It may only answer "maybe" or "no". The clauses come from the patterns: every match must
+//! contain, for each clause, one of its strings inside some string value. JSON may write any
+//! character as a `\uXXXX` escape, `/` as `\/`, and must escape `"`, `\` and control
+//! characters; so each literal is cut at those characters and its longest piece is searched,
+//! and any text containing `\u` is a "maybe".
+
+use memchr::memmem::Finder;
+
+/// A compiled prefilter; `Prefilter::default()` says "maybe" to everything.
+#[derive(Debug, Clone, Default)]
+pub struct Prefilter {
+    clauses: Vec<Vec<Finder<'static>>>,
+}
+
+/// The longest piece of `literal` that JSON writes verbatim, if any.
+fn verbatim_piece(literal: &str) -> Option<&str> {
+    literal
+        .split(|c: char| c == '"' || c == '\\' || c == '/' || c.is_control())
+        .max_by_key(|p| p.len())
+        .filter(|p| !p.is_empty())
+}
+
+impl Prefilter {
+    /// From clauses of literals (see [`crate::pattern::Pattern::literal_clauses`]).
+    #[must_use]
+    pub fn new(clauses: &[Vec<String>]) -> Prefilter {
+        let mut out = Vec::new();
+        'clause: for clause in clauses {
+            let mut needles: Vec<&str> = Vec::new();
+            for lit in clause {
+                match verbatim_piece(lit) {
+                    Some(p) => needles.push(p),
+                    None => continue 'clause,
+                }
+            }
+            needles.sort_unstable();
+            needles.dedup();
+            if !needles.is_empty() {
+                out.push(needles.iter().map(|n| Finder::new(n.as_bytes()).into_owned()).collect());
+            }
+        }
+        Prefilter { clauses: out }
+    }
+
+    /// Whether the prefilter can rule anything out at all.
+    #[must_use]
+    pub fn is_active(&self) -> bool {
+        !self.clauses.is_empty()
+    }
+
+    /// `false` only if `text` (a file or one record) cannot hold a match.
+    #[must_use]
+    pub fn maybe(&self, text: &[u8]) -> bool {
+        if self.clauses.is_empty() {
+            return true;
+        }
+        if self.clauses.iter().all(|c| c.iter().any(|f| f.find(text).is_some())) {
+            return true;
+        }
+        memchr::memmem::find(text, b"\\u").is_some()
+    }
+
+    /// The searched strings, for `--explain`.
+    #[must_use]
+    pub fn describe(&self) -> Vec<Vec<String>> {
+        self.clauses
+            .iter()
+            .map(|c| c.iter().map(|f| String::from_utf8_lossy(f.needle()).into_owned()).collect())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pf(clauses: &[&[&str]]) -> Prefilter {
+        let c: Vec<Vec<String>> =
+            clauses.iter().map(|c| c.iter().map(|s| (*s).to_string()).collect()).collect();
+        Prefilter::new(&c)
+    }
+
+    #[test]
+    fn clauses_and_escapes() {
+        let p = pf(&[&["CreateUser", "DeleteUser"], &["iam.amazonaws.com"]]);
+        assert!(p.maybe(br#"{"eventName":"CreateUser","eventSource":"iam.amazonaws.com"}"#));
+        assert!(!p.maybe(br#"{"eventName":"CreateUser","eventSource":"s3.amazonaws.com"}"#));
+        assert!(!p.maybe(br#"{"eventName":"GetObject","eventSource":"iam.amazonaws.com"}"#));
+        // An escaped spelling cannot be ruled out.
+        assert!(p.maybe(br#"{"eventName":"Create\u0055ser","eventSource":"iam.amazonaws.com"}"#));
+        // `/` may be written `\/`: only the longest piece is searched.
+        let arn = pf(&[&["arn:aws:iam::1:user/alice-the-admin"]]);
+        assert!(arn.maybe(br#"{"arn":"arn:aws:iam::1:user\/alice-the-admin"}"#));
+        assert_eq!(arn.describe(), vec![vec!["arn:aws:iam::1:user".to_string()]]);
+        // A literal with nothing verbatim makes no claim.
+        assert!(!pf(&[&["\"/"]]).is_active());
+        assert!(Prefilter::default().maybe(b""));
+    }
+}
