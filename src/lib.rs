@@ -1,6 +1,31 @@
 //! trailscan: search AWS CloudTrail archives offline with Amazon EventBridge event patterns.
+//!
+//! The data path reads top to bottom: [`source`] walks, prunes by path, reads, inflates and
+//! splits files into raw records; [`query`] prefilters and matches them with the [`pattern`]
+//! engine; [`engine`] runs that over files in parallel and hands results back in order;
+//! [`sort`] orders matches by time; [`output`] writes them. [`stats`] accounts for everything.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod messages;
+pub mod output;
 pub mod pattern;
-pub mod source;
-pub mod record;
 pub mod query;
+pub mod record;
+pub mod sort;
+pub mod source;
+pub mod stats;
+
+use cli::{Cli, Command};
+use commands::Outcome;
+use std::sync::atomic::AtomicBool;
+
+/// Runs the parsed command line, writing results to `out`.
+pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Search(args) => commands::search::run(args, out, stop),
+        Command::TestPattern(args) => commands::test_pattern::run(args, out),
+    }
+}

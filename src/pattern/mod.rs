@@ -56,7 +56,8 @@ impl Pattern {
                     if let Some(Value::String(p)) = o.get("wildcard") {
                         let parts: Vec<&str> = p.split('*').collect();
                         return ev.as_str().is_some_and(|s| {
-                            s.starts_with(parts[0]) && s.ends_with(parts[parts.len() - 1])
+                            s.starts_with(parts[0])
+                                && s.ends_with(parts[parts.len() - 1])
                                 && parts.iter().all(|x| s.contains(x))
                         });
                     }

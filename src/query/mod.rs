@@ -62,7 +62,11 @@ impl ViewPattern {
     /// Chooses the view from the pattern's top-level keys.
     #[must_use]
     pub fn new(pattern: Pattern) -> ViewPattern {
-        let view = if pattern.top_level_keys().iter().any(|k| envelope::ENVELOPE_KEYS.contains(&k.as_str())) {
+        let view = if pattern
+            .top_level_keys()
+            .iter()
+            .any(|k| envelope::ENVELOPE_KEYS.contains(&k.as_str()))
+        {
             View::Envelope
         } else {
             View::Record
@@ -127,11 +131,7 @@ fn event_source(s: &str) -> String {
 
 /// A string value or, when it holds `*`, a wildcard (with `\` escaped).
 fn text_or_wildcard(s: &str) -> Value {
-    if s.contains('*') {
-        json!({ "wildcard": s.replace('\\', "\\\\") })
-    } else {
-        json!(s)
-    }
+    if s.contains('*') { json!({ "wildcard": s.replace('\\', "\\\\") }) } else { json!(s) }
 }
 
 impl Filters {
@@ -199,7 +199,11 @@ impl Filters {
 
 impl Query {
     /// Compiles the flags and the pattern texts. `prefilter: false` turns the prefilter off.
-    pub fn new(filters: &Filters, patterns: &[String], prefilter: bool) -> Result<Query, QueryError> {
+    pub fn new(
+        filters: &Filters,
+        patterns: &[String],
+        prefilter: bool,
+    ) -> Result<Query, QueryError> {
         let flags = match filters.to_pattern_json() {
             Some(v) => Some(ViewPattern {
                 pattern: Pattern::parse(&v.to_string())
@@ -223,7 +227,14 @@ impl Query {
         } else {
             Prefilter::default()
         };
-        Ok(Query { flags, patterns: compiled, since: filters.since, until: filters.until, keep, prefilter })
+        Ok(Query {
+            flags,
+            patterns: compiled,
+            since: filters.since,
+            until: filters.until,
+            keep,
+            prefilter,
+        })
     }
 
     /// Clauses every match satisfies: the flags' clauses, plus for the OR of the patterns one
@@ -259,11 +270,14 @@ impl Query {
                 return Ok(None);
             }
         }
-        let hit = Hit { time: when.and_then(time::sort_key), event_id: text("eventID").map(str::to_owned) };
-        if let Some(f) = &self.flags {
-            if !f.pattern.matches(&projected) {
-                return Ok(None);
-            }
+        let hit = Hit {
+            time: when.and_then(time::sort_key),
+            event_id: text("eventID").map(str::to_owned),
+        };
+        if let Some(f) = &self.flags
+            && !f.pattern.matches(&projected)
+        {
+            return Ok(None);
         }
         if self.patterns.is_empty() {
             return Ok(Some(hit));
@@ -346,7 +360,10 @@ mod tests {
             json!({"eventName":["CreateUser"],"eventSource":["iam.amazonaws.com"],"errorCode":[{"exists":true}]})
         );
         assert_eq!(Filters::default().to_pattern_json(), None);
-        let ip = Filters { ips: vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "ec2.amazonaws.com".into()], ..Filters::default() };
+        let ip = Filters {
+            ips: vec!["10.0.0.0/8".into(), "192.0.2.1".into(), "ec2.amazonaws.com".into()],
+            ..Filters::default()
+        };
         assert_eq!(
             ip.to_pattern_json().unwrap(),
             json!({"sourceIPAddress":[{"cidr":"10.0.0.0/8"},{"cidr":"192.0.2.1/32"},"ec2.amazonaws.com"]})
@@ -363,7 +380,9 @@ mod tests {
         let env = r#"{"source":["aws.iam"],"detail":{"eventName":["CreateUser"]}}"#.to_string();
         let q = Query::new(&f, &[env], true).unwrap();
         let rec = |t: &str, name: &str| {
-            format!(r#"{{"eventTime":"{t}","eventSource":"iam.amazonaws.com","eventName":"{name}","eventID":"x"}}"#)
+            format!(
+                r#"{{"eventTime":"{t}","eventSource":"iam.amazonaws.com","eventName":"{name}","eventID":"x"}}"#
+            )
         };
         assert!(q.evaluate(&rec("2024-03-01T10:00:00Z", "CreateUser")).unwrap().is_some());
         assert!(q.evaluate(&rec("2024-03-01T10:00:00Z", "DeleteUser")).unwrap().is_none());

@@ -26,17 +26,18 @@ pub fn actor(record: &Value) -> String {
     let arn = s(ui, &["arn"]);
     let found = match s(ui, &["type"]).unwrap_or("") {
         "IAMUser" => s(ui, &["userName"]).or_else(|| arn.and_then(arn_resource)).map(str::to_owned),
-        "AssumedRole" | "FederatedUser" => arn.and_then(arn_resource).map(str::to_owned).or_else(|| {
-            s(ui, &["sessionContext", "sessionIssuer", "userName"]).map(str::to_owned)
-        }),
+        "AssumedRole" | "FederatedUser" => arn
+            .and_then(arn_resource)
+            .map(str::to_owned)
+            .or_else(|| s(ui, &["sessionContext", "sessionIssuer", "userName"]).map(str::to_owned)),
         "Root" => Some("root".to_string()),
         "AWSService" => s(ui, &["invokedBy"]).map(str::to_owned),
         "AWSAccount" => s(ui, &["accountId"])
             .map(|a| format!("account {a}"))
             .or_else(|| s(ui, &["principalId"]).map(str::to_owned)),
-        "IdentityCenterUser" => s(ui, &["onBehalfOf", "userId"])
-            .or_else(|| s(ui, &["userName"]))
-            .map(str::to_owned),
+        "IdentityCenterUser" => {
+            s(ui, &["onBehalfOf", "userId"]).or_else(|| s(ui, &["userName"])).map(str::to_owned)
+        }
         _ => s(ui, &["userName"]).map(str::to_owned),
     };
     found
@@ -54,8 +55,14 @@ mod tests {
     #[test]
     fn identity_types() {
         let cases = [
-            (json!({"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"}), "alice"),
-            (json!({"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Admin/bob","sessionContext":{"sessionIssuer":{"userName":"Admin"}}}), "Admin/bob"),
+            (
+                json!({"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"}),
+                "alice",
+            ),
+            (
+                json!({"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Admin/bob","sessionContext":{"sessionIssuer":{"userName":"Admin"}}}),
+                "Admin/bob",
+            ),
             (json!({"type":"FederatedUser","arn":"arn:aws:sts::1:federated-user/carol"}), "carol"),
             (json!({"type":"Root","arn":"arn:aws:iam::1:root"}), "root"),
             (json!({"type":"AWSService","invokedBy":"ec2.amazonaws.com"}), "ec2.amazonaws.com"),

@@ -45,15 +45,15 @@ impl KeepSet {
         }
         let mut descend = false;
         for p in &self.paths {
-            if let Some(rest) = path.strip_prefix(p.as_str()) {
-                if rest.is_empty() || rest.starts_with('.') {
-                    return Keep::All;
-                }
+            if let Some(rest) = path.strip_prefix(p.as_str())
+                && (rest.is_empty() || rest.starts_with('.'))
+            {
+                return Keep::All;
             }
-            if let Some(rest) = p.strip_prefix(path) {
-                if rest.starts_with('.') {
-                    descend = true;
-                }
+            if let Some(rest) = p.strip_prefix(path)
+                && rest.starts_with('.')
+            {
+                descend = true;
             }
         }
         if descend { Keep::Descend } else { Keep::Drop }
@@ -116,7 +116,9 @@ impl<'de> Visitor<'de> for Proj<'_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Proj { keep: self.keep, path: &mut *self.path })? {
+        while let Some(v) =
+            seq.next_element_seed(Proj { keep: self.keep, path: &mut *self.path })?
+        {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -152,7 +154,9 @@ mod tests {
     #[test]
     fn keeps_paths_under_and_leading() {
         let raw = r#"{"eventName":"X","userIdentity":{"type":"IAMUser","arn":"a","sessionContext":{"x":1}},"requestParameters":{"big":[1,2,3]},"resources":[{"ARN":"r","type":"t"},{"ARN":"s"}],"a.b":1}"#;
-        let k = KeepSet::new(["eventName", "userIdentity.sessionContext", "resources.ARN", "a.b"].map(String::from));
+        let k = KeepSet::new(
+            ["eventName", "userIdentity.sessionContext", "resources.ARN", "a.b"].map(String::from),
+        );
         assert_eq!(
             k.project(raw).unwrap(),
             json!({"eventName":"X","userIdentity":{"sessionContext":{"x":1}},"resources":[{"ARN":"r"},{"ARN":"s"}],"a.b":1})

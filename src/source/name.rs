@@ -48,21 +48,20 @@ impl FileMeta {
             delivery_time: None,
             kind: FileKind::Unknown,
         };
-        let comps: Vec<&str> =
-            path.iter().map(|c| c.to_str().unwrap_or("")).collect::<Vec<_>>();
+        let comps: Vec<&str> = path.iter().map(|c| c.to_str().unwrap_or("")).collect::<Vec<_>>();
         if let Some(pos) = comps.iter().rposition(|c| *c == "AWSLogs") {
             let mut rest = &comps[pos + 1..];
             if rest.first().is_some_and(|c| c.starts_with("o-")) {
                 rest = &rest[1..];
             }
-            if let [account, kind, region, tail @ ..] = rest {
-                if let Some(k) = kind_of(kind).filter(|_| is_account(account)) {
-                    meta.kind = k;
-                    meta.account = Some((*account).to_string());
-                    if is_region(region) {
-                        meta.region = Some((*region).to_string());
-                        meta.delivery_span = folder_span(tail);
-                    }
+            if let [account, kind, region, tail @ ..] = rest
+                && let Some(k) = kind_of(kind).filter(|_| is_account(account))
+            {
+                meta.kind = k;
+                meta.account = Some((*account).to_string());
+                if is_region(region) {
+                    meta.region = Some((*region).to_string());
+                    meta.delivery_span = folder_span(tail);
                 }
             }
         }
@@ -100,7 +99,10 @@ fn number(s: &str, len: usize) -> Option<u32> {
 fn folder_span(tail: &[&str]) -> Option<(NaiveDate, NaiveDate)> {
     let year = i32::try_from(number(tail.first()?, 4)?).ok()?;
     let Some(month) = tail.get(1).and_then(|m| number(m, 2)) else {
-        return Some((NaiveDate::from_ymd_opt(year, 1, 1)?, NaiveDate::from_ymd_opt(year + 1, 1, 1)?));
+        return Some((
+            NaiveDate::from_ymd_opt(year, 1, 1)?,
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
+        ));
     };
     let first = NaiveDate::from_ymd_opt(year, month, 1)?;
     let Some(day) = tail.get(2).and_then(|d| number(d, 2)) else {

@@ -73,15 +73,17 @@ impl PruneRules {
         if !self.enabled {
             return None;
         }
-        if let Some(acct) = &meta.account {
-            if !self.accounts.is_empty() && !self.accounts.iter().any(|a| a == acct) {
-                return Some(SkipReason::Account);
-            }
+        if let Some(acct) = &meta.account
+            && !self.accounts.is_empty()
+            && !self.accounts.iter().any(|a| a == acct)
+        {
+            return Some(SkipReason::Account);
         }
-        if let Some(region) = &meta.region {
-            if !self.regions.is_empty() && !self.regions.iter().any(|r| r == region) {
-                return Some(SkipReason::Region);
-            }
+        if let Some(region) = &meta.region
+            && !self.regions.is_empty()
+            && !self.regions.iter().any(|r| r == region)
+        {
+            return Some(SkipReason::Region);
         }
         // The delivery interval [earliest, latest] this path allows.
         let (mut earliest, mut latest) = match meta.delivery_span {
@@ -92,15 +94,15 @@ impl PruneRules {
             earliest = Some(t);
             latest = Some(t + Duration::minutes(1));
         }
-        if let (Some(since), Some(latest)) = (self.since, latest) {
-            if latest + SINCE_SLACK <= since {
-                return Some(SkipReason::Time);
-            }
+        if let (Some(since), Some(latest)) = (self.since, latest)
+            && latest + SINCE_SLACK <= since
+        {
+            return Some(SkipReason::Time);
         }
-        if let (Some(until), Some(earliest)) = (self.until, earliest) {
-            if earliest >= until + UNTIL_SLACK {
-                return Some(SkipReason::Time);
-            }
+        if let (Some(until), Some(earliest)) = (self.until, earliest)
+            && earliest >= until + UNTIL_SLACK
+        {
+            return Some(SkipReason::Time);
         }
         None
     }
@@ -145,7 +147,8 @@ mod tests {
         assert_eq!(r.skip(&meta), None, "within the slack");
         r.since = Some(at("2024-03-01T13:07:00Z"));
         assert_eq!(r.skip(&meta), Some(SkipReason::Time));
-        let day = FileMeta::from_path(Path::new("AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01"));
+        let day =
+            FileMeta::from_path(Path::new("AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01"));
         r.since = Some(at("2024-03-02T00:30:00Z"));
         assert_eq!(r.skip(&day), None);
         r.since = Some(at("2024-03-02T01:00:00Z"));

@@ -75,7 +75,11 @@ pub fn split(data: &[u8]) -> Split<'_> {
                 // Damage inside `Records`: keep what came before it.
                 let n = records.len();
                 out.records = records.into_iter().map(Cow::Borrowed).collect();
-                out.fatal = Some(format!("invalid JSON after record {n}: {e}"));
+                out.fatal = Some(if n == 0 {
+                    format!("invalid JSON: {e}")
+                } else {
+                    format!("invalid JSON after record {n}: {e}")
+                });
             } else {
                 out.fatal = Some(format!("invalid JSON: {e}"));
             }
@@ -123,9 +127,15 @@ impl<'a> Split<'a> {
             return;
         }
         // Only look at the keys when one of the wrapper keys occurs at all.
-        let maybe_wrapped = ["\"CloudTrailEvent\"", "\"detail-type\"", "\"digestStartTime\"", "\"Records\"", "\"Events\""]
-            .iter()
-            .any(|k| memchr::memmem::find(raw.as_bytes(), k.as_bytes()).is_some());
+        let maybe_wrapped = [
+            "\"CloudTrailEvent\"",
+            "\"detail-type\"",
+            "\"digestStartTime\"",
+            "\"Records\"",
+            "\"Events\"",
+        ]
+        .iter()
+        .any(|k| memchr::memmem::find(raw.as_bytes(), k.as_bytes()).is_some());
         if !maybe_wrapped {
             self.records.push(Cow::Borrowed(raw));
             return;
@@ -143,14 +153,17 @@ impl<'a> Split<'a> {
             if detail.get().starts_with('{') {
                 self.records.push(Cow::Borrowed(detail.get()));
             } else {
-                self.problems.push(Problem { at: at(), message: "envelope detail is not an object".into() });
+                self.problems
+                    .push(Problem { at: at(), message: "envelope detail is not an object".into() });
             }
         } else if let Some(event) = keys.cloudtrail_event {
             self.lookup_event(event, &at);
         } else if let Some(records) = keys.records {
             match serde_json::from_str::<Vec<&RawValue>>(records.get()) {
                 Ok(items) => self.records.extend(items.into_iter().map(|r| Cow::Borrowed(r.get()))),
-                Err(e) => self.problems.push(Problem { at: at(), message: format!("Records: {e}") }),
+                Err(e) => {
+                    self.problems.push(Problem { at: at(), message: format!("Records: {e}") })
+                }
             }
         } else if keys.events.is_some() {
             self.lookup_events(raw);
@@ -164,11 +177,18 @@ impl<'a> Split<'a> {
             Ok(text) if text.trim_start().starts_with('{') => {
                 match serde_json::from_str::<&RawValue>(&text) {
                     Ok(_) => self.records.push(Cow::Owned(text.trim().to_string())),
-                    Err(e) => self.problems.push(Problem { at: at(), message: format!("CloudTrailEvent: {e}") }),
+                    Err(e) => self
+                        .problems
+                        .push(Problem { at: at(), message: format!("CloudTrailEvent: {e}") }),
                 }
             }
-            Ok(_) => self.problems.push(Problem { at: at(), message: "CloudTrailEvent is not a JSON object".into() }),
-            Err(e) => self.problems.push(Problem { at: at(), message: format!("CloudTrailEvent is not a string: {e}") }),
+            Ok(_) => self
+                .problems
+                .push(Problem { at: at(), message: "CloudTrailEvent is not a JSON object".into() }),
+            Err(e) => self.problems.push(Problem {
+                at: at(),
+                message: format!("CloudTrailEvent is not a string: {e}"),
+            }),
         }
     }
 
@@ -184,7 +204,9 @@ impl<'a> Split<'a> {
                     let at = || format!("event {}", i + 1);
                     match serde_json::from_str::<Keys<'a>>(ev.get()) {
                         Ok(Keys { cloudtrail_event: Some(e), .. }) => self.lookup_event(e, &at),
-                        Ok(_) => self.problems.push(Problem { at: at(), message: "no CloudTrailEvent".into() }),
+                        Ok(_) => self
+                            .problems
+                            .push(Problem { at: at(), message: "no CloudTrailEvent".into() }),
                         Err(e) => self.problems.push(Problem { at: at(), message: e.to_string() }),
                     }
                 }
@@ -213,7 +235,9 @@ fn split_lines<'a>(text: &'a str, out: &mut Split<'a>) {
                 }
             }
             Ok(v) => out.item(v.get(), at),
-            Err(e) => out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") }),
+            Err(e) => {
+                out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") })
+            }
         }
     }
 }

@@ -41,8 +41,17 @@ pub enum WalkItem {
 
 /// File names that a folder walk reads: what CloudTrail and its exporters write.
 fn is_log_name(name: &str) -> bool {
-    const ENDINGS: [&str; 9] =
-        [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log", ".log.gz"];
+    const ENDINGS: [&str; 9] = [
+        ".json",
+        ".json.gz",
+        ".jsonl",
+        ".jsonl.gz",
+        ".ndjson",
+        ".ndjson.gz",
+        ".gz",
+        ".log",
+        ".log.gz",
+    ];
     !name.starts_with('.') && ENDINGS.iter().any(|e| name.ends_with(e))
 }
 
@@ -60,7 +69,7 @@ impl Walker {
         Walker { roots: roots.into_iter(), current: None, rules }
     }
 
-    fn from_root(&mut self, root: PathBuf) -> Option<WalkItem> {
+    fn start_root(&mut self, root: PathBuf) -> Option<WalkItem> {
         if root.as_os_str() == "-" {
             return Some(WalkItem::File(Input::Stdin, FileMeta::from_path(Path::new(""))));
         }
@@ -90,7 +99,7 @@ impl Iterator for Walker {
         loop {
             let Some(it) = self.current.as_mut() else {
                 let root = self.roots.next()?;
-                if let Some(item) = self.from_root(root) {
+                if let Some(item) = self.start_root(root) {
                     return Some(item);
                 }
                 continue;
@@ -114,7 +123,10 @@ impl Iterator for Walker {
             let is_dir = entry.file_type().is_dir();
             if is_dir {
                 if entry.depth() > 0 {
-                    if let Some(reason) = self.rules.skip(&meta) {
+                    // Digest folders are walked so that each digest file is counted.
+                    if let Some(reason) =
+                        self.rules.skip(&meta).filter(|r| *r != SkipReason::Digest)
+                    {
                         it.skip_current_dir();
                         return Some(WalkItem::Pruned {
                             path: entry.into_path(),
@@ -127,10 +139,16 @@ impl Iterator for Walker {
             }
             let name = entry.file_name().to_string_lossy();
             if !is_log_name(&name) {
-                return Some(WalkItem::Ignored { path: entry.into_path(), why: "not a log file name" });
+                return Some(WalkItem::Ignored {
+                    path: entry.into_path(),
+                    why: "not a log file name",
+                });
             }
             if !entry.file_type().is_file() {
-                return Some(WalkItem::Ignored { path: entry.into_path(), why: "not a regular file" });
+                return Some(WalkItem::Ignored {
+                    path: entry.into_path(),
+                    why: "not a regular file",
+                });
             }
             return Some(match self.rules.skip(&meta) {
                 Some(reason) => WalkItem::Pruned { path: entry.into_path(), reason, dir: false },
@@ -165,17 +183,28 @@ mod tests {
             std::fs::write(d.join("a.json"), "{}").unwrap();
             std::fs::write(d.join("notes.txt"), "").unwrap();
         }
-        let rules = PruneRules { enabled: true, regions: vec!["us-east-1".into()], ..PruneRules::default() };
+        let rules = PruneRules {
+            enabled: true,
+            regions: vec!["us-east-1".into()],
+            ..PruneRules::default()
+        };
         let items: Vec<_> = Walker::new(vec![dir.path().to_path_buf()], rules).collect();
         let files: Vec<String> = items
             .iter()
             .filter_map(|i| match i {
-                WalkItem::File(Input::Path(p), _) => Some(p.file_name().unwrap().to_string_lossy().into_owned()),
+                WalkItem::File(Input::Path(p), _) => {
+                    Some(p.file_name().unwrap().to_string_lossy().into_owned())
+                }
                 _ => None,
             })
             .collect();
         assert_eq!(files, ["a.json", "b.json"]);
-        assert!(items.iter().any(|i| matches!(i, WalkItem::Pruned { dir: true, reason: SkipReason::Region, .. })));
+        assert!(
+            items.iter().any(|i| matches!(
+                i,
+                WalkItem::Pruned { dir: true, reason: SkipReason::Region, .. }
+            ))
+        );
         assert_eq!(items.iter().filter(|i| matches!(i, WalkItem::Ignored { .. })).count(), 1);
         let missing: Vec<_> =
             Walker::new(vec![dir.path().join("nope")], PruneRules::default()).collect();

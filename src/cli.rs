@@ -1,0 +1,228 @@
+//! The command line: clap definitions only, no I/O.
+
+use crate::output::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Search AWS CloudTrail archives offline with Amazon EventBridge event patterns.
+#[derive(Debug, Parser)]
+#[command(name = "trailscan", version, max_term_width = 100, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 when something matched, 1 when nothing did, 2 on any error \
+(bad usage, an invalid pattern, or an input that could not be read)."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the CloudTrail records that match filters and EventBridge patterns.
+    #[command(after_long_help = SEARCH_EXAMPLES)]
+    Search(Box<SearchArgs>),
+    /// Match one event against one pattern, offline `aws events test-event-pattern`.
+    #[command(after_long_help = TEST_PATTERN_EXAMPLES)]
+    TestPattern(TestPatternArgs),
+}
+
+const SEARCH_EXAMPLES: &str = "\
+Examples:
+  trailscan search AWSLogs/ --event CreateUser --since 30d
+  trailscan search AWSLogs/ --source iam --errors --format csv > iam-errors.csv
+  trailscan search . --user alice --ip 203.0.113.0/24 --format jsonl
+  trailscan search AWSLogs/ --pattern @rule.json --explain
+  aws cloudtrail lookup-events --output json | trailscan search - --event ConsoleLogin
+
+Exit status: 0 when something matched, 1 when nothing did, 2 on any error (a bad argument, an
+invalid pattern, or an input that could not be read; every readable record is still searched).";
+
+const TEST_PATTERN_EXAMPLES: &str = "\
+Examples:
+  trailscan test-pattern --pattern '{\"detail\":{\"eventName\":[\"CreateUser\"]}}' --event @event.json
+
+Prints true or false. Exit status: 0 on a match, 1 on no match, 2 on an invalid pattern or event.";
+
+/// Inputs and how to read them (shared by the commands that scan).
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Files and folders to read (recursively); `-` reads stdin. Default: the current folder.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Refuse files larger than this once decompressed (e.g. 512MiB, 2GB).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Open every file, even those whose path rules them out (account, region, date).
+    #[arg(long)]
+    pub no_prune: bool,
+
+    /// Parse every record, without the literal-text prefilter (results are the same).
+    #[arg(long)]
+    pub no_prefilter: bool,
+
+    /// Do not print the final accounting line on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also write the accounting of files and records as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+}
+
+/// Record filters (AND-ed; a repeated flag OR-s its values).
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// eventName, e.g. CreateUser (repeatable).
+    #[arg(short, long = "event", value_name = "NAME")]
+    pub event: Vec<String>,
+
+    /// eventSource: `iam` or `iam.amazonaws.com` (repeatable).
+    #[arg(short, long = "source", value_name = "SVC")]
+    pub source: Vec<String>,
+
+    /// The actor: user name, ARN, role session name, principal id or access key id; `*` is a
+    /// wildcard (repeatable).
+    #[arg(short, long = "user", value_name = "TEXT")]
+    pub user: Vec<String>,
+
+    /// sourceIPAddress: an address or a CIDR block, IPv4 or IPv6 (repeatable).
+    #[arg(long = "ip", value_name = "IP|CIDR")]
+    pub ip: Vec<String>,
+
+    /// recipientAccountId (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    pub account: Vec<String>,
+
+    /// awsRegion (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// Only records with an errorCode.
+    #[arg(long)]
+    pub errors: bool,
+
+    /// errorCode, e.g. AccessDenied (repeatable).
+    #[arg(long = "error-code", value_name = "CODE")]
+    pub error_code: Vec<String>,
+
+    /// Events at or after T: RFC 3339, a date (UTC), or an age like 90m, 12h, 7d.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Events before T (same forms as --since).
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
+    /// An EventBridge event pattern, as JSON or @FILE (repeatable: any may match).
+    #[arg(short, long = "pattern", value_name = "JSON|@FILE")]
+    pub pattern: Vec<String>,
+}
+
+/// `trailscan search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// Output format. `table` buffers blocks of rows; the others stream.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Columns for table and csv: comma-separated dotted paths (`actor` is computed).
+    #[arg(long, value_name = "A,B.C")]
+    pub fields: Option<String>,
+
+    /// Print only the number of matching records.
+    #[arg(short, long)]
+    pub count: bool,
+
+    /// Print at most N records (the N earliest).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Drop records whose eventID was already printed.
+    #[arg(long)]
+    pub dedupe: bool,
+
+    /// Print the compiled patterns, time window and prefilter, and exit.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// CSV cells as they are, without neutralising spreadsheet formulas.
+    #[arg(long)]
+    pub csv_raw: bool,
+}
+
+/// `trailscan test-pattern`.
+#[derive(Debug, Args)]
+pub struct TestPatternArgs {
+    /// The EventBridge event pattern, as JSON or @FILE.
+    #[arg(short, long, value_name = "JSON|@FILE")]
+    pub pattern: String,
+
+    /// The event, as JSON or @FILE (`@-`: stdin). Matched exactly as given.
+    #[arg(short, long, value_name = "JSON|@FILE")]
+    pub event: String,
+}
+
+/// Parses `512MiB`, `2GB`, `1000`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("invalid size {s:?}"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0f64.powi(4),
+        _ => {
+            return Err(format!(
+                "invalid size {s:?}: use a number with B, KB, MB, GB, KiB, MiB or GiB"
+            ));
+        }
+    };
+    let bytes = n * mult;
+    if !(1.0..=9.0e18).contains(&bytes) {
+        return Err(format!("invalid size {s:?}"));
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5kb"), Ok(1500));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("0").is_err());
+    }
+}

@@ -1,0 +1,50 @@
+//! One module per subcommand.
+
+pub mod search;
+pub mod test_pattern;
+
+/// How a command ended, mapped to grep-like exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Something matched (0).
+    Found,
+    /// Nothing matched (1).
+    NotFound,
+    /// An error, even if something matched (2).
+    Error,
+}
+
+impl Outcome {
+    /// Found, not found, or error when anything could not be read.
+    #[must_use]
+    pub fn of(found: bool, errored: bool) -> Outcome {
+        match (found, errored) {
+            (_, true) => Outcome::Error,
+            (true, false) => Outcome::Found,
+            (false, false) => Outcome::NotFound,
+        }
+    }
+
+    /// The process exit code.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Found => 0,
+            Outcome::NotFound => 1,
+            Outcome::Error => 2,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Outcome::of(true, false).code(), 0);
+        assert_eq!(Outcome::of(false, false).code(), 1);
+        assert_eq!(Outcome::of(true, true).code(), 2);
+        assert_eq!(Outcome::of(false, true).code(), 2);
+    }
+}

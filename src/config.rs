@@ -1,0 +1,81 @@
+//! From command-line arguments to a validated setup: times parsed, patterns read and compiled,
+//! threads and pruning decided. Nothing after this reads `Cli`.
+
+use crate::cli::{FilterArgs, InputArgs};
+use crate::engine::ScanConfig;
+use crate::query::{Filters, Query};
+use crate::record::time::parse_time_arg;
+use crate::source::PruneRules;
+use anyhow::{Context, Result, bail};
+use std::io::Read;
+
+/// Reads `JSON` or `@FILE` (`@-`: stdin).
+pub fn read_arg(arg: &str) -> Result<String> {
+    match arg.strip_prefix('@') {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
+            Ok(s)
+        }
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}")),
+        None => Ok(arg.to_string()),
+    }
+}
+
+/// The filters with their times resolved against now.
+pub fn filters(args: &FilterArgs) -> Result<Filters> {
+    let now = chrono::Utc::now();
+    let time = |s: &Option<String>, flag: &str| -> Result<_> {
+        s.as_deref()
+            .map(|t| parse_time_arg(t, now).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
+            .transpose()
+    };
+    let f = Filters {
+        events: args.event.clone(),
+        sources: args.source.clone(),
+        users: args.user.clone(),
+        ips: args.ip.clone(),
+        accounts: args.account.clone(),
+        regions: args.region.clone(),
+        errors: args.errors,
+        error_codes: args.error_code.clone(),
+        since: time(&args.since, "--since")?,
+        until: time(&args.until, "--until")?,
+    };
+    if let (Some(s), Some(u)) = (f.since, f.until)
+        && s >= u
+    {
+        bail!("--since ({}) is not before --until ({})", s.to_rfc3339(), u.to_rfc3339());
+    }
+    Ok(f)
+}
+
+/// Compiles the query of `search`-like commands.
+pub fn query(filters: &Filters, args: &FilterArgs, input: &InputArgs) -> Result<Query> {
+    let mut texts = Vec::new();
+    for p in &args.pattern {
+        texts.push(read_arg(p)?);
+    }
+    Ok(Query::new(filters, &texts, !input.no_prefilter)?)
+}
+
+/// What to scan.
+#[must_use]
+pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
+    let threads = input
+        .threads
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    ScanConfig {
+        paths: input.paths.clone(),
+        prune: PruneRules {
+            accounts: filters.accounts.clone(),
+            regions: filters.regions.clone(),
+            since: filters.since,
+            until: filters.until,
+            enabled: !input.no_prune,
+        },
+        threads,
+        max_file_size: input.max_file_size,
+    }
+}

@@ -1,0 +1,254 @@
+//! The pipeline: walk → prune → read + inflate → split → prefilter → match, in parallel over
+//! files, with results handed back in walk order.
+//!
+//! Worker threads take the next walk item, process the whole file and send its report to the
+//! calling thread, which reorders reports by walk index and hands them to the consumer. A
+//! worker does not start a file more than `WINDOW` files ahead of the consumer, so memory is
+//! bounded by a few files' matches whatever the archive size, and the consumer sees exactly the
+//! sequence a single thread would produce.
+
+use crate::query::{Hit, Query};
+use crate::source::{Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split};
+use crate::stats::Stats;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Files and folders (`-` is stdin). Empty: the current folder.
+    pub paths: Vec<PathBuf>,
+    /// Path-level pruning.
+    pub prune: PruneRules,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// The decompressed-size cap per file.
+    pub max_file_size: u64,
+}
+
+/// At most this many messages per file; the rest are counted.
+const MESSAGES_PER_FILE: usize = 5;
+
+/// What one walk item produced.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    /// The file as named in messages.
+    pub name: String,
+    /// Its counts.
+    pub stats: Stats,
+    /// Matches: record index in the file, what the query learnt, the raw record.
+    pub hits: Vec<(u64, Hit, String)>,
+    /// Problems to show the user, already prefixed with the file name.
+    pub messages: Vec<String>,
+    /// The input cannot be read (the run must exit 2).
+    pub failed: bool,
+}
+
+impl FileReport {
+    fn message(&mut self, text: String) {
+        if self.messages.len() < MESSAGES_PER_FILE {
+            self.messages.push(text);
+        } else if self.messages.len() == MESSAGES_PER_FILE {
+            self.messages.push(format!(
+                "{}: further problems in this file are counted, not shown",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Processes one walk item.
+fn process(reader: &mut Reader, item: WalkItem, query: &Query) -> FileReport {
+    let mut r = FileReport::default();
+    match item {
+        WalkItem::Pruned { path, reason, dir } => {
+            r.name = path.display().to_string();
+            match (reason, dir) {
+                (SkipReason::Digest, false) => r.stats.files_digest = 1,
+                (_, true) => r.stats.dirs_pruned = 1,
+                (_, false) => r.stats.files_pruned = 1,
+            }
+        }
+        WalkItem::Ignored { path, .. } => {
+            r.name = path.display().to_string();
+            r.stats.files_ignored = 1;
+        }
+        WalkItem::Error { path, message } => {
+            r.name = path.display().to_string();
+            r.stats.files_failed = 1;
+            r.failed = true;
+            r.message(format!("{}: {message}", r.name));
+        }
+        WalkItem::File(input, _meta) => read_file(reader, &input, query, &mut r),
+    }
+    r
+}
+
+fn read_file(reader: &mut Reader, input: &Input, query: &Query, r: &mut FileReport) {
+    r.name = input.display();
+    let loaded = match reader.load(input) {
+        Ok(l) => l,
+        Err(e) => {
+            r.stats.files_failed = 1;
+            r.failed = true;
+            r.message(format!("{}: {e}", r.name));
+            return;
+        }
+    };
+    r.stats.bytes_read = loaded.disk_bytes;
+    r.stats.bytes_inflated = loaded.data.len() as u64;
+    let mut failed = false;
+    if let Some(e) = &loaded.error {
+        failed = true;
+        r.message(format!("{}: {e}", r.name));
+    }
+    let prefilter = query.prefilter();
+    if !failed && !prefilter.maybe(loaded.data) {
+        // No record in the file can match: counted, not parsed. Digests never hold the
+        // searched literals either, and are not worth telling apart here.
+        r.stats.files_read = 1;
+        r.stats.files_prefiltered = 1;
+        return;
+    }
+    let doc = split(loaded.data);
+    if doc.digest && doc.records.is_empty() {
+        r.stats.files_digest = 1;
+        return;
+    }
+    match (&doc.fatal, &loaded.error) {
+        // The document breaks where the data ends: the read error already said why.
+        (Some(_), Some(_)) => r.message(format!(
+            "{}: {} records recovered before the damage",
+            r.name,
+            doc.records.len()
+        )),
+        (Some(fatal), None) => {
+            failed = true;
+            r.message(format!("{}: {fatal}", r.name));
+        }
+        _ => {}
+    }
+    r.stats.records_failed = doc.problems.len() as u64;
+    r.failed |= !doc.problems.is_empty();
+    for p in &doc.problems {
+        r.message(format!("{}: {}: {}", r.name, p.at, p.message));
+    }
+    if failed {
+        r.stats.files_failed = 1;
+        r.failed = true;
+    } else {
+        r.stats.files_read = 1;
+    }
+    r.stats.records_read = doc.records.len() as u64;
+    for (i, rec) in doc.records.into_iter().enumerate() {
+        if !prefilter.maybe(rec.as_bytes()) {
+            continue;
+        }
+        match query.evaluate(&rec) {
+            Ok(Some(hit)) => {
+                r.stats.records_matched += 1;
+                r.hits.push((i as u64, hit, rec.into_owned()));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                r.stats.records_failed += 1;
+                r.stats.records_read -= 1;
+                r.failed = true;
+                r.message(format!("{}: record {}: invalid JSON: {e}", r.name, i + 1));
+            }
+        }
+    }
+}
+
+/// How far ahead of the consumer workers may run, in files, per thread.
+const WINDOW_PER_THREAD: u64 = 4;
+
+/// Scans everything, calling `consume(index, report)` in walk order on the calling thread.
+/// `stop` (e.g. set on Ctrl-C) ends the scan early.
+pub fn scan(
+    cfg: &ScanConfig,
+    query: &Query,
+    stop: &AtomicBool,
+    mut consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let paths = if cfg.paths.is_empty() { vec![PathBuf::from(".")] } else { cfg.paths.clone() };
+    let mut walker = Walker::new(paths, cfg.prune.clone());
+    let threads = cfg.threads.max(1);
+    if threads == 1 {
+        let mut reader = Reader::new(cfg.max_file_size);
+        for (i, item) in walker.by_ref().enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            consume(i as u64, process(&mut reader, item, query))?;
+        }
+        return Ok(());
+    }
+    let window = WINDOW_PER_THREAD * threads as u64;
+    let source = Mutex::new((walker, 0u64));
+    let consumed = AtomicU64::new(0);
+    let gate = (Mutex::new(()), Condvar::new());
+    let abort = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<(u64, FileReport)>();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (source, consumed, gate, abort) = (&source, &consumed, &gate, &abort);
+            scope.spawn(move || {
+                let mut reader = Reader::new(cfg.max_file_size);
+                loop {
+                    if abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let next = {
+                        let mut guard =
+                            source.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        let (walker, n) = &mut *guard;
+                        walker.next().map(|item| {
+                            *n += 1;
+                            (*n - 1, item)
+                        })
+                    };
+                    let Some((index, item)) = next else { return };
+                    // Do not run too far ahead of the consumer.
+                    let mut g = gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    while index >= consumed.load(Ordering::Acquire) + window
+                        && !abort.load(Ordering::Relaxed)
+                    {
+                        g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
+                    }
+                    drop(g);
+                    let report = process(&mut reader, item, query);
+                    if tx.send((index, report)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut pending: BTreeMap<u64, FileReport> = BTreeMap::new();
+        let mut expected = 0u64;
+        let result = (|| {
+            for (index, report) in &rx {
+                pending.insert(index, report);
+                while let Some(report) = pending.remove(&expected) {
+                    consume(expected, report)?;
+                    expected += 1;
+                    consumed.store(expected, Ordering::Release);
+                    let _g = gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    gate.1.notify_all();
+                }
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            abort.store(true, Ordering::Relaxed);
+            let _g = gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            gate.1.notify_all();
+        }
+        drop(rx);
+        result
+    })
+}
