@@ -74,6 +74,15 @@ impl ViewPattern {
         ViewPattern { pattern, view }
     }
 
+    /// Whether a whole (unprojected) record matches, in this pattern's view.
+    #[must_use]
+    pub fn matches_record(&self, record: &Value) -> bool {
+        match self.view {
+            View::Record => self.pattern.matches(record),
+            View::Envelope => self.pattern.matches(&envelope::wrap(record.clone())),
+        }
+    }
+
     /// Record-relative paths the pattern reads.
     fn record_paths(&self) -> Vec<String> {
         let paths = self.pattern.field_paths();
