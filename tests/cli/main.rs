@@ -1,0 +1,10 @@
+//! CLI tests: the real binary on `fixtures/`.
+#![allow(clippy::unwrap_used)]
+
+mod util;
+
+mod datasets;
+mod errors;
+mod formats;
+mod invariants;
+mod search;
