@@ -2,7 +2,9 @@
 //!
 //! The event is flattened to leaves (strings, numbers, booleans, null) under
 //! dotted paths (array levels add nothing to a path), each leaf carrying its
-//! *array membership*: which element of which array instance it sits in.
+//! *array membership*: which element of which array instance it sits in
+//! (only object and array elements count; a scalar directly inside an array
+//! does not record its own index there).
 //! A sub-rule matches when every field can pick a leaf that matches one of its
 //! alternatives and all picked leaves agree on the element of every array they
 //! share. Fields are visited in path order; an `exists: false` field is met
@@ -62,9 +64,15 @@ impl<'v> Walker<'_, 'v> {
                 let id = self.next_array;
                 self.next_array += 1;
                 for (i, el) in a.iter().enumerate() {
-                    self.stack.push((id, i as u32));
-                    self.walk(el, under_key);
-                    self.stack.pop();
+                    // As in event-ruler, only object and array elements record
+                    // their index: scalars of one array are alternatives of one field.
+                    if el.is_object() || el.is_array() {
+                        self.stack.push((id, i as u32));
+                        self.walk(el, under_key);
+                        self.stack.pop();
+                    } else {
+                        self.walk(el, under_key);
+                    }
                 }
             }
             scalar => {

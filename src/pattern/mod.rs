@@ -93,17 +93,13 @@ impl Pattern {
                 let mut clauses: Vec<Vec<String>> = Vec::new();
                 for f in &conj.fields {
                     let path = &c.paths[f.path];
-                    if !under.is_empty()
-                        && !(path.len() > under.len()
-                            && path.starts_with(under)
-                            && path.as_bytes()[under.len()] == b'.')
-                    {
+                    if !is_under(path, under) {
                         continue;
                     }
-                    if let Some(cl) = field_clause(f) {
-                        if !clauses.contains(&cl) {
-                            clauses.push(cl);
-                        }
+                    if let Some(cl) = field_clause(f)
+                        && !clauses.contains(&cl)
+                    {
+                        clauses.push(cl);
                     }
                 }
                 clauses
@@ -137,6 +133,14 @@ impl Pattern {
         }
         out
     }
+}
+
+/// Is `path` strictly inside the sub-tree at `under` (`""` = everything)?
+fn is_under(path: &str, under: &str) -> bool {
+    under.is_empty()
+        || (path.len() > under.len()
+            && path.starts_with(under)
+            && path.as_bytes()[under.len()] == b'.')
 }
 
 /// The literal clause one field gives, if every alternative is literal.

@@ -20,16 +20,28 @@ pub(crate) struct NumLit {
 
 impl NumLit {
     pub(crate) fn new(text: &str) -> Self {
-        NumLit { text: text.to_string(), val: comparable(text) }
+        NumLit { text: text.to_string(), val: comparable(text).map(|_| json_f64(text)) }
     }
 
     /// Exact-number equality with an event number.
     pub(crate) fn equals(&self, n: &Number) -> bool {
         match self.val {
             Some(v) => event_value(n) == Some(v),
+            // Not comparable: event-ruler compares the text. serde_json keeps
+            // the text of integers; a float's spelling is gone, so compare the
+            // nearest doubles (the same spelling gives the same double).
+            None if n.is_f64() => Some(json_f64(&self.text)) == n.as_f64(),
             None => n.to_string() == self.text,
         }
     }
+}
+
+/// The double serde_json reads from this text. Events are read by serde_json
+/// (whose default float parser may differ from a correctly rounded one in the
+/// last bit), so pattern numbers are read the same way: the same spelling
+/// always gives the same double.
+fn json_f64(text: &str) -> f64 {
+    serde_json::from_str::<f64>(text).ok().or_else(|| text.parse().ok()).unwrap_or(f64::NAN)
 }
 
 /// Sign, significant digits (no leading/trailing zeros) and decimal exponent.

@@ -147,9 +147,8 @@ impl CaseSeq {
     }
 }
 
-/// An IPv4 or IPv6 range from a `cidr` pattern. As in event-ruler, the range
-/// runs from the address as written (host bits are not cleared) to that
-/// address with all host bits set.
+/// An IPv4 or IPv6 range from a `cidr` pattern: the network of the address
+/// as written (host bits cleared) to the same with all host bits set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Cidr {
     v6: bool,
@@ -212,7 +211,7 @@ impl Cidr {
         }
         let host = (width - bits) as u32;
         let mask: u128 = if host >= 128 { u128::MAX } else { (1u128 << host) - 1 };
-        Ok(Cidr { v6, lo: ip, hi: ip | mask })
+        Ok(Cidr { v6, lo: ip & !mask, hi: ip | mask })
     }
 
     pub(crate) fn matches(&self, s: &str) -> bool {
@@ -248,7 +247,7 @@ mod tests {
         let g = Glob::parse("*").unwrap();
         assert!(g.matches(""));
         let g = Glob::parse("ab*ba").unwrap();
-        assert!(g.matches("aba") == false && g.matches("abba"));
+        assert!(!g.matches("aba") && g.matches("abba"));
         let g = Glob::parse("\\\\").unwrap();
         assert!(g.matches("\\"));
         assert_eq!(Glob::parse("*foo*barbaz").unwrap().longest_literal(), "barbaz");
