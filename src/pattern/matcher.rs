@@ -118,19 +118,46 @@ pub(crate) fn matches(c: &Compiled, event: &Value) -> bool {
         });
         feasible && {
             cur.clear();
-            search(conj, 0, &flat, &mut cur)
+            let later = later_arrays(conj, &flat);
+            search(conj, 0, &flat, &later, &mut cur)
         }
     })
 }
 
-fn search(conj: &Conj, k: usize, flat: &Flat<'_>, cur: &mut Vec<Binding>) -> bool {
+/// For each field position k, the (sorted) array instances that leaves of
+/// fields after k sit in: only bindings to these can still matter.
+fn later_arrays(conj: &Conj, flat: &Flat<'_>) -> Vec<Vec<u32>> {
+    let n = conj.fields.len();
+    let mut later = vec![Vec::new(); n];
+    let mut acc: Vec<u32> = Vec::new();
+    for k in (0..n).rev() {
+        later[k].clone_from(&acc);
+        for l in &flat.leaves[conj.fields[k].path] {
+            acc.extend(flat.mem(l).iter().map(|&(a, _)| a));
+        }
+        acc.sort_unstable();
+        acc.dedup();
+    }
+    later
+}
+
+/// Depth-first choice of a leaf per field, in field order. `cur` holds the
+/// element bindings chosen so far, restricted to arrays later fields can see,
+/// so choices that differ only in irrelevant arrays are tried once.
+fn search(
+    conj: &Conj,
+    k: usize,
+    flat: &Flat<'_>,
+    later: &[Vec<u32>],
+    cur: &mut Vec<Binding>,
+) -> bool {
     let Some(f) = conj.fields.get(k) else {
         return true;
     };
     let leaves = &flat.leaves[f.path];
     if f.absent_ok
         && !leaves.iter().any(|l| consistent(cur, flat.mem(l)))
-        && search(conj, k + 1, flat, cur)
+        && search(conj, k + 1, flat, later, cur)
     {
         return true;
     }
@@ -138,24 +165,27 @@ fn search(conj: &Conj, k: usize, flat: &Flat<'_>, cur: &mut Vec<Binding>) -> boo
         return false;
     }
     let base = cur.len();
-    let absent_later = conj.fields[k + 1..].iter().any(|f| f.absent_ok);
+    let relevant = &later[k];
     let mut tried: Vec<Vec<Binding>> = Vec::new();
     for l in leaves {
         let mem = flat.mem(l);
         if !consistent(cur, mem) || !f.alts.iter().any(|a| alt_matches(a, l.value)) {
             continue;
         }
-        let new: Vec<Binding> = mem.iter().copied().filter(|b| !cur[..base].contains(b)).collect();
-        if new.is_empty() && !absent_later {
-            // Adds no constraint: dominates every other choice (unless a later
-            // `exists: false` could profit from more bindings).
-            return search(conj, k + 1, flat, cur);
+        let new: Vec<Binding> = mem
+            .iter()
+            .copied()
+            .filter(|b| relevant.binary_search(&b.0).is_ok() && !cur[..base].contains(b))
+            .collect();
+        if new.is_empty() {
+            // Constrains nothing a later field can see: as good as any other choice.
+            return search(conj, k + 1, flat, later, cur);
         }
         if tried.contains(&new) {
             continue;
         }
         cur.extend_from_slice(&new);
-        if search(conj, k + 1, flat, cur) {
+        if search(conj, k + 1, flat, later, cur) {
             return true;
         }
         cur.truncate(base);
