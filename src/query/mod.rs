@@ -159,17 +159,19 @@ impl Filters {
             let v: Vec<Value> = self
                 .ips
                 .iter()
-                .map(|ip| {
-                    if ip.contains('/') {
-                        json!({ "cidr": ip })
-                    } else if let Ok(addr) = ip.parse::<std::net::IpAddr>() {
-                        let bits = if addr.is_ipv4() { 32 } else { 128 };
-                        json!({ "cidr": format!("{addr}/{bits}") })
-                    } else {
-                        json!(ip)
-                    }
-                })
+                .map(|ip| if ip.contains('/') { json!({ "cidr": ip }) } else { json!(ip) })
                 .collect();
+            // EventBridge's cidr takes no /32 or /128: a single address is matched as text,
+            // as given and in its canonical spelling (IPv6 has several).
+            let mut v = v;
+            for ip in &self.ips {
+                if let Ok(addr) = ip.parse::<std::net::IpAddr>() {
+                    let canon = json!(addr.to_string());
+                    if !v.contains(&canon) {
+                        v.push(canon);
+                    }
+                }
+            }
             p.insert("sourceIPAddress".into(), Value::Array(v));
         }
         if !self.accounts.is_empty() {
@@ -375,7 +377,7 @@ mod tests {
         };
         assert_eq!(
             ip.to_pattern_json().unwrap(),
-            json!({"sourceIPAddress":[{"cidr":"10.0.0.0/8"},{"cidr":"192.0.2.1/32"},"ec2.amazonaws.com"]})
+            json!({"sourceIPAddress":[{"cidr":"10.0.0.0/8"},"192.0.2.1","ec2.amazonaws.com"]})
         );
     }
 

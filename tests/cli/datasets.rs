@@ -67,13 +67,15 @@ fn datasets_every_record_is_read() {
     assert_eq!(malformed.len(), 3, "{malformed:?}");
     let stats_file = tempfile::NamedTempFile::new().unwrap();
     let d = dir.to_str().unwrap();
-    let (code, _, err) = run(&["search", d, "-c", "--stats-json", stats_file.path().to_str().unwrap()]);
+    let (code, _, err) =
+        run(&["search", d, "-c", "--stats-json", stats_file.path().to_str().unwrap()]);
     assert_eq!(code, 2, "malformed files make the run exit 2");
     for m in &malformed {
         let name = m.file_name().unwrap().to_string_lossy();
         assert!(err.contains(&*name), "{name} named on stderr");
     }
-    let s: Value = serde_json::from_str(&std::fs::read_to_string(stats_file.path()).unwrap()).unwrap();
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(stats_file.path()).unwrap()).unwrap();
     let read = s["records_read"].as_u64().unwrap();
     // What trailscan salvages from the malformed files (records before the damage).
     let mut salvaged = 0;
@@ -81,6 +83,10 @@ fn datasets_every_record_is_read() {
         let (_, out, _) = run(&["search", m.to_str().unwrap(), "-c"]);
         salvaged += out.trim().parse::<u64>().unwrap();
     }
-    assert_eq!(read, valid + salvaged, "trailscan read {read}, plain reader {valid} + salvaged {salvaged}");
+    assert_eq!(
+        read,
+        valid + salvaged,
+        "trailscan read {read}, plain reader {valid} + salvaged {salvaged}"
+    );
     assert_eq!(s["files_failed"].as_u64().unwrap(), 3);
 }

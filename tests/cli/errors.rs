@@ -4,7 +4,8 @@ use crate::util::{run, trailscan};
 
 #[test]
 fn errors_each_broken_file_is_named_and_the_run_goes_on() {
-    let (code, out, err) = run(&["search", "fixtures/broken", "fixtures/shapes/records.jsonl", "--count"]);
+    let (code, out, err) =
+        run(&["search", "fixtures/broken", "fixtures/shapes/records.jsonl", "--count"]);
     assert_eq!(code, 2, "{err}");
     // 5 good lines of half-valid.jsonl, 36 records before the damage in truncated.json.gz,
     // the one complete record of invalid.json, and the 40 of records.jsonl.
@@ -34,7 +35,8 @@ fn errors_explicit_garbage_file_is_read_and_fails() {
 
 #[test]
 fn errors_missing_path() {
-    let (code, _, err) = run(&["search", "no/such/dir", "fixtures/shapes/single-record.json", "-c"]);
+    let (code, _, err) =
+        run(&["search", "no/such/dir", "fixtures/shapes/single-record.json", "-c"]);
     assert_eq!(code, 2);
     assert!(err.contains("no/such/dir"), "{err}");
 }
@@ -42,7 +44,10 @@ fn errors_missing_path() {
 #[test]
 fn errors_exit_codes() {
     trailscan(&["search", "fixtures/archive", "--event", "CreateUser", "-c"]).assert().code(0);
-    trailscan(&["search", "fixtures/archive", "--event", "NoSuchEvent", "-c"]).assert().code(1).stdout("0\n");
+    trailscan(&["search", "fixtures/archive", "--event", "NoSuchEvent", "-c"])
+        .assert()
+        .code(1)
+        .stdout("0\n");
     trailscan(&["search", "fixtures/archive", "--pattern", "{\"eventName\":"])
         .assert()
         .code(2)
@@ -52,7 +57,9 @@ fn errors_exit_codes() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("--since"));
-    trailscan(&["search", "fixtures/archive", "--since", "2024-01-02", "--until", "2024-01-01"]).assert().code(2);
+    trailscan(&["search", "fixtures/archive", "--since", "2024-01-02", "--until", "2024-01-01"])
+        .assert()
+        .code(2);
     trailscan(&["search", "--format", "xml"]).assert().code(2);
     trailscan(&["search", "fixtures/archive", "--pattern", "@/no/such/file.json"]).assert().code(2);
 }
@@ -60,14 +67,26 @@ fn errors_exit_codes() {
 #[test]
 fn errors_test_pattern() {
     let p = r#"{"detail":{"eventName":["CreateUser"]}}"#;
-    trailscan(&["test-pattern", "--pattern", p, "--event", r#"{"detail":{"eventName":"CreateUser"}}"#])
-        .assert()
-        .code(0)
-        .stdout("true\n");
-    trailscan(&["test-pattern", "--pattern", p, "--event", r#"{"detail":{"eventName":"DeleteUser"}}"#])
-        .assert()
-        .code(1)
-        .stdout("false\n");
+    trailscan(&[
+        "test-pattern",
+        "--pattern",
+        p,
+        "--event",
+        r#"{"detail":{"eventName":"CreateUser"}}"#,
+    ])
+    .assert()
+    .code(0)
+    .stdout("true\n");
+    trailscan(&[
+        "test-pattern",
+        "--pattern",
+        p,
+        "--event",
+        r#"{"detail":{"eventName":"DeleteUser"}}"#,
+    ])
+    .assert()
+    .code(1)
+    .stdout("false\n");
     trailscan(&["test-pattern", "--pattern", "{", "--event", "{}"]).assert().code(2);
     trailscan(&["test-pattern", "--pattern", p, "--event", "{"]).assert().code(2);
 }
@@ -77,7 +96,10 @@ fn errors_gzip_bomb_is_capped() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bomb.json.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::best());
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::best(),
+    );
     enc.write_all(b"{\"Records\":[").unwrap();
     let zeros = vec![b' '; 1 << 20];
     for _ in 0..64 {

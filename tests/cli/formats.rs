@@ -17,7 +17,8 @@ fn formats_jsonl_is_verbatim() {
 
 #[test]
 fn formats_json_array() {
-    let (code, out, _) = run(&["search", "fixtures/archive", "--event", "CreateUser", "-f", "json"]);
+    let (code, out, _) =
+        run(&["search", "fixtures/archive", "--event", "CreateUser", "-f", "json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 8);
@@ -28,15 +29,26 @@ fn formats_json_array() {
 #[test]
 fn formats_csv_with_fields() {
     let (code, out, _) = run(&[
-        "search", "fixtures/archive", "--event", "CreateUser", "-f", "csv",
-        "--fields", "eventTime,actor,requestParameters.userName,errorCode",
+        "search",
+        "fixtures/archive",
+        "--event",
+        "CreateUser",
+        "-f",
+        "csv",
+        "--fields",
+        "eventTime,actor,requestParameters.userName,errorCode",
     ]);
     assert_eq!(code, 0);
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
-    assert_eq!(rdr.headers().unwrap().iter().collect::<Vec<_>>(), ["eventTime", "actor", "requestParameters.userName", "errorCode"]);
+    assert_eq!(
+        rdr.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["eventTime", "actor", "requestParameters.userName", "errorCode"]
+    );
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 8);
-    assert!(rows.iter().any(|r| &r[1] == "mallory" && &r[2] == "backdoor-3" && &r[3] == "AccessDenied"));
+    assert!(
+        rows.iter().any(|r| &r[1] == "mallory" && &r[2] == "backdoor-3" && &r[3] == "AccessDenied")
+    );
 }
 
 #[test]
@@ -53,8 +65,12 @@ fn formats_table_default_columns() {
 fn formats_hostile_strings_never_reach_the_terminal_raw() {
     for fmt in ["table", "csv"] {
         let (_, out, _) = run(&[
-            "search", "fixtures/shapes/hostile.json", "-f", fmt,
-            "--fields", "eventName,userAgent,errorMessage,userIdentity.userName",
+            "search",
+            "fixtures/shapes/hostile.json",
+            "-f",
+            fmt,
+            "--fields",
+            "eventName,userAgent,errorMessage,userIdentity.userName",
         ]);
         assert!(!out.contains('\u{1b}'), "{fmt}: ESC leaked");
         assert!(!out.contains('\u{7}'), "{fmt}: BEL leaked");
@@ -62,7 +78,14 @@ fn formats_hostile_strings_never_reach_the_terminal_raw() {
         assert!(!out.contains('\u{202e}'), "{fmt}: bidi override leaked");
         assert!(out.contains("\\u{1b}"), "{fmt}: escaped form shown");
     }
-    let (_, out, _) = run(&["search", "fixtures/shapes/hostile.json", "-f", "csv", "--fields", "userAgent,errorMessage,userIdentity.userName"]);
+    let (_, out, _) = run(&[
+        "search",
+        "fixtures/shapes/hostile.json",
+        "-f",
+        "csv",
+        "--fields",
+        "userAgent,errorMessage,userIdentity.userName",
+    ]);
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
     for row in rdr.records() {
         for cell in row.unwrap().iter() {
@@ -70,7 +93,15 @@ fn formats_hostile_strings_never_reach_the_terminal_raw() {
         }
     }
     // --csv-raw keeps the cells as they are; JSON output stays exact.
-    let (_, raw, _) = run(&["search", "fixtures/shapes/hostile.json", "-f", "csv", "--csv-raw", "--fields", "userAgent"]);
+    let (_, raw, _) = run(&[
+        "search",
+        "fixtures/shapes/hostile.json",
+        "-f",
+        "csv",
+        "--csv-raw",
+        "--fields",
+        "userAgent",
+    ]);
     assert!(raw.lines().skip(1).any(|l| l.starts_with(['=', '+', '-', '@', '"'])), "{raw}");
     let (_, js, _) = run(&["search", "fixtures/shapes/hostile.json", "-f", "jsonl"]);
     assert!(js.contains("\\u001b"), "JSON keeps its escapes: {js}");

@@ -7,7 +7,14 @@ const QUERIES: &[&[&str]] = &[
     &["--event", "CreateUser"],
     &["--source", "s3", "--errors"],
     &["--user", "bert-jan", "--event", "GetUser"],
-    &["--account", "123837392027", "--since", "2023-07-10T12:10:00Z", "--until", "2023-07-10T12:20:00Z"],
+    &[
+        "--account",
+        "123837392027",
+        "--since",
+        "2023-07-10T12:10:00Z",
+        "--until",
+        "2023-07-10T12:20:00Z",
+    ],
     &["--region", "eu-west-1"],
     &["--pattern", r#"{"eventName":[{"prefix":"Create"}]}"#],
     &["--pattern", r#"{"detail":{"eventName":["Create\u0055ser"]}}"#],
@@ -38,8 +45,14 @@ fn invariants_prefilter_pruning_and_threads_do_not_change_output() {
 fn invariants_flags_equal_their_pattern() {
     let cases: &[(&[&str], &str)] = &[
         (&["--event", "CreateUser"], r#"{"eventName":["CreateUser"]}"#),
-        (&["--source", "iam", "--errors"], r#"{"eventSource":["iam.amazonaws.com"],"errorCode":[{"exists":true}]}"#),
-        (&["--region", "us-east-1", "--error-code", "AccessDenied"], r#"{"awsRegion":["us-east-1"],"errorCode":["AccessDenied"]}"#),
+        (
+            &["--source", "iam", "--errors"],
+            r#"{"eventSource":["iam.amazonaws.com"],"errorCode":[{"exists":true}]}"#,
+        ),
+        (
+            &["--region", "us-east-1", "--error-code", "AccessDenied"],
+            r#"{"awsRegion":["us-east-1"],"errorCode":["AccessDenied"]}"#,
+        ),
     ];
     for (flags, pattern) in cases {
         let a = out(&[], flags);
@@ -53,8 +66,16 @@ fn invariants_flags_equal_their_pattern() {
 fn invariants_stats_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let stats = dir.path().join("s.json");
-    let (_, _, _) = run(&["search", "fixtures", "-c", "--no-prefilter", "--stats-json", stats.to_str().unwrap()]);
-    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let (_, _, _) = run(&[
+        "search",
+        "fixtures",
+        "-c",
+        "--no-prefilter",
+        "--stats-json",
+        stats.to_str().unwrap(),
+    ]);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     let n = |k: &str| s[k].as_u64().unwrap();
     // Every record of the manifest is read; every file is read, skipped or failed.
     let manifest_records: u64 = crate::util::manifest().iter().filter_map(|m| m.2).sum();
@@ -68,7 +89,11 @@ fn invariants_stats_add_up() {
         .filter(|e| e.file_type().is_file())
         .count() as u64;
     assert_eq!(
-        n("files_read") + n("files_failed") + n("files_digest") + n("files_pruned") + n("files_ignored"),
+        n("files_read")
+            + n("files_failed")
+            + n("files_digest")
+            + n("files_pruned")
+            + n("files_ignored"),
         files_on_disk
     );
 }

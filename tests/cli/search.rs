@@ -4,7 +4,8 @@ use crate::util::{count, jsonl, manifest, run, trailscan};
 
 #[test]
 fn search_create_user_in_archive() {
-    let (code, out, err) = run(&["search", "fixtures/archive", "--event", "CreateUser", "-f", "jsonl"]);
+    let (code, out, err) =
+        run(&["search", "fixtures/archive", "--event", "CreateUser", "-f", "jsonl"]);
     assert_eq!(code, 0, "{err}");
     let recs = jsonl(&out);
     assert_eq!(recs.len(), 8);
@@ -44,7 +45,8 @@ fn search_every_shape_matches_manifest() {
 
 #[test]
 fn search_stdin_and_lookup_events() {
-    let data = std::fs::read(crate::util::root().join("fixtures/shapes/lookup-events.json")).unwrap();
+    let data =
+        std::fs::read(crate::util::root().join("fixtures/shapes/lookup-events.json")).unwrap();
     trailscan(&["search", "-", "--event", "RunInstances", "-f", "jsonl"])
         .write_stdin(data)
         .assert()
@@ -58,23 +60,57 @@ fn search_filters() {
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--source", "iam"]), 8);
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--source", "s3"]), 0);
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--user", "mallory"]), 3);
-    assert_eq!(count(&["search", a, "--event", "CreateUser", "--user", "OrganizationAccountAccessRole"]), 1);
+    assert_eq!(
+        count(&["search", a, "--event", "CreateUser", "--user", "OrganizationAccountAccessRole"]),
+        1
+    );
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--ip", "203.0.113.0/24"]), 3);
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--ip", "203.0.113.66"]), 3);
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--account", "222233334444"]), 1);
-    assert_eq!(count(&["search", a, "--event", "CreateUser", "--account", "123837392027", "--region", "us-east-1"]), 5);
+    assert_eq!(
+        count(&[
+            "search",
+            a,
+            "--event",
+            "CreateUser",
+            "--account",
+            "123837392027",
+            "--region",
+            "us-east-1"
+        ]),
+        5
+    );
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--errors"]), 1);
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--error-code", "AccessDenied"]), 1);
-    assert_eq!(count(&["search", a, "--event", "CreateUser", "--since", "2023-07-11", "--until", "2023-07-13"]), 2);
-    assert_eq!(count(&["search", a, "--event", "CreateUser", "--since", "2023-07-13T03:22:10Z"]), 2);
-    assert_eq!(count(&["search", a, "--event", "CreateUser", "--until", "2023-07-13T03:22:10Z"]), 6);
-    assert_eq!(count(&["search", a, "--event", "CreateUser", "--event", "DeleteUser"]), 8);
+    assert_eq!(
+        count(&[
+            "search",
+            a,
+            "--event",
+            "CreateUser",
+            "--since",
+            "2023-07-11",
+            "--until",
+            "2023-07-13"
+        ]),
+        2
+    );
+    assert_eq!(
+        count(&["search", a, "--event", "CreateUser", "--since", "2023-07-13T03:22:10Z"]),
+        2
+    );
+    assert_eq!(
+        count(&["search", a, "--event", "CreateUser", "--until", "2023-07-13T03:22:10Z"]),
+        6
+    );
+    assert_eq!(count(&["search", a, "--event", "CreateUser", "--event", "DeleteUser"]), 11);
     assert_eq!(count(&["search", a, "--event", "CreateUser", "--limit", "3"]), 3);
 }
 
 #[test]
 fn search_limit_takes_the_earliest() {
-    let (_, out, _) = run(&["search", "fixtures/archive", "--event", "CreateUser", "-f", "jsonl", "-n", "2"]);
+    let (_, out, _) =
+        run(&["search", "fixtures/archive", "--event", "CreateUser", "-f", "jsonl", "-n", "2"]);
     let recs = jsonl(&out);
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0]["eventTime"], "2023-07-10T12:23:05Z");
@@ -99,7 +135,8 @@ fn search_dedupe_drops_repeated_event_ids() {
 fn search_envelope_rule_equals_flags() {
     let rule = r#"{"source":["aws.iam"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["iam.amazonaws.com"],"eventName":["CreateUser"]}}"#;
     let by_rule = run(&["search", "fixtures", "--pattern", rule, "-f", "jsonl"]);
-    let by_flags = run(&["search", "fixtures", "--event", "CreateUser", "--source", "iam", "-f", "jsonl"]);
+    let by_flags =
+        run(&["search", "fixtures", "--event", "CreateUser", "--source", "iam", "-f", "jsonl"]);
     assert_eq!(by_rule.1, by_flags.1);
     assert_eq!(jsonl(&by_rule.1).len(), 14);
 }
@@ -108,10 +145,20 @@ fn search_envelope_rule_equals_flags() {
 fn search_pattern_from_file_and_explain() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("rule.json");
-    std::fs::write(&f, r#"{"eventName":["CreateUser"],"userIdentity":{"type":["IAMUser"]}}"#).unwrap();
+    std::fs::write(&f, r#"{"eventName":["CreateUser"],"userIdentity":{"type":["IAMUser"]}}"#)
+        .unwrap();
     let arg = format!("@{}", f.display());
     assert_eq!(count(&["search", "fixtures/archive", "--pattern", &arg]), 7);
-    let (code, out, _) = run(&["search", "--event", "CreateUser", "--since", "2024-01-01", "--pattern", &arg, "--explain"]);
+    let (code, out, _) = run(&[
+        "search",
+        "--event",
+        "CreateUser",
+        "--since",
+        "2024-01-01",
+        "--pattern",
+        &arg,
+        "--explain",
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("\"eventName\":[\"CreateUser\"]"), "{out}");
     assert!(out.contains("since: 2024-01-01T00:00:00+00:00"), "{out}");
@@ -121,7 +168,14 @@ fn search_pattern_from_file_and_explain() {
 #[test]
 fn search_several_patterns_are_ored() {
     let a = "fixtures/archive";
-    let both = count(&["search", a, "-p", r#"{"eventName":["CreateUser"]}"#, "-p", r#"{"eventName":["StopLogging"]}"#]);
+    let both = count(&[
+        "search",
+        a,
+        "-p",
+        r#"{"eventName":["CreateUser"]}"#,
+        "-p",
+        r#"{"eventName":["StopLogging"]}"#,
+    ]);
     let c = count(&["search", a, "--event", "CreateUser"]);
     let s = count(&["search", a, "--event", "StopLogging"]);
     assert!(s > 0);
