@@ -72,6 +72,10 @@ pub struct InputArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Benchmarking: only read and inflate the files (the decompression floor).
+    #[arg(long, hide = true)]
+    pub inflate_only: bool,
+
     /// Also write the accounting of files and records as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,

@@ -77,5 +77,6 @@ pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
         },
         threads,
         max_file_size: input.max_file_size,
+        inflate_only: input.inflate_only,
     }
 }

@@ -26,6 +26,8 @@ pub struct ScanConfig {
     pub threads: usize,
     /// The decompressed-size cap per file.
     pub max_file_size: u64,
+    /// Benchmarking: read and inflate every file, nothing more (the decompression floor).
+    pub inflate_only: bool,
 }
 
 /// At most this many messages per file; the rest are counted.
@@ -60,7 +62,7 @@ impl FileReport {
 }
 
 /// Processes one walk item.
-fn process(reader: &mut Reader, item: WalkItem, query: &Query) -> FileReport {
+fn process(reader: &mut Reader, item: WalkItem, query: &Query, inflate_only: bool) -> FileReport {
     let mut r = FileReport::default();
     match item {
         WalkItem::Pruned { path, reason, dir } => {
@@ -81,12 +83,18 @@ fn process(reader: &mut Reader, item: WalkItem, query: &Query) -> FileReport {
             r.failed = true;
             r.message(format!("{}: {message}", r.name));
         }
-        WalkItem::File(input, _meta) => read_file(reader, &input, query, &mut r),
+        WalkItem::File(input, _meta) => read_file(reader, &input, query, inflate_only, &mut r),
     }
     r
 }
 
-fn read_file(reader: &mut Reader, input: &Input, query: &Query, r: &mut FileReport) {
+fn read_file(
+    reader: &mut Reader,
+    input: &Input,
+    query: &Query,
+    inflate_only: bool,
+    r: &mut FileReport,
+) {
     r.name = input.display();
     let loaded = match reader.load(input) {
         Ok(l) => l,
@@ -99,6 +107,10 @@ fn read_file(reader: &mut Reader, input: &Input, query: &Query, r: &mut FileRepo
     };
     r.stats.bytes_read = loaded.disk_bytes;
     r.stats.bytes_inflated = loaded.data.len() as u64;
+    if inflate_only {
+        r.stats.files_read = 1;
+        return;
+    }
     let mut failed = false;
     if let Some(e) = &loaded.error {
         failed = true;
@@ -182,7 +194,7 @@ pub fn scan(
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            consume(i as u64, process(&mut reader, item, query))?;
+            consume(i as u64, process(&mut reader, item, query, cfg.inflate_only))?;
         }
         return Ok(());
     }
@@ -220,7 +232,7 @@ pub fn scan(
                         g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
                     }
                     drop(g);
-                    let report = process(&mut reader, item, query);
+                    let report = process(&mut reader, item, query, cfg.inflate_only);
                     if tx.send((index, report)).is_err() {
                         return;
                     }

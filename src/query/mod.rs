@@ -118,8 +118,6 @@ impl ViewPattern {
 pub struct Hit {
     /// `eventTime` in nanoseconds since the epoch, if it parses.
     pub time: Option<i64>,
-    /// `eventID`, for `--dedupe`.
-    pub event_id: Option<String>,
 }
 
 /// A compiled query.
@@ -228,7 +226,7 @@ impl Query {
             let p = Pattern::parse(text).map_err(|e| QueryError::Pattern(i + 1, e))?;
             compiled.push(ViewPattern::new(p));
         }
-        let mut paths: Vec<String> = vec!["eventTime".into(), "eventID".into()];
+        let mut paths: Vec<String> = vec!["eventTime".into()];
         for vp in flags.iter().chain(&compiled) {
             paths.extend(vp.record_paths());
         }
@@ -281,10 +279,7 @@ impl Query {
                 return Ok(None);
             }
         }
-        let hit = Hit {
-            time: when.and_then(time::sort_key),
-            event_id: text("eventID").map(str::to_owned),
-        };
+        let hit = Hit { time: when.and_then(time::sort_key) };
         if let Some(f) = &self.flags
             && !f.pattern.matches(&projected)
         {
@@ -401,6 +396,6 @@ mod tests {
         assert!(q.evaluate(&rec("2024-02-29T23:59:59Z", "CreateUser")).unwrap().is_none());
         assert!(q.evaluate("{").is_err());
         let hit = q.evaluate(&rec("2024-03-01T10:00:00Z", "CreateUser")).unwrap().unwrap();
-        assert_eq!(hit.event_id.as_deref(), Some("x"));
+        assert_eq!(hit.time, Some(1_709_287_200_000_000_000));
     }
 }

@@ -15,6 +15,9 @@ use std::fmt;
 pub struct KeepSet {
     paths: Vec<String>,
     all: bool,
+    /// The distinct first segments of `paths`: once a record's top level has shown all of
+    /// them, the rest of the record is skipped unread (it was validated when it was split).
+    heads: Vec<String>,
 }
 
 enum Keep {
@@ -30,13 +33,16 @@ impl KeepSet {
         let mut paths: Vec<String> = paths.into_iter().collect();
         paths.sort();
         paths.dedup();
-        KeepSet { all: paths.iter().any(String::is_empty), paths }
+        let mut heads: Vec<String> =
+            paths.iter().map(|p| p.split('.').next().unwrap_or(p).to_string()).collect();
+        heads.dedup();
+        KeepSet { all: paths.iter().any(String::is_empty), paths, heads }
     }
 
     /// Keeps everything.
     #[must_use]
     pub fn everything() -> KeepSet {
-        KeepSet { paths: Vec::new(), all: true }
+        KeepSet { paths: Vec::new(), all: true, heads: Vec::new() }
     }
 
     fn decide(&self, path: &str) -> Keep {
@@ -61,15 +67,96 @@ impl KeepSet {
 
     /// Parses `raw` keeping only the wanted paths. The result is an object (or whatever
     /// non-object `raw` is).
+    ///
+    /// `raw` must be one JSON value that was already validated (as the splitter does): the
+    /// projection stops reading once every wanted top-level key has been seen, so what comes
+    /// after is not checked again. A key repeated after that point is not seen.
     pub fn project(&self, raw: &str) -> serde_json::Result<Value> {
         if self.all {
             return serde_json::from_str(raw);
         }
         let mut path = String::new();
+        let mut early: Option<Value> = None;
         let mut de = serde_json::Deserializer::from_str(raw);
-        let v = Proj { keep: self, path: &mut path }.deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
+        let top = Top { keep: self, path: &mut path, early: &mut early };
+        match top.deserialize(&mut de) {
+            Ok(v) => {
+                de.end()?;
+                Ok(v)
+            }
+            Err(e) => early.ok_or(e),
+        }
+    }
+}
+
+/// The record's top level: like [`Proj`], but stops once all wanted keys were seen.
+struct Top<'k, 'p> {
+    keep: &'k KeepSet,
+    path: &'p mut String,
+    early: &'p mut Option<Value>,
+}
+
+impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Top<'_, '_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        let mut seen = 0usize;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let is_head = !key.contains('.') && self.keep.heads.iter().any(|h| *h == *key);
+            self.path.clear();
+            self.path.push_str(&key);
+            match self.keep.decide(self.path) {
+                Keep::All => {
+                    out.insert(key.into_owned(), map.next_value()?);
+                }
+                Keep::Descend => {
+                    let v = map.next_value_seed(Proj { keep: self.keep, path: self.path })?;
+                    out.insert(key.into_owned(), v);
+                }
+                Keep::Drop => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            if is_head {
+                seen += 1;
+                if seen == self.keep.heads.len() {
+                    *self.early = Some(Value::Object(out));
+                    return Err(serde::de::Error::custom("projection complete"));
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        Proj { keep: self.keep, path: self.path }.visit_seq(seq)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
 }
 
@@ -163,7 +250,10 @@ mod tests {
         );
         assert_eq!(KeepSet::new(Vec::new()).project(raw).unwrap(), json!({}));
         assert_eq!(KeepSet::everything().project("[1]").unwrap(), json!([1]));
-        assert!(KeepSet::new(vec!["x".into()]).project("{\"x\":").is_err());
+        assert!(KeepSet::new(vec!["x".into()]).project("{\"y\":").is_err());
+        // Stops once every wanted key was seen.
+        let k = KeepSet::new(vec!["a".into(), "b.c".into()]);
+        assert_eq!(k.project(r#"{"b":{"c":1,"d":2},"a":3,"z":[1,2]}"#).unwrap(), json!({"b":{"c":1},"a":3}));
         // A prefix of a key is not a parent path.
         let k = KeepSet::new(vec!["user".into()]);
         assert_eq!(k.project(r#"{"userIdentity":{"a":1},"user":2}"#).unwrap(), json!({"user":2}));
