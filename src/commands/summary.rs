@@ -22,6 +22,9 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     if args.section.is_some() && args.format != SummaryFormat::Csv {
         bail!("--section is for --format csv");
     }
+    if args.section.as_deref() == Some("groups") && args.by.is_none() {
+        bail!("--section groups needs --by");
+    }
     let filters = config::filters(&args.filters)?;
     let query = config::query(&filters, &args.filters, &args.input)?;
     let scan = config::scan(&filters, &args.input);

@@ -333,11 +333,19 @@ pub fn csv(r: &Report, section: Option<&str>, raw: bool, out: &mut dyn Write) ->
         first = false;
         let mut w = csv::Writer::from_writer(&mut *out);
         for row in rows {
-            w.write_record(row.iter().map(|c| cell(c)))?;
+            w.write_record(row.iter().map(|c| cell(c))).map_err(csv_io)?;
         }
         w.flush()?;
     }
     Ok(())
+}
+
+/// The I/O error inside a CSV error (so a closed pipe stays a closed pipe).
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 fn s(o: Option<&String>) -> String {
