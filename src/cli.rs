@@ -1,6 +1,8 @@
 //! The command line: clap definitions only, no I/O.
 
 use crate::output::Format;
+use crate::summary::Bucket;
+use crate::summary::render::{SECTIONS, SummaryFormat};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -23,6 +25,9 @@ pub enum Command {
     /// Print the CloudTrail records that match filters and EventBridge patterns.
     #[command(after_long_help = SEARCH_EXAMPLES)]
     Search(Box<SearchArgs>),
+    /// Summarise matching records: overview, top values, notable actions, timeline.
+    #[command(after_long_help = SUMMARY_EXAMPLES)]
+    Summary(Box<SummaryArgs>),
     /// Match one event against one pattern, offline `aws events test-event-pattern`.
     #[command(after_long_help = TEST_PATTERN_EXAMPLES)]
     TestPattern(TestPatternArgs),
@@ -38,6 +43,26 @@ Examples:
 
 Exit status: 0 when something matched, 1 when nothing did, 2 on any error (a bad argument, an
 invalid pattern, or an input that could not be read; every readable record is still searched).";
+
+const SUMMARY_EXAMPLES: &str = "\
+Examples:
+  trailscan summary AWSLogs/
+  trailscan summary AWSLogs/ --event CreateUser
+  trailscan summary AWSLogs/ --by eventName,userIdentity.arn --top 20
+  trailscan summary AWSLogs/ --source iam --timeline --timeline-by eventName
+  trailscan summary AWSLogs/ --since 7d --format json > summary.json
+  trailscan summary AWSLogs/ --format csv --section notable > notable.csv
+  trailscan summary AWSLogs/ --format html --output report.html
+
+Sections: overview (records, files, time span, accounts, regions), notable actions
+(security-relevant changes in plain words; failures marked FAILED with their error code),
+top values of eventSource, eventName, actor, sourceIPAddress, userAgent, errorCode,
+recipientAccountId and awsRegion with first and last seen, --by groups, and the timeline.
+JSON schema: doc/summary-schema.md. CSV: every table after a `# name` line, or one plain
+table with --section NAME.
+
+Exit status: 0 when records matched, 1 when none did, 2 on any error (a bad argument, an
+invalid pattern, or an input that could not be read; every readable record is still counted).";
 
 const TEST_PATTERN_EXAMPLES: &str = "\
 Examples:
@@ -162,6 +187,53 @@ pub struct SearchArgs {
     /// Print the compiled patterns, time window and prefilter, and exit.
     #[arg(long)]
     pub explain: bool,
+
+    /// CSV cells as they are, without neutralising spreadsheet formulas.
+    #[arg(long)]
+    pub csv_raw: bool,
+}
+
+/// `trailscan summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Rows per top table (0: all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Group by these comma-separated dotted paths (`actor` is computed), with count,
+    /// distinct counts and first/last seen per group.
+    #[arg(long, value_name = "A,B.C")]
+    pub by: Option<String>,
+
+    /// Show the activity timeline as a bar chart (text format).
+    #[arg(long)]
+    pub timeline: bool,
+
+    /// Timeline bucket size (default: hours for spans up to three days, else days).
+    #[arg(long, value_enum, value_name = "SIZE")]
+    pub bucket: Option<Bucket>,
+
+    /// Split the timeline by this field (the most frequent few values); implies --timeline.
+    #[arg(long, value_name = "FIELD")]
+    pub timeline_by: Option<String>,
+
+    /// CSV only: print this one table.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(SECTIONS))]
+    pub section: Option<String>,
 
     /// CSV cells as they are, without neutralising spreadsheet formulas.
     #[arg(long)]

@@ -17,6 +17,7 @@ pub mod record;
 pub mod sort;
 pub mod source;
 pub mod stats;
+pub mod summary;
 
 use cli::{Cli, Command};
 use commands::Outcome;
@@ -26,6 +27,7 @@ use std::sync::atomic::AtomicBool;
 pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Search(args) => commands::search::run(args, out, stop),
+        Command::Summary(args) => commands::summary::run(args, out, stop),
         Command::TestPattern(args) => commands::test_pattern::run(args, out),
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod search;
+pub mod summary;
 pub mod test_pattern;
 
 /// How a command ended, mapped to grep-like exit codes.

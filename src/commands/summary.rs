@@ -1,0 +1,98 @@
+//! `trailscan summary`: an overview of the matching records, their top values, the notable
+//! actions among them and their timeline, as text, JSON, CSV or HTML.
+
+use super::Outcome;
+use crate::cli::SummaryArgs;
+use crate::config;
+use crate::engine::{self, FileReport};
+use crate::messages;
+use crate::output::Field;
+use crate::stats::Stats;
+use crate::summary::render::{self, SummaryFormat, TextOptions};
+use crate::summary::{Report, ReportOptions, Spec, Summary};
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+use std::sync::atomic::AtomicBool;
+
+/// Series drawn when the timeline is split (the rest are summed as `(other)`).
+const SERIES: usize = 5;
+
+/// Runs a summary, writing the report to `out` (or `--output`).
+pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome> {
+    if args.section.is_some() && args.format != SummaryFormat::Csv {
+        bail!("--section is for --format csv");
+    }
+    if args.section.as_deref() == Some("groups") && args.by.is_none() {
+        bail!("--section groups needs --by");
+    }
+    let filters = config::filters(&args.filters)?;
+    let query = config::query(&filters, &args.filters, &args.input)?;
+    let scan = config::scan(&filters, &args.input);
+    let spec = Spec {
+        by: args.by.as_deref().map(|b| Field::list(Some(b))).unwrap_or_default(),
+        timeline_by: args.timeline_by.as_deref().and_then(|f| Field::list(Some(f)).pop()),
+        ..Spec::default()
+    };
+    if args.by.is_some() && spec.by.is_empty() {
+        bail!("--by needs at least one field");
+    }
+    let mut stats = Stats::default();
+    let mut failed = false;
+    let mut summary = Summary::default();
+    engine::scan(&scan, &query, stop, |_, report: FileReport| {
+        for m in &report.messages {
+            messages::error(m);
+        }
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        let mut part = Summary::default();
+        for (record, _hit, raw) in &report.hits {
+            match serde_json::from_str::<serde_json::Value>(raw) {
+                Ok(v) => part.observe(&v, &spec),
+                Err(e) => {
+                    failed = true;
+                    messages::error(&format!("{}: record {}: {e}", report.name, record + 1));
+                }
+            }
+        }
+        part.files = u64::from(part.all.count > 0);
+        summary.merge(part, &spec);
+        Ok(())
+    })?;
+    let opts = ReportOptions { top: args.top, bucket: args.bucket, series: SERIES };
+    let report = Report::new(&summary, &spec, &opts, &stats);
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write_report(args, &report, &mut w)?;
+            w.flush().with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => write_report(args, &report, out)?,
+    }
+    if !args.input.quiet {
+        messages::error(&stats.line());
+    }
+    if let Some(path) = &args.input.stats_json {
+        let text = serde_json::to_string_pretty(&stats)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(Outcome::of(summary.all.count > 0, failed))
+}
+
+fn write_report(args: &SummaryArgs, report: &Report, out: &mut dyn Write) -> Result<()> {
+    match args.format {
+        SummaryFormat::Text => {
+            let opts = TextOptions {
+                timeline: args.timeline || args.timeline_by.is_some(),
+                top: args.top,
+            };
+            render::text(report, opts, out)?;
+        }
+        SummaryFormat::Json => render::json(report, out)?,
+        SummaryFormat::Csv => render::csv(report, args.section.as_deref(), args.csv_raw, out)?,
+        SummaryFormat::Html => render::html(report, args.top, out)?,
+    }
+    Ok(())
+}

@@ -1,0 +1,715 @@
+//! Printing a [`Report`]: plain text for terminals, JSON, CSV tables and a self-contained HTML
+//! page. Every data string goes through [`sanitize::terminal`] (text), the CSV sanitiser
+//! (CSV, unless raw) or HTML escaping (HTML).
+
+use super::{Report, TopTable};
+use crate::output::sanitize;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Output formats of `summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Plain text for terminals.
+    Text,
+    /// One JSON document (doc/summary-schema.md).
+    Json,
+    /// CSV: one table per section, or the `--section` chosen.
+    Csv,
+    /// One self-contained HTML page.
+    Html,
+}
+
+/// The CSV tables, by `--section` name.
+pub const SECTIONS: [&str; 12] = [
+    "overview",
+    "notable",
+    "event_sources",
+    "event_names",
+    "actors",
+    "source_ips",
+    "user_agents",
+    "error_codes",
+    "accounts",
+    "regions",
+    "groups",
+    "timeline",
+];
+
+/// What the text view shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Print the timeline bar chart.
+    pub timeline: bool,
+    /// Groups shown (0: all); JSON and CSV list every group.
+    pub top: usize,
+}
+
+fn t(s: &str) -> Cow<'_, str> {
+    sanitize::terminal(s)
+}
+
+/// `2024-03-01T10:00:00Z` → `2024-03-01 10:00:00Z`.
+#[must_use]
+pub fn display_time(s: &str) -> String {
+    s.replacen('T', " ", 1)
+}
+
+fn opt_time(s: Option<&String>) -> String {
+    s.map_or_else(|| "-".to_string(), |x| display_time(x))
+}
+
+const BAR_WIDTH: usize = 50;
+const GLYPHS: [char; 6] = ['█', '▓', '▒', '░', '#', '='];
+
+/// Writes the text report.
+pub fn text(r: &Report, opts: TextOptions, out: &mut dyn Write) -> io::Result<()> {
+    let o = &r.overview;
+    writeln!(
+        out,
+        "Summary: {} records in {} files ({} files read, {} failed)",
+        o.records, o.files_with_records, o.files_read, o.files_failed
+    )?;
+    match (&o.first_seen, &o.last_seen) {
+        (Some(f), Some(l)) => {
+            writeln!(out, "Time span: {} to {}", display_time(f), display_time(l))?;
+        }
+        _ => writeln!(out, "Time span: -")?,
+    }
+    if o.undated_records > 0 {
+        writeln!(out, "Records without a readable eventTime: {}", o.undated_records)?;
+    }
+    let list = |v: &[String]| v.iter().map(|s| t(s).into_owned()).collect::<Vec<_>>().join(", ");
+    writeln!(out, "Accounts ({}): {}", o.accounts.len(), list(&o.accounts))?;
+    writeln!(out, "Regions ({}): {}", o.regions.len(), list(&o.regions))?;
+
+    let n = &r.notable;
+    writeln!(out)?;
+    write!(out, "Notable actions ({}", n.total)?;
+    if n.failed > 0 {
+        write!(out, ", {} failed", n.failed)?;
+    }
+    if n.dropped > 0 {
+        write!(out, ", {} not kept", n.dropped)?;
+    }
+    writeln!(out, ")")?;
+    if n.actions.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for a in &n.actions {
+        writeln!(out, "  {}  {}", opt_time(a.time.as_ref()), t(&a.description))?;
+    }
+
+    for table in &r.top {
+        writeln!(out)?;
+        top_table(table, out)?;
+    }
+    if let Some(g) = &r.groups {
+        writeln!(out)?;
+        writeln!(out, "By {} ({} groups)", t(&g.by.join(", ")), g.rows.len())?;
+        let limit = if opts.top == 0 { usize::MAX } else { opts.top };
+        let mut rows = vec![vec![
+            "count".to_string(),
+            "events".to_string(),
+            "actors".to_string(),
+            "IPs".to_string(),
+            "accounts".to_string(),
+            "regions".to_string(),
+            "first seen".to_string(),
+            "last seen".to_string(),
+        ]];
+        rows[0].extend(g.by.iter().map(|b| t(b).into_owned()));
+        for row in g.rows.iter().take(limit) {
+            let mut cells = vec![row.count.to_string()];
+            for k in ["event_names", "actors", "source_ips", "accounts", "regions"] {
+                cells.push(row.distinct.get(k).copied().unwrap_or(0).to_string());
+            }
+            cells.push(opt_time(row.first_seen.as_ref()));
+            cells.push(opt_time(row.last_seen.as_ref()));
+            cells.extend(row.key.iter().map(|k| t(k).into_owned()));
+            rows.push(cells);
+        }
+        columns(&rows, 6, out)?;
+        if g.rows.len() > limit {
+            writeln!(out, "  … {} more groups (see --format json or csv)", g.rows.len() - limit)?;
+        }
+    }
+    if opts.timeline {
+        writeln!(out)?;
+        timeline_text(r, out)?;
+    }
+    Ok(())
+}
+
+/// Aligned columns; the first `right` columns are right-aligned.
+fn columns(rows: &[Vec<String>], right: usize, out: &mut dyn Write) -> io::Result<()> {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut width = vec![0; n];
+    for row in rows {
+        for (i, c) in row.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    for row in rows {
+        let mut line = String::from(" ");
+        for (i, c) in row.iter().enumerate() {
+            let pad = width[i] - c.chars().count();
+            line.push(' ');
+            if i < right {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(c);
+            } else if i + 1 == row.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(c);
+                line.push_str(&" ".repeat(pad));
+            }
+            line.push(' ');
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn top_table(table: &TopTable, out: &mut dyn Write) -> io::Result<()> {
+    let title = table.title;
+    if table.rows.len() < table.distinct {
+        writeln!(out, "Top {} {title} (of {} distinct)", table.rows.len(), table.distinct)?;
+    } else {
+        writeln!(
+            out,
+            "{}{} ({} distinct)",
+            title[..1].to_uppercase(),
+            &title[1..],
+            table.distinct
+        )?;
+    }
+    if table.rows.is_empty() {
+        return writeln!(out, "  none");
+    }
+    let mut rows = vec![vec![
+        "count".to_string(),
+        "first seen".to_string(),
+        "last seen".to_string(),
+        table.field.to_string(),
+    ]];
+    for row in &table.rows {
+        rows.push(vec![
+            row.count.to_string(),
+            opt_time(row.first_seen.as_ref()),
+            opt_time(row.last_seen.as_ref()),
+            t(&row.value).into_owned(),
+        ]);
+    }
+    columns(&rows, 1, out)
+}
+
+fn timeline_text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let tl = &r.timeline;
+    let unit = match tl.bucket {
+        super::Bucket::Hour => "hour",
+        super::Bucket::Day => "day",
+    };
+    write!(out, "Activity per {unit}")?;
+    if let Some(by) = &tl.by {
+        write!(out, " by {}", t(by))?;
+    }
+    writeln!(out, " (empty {unit}s skipped)")?;
+    if tl.by.is_some() && !tl.series.is_empty() {
+        let legend: Vec<String> = tl
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{} {}", GLYPHS[i % GLYPHS.len()], t(s)))
+            .collect();
+        writeln!(out, "  {}", legend.join("  "))?;
+    }
+    let max = tl.buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+    let step = match tl.bucket {
+        super::Bucket::Hour => 3600,
+        super::Bucket::Day => 86_400,
+    };
+    let mut prev: Option<i64> = None;
+    for b in &tl.buckets {
+        let start = chrono::DateTime::parse_from_rfc3339(&b.start).map_or(0, |d| d.timestamp());
+        if let Some(p) = prev {
+            let gap = (start - p) / step - 1;
+            if gap > 0 {
+                writeln!(
+                    out,
+                    "  {:>16}  ⋮ {gap} empty {unit}{}",
+                    "",
+                    if gap == 1 { "" } else { "s" }
+                )?;
+            }
+        }
+        prev = Some(start);
+        let label = match tl.bucket {
+            super::Bucket::Hour => display_time(&b.start)[..16].to_string(),
+            super::Bucket::Day => b.start[..10].to_string(),
+        };
+        let mut bar = String::new();
+        if b.series.is_empty() {
+            bar = "█".repeat(scale(b.count, max));
+        } else {
+            // Stacked: each series gets its share of the bar's width.
+            let total = scale(b.count, max);
+            let mut used = 0usize;
+            let mut acc = 0u64;
+            for (i, n) in b.series.iter().enumerate() {
+                acc += n;
+                let upto = scale_share(acc, b.count, total);
+                bar.extend(std::iter::repeat_n(GLYPHS[i % GLYPHS.len()], upto - used));
+                used = upto;
+            }
+        }
+        writeln!(out, "  {label:>16}  {:>7} {bar}", b.count)?;
+    }
+    if tl.buckets.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    Ok(())
+}
+
+/// A count's bar length: at least 1 for a non-empty bucket.
+fn scale(n: u64, max: u64) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    usize::try_from((n * BAR_WIDTH as u64).div_ceil(max)).unwrap_or(BAR_WIDTH).max(1)
+}
+
+fn scale_share(part: u64, whole: u64, width: usize) -> usize {
+    if whole == 0 {
+        return 0;
+    }
+    usize::try_from((part * width as u64 + whole / 2) / whole).unwrap_or(width).min(width)
+}
+
+/// Writes the JSON document.
+pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &json_value(r)).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// The JSON document as a value: `top` keyed by table name.
+#[must_use]
+pub fn json_value(r: &Report) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    let top: serde_json::Map<String, serde_json::Value> = r
+        .top
+        .iter()
+        .map(|t| {
+            let mut tv = serde_json::to_value(t).unwrap_or_default();
+            if let Some(o) = tv.as_object_mut() {
+                o.remove("name");
+            }
+            (t.name.to_string(), tv)
+        })
+        .collect();
+    v["top"] = serde_json::Value::Object(top);
+    v
+}
+
+/// Writes CSV: every section (each after a `# name` line, tables separated by a blank line),
+/// or only `section` as one plain CSV table.
+pub fn csv(r: &Report, section: Option<&str>, raw: bool, out: &mut dyn Write) -> io::Result<()> {
+    let cell = |s: &str| -> String {
+        if raw { s.to_string() } else { sanitize::csv_formula(&sanitize::csv_text(s)).into_owned() }
+    };
+    let mut first = true;
+    for name in SECTIONS {
+        if section.is_some_and(|s| s != name) {
+            continue;
+        }
+        let Some(rows) = csv_rows(r, name) else { continue };
+        if section.is_none() {
+            if !first {
+                writeln!(out)?;
+            }
+            writeln!(out, "# {name}")?;
+        }
+        first = false;
+        let mut w = csv::Writer::from_writer(&mut *out);
+        for row in rows {
+            w.write_record(row.iter().map(|c| cell(c))).map_err(csv_io)?;
+        }
+        w.flush()?;
+    }
+    Ok(())
+}
+
+/// The I/O error inside a CSV error (so a closed pipe stays a closed pipe).
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+fn s(o: Option<&String>) -> String {
+    o.cloned().unwrap_or_default()
+}
+
+fn csv_rows(r: &Report, name: &str) -> Option<Vec<Vec<String>>> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    match name {
+        "overview" => {
+            let o = &r.overview;
+            rows.push(vec!["key".into(), "value".into()]);
+            for (k, v) in [
+                ("records", o.records.to_string()),
+                ("files_with_records", o.files_with_records.to_string()),
+                ("files_read", o.files_read.to_string()),
+                ("files_failed", o.files_failed.to_string()),
+                ("undated_records", o.undated_records.to_string()),
+                ("first_seen", s(o.first_seen.as_ref())),
+                ("last_seen", s(o.last_seen.as_ref())),
+                ("accounts", o.accounts.join(" ")),
+                ("regions", o.regions.join(" ")),
+                ("notable_actions", r.notable.total.to_string()),
+                ("notable_failed", r.notable.failed.to_string()),
+            ] {
+                rows.push(vec![k.into(), v]);
+            }
+        }
+        "notable" => {
+            rows.push(
+                [
+                    "time",
+                    "result",
+                    "error_code",
+                    "actor",
+                    "identity_type",
+                    "account",
+                    "action",
+                    "object",
+                    "target",
+                    "event_name",
+                    "event_source",
+                    "source_ip",
+                    "region",
+                    "user_agent",
+                    "mfa_used",
+                    "event_id",
+                    "description",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
+            for a in &r.notable.actions {
+                rows.push(vec![
+                    s(a.time.as_ref()),
+                    if a.failed { "failed".into() } else { "succeeded".into() },
+                    s(a.error_code.as_ref()),
+                    a.actor.clone(),
+                    s(a.identity_type.as_ref()),
+                    s(a.account.as_ref()),
+                    a.action.clone(),
+                    s(a.object.as_ref()),
+                    s(a.target.as_ref()),
+                    a.event_name.clone(),
+                    a.event_source.clone(),
+                    s(a.source_ip.as_ref()),
+                    s(a.region.as_ref()),
+                    s(a.user_agent.as_ref()),
+                    s(a.mfa_used.as_ref()),
+                    s(a.event_id.as_ref()),
+                    a.description.clone(),
+                ]);
+            }
+        }
+        "groups" => {
+            let g = r.groups.as_ref()?;
+            let mut head = g.by.clone();
+            head.extend(["count", "first_seen", "last_seen"].map(String::from));
+            head.extend(super::GROUP_DISTINCT.iter().map(|(k, _)| format!("distinct_{k}")));
+            rows.push(head);
+            for row in &g.rows {
+                let mut cells = row.key.clone();
+                cells.push(row.count.to_string());
+                cells.push(s(row.first_seen.as_ref()));
+                cells.push(s(row.last_seen.as_ref()));
+                for (k, _) in super::GROUP_DISTINCT {
+                    cells.push(row.distinct.get(k).copied().unwrap_or(0).to_string());
+                }
+                rows.push(cells);
+            }
+        }
+        "timeline" => {
+            let tl = &r.timeline;
+            let mut head = vec!["start".to_string(), "count".to_string()];
+            head.extend(tl.series.iter().cloned());
+            rows.push(head);
+            for b in &tl.buckets {
+                let mut cells = vec![b.start.clone(), b.count.to_string()];
+                cells.extend(b.series.iter().map(u64::to_string));
+                rows.push(cells);
+            }
+        }
+        table => {
+            let t = r.table(table)?;
+            rows.push(["value", "count", "first_seen", "last_seen"].map(String::from).to_vec());
+            for row in &t.rows {
+                rows.push(vec![
+                    row.value.clone(),
+                    row.count.to_string(),
+                    s(row.first_seen.as_ref()),
+                    s(row.last_seen.as_ref()),
+                ]);
+            }
+        }
+    }
+    Some(rows)
+}
+
+/// Escapes text for HTML element content and attribute values (after removing terminal
+/// controls and bidi overrides, which mislead in a page too).
+#[must_use]
+pub fn html_escape(s: &str) -> String {
+    let clean = sanitize::terminal(s);
+    let mut out = String::with_capacity(clean.len());
+    for c in clean.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;background:#fff}\
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 8px;\
+text-align:left;vertical-align:top}th{background:#f3f3f3}td.n{text-align:right}\
+ul.notable{list-style:none;padding-left:0;font-family:ui-monospace,monospace;font-size:13px}\
+ul.notable li{padding:2px 0}li.failed{color:#a00}.meta{color:#555}\
+svg{border:1px solid #ddd;background:#fafafa}.grid{display:flex;flex-wrap:wrap;gap:2em}";
+
+/// Writes the self-contained HTML page.
+pub fn html(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
+    let e = html_escape;
+    let o = &r.overview;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+<title>trailscan summary</title><style>{CSS}</style></head><body>\n<h1>trailscan summary</h1>\n"
+    );
+    let _ = writeln!(h, "<h2 id=\"overview\">Overview</h2><table>");
+    for (k, v) in [
+        ("Records", o.records.to_string()),
+        ("Files with records", o.files_with_records.to_string()),
+        ("Files read", o.files_read.to_string()),
+        ("Files failed", o.files_failed.to_string()),
+        ("First seen", opt_time(o.first_seen.as_ref())),
+        ("Last seen", opt_time(o.last_seen.as_ref())),
+        ("Accounts", o.accounts.join(", ")),
+        ("Regions", o.regions.join(", ")),
+    ] {
+        let _ = writeln!(h, "<tr><th>{k}</th><td>{}</td></tr>", e(&v));
+    }
+    let _ = writeln!(h, "</table>");
+
+    let _ = writeln!(h, "<h2 id=\"activity\">Activity per {}</h2>", bucket_name(r));
+    h.push_str(&svg_chart(r));
+
+    let n = &r.notable;
+    let _ = writeln!(
+        h,
+        "<h2 id=\"notable\">Notable actions ({}{})</h2>",
+        n.total,
+        if n.failed > 0 { format!(", {} failed", n.failed) } else { String::new() }
+    );
+    if n.actions.is_empty() {
+        let _ = writeln!(h, "<p>None.</p>");
+    } else {
+        let _ = writeln!(h, "<ul class=\"notable\">");
+        for a in &n.actions {
+            let _ = writeln!(
+                h,
+                "<li{}><time>{}</time>&nbsp;&nbsp;{}</li>",
+                if a.failed { " class=\"failed\"" } else { "" },
+                e(&opt_time(a.time.as_ref())),
+                e(&a.description)
+            );
+        }
+        let _ = writeln!(h, "</ul>");
+    }
+
+    let _ = writeln!(h, "<div class=\"grid\">");
+    for table in &r.top {
+        let _ = writeln!(
+            h,
+            "<section id=\"{}\"><h2>{} ({} distinct)</h2><table><tr><th>count</th><th>{}</th>\
+<th>first seen</th><th>last seen</th></tr>",
+            table.name,
+            table.title,
+            table.distinct,
+            e(table.field)
+        );
+        for row in &table.rows {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                row.count,
+                e(&row.value),
+                e(&opt_time(row.first_seen.as_ref())),
+                e(&opt_time(row.last_seen.as_ref()))
+            );
+        }
+        let _ = writeln!(h, "</table></section>");
+    }
+    let _ = writeln!(h, "</div>");
+    if let Some(g) = &r.groups {
+        let _ = writeln!(h, "<h2 id=\"groups\">By {}</h2><table><tr>", e(&g.by.join(", ")));
+        for b in &g.by {
+            let _ = write!(h, "<th>{}</th>", e(b));
+        }
+        let _ = writeln!(
+            h,
+            "<th>count</th><th>events</th><th>actors</th><th>IPs</th><th>accounts</th>\
+<th>regions</th><th>first seen</th><th>last seen</th></tr>"
+        );
+        for row in g.rows.iter().take(if top == 0 { usize::MAX } else { top }) {
+            let _ = write!(h, "<tr>");
+            for k in &row.key {
+                let _ = write!(h, "<td>{}</td>", e(k));
+            }
+            let _ = write!(h, "<td class=\"n\">{}</td>", row.count);
+            for k in ["event_names", "actors", "source_ips", "accounts", "regions"] {
+                let _ =
+                    write!(h, "<td class=\"n\">{}</td>", row.distinct.get(k).copied().unwrap_or(0));
+            }
+            let _ = writeln!(
+                h,
+                "<td>{}</td><td>{}</td></tr>",
+                e(&opt_time(row.first_seen.as_ref())),
+                e(&opt_time(row.last_seen.as_ref()))
+            );
+        }
+        let _ = writeln!(h, "</table>");
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">{} files read, {} failed; {} records read. Generated by trailscan {}.</p>",
+        r.stats.files_read,
+        r.stats.files_failed,
+        r.stats.records_read,
+        env!("CARGO_PKG_VERSION")
+    );
+    h.push_str("</body></html>\n");
+    out.write_all(h.as_bytes())
+}
+
+fn bucket_name(r: &Report) -> &'static str {
+    match r.timeline.bucket {
+        super::Bucket::Hour => "hour",
+        super::Bucket::Day => "day",
+    }
+}
+
+const COLORS: [&str; 6] = ["#3b6ea8", "#e07b39", "#5aa05a", "#b04a4a", "#8064a2", "#999999"];
+
+/// The activity chart: one bar per non-empty bucket, stacked by series when split.
+fn svg_chart(r: &Report) -> String {
+    let tl = &r.timeline;
+    let (w, h, pad) = (900.0_f64, 220.0_f64, 30.0_f64);
+    let mut s = format!(
+        "<svg id=\"activity-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" \
+height=\"{}\" viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"records per {}\">\n",
+        h + 40.0,
+        h + 40.0,
+        bucket_name(r)
+    );
+    let max = tl.buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1) as f64;
+    let n = tl.buckets.len().max(1) as f64;
+    let slot = (w - 2.0 * pad) / n;
+    let bar = (slot * 0.8).max(1.0);
+    let _ = writeln!(
+        s,
+        "<line x1=\"{pad}\" y1=\"{h}\" x2=\"{}\" y2=\"{h}\" stroke=\"#888\"/>\
+<text x=\"2\" y=\"{}\" font-size=\"11\">{}</text>",
+        w - pad,
+        pad - 12.0,
+        max
+    );
+    for (i, b) in tl.buckets.iter().enumerate() {
+        let x = pad + i as f64 * slot;
+        let label = html_escape(&display_time(&b.start));
+        let parts: Vec<(usize, u64)> = if b.series.is_empty() {
+            vec![(0, b.count)]
+        } else {
+            b.series.iter().copied().enumerate().collect()
+        };
+        let mut y = h;
+        for (si, c) in parts {
+            if c == 0 {
+                continue;
+            }
+            let bh = (c as f64 / max) * (h - pad);
+            y -= bh;
+            let name = tl.series.get(si).map_or(String::new(), |n| format!(" {}", html_escape(n)));
+            let _ = writeln!(
+                s,
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{bh:.1}\" \
+fill=\"{}\"><title>{label}:{name} {c}</title></rect>",
+                COLORS[si % COLORS.len()]
+            );
+        }
+    }
+    if let (Some(f), Some(l)) = (tl.buckets.first(), tl.buckets.last()) {
+        let _ = writeln!(
+            s,
+            "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">{}</text>\
+<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+            h + 16.0,
+            html_escape(&display_time(&f.start)),
+            w - pad,
+            h + 16.0,
+            html_escape(&display_time(&l.start))
+        );
+    }
+    for (i, name) in tl.series.iter().enumerate() {
+        let x = pad + i as f64 * 150.0;
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/>\
+<text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>",
+            h + 26.0,
+            COLORS[i % COLORS.len()],
+            x + 14.0,
+            h + 35.0,
+            html_escape(&actions_short(name))
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn actions_short(s: &str) -> String {
+    super::actions::shorten(s, 22)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            html_escape("<script>a&b\"'</script>\u{1b}[2J"),
+            "&lt;script&gt;a&amp;b&quot;&#39;&lt;/script&gt;\\u{1b}[2J"
+        );
+        assert_eq!(display_time("2024-03-01T10:00:00Z"), "2024-03-01 10:00:00Z");
+        assert_eq!(scale(1, 1000), 1);
+        assert_eq!(scale(1000, 1000), BAR_WIDTH);
+        assert_eq!(scale_share(1, 2, 10), 5);
+    }
+}
