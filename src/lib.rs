@@ -5,6 +5,7 @@
 //! engine; [`engine`] runs that over files in parallel and hands results back in order;
 //! [`sort`] orders matches by time; [`output`] writes them. [`stats`] accounts for everything.
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -27,5 +28,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
     match &cli.command {
         Command::Search(args) => commands::search::run(args, out, stop),
         Command::TestPattern(args) => commands::test_pattern::run(args, out),
+        Command::Audit(args) => commands::audit::run(args, out, stop),
+        Command::Rules(args) => commands::rules::run(args, out),
     }
 }
