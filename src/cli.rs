@@ -55,6 +55,7 @@ A cron job can mail the output when the status is not 0; a CI step fails on 1 or
 
 /// `trailscan audit`.
 #[derive(Debug, Args)]
+#[command(mut_arg("pattern", |a| a.hide(true)))]
 pub struct AuditArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -72,7 +73,7 @@ pub struct AuditArgs {
 
     /// Output: table (a summary per rule), jsonl or json (one finding per matched record or
     /// threshold window, with the records), csv (one row per finding).
-    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    #[arg(short, long, value_enum, default_value_t = Format::Table, hide_possible_values = true)]
     pub format: Format,
 
     /// Report only findings of rules at or above this severity.

@@ -4,6 +4,7 @@
 //! splits files into raw records; [`query`] prefilters and matches them with the [`pattern`]
 //! engine; [`engine`] runs that over files in parallel and hands results back in order;
 //! [`sort`] orders matches by time; [`output`] writes them. [`stats`] accounts for everything.
+//! [`audit`] runs named rules (built-in packs and rule files) over the same pipeline.
 
 pub mod audit;
 pub mod cli;
