@@ -114,7 +114,7 @@ pub struct RulesListArgs {
     #[arg(long = "pack", value_name = "NAME")]
     pub pack: Vec<String>,
 
-    /// Also list the rules of this file or folder (repeatable).
+    /// List the rules of this file or folder (repeatable; only these unless --pack is given).
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
 }
