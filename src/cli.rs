@@ -1,5 +1,6 @@
 //! The command line: clap definitions only, no I/O.
 
+use crate::audit::Severity;
 use crate::output::Format;
 use crate::summary::Bucket;
 use crate::summary::render::{SECTIONS, SummaryFormat};
@@ -31,6 +32,104 @@ pub enum Command {
     /// Match one event against one pattern, offline `aws events test-event-pattern`.
     #[command(after_long_help = TEST_PATTERN_EXAMPLES)]
     TestPattern(TestPatternArgs),
+    /// Run named detection rules (built-in packs and rule files) over an archive and report
+    /// findings; for scheduled jobs and CI.
+    #[command(after_long_help = AUDIT_HELP)]
+    Audit(Box<AuditArgs>),
+    /// List the built-in rules or check rule files.
+    Rules(RulesArgs),
+}
+
+const AUDIT_HELP: &str = "\
+Examples:
+  trailscan audit AWSLogs/ --since 1d
+  trailscan audit AWSLogs/ --pack cis --format csv > cis-findings.csv
+  trailscan audit AWSLogs/ --pack threats --rules my-rules/ --format jsonl --min-severity medium
+  trailscan audit AWSLogs/ --account 111122223333 --fail-on high
+
+Rules: all built-in packs unless --pack or --rules is given (`trailscan rules list`). A rule
+matches a record like `search --pattern` does; a threshold rule fires once per window of at
+least COUNT matches with the same `by` values. Findings below --min-severity are not reported.
+
+Exit status, for cron and CI:
+  0  no finding at or above --fail-on (default: low)
+  1  at least one finding at or above --fail-on
+  2  an error: a bad argument or rule file, or an input that could not be read (this wins over
+     1; every readable record is still audited and reported)
+A cron job can mail the output when the status is not 0; a CI step fails on 1 or 2.";
+
+/// `trailscan audit`.
+#[derive(Debug, Args)]
+#[command(mut_arg("pattern", |a| a.hide(true)))]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// A built-in rule pack to run: cis, threats (repeatable; default: all, unless --rules).
+    #[arg(long = "pack", value_name = "NAME")]
+    pub pack: Vec<String>,
+
+    /// A rule file (YAML or JSON) or a folder of them (repeatable).
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Output: table (a summary per rule), jsonl or json (one finding per matched record or
+    /// threshold window, with the records), csv (one row per finding).
+    #[arg(short, long, value_enum, default_value_t = Format::Table, hide_possible_values = true)]
+    pub format: Format,
+
+    /// Report only findings of rules at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Info)]
+    pub min_severity: Severity,
+
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low)]
+    pub fail_on: Severity,
+
+    /// CSV cells as they are, without neutralising spreadsheet formulas.
+    #[arg(long)]
+    pub csv_raw: bool,
+}
+
+/// `trailscan rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// What to do with rules.
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+/// `trailscan rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List rules: id, severity, title, pack (or file) and tags.
+    List(RulesListArgs),
+    /// Check rule files (YAML or JSON; folders are searched): fields, patterns, thresholds and
+    /// examples. Exit status 0 when all are valid, 2 otherwise.
+    Validate(RulesValidateArgs),
+}
+
+/// `trailscan rules list`.
+#[derive(Debug, Args)]
+pub struct RulesListArgs {
+    /// Only this built-in pack (repeatable; default: all, unless --rules).
+    #[arg(long = "pack", value_name = "NAME")]
+    pub pack: Vec<String>,
+
+    /// List the rules of this file or folder (repeatable; only these unless --pack is given).
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+}
+
+/// `trailscan rules validate`.
+#[derive(Debug, Args)]
+pub struct RulesValidateArgs {
+    /// Rule files or folders.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 const SEARCH_EXAMPLES: &str = "\

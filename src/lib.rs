@@ -4,7 +4,9 @@
 //! splits files into raw records; [`query`] prefilters and matches them with the [`pattern`]
 //! engine; [`engine`] runs that over files in parallel and hands results back in order;
 //! [`sort`] orders matches by time; [`output`] writes them. [`stats`] accounts for everything.
+//! [`audit`] runs named rules (built-in packs and rule files) over the same pipeline.
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -29,5 +31,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::Search(args) => commands::search::run(args, out, stop),
         Command::Summary(args) => commands::summary::run(args, out, stop),
         Command::TestPattern(args) => commands::test_pattern::run(args, out),
+        Command::Audit(args) => commands::audit::run(args, out, stop),
+        Command::Rules(args) => commands::rules::run(args, out),
     }
 }

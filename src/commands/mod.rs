@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod audit;
+pub mod rules;
 pub mod search;
 pub mod summary;
 pub mod test_pattern;
@@ -13,6 +15,10 @@ pub enum Outcome {
     NotFound,
     /// An error, even if something matched (2).
     Error,
+    /// `audit`: no finding at or above `--fail-on`; `rules validate`: valid (0).
+    Clean,
+    /// `audit`: findings at or above `--fail-on` (1).
+    Findings,
 }
 
 impl Outcome {
@@ -30,8 +36,8 @@ impl Outcome {
     #[must_use]
     pub fn code(self) -> u8 {
         match self {
-            Outcome::Found => 0,
-            Outcome::NotFound => 1,
+            Outcome::Found | Outcome::Clean => 0,
+            Outcome::NotFound | Outcome::Findings => 1,
             Outcome::Error => 2,
         }
     }

@@ -1,0 +1,233 @@
+//! `trailscan audit`: named rules (EventBridge patterns with a severity, documentation and an
+//! optional threshold) evaluated over the hits of one scan.
+//!
+//! [`rule`] is the rule model and the rule-file loader, [`packs`] the built-in packs,
+//! [`threshold`] the windows of threshold rules; [`Auditor`] turns matched records into
+//! findings and keeps a summary per rule.
+
+pub mod packs;
+pub mod rule;
+pub mod threshold;
+
+use crate::output::lookup;
+use crate::record::{actor::actor, time};
+pub use rule::{Rule, Severity, Threshold};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The rules for `--pack` and `--rules` (all built-in packs when both are empty). Rule ids must
+/// be unique across everything selected.
+pub fn select(packs: &[String], files: &[PathBuf]) -> anyhow::Result<Vec<Rule>> {
+    let mut rules = Vec::new();
+    if packs.is_empty() && files.is_empty() {
+        rules = packs::all()?;
+    }
+    for p in packs {
+        if rules.iter().any(|r: &Rule| &r.origin == p) {
+            continue;
+        }
+        rules.extend(packs::load(p)?);
+    }
+    let mut errors = Vec::new();
+    for f in files {
+        match rule::load_path(f) {
+            Ok(r) => rules.extend(r),
+            Err(e) => errors.extend(e),
+        }
+    }
+    for (i, r) in rules.iter().enumerate() {
+        if let Some(o) = rules[..i].iter().find(|o| o.id == r.id) {
+            errors
+                .push(format!("{}: rule {}: duplicate id (also in {})", r.origin, r.id, o.origin));
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!("invalid rules:\n{}", errors.join("\n"));
+    }
+    Ok(rules)
+}
+
+/// One matched record.
+#[derive(Debug, Clone)]
+pub struct Matched {
+    /// `eventTime` as written, if any.
+    pub event_time: Option<String>,
+    /// `eventTime` in nanoseconds, if it parses.
+    pub time: Option<i64>,
+    /// Who acted.
+    pub actor: String,
+    /// The raw record.
+    pub raw: String,
+}
+
+/// A finding: one record for a plain rule, one window for a threshold rule.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Index of the rule in the auditor's rules.
+    pub rule: usize,
+    /// The records, in time order.
+    pub records: Vec<Matched>,
+    /// For threshold rules: the `by` paths and their values in this window.
+    pub group: Option<Vec<(String, Value)>>,
+}
+
+impl Finding {
+    /// The earliest and latest `eventTime` texts.
+    #[must_use]
+    pub fn span(&self) -> (Option<&str>, Option<&str>) {
+        let first = self.records.iter().filter(|m| m.time.is_some()).min_by_key(|m| m.time);
+        let last = self.records.iter().filter(|m| m.time.is_some()).max_by_key(|m| m.time);
+        fn text(m: Option<&Matched>) -> Option<&str> {
+            m.and_then(|m| m.event_time.as_deref())
+        }
+        (text(first).or_else(|| text(self.records.first())), text(last))
+    }
+}
+
+/// What a rule produced, for the summary table.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Findings (records, or windows for threshold rules).
+    pub findings: u64,
+    /// Records in those findings.
+    pub events: u64,
+    /// Earliest eventTime (nanoseconds, text).
+    pub first: Option<(i64, String)>,
+    /// Latest eventTime.
+    pub last: Option<(i64, String)>,
+    /// The first few distinct actors.
+    pub actors: Vec<String>,
+    /// More distinct actors than shown.
+    pub more_actors: bool,
+}
+
+/// Actors listed per rule in the summary.
+pub const SAMPLE_ACTORS: usize = 3;
+
+struct Candidate {
+    group: Vec<(String, Value)>,
+    matched: Matched,
+}
+
+/// Tests records against rules and turns matches into findings.
+pub struct Auditor<'r> {
+    rules: &'r [Rule],
+    pending: Vec<Vec<threshold::Event<Candidate>>>,
+    summaries: Vec<Summary>,
+    /// Records of threshold rules dropped because their eventTime does not parse.
+    pub untimed: u64,
+}
+
+impl<'r> Auditor<'r> {
+    /// An auditor for `rules`.
+    #[must_use]
+    pub fn new(rules: &'r [Rule]) -> Self {
+        Auditor {
+            rules,
+            pending: rules.iter().map(|_| Vec::new()).collect(),
+            summaries: vec![Summary::default(); rules.len()],
+            untimed: 0,
+        }
+    }
+
+    /// The rules.
+    #[must_use]
+    pub fn rules(&self) -> &'r [Rule] {
+        self.rules
+    }
+
+    /// Tests one raw record against every rule: findings of plain rules now, threshold rules'
+    /// candidates kept for [`Auditor::finish`].
+    pub fn record(&mut self, raw: &str) -> serde_json::Result<Vec<Finding>> {
+        let v: Value = serde_json::from_str(raw)?;
+        let mut out = Vec::new();
+        let mut matched: Option<Matched> = None;
+        for (i, rule) in self.rules.iter().enumerate() {
+            if !rule.matches(&v) {
+                continue;
+            }
+            let m = matched
+                .get_or_insert_with(|| {
+                    let event_time = v.get("eventTime").and_then(Value::as_str).map(str::to_owned);
+                    let time = event_time
+                        .as_deref()
+                        .and_then(time::parse_event_time)
+                        .and_then(time::sort_key);
+                    Matched { event_time, time, actor: actor(&v), raw: raw.to_string() }
+                })
+                .clone();
+            match &rule.threshold {
+                None => {
+                    let f = Finding { rule: i, records: vec![m], group: None };
+                    self.account(&f);
+                    out.push(f);
+                }
+                Some(t) => {
+                    let Some(time) = m.time else {
+                        self.untimed += 1;
+                        continue;
+                    };
+                    let group: Vec<(String, Value)> =
+                        t.by.iter()
+                            .map(|p| (p.clone(), lookup(&v, p).cloned().unwrap_or(Value::Null)))
+                            .collect();
+                    let key =
+                        serde_json::to_string(&group.iter().map(|g| &g.1).collect::<Vec<_>>())
+                            .unwrap_or_default();
+                    self.pending[i].push(threshold::Event {
+                        group: key,
+                        time,
+                        data: Candidate { group, matched: m },
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The findings of threshold rules, rule by rule.
+    pub fn finish(&mut self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for i in 0..self.rules.len() {
+            let Some(t) = &self.rules[i].threshold else { continue };
+            let events = std::mem::take(&mut self.pending[i]);
+            for (_, window) in threshold::windows(events, t.count, t.within_secs) {
+                let group = window.first().map(|e| e.data.group.clone());
+                let records = window.into_iter().map(|e| e.data.matched).collect();
+                let f = Finding { rule: i, records, group };
+                self.account(&f);
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// Per-rule summaries, in rule order.
+    #[must_use]
+    pub fn summaries(&self) -> &[Summary] {
+        &self.summaries
+    }
+
+    fn account(&mut self, f: &Finding) {
+        let s = &mut self.summaries[f.rule];
+        s.findings += 1;
+        s.events += f.records.len() as u64;
+        for m in &f.records {
+            if let (Some(t), Some(text)) = (m.time, &m.event_time) {
+                if s.first.as_ref().is_none_or(|(ft, _)| t < *ft) {
+                    s.first = Some((t, text.clone()));
+                }
+                if s.last.as_ref().is_none_or(|(lt, _)| t > *lt) {
+                    s.last = Some((t, text.clone()));
+                }
+            }
+            if !s.actors.contains(&m.actor) {
+                if s.actors.len() < SAMPLE_ACTORS {
+                    s.actors.push(m.actor.clone());
+                } else {
+                    s.more_actors = true;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! `trailscan audit`: one scan, every selected rule tested on every hit, findings reported as a
+//! summary table, JSON lines, a JSON array or CSV.
+//!
+//! The query is the search flags AND-ed with the OR of all rule patterns, so the prefilter and
+//! path pruning work as for `search`; each hit is then tested against each rule. Findings of
+//! plain rules stream in archive walk order; threshold findings follow once the scan is done.
+
+use super::Outcome;
+use crate::audit::{self, Auditor, Finding, Rule, Severity};
+use crate::cli::AuditArgs;
+use crate::config;
+use crate::engine::{self, FileReport};
+use crate::messages;
+use crate::output::{Format, compact, lookup, sanitize};
+use crate::query::Query;
+use crate::stats::Stats;
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::AtomicBool;
+
+/// Runs an audit, writing findings to `out`.
+pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome> {
+    if !args.filters.pattern.is_empty() {
+        bail!("--pattern is not an audit filter: put the pattern in a rule file (--rules)");
+    }
+    let mut rules = audit::select(&args.pack, &args.rules)?;
+    rules.retain(|r| r.severity >= args.min_severity);
+    if rules.is_empty() {
+        bail!("no rule at or above --min-severity {}", args.min_severity);
+    }
+    let filters = config::filters(&args.filters)?;
+    let texts: Vec<String> = rules.iter().map(|r| r.pattern_text.clone()).collect();
+    let query = Query::new(&filters, &texts, !args.input.no_prefilter)?;
+    let scan = config::scan(&filters, &args.input);
+    let mut auditor = Auditor::new(&rules);
+    let mut sink = Report::new(args, out);
+    let mut stats = Stats::default();
+    let (mut failed, mut fail) = (false, false);
+    engine::scan(&scan, &query, stop, |_, report: FileReport| {
+        for m in &report.messages {
+            messages::error(m);
+        }
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        for (_, _, raw) in report.hits {
+            let findings = auditor.record(&raw).context("auditing a matched record")?;
+            for f in findings {
+                fail |= rules[f.rule].severity >= args.fail_on;
+                sink.finding(&rules, &f)?;
+            }
+        }
+        Ok(())
+    })?;
+    for f in auditor.finish() {
+        fail |= rules[f.rule].severity >= args.fail_on;
+        sink.finding(&rules, &f)?;
+    }
+    sink.finish(&auditor)?;
+    if !args.input.quiet {
+        messages::error(&stats.line());
+        if auditor.untimed > 0 {
+            messages::error(&format!(
+                "{} records matched threshold rules without a valid eventTime and were not counted",
+                auditor.untimed
+            ));
+        }
+    }
+    if let Some(path) = &args.input.stats_json {
+        let text = serde_json::to_string_pretty(&stats)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(if failed {
+        Outcome::Error
+    } else if fail {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// A finding as JSON.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    rule: &'a str,
+    severity: Severity,
+    title: &'a str,
+    first_seen: Option<&'a str>,
+    last_seen: Option<&'a str>,
+    events: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threshold: Option<ThresholdJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<Box<RawValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    records: Option<Vec<Box<RawValue>>>,
+}
+
+#[derive(Serialize)]
+struct ThresholdJson<'a> {
+    count: usize,
+    within: &'a str,
+    by: serde_json::Map<String, Value>,
+}
+
+fn raw_value(raw: &str) -> Result<Box<RawValue>> {
+    RawValue::from_string(compact(raw).into_owned()).context("a matched record is not valid JSON")
+}
+
+fn finding_json<'a>(rule: &'a Rule, f: &'a Finding) -> Result<FindingJson<'a>> {
+    let (first_seen, last_seen) = f.span();
+    let mut j = FindingJson {
+        rule: &rule.id,
+        severity: rule.severity,
+        title: &rule.title,
+        first_seen,
+        last_seen,
+        events: f.records.len(),
+        threshold: None,
+        record: None,
+        records: None,
+    };
+    match (&rule.threshold, &f.group) {
+        (Some(t), Some(group)) => {
+            j.threshold = Some(ThresholdJson {
+                count: t.count,
+                within: &t.within,
+                by: group.iter().cloned().collect(),
+            });
+            j.records = Some(f.records.iter().map(|m| raw_value(&m.raw)).collect::<Result<_>>()?);
+        }
+        _ => j.record = f.records.first().map(|m| raw_value(&m.raw)).transpose()?,
+    }
+    Ok(j)
+}
+
+/// CSV columns, one row per finding (for a threshold window: its first record's fields).
+const CSV_HEADER: [&str; 13] = [
+    "rule",
+    "severity",
+    "title",
+    "first_seen",
+    "last_seen",
+    "events",
+    "eventName",
+    "actor",
+    "sourceIPAddress",
+    "recipientAccountId",
+    "awsRegion",
+    "eventID",
+    "group",
+];
+
+enum Report<'w> {
+    Table { out: &'w mut dyn Write, fit: bool },
+    Jsonl { out: &'w mut dyn Write },
+    Json { out: &'w mut dyn Write, first: bool },
+    Csv { out: Box<csv::Writer<&'w mut dyn Write>>, raw: bool },
+}
+
+impl<'w> Report<'w> {
+    fn new(args: &AuditArgs, out: &'w mut dyn Write) -> Self {
+        match args.format {
+            Format::Table => Report::Table { out, fit: std::io::stdout().is_terminal() },
+            Format::Jsonl => Report::Jsonl { out },
+            Format::Json => Report::Json { out, first: true },
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                // The header is written even when there is no finding.
+                let _ = w.write_record(CSV_HEADER);
+                Report::Csv { out: Box::new(w), raw: args.csv_raw }
+            }
+        }
+    }
+
+    fn finding(&mut self, rules: &[Rule], f: &Finding) -> Result<()> {
+        let rule = &rules[f.rule];
+        match self {
+            Report::Table { .. } => {}
+            Report::Jsonl { out } => {
+                serde_json::to_writer(&mut **out, &finding_json(rule, f)?)?;
+                out.write_all(b"\n")?;
+            }
+            Report::Json { out, first } => {
+                out.write_all(if *first { b"[\n" } else { b",\n" })?;
+                *first = false;
+                serde_json::to_writer(&mut **out, &finding_json(rule, f)?)?;
+            }
+            Report::Csv { out, raw } => {
+                let rec: Value = f
+                    .records
+                    .first()
+                    .and_then(|m| serde_json::from_str(&m.raw).ok())
+                    .unwrap_or(Value::Null);
+                let field = |p: &str| match lookup(&rec, p) {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                };
+                let (first, last) = f.span();
+                let group = f.group.as_ref().map_or(String::new(), |g| {
+                    g.iter()
+                        .map(|(k, v)| match v {
+                            Value::String(s) => format!("{k}={s}"),
+                            _ => format!("{k}={v}"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                });
+                let cells = [
+                    rule.id.clone(),
+                    rule.severity.to_string(),
+                    rule.title.clone(),
+                    first.unwrap_or_default().to_string(),
+                    last.unwrap_or_default().to_string(),
+                    f.records.len().to_string(),
+                    field("eventName"),
+                    f.records.first().map(|m| m.actor.clone()).unwrap_or_default(),
+                    field("sourceIPAddress"),
+                    field("recipientAccountId"),
+                    field("awsRegion"),
+                    field("eventID"),
+                    group,
+                ];
+                let raw = *raw;
+                let cells = cells.iter().map(|c| {
+                    if raw {
+                        c.clone()
+                    } else {
+                        sanitize::csv_formula(&sanitize::csv_text(c)).into_owned()
+                    }
+                });
+                out.write_record(cells)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, auditor: &Auditor<'_>) -> Result<()> {
+        match self {
+            Report::Table { out, fit } => summary_table(&mut **out, *fit, auditor)?,
+            Report::Jsonl { out } => out.flush()?,
+            Report::Json { out, first } => {
+                out.write_all(if *first { b"[]\n" } else { b"\n]\n" })?;
+                out.flush()?;
+            }
+            Report::Csv { out, .. } => out.flush()?,
+        }
+        Ok(())
+    }
+}
+
+/// One row per rule with findings, most severe first.
+fn summary_table(out: &mut dyn Write, fit: bool, auditor: &Auditor<'_>) -> Result<()> {
+    let rules = auditor.rules();
+    let mut rows: Vec<(usize, &audit::Summary)> =
+        auditor.summaries().iter().enumerate().filter(|(_, s)| s.findings > 0).collect();
+    rows.sort_by(|a, b| {
+        rules[b.0]
+            .severity
+            .cmp(&rules[a.0].severity)
+            .then_with(|| rules[a.0].id.cmp(&rules[b.0].id))
+    });
+    if rows.is_empty() {
+        writeln!(out, "no findings ({} rules checked)", rules.len())?;
+        return Ok(());
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(if fit {
+        comfy_table::ContentArrangement::Dynamic
+    } else {
+        comfy_table::ContentArrangement::Disabled
+    });
+    t.set_header([
+        "severity",
+        "rule",
+        "title",
+        "findings",
+        "events",
+        "first seen",
+        "last seen",
+        "actors",
+    ]);
+    let term = |s: &str| sanitize::terminal(s).into_owned();
+    for (i, s) in &rows {
+        let r = &rules[*i];
+        let mut actors = s.actors.join(", ");
+        if s.more_actors {
+            actors.push_str(", ...");
+        }
+        t.add_row([
+            r.severity.to_string(),
+            term(&r.id),
+            term(&r.title),
+            s.findings.to_string(),
+            s.events.to_string(),
+            s.first.as_ref().map_or(String::new(), |f| term(&f.1)),
+            s.last.as_ref().map_or(String::new(), |f| term(&f.1)),
+            term(&actors),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    let findings: u64 = rows.iter().map(|(_, s)| s.findings).sum();
+    writeln!(out, "{findings} findings from {} of {} rules", rows.len(), rules.len())?;
+    Ok(())
+}
