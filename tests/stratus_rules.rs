@@ -18,6 +18,7 @@ fn fired(file: &str) -> Vec<String> {
         prune: PruneRules::default(),
         threads: 1,
         max_file_size: 1 << 30,
+        inflate_only: false,
     };
     let mut auditor = Auditor::new(&rules);
     let mut ids = Vec::new();
@@ -116,8 +117,7 @@ fn extra_seed_rule_fires_on_create_user() {
 }
 
 #[test]
-#[ignore = "needs the full pattern engine"]
-fn stratus_techniques_raise_cis_rules_with_the_full_language() {
+fn stratus_techniques_raise_cis_rules() {
     for (file, rule) in [
         ("aws.credential-access.ec2-get-password-data.json", "cis-4.1-unauthorized-api-calls"),
         ("aws.defense-evasion.organizations-leave.json", "cis-4.1-unauthorized-api-calls"),

@@ -44,20 +44,6 @@ pub fn all() -> anyhow::Result<Vec<Rule>> {
 mod tests {
     use super::*;
 
-    /// Rules whose patterns use operators that the temporary pattern engine lacks
-    /// (`anything-but`, ...): their examples are checked by the ignored test below.
-    const FULL_ENGINE: [&str; 3] = [
-        "cis-4.1-unauthorized-api-calls",
-        "cis-4.2-console-login-without-mfa",
-        "cis-4.3-root-account-usage",
-    ];
-
-    fn uses_full_language(r: &Rule) -> bool {
-        ["anything-but", "numeric", "cidr", "equals-ignore-case", "wildcard"]
-            .iter()
-            .any(|op| r.pattern_text.contains(&format!("\"{op}\"")))
-    }
-
     #[test]
     fn packs_load_with_unique_ids_and_documentation() {
         let rules = all().unwrap();
@@ -96,13 +82,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn full_engine_list_is_exact() {
-        for r in all().unwrap() {
-            assert_eq!(uses_full_language(&r), FULL_ENGINE.contains(&r.id.as_str()), "{}", r.id);
-        }
-    }
-
     fn check(rules: &[Rule]) {
         let mut problems = Vec::new();
         for r in rules {
@@ -115,17 +94,6 @@ mod tests {
 
     #[test]
     fn every_rule_has_examples_that_behave() {
-        let rules: Vec<Rule> =
-            all().unwrap().into_iter().filter(|r| !FULL_ENGINE.contains(&r.id.as_str())).collect();
-        check(&rules);
-    }
-
-    #[test]
-    #[ignore = "needs the full pattern engine"]
-    fn full_language_rules_have_examples_that_behave() {
-        let rules: Vec<Rule> =
-            all().unwrap().into_iter().filter(|r| FULL_ENGINE.contains(&r.id.as_str())).collect();
-        assert_eq!(rules.len(), FULL_ENGINE.len());
-        check(&rules);
+        check(&all().unwrap());
     }
 }

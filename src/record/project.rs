@@ -253,7 +253,10 @@ mod tests {
         assert!(KeepSet::new(vec!["x".into()]).project("{\"y\":").is_err());
         // Stops once every wanted key was seen.
         let k = KeepSet::new(vec!["a".into(), "b.c".into()]);
-        assert_eq!(k.project(r#"{"b":{"c":1,"d":2},"a":3,"z":[1,2]}"#).unwrap(), json!({"b":{"c":1},"a":3}));
+        assert_eq!(
+            k.project(r#"{"b":{"c":1,"d":2},"a":3,"z":[1,2]}"#).unwrap(),
+            json!({"b":{"c":1},"a":3})
+        );
         // A prefix of a key is not a parent path.
         let k = KeepSet::new(vec!["user".into()]);
         assert_eq!(k.project(r#"{"userIdentity":{"a":1},"user":2}"#).unwrap(), json!({"user":2}));
