@@ -2,6 +2,7 @@
 
 use crate::audit::Severity;
 use crate::output::Format;
+use crate::output::color::ColorChoice;
 use crate::summary::Bucket;
 use crate::summary::render::{SECTIONS, SummaryFormat};
 use clap::{Args, Parser, Subcommand};
@@ -18,6 +19,10 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+
+    /// Colour: auto (terminals, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
 /// Subcommands.
@@ -38,6 +43,18 @@ pub enum Command {
     Audit(Box<AuditArgs>),
     /// List the built-in rules or check rule files.
     Rules(RulesArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_long_help = "Example:\n  trailscan completions bash > /etc/bash_completion.d/trailscan"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    #[command(after_long_help = "Example:\n  trailscan man > trailscan.1 && man ./trailscan.1")]
+    Man,
 }
 
 const AUDIT_HELP: &str = "\

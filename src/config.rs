@@ -78,5 +78,6 @@ pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
         threads,
         max_file_size: input.max_file_size,
         inflate_only: input.inflate_only,
+        progress: !input.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     }
 }

@@ -7,6 +7,8 @@
 //! bounded by a few files' matches whatever the archive size, and the consumer sees exactly the
 //! sequence a single thread would produce.
 
+use crate::messages;
+use crate::progress::Progress;
 use crate::query::{Hit, Query};
 use crate::source::{Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split};
 use crate::stats::Stats;
@@ -28,7 +30,14 @@ pub struct ScanConfig {
     pub max_file_size: u64,
     /// Benchmarking: read and inflate every file, nothing more (the decompression floor).
     pub inflate_only: bool,
+    /// Show a progress bar on stderr (when the scan takes more than a moment).
+    pub progress: bool,
 }
+
+/// The scan was stopped (Ctrl-C) before it finished.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
 
 /// At most this many messages per file; the rest are counted.
 const MESSAGES_PER_FILE: usize = 5;
@@ -187,8 +196,9 @@ fn looks_like_json(data: &[u8]) -> bool {
 /// How far ahead of the consumer workers may run, in files, per thread.
 const WINDOW_PER_THREAD: u64 = 4;
 
-/// Scans everything, calling `consume(index, report)` in walk order on the calling thread.
-/// `stop` (e.g. set on Ctrl-C) ends the scan early.
+/// Scans everything, calling `consume(index, report)` in walk order on the calling thread,
+/// after printing the report's messages on stderr. `stop` (set on Ctrl-C) ends the scan early
+/// with [`Interrupted`].
 pub fn scan(
     cfg: &ScanConfig,
     query: &Query,
@@ -196,6 +206,30 @@ pub fn scan(
     mut consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let paths = if cfg.paths.is_empty() { vec![PathBuf::from(".")] } else { cfg.paths.clone() };
+    let mut progress = Progress::new(cfg.progress, &paths, &cfg.prune);
+    let mut consume = |index: u64, report: FileReport| {
+        progress.suspend(|| {
+            for m in &report.messages {
+                messages::error(m);
+            }
+        });
+        progress.file_done(report.stats.bytes_read);
+        consume(index, report)
+    };
+    scan_ordered(cfg, paths, query, stop, &mut consume)?;
+    if stop.load(Ordering::Relaxed) {
+        return Err(Interrupted.into());
+    }
+    Ok(())
+}
+
+fn scan_ordered(
+    cfg: &ScanConfig,
+    paths: Vec<PathBuf>,
+    query: &Query,
+    stop: &AtomicBool,
+    consume: &mut dyn FnMut(u64, FileReport) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut walker = Walker::new(paths, cfg.prune.clone());
     let threads = cfg.threads.max(1);
     if threads == 1 {

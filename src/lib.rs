@@ -14,6 +14,7 @@ pub mod engine;
 pub mod messages;
 pub mod output;
 pub mod pattern;
+pub mod progress;
 pub mod query;
 pub mod record;
 pub mod sort;
@@ -27,11 +28,27 @@ use std::sync::atomic::AtomicBool;
 
 /// Runs the parsed command line, writing results to `out`.
 pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow::Result<Outcome> {
+    use std::io::IsTerminal;
+    let no_color = std::env::var("NO_COLOR").ok();
+    output::color::set(output::color::resolve(
+        cli.color,
+        no_color.as_deref(),
+        std::io::stdout().is_terminal(),
+    ));
     match &cli.command {
         Command::Search(args) => commands::search::run(args, out, stop),
         Command::Summary(args) => commands::summary::run(args, out, stop),
         Command::TestPattern(args) => commands::test_pattern::run(args, out),
         Command::Audit(args) => commands::audit::run(args, out, stop),
         Command::Rules(args) => commands::rules::run(args, out),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "trailscan", out);
+            Ok(Outcome::Found)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(out)?;
+            Ok(Outcome::Found)
+        }
     }
 }

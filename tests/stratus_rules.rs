@@ -19,6 +19,7 @@ fn fired(file: &str) -> Vec<String> {
         threads: 1,
         max_file_size: 1 << 30,
         inflate_only: false,
+        progress: false,
     };
     let mut auditor = Auditor::new(&rules);
     let mut ids = Vec::new();

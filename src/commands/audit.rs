@@ -11,7 +11,7 @@ use crate::cli::AuditArgs;
 use crate::config;
 use crate::engine::{self, FileReport};
 use crate::messages;
-use crate::output::{Format, compact, lookup, sanitize};
+use crate::output::{Format, color, compact, lookup, sanitize};
 use crate::query::Query;
 use crate::stats::Stats;
 use anyhow::{Context, Result, bail};
@@ -40,9 +40,6 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     let mut stats = Stats::default();
     let (mut failed, mut fail) = (false, false);
     engine::scan(&scan, &query, stop, |_, report: FileReport| {
-        for m in &report.messages {
-            messages::error(m);
-        }
         stats.merge(&report.stats);
         failed |= report.failed;
         for (_, _, raw) in report.hits {
@@ -269,6 +266,9 @@ fn summary_table(out: &mut dyn Write, fit: bool, auditor: &Auditor<'_>) -> Resul
     }
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    if color::enabled() {
+        t.enforce_styling();
+    }
     t.set_content_arrangement(if fit {
         comfy_table::ContentArrangement::Dynamic
     } else {
@@ -291,15 +291,25 @@ fn summary_table(out: &mut dyn Write, fit: bool, auditor: &Auditor<'_>) -> Resul
         if s.more_actors {
             actors.push_str(", ...");
         }
+        let style = match r.severity {
+            Severity::Critical | Severity::High => Some(comfy_table::Color::Red),
+            Severity::Medium => Some(comfy_table::Color::Yellow),
+            Severity::Low => Some(comfy_table::Color::Cyan),
+            Severity::Info => None,
+        };
+        let severity = comfy_table::Cell::new(r.severity.to_string());
         t.add_row([
-            r.severity.to_string(),
-            term(&r.id),
-            term(&r.title),
-            s.findings.to_string(),
-            s.events.to_string(),
-            s.first.as_ref().map_or(String::new(), |f| term(&f.1)),
-            s.last.as_ref().map_or(String::new(), |f| term(&f.1)),
-            term(&actors),
+            match style {
+                Some(c) if color::enabled() => severity.fg(c),
+                _ => severity,
+            },
+            comfy_table::Cell::new(term(&r.id)),
+            comfy_table::Cell::new(term(&r.title)),
+            comfy_table::Cell::new(s.findings),
+            comfy_table::Cell::new(s.events),
+            comfy_table::Cell::new(s.first.as_ref().map_or(String::new(), |f| term(&f.1))),
+            comfy_table::Cell::new(s.last.as_ref().map_or(String::new(), |f| term(&f.1))),
+            comfy_table::Cell::new(term(&actors)),
         ]);
     }
     writeln!(out, "{t}")?;

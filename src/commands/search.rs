@@ -31,9 +31,6 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let count_only = args.count && !args.dedupe;
     let mut sorter = Sorter::new(SORT_BUDGET, if args.dedupe { None } else { args.limit });
     engine::scan(&scan, &query, stop, |file, report: FileReport| {
-        for m in &report.messages {
-            messages::error(m);
-        }
         stats.merge(&report.stats);
         failed |= report.failed;
         if !count_only {

@@ -40,9 +40,6 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     let mut failed = false;
     let mut summary = Summary::default();
     engine::scan(&scan, &query, stop, |_, report: FileReport| {
-        for m in &report.messages {
-            messages::error(m);
-        }
         stats.merge(&report.stats);
         failed |= report.failed;
         let mut part = Summary::default();

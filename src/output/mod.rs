@@ -1,6 +1,7 @@
 //! Output sinks for matched records: table, JSON lines, JSON array, CSV. Each writes to a
 //! `Write` the caller owns and receives records in output order.
 
+pub mod color;
 pub mod sanitize;
 
 use crate::record::actor;
@@ -238,9 +239,20 @@ impl<W: Write> Table<W> {
         } else {
             comfy_table::ContentArrangement::Disabled
         });
-        t.set_header(self.fields.iter().map(|f| f.header.clone()));
+        let colored = color::enabled();
+        if colored {
+            t.enforce_styling();
+        }
+        t.set_header(self.fields.iter().map(|f| {
+            let c = comfy_table::Cell::new(&f.header);
+            if colored { c.add_attribute(comfy_table::Attribute::Bold) } else { c }
+        }));
+        let error_col = self.fields.iter().position(|f| f.path == "errorCode");
         for row in self.rows.drain(..) {
-            t.add_row(row);
+            t.add_row(row.into_iter().enumerate().map(|(i, text)| {
+                let c = comfy_table::Cell::new(text);
+                if colored && Some(i) == error_col { c.fg(comfy_table::Color::Red) } else { c }
+            }));
         }
         if self.printed_any {
             writeln!(self.out)?;

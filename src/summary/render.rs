@@ -3,6 +3,7 @@
 //! (CSV, unless raw) or HTML escaping (HTML).
 
 use super::{Report, TopTable};
+use crate::output::color::{self, Style};
 use crate::output::sanitize;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -98,7 +99,13 @@ pub fn text(r: &Report, opts: TextOptions, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "  none")?;
     }
     for a in &n.actions {
-        writeln!(out, "  {}  {}", opt_time(a.time.as_ref()), t(&a.description))?;
+        let line = t(&a.description);
+        let line = if a.error_code.is_some() {
+            color::paint(&line, Style::Red)
+        } else {
+            line.into_owned()
+        };
+        writeln!(out, "  {}  {line}", opt_time(a.time.as_ref()))?;
     }
 
     for table in &r.top {
