@@ -86,28 +86,28 @@ pub struct AuditArgs {
     pub filters: FilterArgs,
 
     /// A built-in rule pack to run: cis, threats (repeatable; default: all, unless --rules).
-    #[arg(long = "pack", value_name = "NAME")]
+    #[arg(long = "pack", value_name = "NAME", help_heading = "Audit")]
     pub pack: Vec<String>,
 
     /// A rule file (YAML or JSON) or a folder of them (repeatable).
-    #[arg(long = "rules", value_name = "FILE|DIR")]
+    #[arg(long = "rules", value_name = "FILE|DIR", help_heading = "Audit")]
     pub rules: Vec<PathBuf>,
 
     /// Output: table (a summary per rule), jsonl or json (one finding per matched record or
     /// threshold window, with the records), csv (one row per finding).
-    #[arg(short, long, value_enum, default_value_t = Format::Table, hide_possible_values = true)]
+    #[arg(short, long, value_enum, default_value_t = Format::Table, hide_possible_values = true, help_heading = "Audit")]
     pub format: Format,
 
     /// Report only findings of rules at or above this severity.
-    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Info)]
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Info, help_heading = "Audit")]
     pub min_severity: Severity,
 
     /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low)]
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low, help_heading = "Audit")]
     pub fail_on: Severity,
 
     /// CSV cells as they are, without neutralising spreadsheet formulas.
-    #[arg(long)]
+    #[arg(long, help_heading = "Audit")]
     pub csv_raw: bool,
 }
 
@@ -188,6 +188,7 @@ Prints true or false. Exit status: 0 on a match, 1 on no match, 2 on an invalid 
 
 /// Inputs and how to read them (shared by the commands that scan).
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Input")]
 pub struct InputArgs {
     /// Files and folders to read (recursively); `-` reads stdin. Default: the current folder.
     #[arg(value_name = "PATH")]
@@ -224,6 +225,7 @@ pub struct InputArgs {
 
 /// Record filters (AND-ed; a repeated flag OR-s its values).
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Filters (AND-ed; a repeated flag OR-s its values)")]
 pub struct FilterArgs {
     /// eventName, e.g. CreateUser (repeatable).
     #[arg(short, long = "event", value_name = "NAME")]
@@ -280,32 +282,32 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub filters: FilterArgs,
 
-    /// Output format. `table` buffers blocks of rows; the others stream.
-    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    /// Output format; records come in eventTime order.
+    #[arg(short, long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     pub format: Format,
 
     /// Columns for table and csv: comma-separated dotted paths (`actor` is computed).
-    #[arg(long, value_name = "A,B.C")]
+    #[arg(long, value_name = "A,B.C", help_heading = "Output")]
     pub fields: Option<String>,
 
     /// Print only the number of matching records.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Output")]
     pub count: bool,
 
     /// Print at most N records (the N earliest).
-    #[arg(short = 'n', long, value_name = "N")]
+    #[arg(short = 'n', long, value_name = "N", help_heading = "Output")]
     pub limit: Option<usize>,
 
     /// Drop records whose eventID was already printed.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub dedupe: bool,
 
     /// Print the compiled patterns, time window and prefilter, and exit.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub explain: bool,
 
     /// CSV cells as they are, without neutralising spreadsheet formulas.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub csv_raw: bool,
 }
 
@@ -319,40 +321,40 @@ pub struct SummaryArgs {
     pub filters: FilterArgs,
 
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = SummaryFormat::Text)]
+    #[arg(short, long, value_enum, default_value_t = SummaryFormat::Text, help_heading = "Report")]
     pub format: SummaryFormat,
 
     /// Write the report to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", help_heading = "Report")]
     pub output: Option<PathBuf>,
 
     /// Rows per top table (0: all).
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Report")]
     pub top: usize,
 
     /// Group by these comma-separated dotted paths (`actor` is computed), with count,
     /// distinct counts and first/last seen per group.
-    #[arg(long, value_name = "A,B.C")]
+    #[arg(long, value_name = "A,B.C", help_heading = "Report")]
     pub by: Option<String>,
 
     /// Show the activity timeline as a bar chart (text format).
-    #[arg(long)]
+    #[arg(long, help_heading = "Report")]
     pub timeline: bool,
 
     /// Timeline bucket size (default: hours for spans up to three days, else days).
-    #[arg(long, value_enum, value_name = "SIZE")]
+    #[arg(long, value_enum, value_name = "SIZE", help_heading = "Report")]
     pub bucket: Option<Bucket>,
 
     /// Split the timeline by this field (the most frequent few values); implies --timeline.
-    #[arg(long, value_name = "FIELD")]
+    #[arg(long, value_name = "FIELD", help_heading = "Report")]
     pub timeline_by: Option<String>,
 
     /// CSV only: print this one table.
-    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(SECTIONS))]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(SECTIONS), help_heading = "Report")]
     pub section: Option<String>,
 
     /// CSV cells as they are, without neutralising spreadsheet formulas.
-    #[arg(long)]
+    #[arg(long, help_heading = "Report")]
     pub csv_raw: bool,
 }
 

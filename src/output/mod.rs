@@ -71,6 +71,24 @@ impl Field {
     }
 }
 
+/// The record as the columns need it. A record too deeply nested for a full parse is
+/// projected to the columns' paths; if even that fails, every column says why.
+fn view(raw: &str, fields: &[Field]) -> Value {
+    if let Ok(v) = serde_json::from_str(raw) {
+        return v;
+    }
+    let paths = fields
+        .iter()
+        .map(|f| if f.path == "actor" { "userIdentity".to_string() } else { f.path.clone() });
+    match crate::record::KeepSet::new(paths).project(raw) {
+        Ok(v) => v,
+        Err(e) => {
+            let why = Value::String(format!("[unreadable record: {e}]"));
+            Value::Object(fields.iter().map(|f| (f.path.clone(), why.clone())).collect())
+        }
+    }
+}
+
 /// The default columns: (path, table header).
 pub const DEFAULT_FIELDS: [(&str, &str); 7] = [
     ("eventTime", "time"),
@@ -201,7 +219,7 @@ impl<W: Write> Csv<W> {
 impl<W: Write> Sink for Csv<W> {
     fn record(&mut self, raw: &str) -> io::Result<()> {
         self.header()?;
-        let v: Value = serde_json::from_str(raw).map_err(io::Error::other)?;
+        let v = view(raw, &self.fields);
         let cells: Vec<String> = self.fields.iter().map(|f| self.cell(&f.text(&v))).collect();
         self.out.write_record(&cells).map_err(io::Error::from)
     }
@@ -264,7 +282,7 @@ impl<W: Write> Table<W> {
 
 impl<W: Write> Sink for Table<W> {
     fn record(&mut self, raw: &str) -> io::Result<()> {
-        let v: Value = serde_json::from_str(raw).map_err(io::Error::other)?;
+        let v = view(raw, &self.fields);
         let row =
             self.fields.iter().map(|f| sanitize::terminal(&f.text(&v)).into_owned()).collect();
         self.rows.push(row);
@@ -292,6 +310,23 @@ mod tests {
             "{\"a\":\"x y\\\"\n\",\"b\":[1,2]}"
         );
         assert_eq!(compact(REC), REC);
+    }
+
+    #[test]
+    fn deep_records_still_make_rows() {
+        let deep = format!(
+            r#"{{"eventName":"Deep","requestParameters":{}{}}}"#,
+            "[".repeat(500),
+            "]".repeat(500)
+        );
+        let fields = Field::list(Some("eventName,actor"));
+        assert_eq!(fields[0].text(&view(&deep, &fields)), "Deep");
+        let fields = Field::list(Some("requestParameters"));
+        assert!(
+            fields[0]
+                .text(&view(&deep, &fields))
+                .starts_with("[unreadable record: recursion limit")
+        );
     }
 
     #[test]

@@ -44,10 +44,11 @@ fn escape(s: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
 }
 
 /// OWASP CSV-injection guidance: a cell starting with `=`, `+`, `-`, `@`, tab or carriage
-/// return is prefixed with `'` so spreadsheets show it as text.
+/// return is prefixed with `'` so spreadsheets show it as text. A lone `-`, `+`, `=` or `@` (as
+/// in "no actor") cannot be a formula and is left alone.
 #[must_use]
 pub fn csv_formula(s: &str) -> Cow<'_, str> {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if s.starts_with(['\t', '\r']) || (s.len() > 1 && s.starts_with(['=', '+', '-', '@'])) {
         Cow::Owned(format!("'{s}"))
     } else {
         Cow::Borrowed(s)
@@ -75,6 +76,8 @@ mod tests {
             assert!(csv_formula(s).starts_with('\''), "{s}");
         }
         assert_eq!(csv_formula("CreateUser"), "CreateUser");
+        assert_eq!(csv_formula("-"), "-");
+        assert_eq!(csv_formula("-1+2"), "'-1+2");
         assert_eq!(csv_text("a\nb\u{1b}c"), "a\nb\\u{1b}c");
     }
 }

@@ -6,5 +6,7 @@ mod util;
 mod datasets;
 mod errors;
 mod formats;
+mod help;
+mod hostile;
 mod invariants;
 mod search;

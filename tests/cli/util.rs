@@ -19,6 +19,17 @@ pub fn trailscan(args: &[&str]) -> Command {
     cmd
 }
 
+/// The same as a plain `std::process::Command`, for tests that manage the child themselves.
+pub fn std_command(args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("trailscan"));
+    cmd.current_dir(root());
+    for v in ["NO_COLOR", "COLUMNS", "TERM", "CLICOLOR_FORCE"] {
+        cmd.env_remove(v);
+    }
+    cmd.args(args);
+    cmd
+}
+
 /// Runs and returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
     let out = trailscan(args).output().unwrap();
