@@ -43,7 +43,7 @@ pub struct Interrupted;
 const MESSAGES_PER_FILE: usize = 5;
 
 /// What one walk item produced.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct FileReport {
     /// The file as named in messages.
     pub name: String,
@@ -55,6 +55,8 @@ pub struct FileReport {
     pub messages: Vec<String>,
     /// The input cannot be read (the run must exit 2).
     pub failed: bool,
+    /// What a per-file worker step ([`scan_with`]) made of the hits, for its consumer.
+    pub partial: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl FileReport {
@@ -203,6 +205,19 @@ pub fn scan(
     cfg: &ScanConfig,
     query: &Query,
     stop: &AtomicBool,
+    consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    scan_with(cfg, query, stop, &|_| {}, consume)
+}
+
+/// Like [`scan`], with a `worker` step run on each report in the worker thread that read the
+/// file, before it is handed over: work per matched record (parsing, aggregating, testing
+/// rules) runs in parallel there, and its result travels in [`FileReport::partial`].
+pub fn scan_with(
+    cfg: &ScanConfig,
+    query: &Query,
+    stop: &AtomicBool,
+    worker: &(dyn Fn(&mut FileReport) + Sync),
     mut consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let paths = if cfg.paths.is_empty() { vec![PathBuf::from(".")] } else { cfg.paths.clone() };
@@ -216,7 +231,7 @@ pub fn scan(
         progress.file_done(report.stats.bytes_read);
         consume(index, report)
     };
-    scan_ordered(cfg, paths, query, stop, &mut consume)?;
+    scan_ordered(cfg, paths, query, stop, worker, &mut consume)?;
     if stop.load(Ordering::Relaxed) {
         return Err(Interrupted.into());
     }
@@ -228,6 +243,7 @@ fn scan_ordered(
     paths: Vec<PathBuf>,
     query: &Query,
     stop: &AtomicBool,
+    worker: &(dyn Fn(&mut FileReport) + Sync),
     consume: &mut dyn FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut walker = Walker::new(paths, cfg.prune.clone());
@@ -238,7 +254,9 @@ fn scan_ordered(
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            consume(i as u64, process(&mut reader, item, query, cfg.inflate_only))?;
+            let mut report = process(&mut reader, item, query, cfg.inflate_only);
+            worker(&mut report);
+            consume(i as u64, report)?;
         }
         return Ok(());
     }
@@ -276,7 +294,8 @@ fn scan_ordered(
                         g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
                     }
                     drop(g);
-                    let report = process(&mut reader, item, query, cfg.inflate_only);
+                    let mut report = process(&mut reader, item, query, cfg.inflate_only);
+                    worker(&mut report);
                     if tx.send((index, report)).is_err() {
                         return;
                     }

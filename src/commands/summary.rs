@@ -7,9 +7,10 @@ use crate::config;
 use crate::engine::{self, FileReport};
 use crate::messages;
 use crate::output::Field;
+use crate::record::KeepSet;
 use crate::stats::Stats;
 use crate::summary::render::{self, SummaryFormat, TextOptions};
-use crate::summary::{Report, ReportOptions, Spec, Summary};
+use crate::summary::{Report, ReportOptions, Spec, Summary, actions};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
@@ -39,21 +40,40 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     let mut stats = Stats::default();
     let mut failed = false;
     let mut summary = Summary::default();
-    engine::scan(&scan, &query, stop, |_, report: FileReport| {
-        stats.merge(&report.stats);
-        failed |= report.failed;
+    // Records are parsed and aggregated in the worker threads, one partial per file; the
+    // partials are merged here in walk order.
+    let keep = KeepSet::new(spec.paths());
+    let worker = |report: &mut FileReport| {
         let mut part = Summary::default();
+        let mut problems = Vec::new();
         for (record, _hit, raw) in &report.hits {
-            match serde_json::from_str::<serde_json::Value>(raw) {
-                Ok(v) => part.observe(&v, &spec),
-                Err(e) => {
-                    failed = true;
-                    messages::error(&format!("{}: record {}: {e}", report.name, record + 1));
+            // Counts need a few fields; only possible notable actions are parsed whole.
+            let counted = keep.project(raw).map(|v| {
+                part.observe_counts(&v, &spec);
+                actions::is_candidate(&v)
+            });
+            let result = counted.and_then(|candidate| {
+                if candidate {
+                    part.observe_notable(&serde_json::from_str(raw)?, &spec);
                 }
+                Ok(())
+            });
+            if let Err(e) = result {
+                problems.push(format!("{}: record {}: {e}", report.name, record + 1));
             }
         }
+        report.failed |= !problems.is_empty();
+        report.messages.extend(problems);
         part.files = u64::from(part.all.count > 0);
-        summary.merge(part, &spec);
+        report.hits = Vec::new();
+        report.partial = Some(Box::new(part));
+    };
+    engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Summary>().ok()) {
+            summary.merge(*part, &spec);
+        }
         Ok(())
     })?;
     let opts = ReportOptions { top: args.top, bucket: args.bucket, series: SERIES };

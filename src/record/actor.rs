@@ -16,6 +16,18 @@ fn arn_resource(arn: &str) -> Option<&str> {
     Some(res.split_once('/').map_or(res, |(_, rest)| rest))
 }
 
+/// The record fields [`actor`] reads (to keep when projecting).
+pub const ACTOR_FIELDS: [&str; 8] = [
+    "userIdentity.type",
+    "userIdentity.userName",
+    "userIdentity.arn",
+    "userIdentity.sessionContext.sessionIssuer.userName",
+    "userIdentity.invokedBy",
+    "userIdentity.accountId",
+    "userIdentity.principalId",
+    "userIdentity.onBehalfOf.userId",
+];
+
 /// Who acted in `record`: `alice` (IAM user), `Admin/alice` (role/session), `root`,
 /// `ec2.amazonaws.com` (a service), `account 111122223333`, or the best identifier there is.
 #[must_use]

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod envelope;
 pub mod project;
+pub mod scan;
 pub mod time;
 
 pub use actor::actor;

@@ -1,19 +1,22 @@
 //! Reading only the fields a query needs from a raw record.
 //!
 //! A record is about 1.5 KB; a pattern reads a handful of fields. The projection walks the raw
-//! text once, builds values only for the kept paths and skips the rest unparsed
-//! (`IgnoredAny`). A dotted path `P` is kept when it is a wanted path, lies under one, or leads
+//! text once, builds values only for the kept paths and steps over the rest with a fast
+//! skipper ([`super::scan`]). A dotted path `P` is kept when it is a wanted path, lies under one, or leads
 //! to one. Keys with dots (`"a.b"`) count as their dotted path, as EventBridge flattens them.
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use super::scan;
+use rustc_hash::FxHashSet as HashSet;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::fmt;
 
 /// The set of dotted paths to keep.
 #[derive(Debug, Clone, Default)]
 pub struct KeepSet {
-    paths: Vec<String>,
+    /// The kept paths.
+    keep: HashSet<String>,
+    /// Every proper dotted prefix of a kept path (paths that lead to one).
+    lead: HashSet<String>,
     all: bool,
     /// The distinct first segments of `paths`: once a record's top level has shown all of
     /// them, the rest of the record is skipped unread (it was validated when it was split).
@@ -36,201 +39,180 @@ impl KeepSet {
         let mut heads: Vec<String> =
             paths.iter().map(|p| p.split('.').next().unwrap_or(p).to_string()).collect();
         heads.dedup();
-        KeepSet { all: paths.iter().any(String::is_empty), paths, heads }
+        let lead = paths
+            .iter()
+            .flat_map(|p| p.match_indices('.').map(|(i, _)| p[..i].to_string()))
+            .collect();
+        KeepSet {
+            all: paths.iter().any(String::is_empty),
+            keep: paths.into_iter().collect(),
+            lead,
+            heads,
+        }
     }
 
     /// Keeps everything.
     #[must_use]
     pub fn everything() -> KeepSet {
-        KeepSet { paths: Vec::new(), all: true, heads: Vec::new() }
+        KeepSet { keep: HashSet::default(), lead: HashSet::default(), all: true, heads: Vec::new() }
     }
 
     fn decide(&self, path: &str) -> Keep {
-        if self.all {
+        if self.all || self.keep.contains(path) {
             return Keep::All;
         }
-        let mut descend = false;
-        for p in &self.paths {
-            if let Some(rest) = path.strip_prefix(p.as_str())
-                && (rest.is_empty() || rest.starts_with('.'))
-            {
+        // Under a kept path?
+        for (i, b) in path.bytes().enumerate() {
+            if b == b'.' && self.keep.contains(&path[..i]) {
                 return Keep::All;
             }
-            if let Some(rest) = p.strip_prefix(path)
-                && rest.starts_with('.')
-            {
-                descend = true;
-            }
         }
-        if descend { Keep::Descend } else { Keep::Drop }
+        if self.lead.contains(path) { Keep::Descend } else { Keep::Drop }
     }
 
     /// Parses `raw` keeping only the wanted paths. The result is an object (or whatever
     /// non-object `raw` is).
     ///
-    /// `raw` must be one JSON value that was already validated (as the splitter does): the
-    /// projection stops reading once every wanted top-level key has been seen, so what comes
-    /// after is not checked again. A key repeated after that point is not seen.
+    /// `raw` must be one JSON value that was already validated (as the splitter does): skipped
+    /// parts are only stepped over, and reading stops once every wanted top-level key has been
+    /// seen. A key repeated after that point is not seen. Kept values are parsed by serde_json.
     pub fn project(&self, raw: &str) -> serde_json::Result<Value> {
-        if self.all {
+        if self.all || !raw.trim_start().starts_with('{') {
             return serde_json::from_str(raw);
         }
+        let b = raw.as_bytes();
+        let start = scan::skip_ws(b, 0);
         let mut path = String::new();
-        let mut early: Option<Value> = None;
-        let mut de = serde_json::Deserializer::from_str(raw);
-        let top = Top { keep: self, path: &mut path, early: &mut early };
-        match top.deserialize(&mut de) {
-            Ok(v) => {
-                de.end()?;
-                Ok(v)
-            }
-            Err(e) => early.ok_or(e),
+        Ok(self.object(raw, start, &mut path, 0, true)?.0)
+    }
+
+    /// The object at `raw[i]` (`{`), projected; and the index just past it (0 after an early
+    /// stop at the top level).
+    fn object(
+        &self,
+        raw: &str,
+        mut i: usize,
+        path: &mut String,
+        depth: usize,
+        top: bool,
+    ) -> serde_json::Result<(Value, usize)> {
+        let b = raw.as_bytes();
+        if depth > MAX_DEPTH {
+            return Err(malformed("recursion limit exceeded"));
         }
-    }
-}
-
-/// The record's top level: like [`Proj`], but stops once all wanted keys were seen.
-struct Top<'k, 'p> {
-    keep: &'k KeepSet,
-    path: &'p mut String,
-    early: &'p mut Option<Value>,
-}
-
-impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Top<'_, '_> {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         let mut seen = 0usize;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let is_head = !key.contains('.') && self.keep.heads.iter().any(|h| *h == *key);
-            self.path.clear();
-            self.path.push_str(&key);
-            match self.keep.decide(self.path) {
+        i = scan::skip_ws(b, i + 1);
+        if b.get(i) == Some(&b'}') {
+            return Ok((Value::Object(out), i + 1));
+        }
+        loop {
+            if b.get(i) != Some(&b'"') {
+                return Err(malformed("expected a key"));
+            }
+            let key_end = scan::skip_string(b, i).ok_or_else(|| malformed("unterminated key"))?;
+            let key: Cow<'_, str> = if b[i + 1..key_end - 1].contains(&b'\\') {
+                Cow::Owned(serde_json::from_str(&raw[i..key_end])?)
+            } else {
+                Cow::Borrowed(&raw[i + 1..key_end - 1])
+            };
+            i = scan::skip_ws(b, key_end);
+            if b.get(i) != Some(&b':') {
+                return Err(malformed("expected ':'"));
+            }
+            let v = scan::skip_ws(b, i + 1);
+            let len = path.len();
+            if len > 0 {
+                path.push('.');
+            }
+            path.push_str(&key);
+            let decision = self.decide(path);
+            // A top-level key that is kept or leads to a kept path is one of `heads`.
+            let is_head = top && !matches!(decision, Keep::Drop) && !key.contains('.');
+            let (value, end) = match decision {
+                Keep::Drop => (None, scan::skip_value(b, v).ok_or_else(|| malformed("bad value"))?),
                 Keep::All => {
-                    out.insert(key.into_owned(), map.next_value()?);
+                    let end = scan::skip_value(b, v).ok_or_else(|| malformed("bad value"))?;
+                    (Some(parse(&raw[v..end])?), end)
                 }
                 Keep::Descend => {
-                    let v = map.next_value_seed(Proj { keep: self.keep, path: self.path })?;
-                    out.insert(key.into_owned(), v);
+                    let (val, end) = self.value(raw, v, path, depth + 1)?;
+                    (Some(val), end)
                 }
-                Keep::Drop => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+            };
+            path.truncate(len);
+            if let Some(value) = value {
+                out.insert(key.into_owned(), value);
             }
             if is_head {
                 seen += 1;
-                if seen == self.keep.heads.len() {
-                    *self.early = Some(Value::Object(out));
-                    return Err(serde::de::Error::custom("projection complete"));
+                if seen == self.heads.len() {
+                    return Ok((Value::Object(out), 0));
                 }
             }
+            i = scan::skip_ws(b, end);
+            match b.get(i) {
+                Some(b',') => i = scan::skip_ws(b, i + 1),
+                Some(b'}') => return Ok((Value::Object(out), i + 1)),
+                _ => return Err(malformed("expected ',' or '}'")),
+            }
         }
-        Ok(Value::Object(out))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
-        Proj { keep: self.keep, path: self.path }.visit_seq(seq)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+
+    /// Any value at `raw[i]` on a path that leads to kept paths.
+    fn value(
+        &self,
+        raw: &str,
+        i: usize,
+        path: &mut String,
+        depth: usize,
+    ) -> serde_json::Result<(Value, usize)> {
+        let b = raw.as_bytes();
+        match b.get(i) {
+            Some(b'{') => self.object(raw, i, path, depth, false),
+            Some(b'[') => {
+                if depth > MAX_DEPTH {
+                    return Err(malformed("recursion limit exceeded"));
+                }
+                let mut items = Vec::new();
+                let mut j = scan::skip_ws(b, i + 1);
+                if b.get(j) == Some(&b']') {
+                    return Ok((Value::Array(items), j + 1));
+                }
+                loop {
+                    let (item, end) = self.value(raw, j, path, depth + 1)?;
+                    items.push(item);
+                    j = scan::skip_ws(b, end);
+                    match b.get(j) {
+                        Some(b',') => j = scan::skip_ws(b, j + 1),
+                        Some(b']') => return Ok((Value::Array(items), j + 1)),
+                        _ => return Err(malformed("expected ',' or ']'")),
+                    }
+                }
+            }
+            _ => {
+                let end = scan::skip_value(b, i).ok_or_else(|| malformed("bad value"))?;
+                Ok((parse(&raw[i..end])?, end))
+            }
+        }
     }
 }
 
-struct Proj<'k, 'p> {
-    keep: &'k KeepSet,
-    path: &'p mut String,
+/// One value's text as a `Value`: plain strings (no escapes) directly, the rest by serde_json.
+fn parse(text: &str) -> serde_json::Result<Value> {
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        if !inner.bytes().any(|c| c == b'\\' || c < 0x20) {
+            return Ok(Value::String(inner.to_owned()));
+        }
+    }
+    serde_json::from_str(text)
 }
 
-impl<'de> DeserializeSeed<'de> for Proj<'_, '_> {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+/// Nesting followed along kept paths, as serde_json's own limit.
+const MAX_DEPTH: usize = 128;
 
-impl<'de> Visitor<'de> for Proj<'_, '_> {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let len = self.path.len();
-            if len > 0 {
-                self.path.push('.');
-            }
-            self.path.push_str(&key);
-            match self.keep.decide(self.path) {
-                Keep::All => {
-                    out.insert(key.into_owned(), map.next_value()?);
-                }
-                Keep::Descend => {
-                    let v = map.next_value_seed(Proj { keep: self.keep, path: self.path })?;
-                    out.insert(key.into_owned(), v);
-                }
-                Keep::Drop => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            self.path.truncate(len);
-        }
-        Ok(Value::Object(out))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(v) =
-            seq.next_element_seed(Proj { keep: self.keep, path: &mut *self.path })?
-        {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
+fn malformed(what: &str) -> serde_json::Error {
+    <serde_json::Error as serde::de::Error>::custom(format!("malformed record: {what}"))
 }
 
 #[cfg(test)]
@@ -260,5 +242,20 @@ mod tests {
         // A prefix of a key is not a parent path.
         let k = KeepSet::new(vec!["user".into()]);
         assert_eq!(k.project(r#"{"userIdentity":{"a":1},"user":2}"#).unwrap(), json!({"user":2}));
+        // Escaped keys, whitespace, scalars on a leading path, empty containers.
+        let k = KeepSet::new(vec!["a b.c".into(), "n.x".into(), "e.x".into()]);
+        assert_eq!(
+            k.project(" { \"a\\u0020b\" : { \"c\" : [ 1 , 2 ] } , \"n\" : 5 , \"e\" : { } } ")
+                .unwrap(),
+            json!({"a b":{"c":[1,2]},"n":5,"e":{}})
+        );
+    }
+
+    #[test]
+    fn deep_nesting_on_a_kept_path_is_an_error_not_a_crash() {
+        let deep = format!(r#"{{"a":{}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+        let err = KeepSet::new(vec!["a.x".into()]).project(&deep).unwrap_err();
+        assert!(err.to_string().contains("recursion limit"), "{err}");
+        assert_eq!(KeepSet::new(vec!["b".into()]).project(&deep).unwrap(), json!({}));
     }
 }

@@ -477,6 +477,22 @@ pub struct Notable {
     pub description: String,
 }
 
+/// The record fields [`is_candidate`] reads.
+pub const CANDIDATE_FIELDS: [&str; 4] =
+    ["eventSource", "eventName", "userIdentity.type", "readOnly"];
+
+/// Whether [`describe`] could say anything of a record, judged from [`CANDIDATE_FIELDS`]
+/// alone (so the rest of the record need only be parsed for candidates).
+#[must_use]
+pub fn is_candidate(record: &Value) -> bool {
+    let text = |p: &str| text_at(record, p);
+    let source = text("eventSource").unwrap_or_default();
+    let event = text("eventName").unwrap_or_default();
+    find(&source, &event).is_some()
+        || (text("userIdentity.type").as_deref() == Some("Root")
+            && record.get("readOnly") != Some(&Value::Bool(true)))
+}
+
 /// The notable action `record` is, if any.
 #[must_use]
 pub fn describe(record: &Value) -> Option<Notable> {

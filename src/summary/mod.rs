@@ -13,9 +13,11 @@ use crate::record::{actor, time};
 use crate::stats::Stats;
 use actions::Notable;
 use chrono::{DateTime, Utc};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// RFC 3339 in UTC, whole seconds: `2024-03-01T10:00:00Z`.
 #[must_use]
@@ -95,6 +97,25 @@ pub struct Spec {
     pub max_notable: usize,
 }
 
+impl Spec {
+    /// The record paths [`Summary::observe_counts`] and [`actions::is_candidate`] read.
+    #[must_use]
+    pub fn paths(&self) -> Vec<String> {
+        let mut v: Vec<String> = vec!["eventTime".into()];
+        v.extend(crate::record::actor::ACTOR_FIELDS.iter().map(|p| (*p).to_string()));
+        let mut add = |p: &str| {
+            if p != "actor" {
+                v.push(p.to_string());
+            }
+        };
+        DIMENSIONS.iter().for_each(|(_, _, p)| add(p));
+        GROUP_DISTINCT.iter().for_each(|(_, p)| add(p));
+        actions::CANDIDATE_FIELDS.iter().for_each(|p| add(p));
+        self.by.iter().chain(&self.timeline_by).for_each(|f| add(&f.path));
+        v
+    }
+}
+
 impl Default for Spec {
     fn default() -> Self {
         Spec { by: Vec::new(), timeline_by: None, max_notable: 10_000 }
@@ -107,7 +128,7 @@ pub struct Group {
     /// Count and times.
     pub tally: Tally,
     /// Distinct values of [`GROUP_DISTINCT`], in that order.
-    pub distinct: [BTreeSet<String>; 5],
+    pub distinct: [HashSet<String>; 5],
 }
 
 /// A partial summary.
@@ -120,9 +141,9 @@ pub struct Summary {
     /// Files that held at least one record observed (counted by the caller).
     pub files: u64,
     /// Counts per value of each of [`DIMENSIONS`] (errorCode: only records that have one).
-    pub counts: [BTreeMap<String, Tally>; 8],
+    pub counts: [HashMap<String, Tally>; 8],
     /// `--by` groups.
-    pub groups: BTreeMap<Vec<String>, Group>,
+    pub groups: HashMap<Vec<String>, Group>,
     /// Records per hour (the hour's start, seconds since the epoch).
     pub hours: BTreeMap<i64, u64>,
     /// With `--timeline-by`: records per value and hour.
@@ -138,16 +159,26 @@ fn field_text(record: &Value, f: &Field) -> String {
     if t.is_empty() { MISSING.to_string() } else { t }
 }
 
-fn path_text(record: &Value, path: &str) -> Option<String> {
+fn path_text<'a>(record: &'a Value, path: &str) -> Option<Cow<'a, str>> {
     if path == "actor" {
-        return Some(actor(record));
+        return Some(Cow::Owned(actor(record)));
     }
-    actions::text_at(record, path)
+    if let Some(Value::String(s)) = record.get(path) {
+        return (!s.is_empty()).then_some(Cow::Borrowed(s.as_str()));
+    }
+    actions::text_at(record, path).map(Cow::Owned)
 }
 
 impl Summary {
     /// Adds one record.
     pub fn observe(&mut self, record: &Value, spec: &Spec) {
+        self.observe_counts(record, spec);
+        self.observe_notable(record, spec);
+    }
+
+    /// The counts, groups and timeline of one record, which may be projected to
+    /// [`Spec::paths`].
+    pub fn observe_counts(&mut self, record: &Value, spec: &Spec) {
         let t = record
             .get("eventTime")
             .and_then(Value::as_str)
@@ -162,15 +193,25 @@ impl Summary {
             if *path == "errorCode" && v.is_none() {
                 continue;
             }
-            self.counts[i].entry(v.unwrap_or_else(|| MISSING.to_string())).or_default().add(t);
+            let v = v.unwrap_or(Cow::Borrowed(MISSING));
+            // Most values repeat: look up before allocating a key.
+            match self.counts[i].get_mut(v.as_ref()) {
+                Some(tally) => tally.add(t),
+                None => self.counts[i].entry(v.into_owned()).or_default().add(t),
+            }
         }
         if !spec.by.is_empty() {
             let key: Vec<String> = spec.by.iter().map(|f| field_text(record, f)).collect();
-            let g = self.groups.entry(key).or_default();
+            let g = match self.groups.get_mut(&key) {
+                Some(g) => g,
+                None => self.groups.entry(key).or_default(),
+            };
             g.tally.add(t);
             for (i, (_, path)) in GROUP_DISTINCT.iter().enumerate() {
                 if let Some(v) = path_text(record, path) {
-                    g.distinct[i].insert(v);
+                    if !g.distinct[i].contains(v.as_ref()) {
+                        g.distinct[i].insert(v.into_owned());
+                    }
                 }
             }
         }
@@ -182,6 +223,10 @@ impl Summary {
                     1;
             }
         }
+    }
+
+    /// The notable action of a whole record, if any (part of [`Summary::observe`]).
+    pub fn observe_notable(&mut self, record: &Value, spec: &Spec) {
         if let Some(n) = actions::describe(record) {
             if self.notable.len() < spec.max_notable {
                 self.notable.push(n);
@@ -404,7 +449,7 @@ pub struct Report {
 /// The schema name.
 pub const SCHEMA: &str = "trailscan-summary/1";
 
-fn rows(map: &BTreeMap<String, Tally>, top: usize) -> Vec<Row> {
+fn rows(map: &HashMap<String, Tally>, top: usize) -> Vec<Row> {
     let mut v: Vec<(&String, &Tally)> = map.iter().collect();
     v.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
     if top > 0 {
@@ -425,7 +470,10 @@ impl Report {
     #[must_use]
     pub fn new(s: &Summary, spec: &Spec, opts: &ReportOptions, stats: &Stats) -> Report {
         let keys = |i: usize| -> Vec<String> {
-            s.counts[i].keys().filter(|k| k.as_str() != MISSING).cloned().collect()
+            let mut k: Vec<String> =
+                s.counts[i].keys().filter(|k| k.as_str() != MISSING).cloned().collect();
+            k.sort();
+            k
         };
         let overview = Overview {
             records: s.all.count,
