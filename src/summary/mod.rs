@@ -208,10 +208,10 @@ impl Summary {
             };
             g.tally.add(t);
             for (i, (_, path)) in GROUP_DISTINCT.iter().enumerate() {
-                if let Some(v) = path_text(record, path) {
-                    if !g.distinct[i].contains(v.as_ref()) {
-                        g.distinct[i].insert(v.into_owned());
-                    }
+                if let Some(v) = path_text(record, path)
+                    && !g.distinct[i].contains(v.as_ref())
+                {
+                    g.distinct[i].insert(v.into_owned());
                 }
             }
         }
