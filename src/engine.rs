@@ -129,9 +129,8 @@ fn read_file(
     }
     let prefilter = query.prefilter();
     if !failed && !prefilter.maybe(loaded.data) && looks_like_json(loaded.data) {
-        // No record in the file can match: counted, not parsed. Its framing was checked (UTF-8,
-        // starts and ends like JSON); anything else goes through the full split, which names
-        // the problem. Digests never hold the searched literals either.
+        // No record in the file can match: counted, not parsed (only its framing is checked).
+        // Digests never hold the searched literals either.
         r.stats.files_read = 1;
         r.stats.files_prefiltered = 1;
         return;
@@ -186,13 +185,12 @@ fn read_file(
     }
 }
 
-/// Cheap framing check for files the prefilter rules out: valid UTF-8 that starts with `{` or
-/// `[` and ends with `}` or `]` (JSON lines end with an object too).
+/// Cheap framing check for files the prefilter rules out: text that starts with `{` or `[` and
+/// ends with `}` or `]` (JSON lines end with an object too). Anything else (binary garbage, a
+/// cut file) goes through the full split, which names the problem.
 fn looks_like_json(data: &[u8]) -> bool {
     let trimmed = data.trim_ascii();
-    matches!(trimmed.first(), Some(b'{' | b'['))
-        && matches!(trimmed.last(), Some(b'}' | b']'))
-        && std::str::from_utf8(data).is_ok()
+    matches!(trimmed.first(), Some(b'{' | b'[')) && matches!(trimmed.last(), Some(b'}' | b']'))
 }
 
 /// How far ahead of the consumer workers may run, in files, per thread.

@@ -47,6 +47,28 @@ pub fn select(packs: &[String], files: &[PathBuf]) -> anyhow::Result<Vec<Rule>> 
     Ok(rules)
 }
 
+/// Indices of the rules `record` matches. The EventBridge envelope is built once per record,
+/// and only when some envelope rule needs it.
+#[must_use]
+pub fn matching(rules: &[Rule], record: &Value) -> Vec<usize> {
+    let mut envelope: Option<Value> = None;
+    let mut out = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let hit = match rule.pattern.view {
+            crate::query::View::Record => rule.pattern.pattern.matches(record),
+            crate::query::View::Envelope => {
+                let env =
+                    envelope.get_or_insert_with(|| crate::record::envelope::wrap(record.clone()));
+                rule.pattern.pattern.matches(env)
+            }
+        };
+        if hit {
+            out.push(i);
+        }
+    }
+    out
+}
+
 /// One matched record.
 #[derive(Debug, Clone)]
 pub struct Matched {
@@ -140,12 +162,17 @@ impl<'r> Auditor<'r> {
     /// candidates kept for [`Auditor::finish`].
     pub fn record(&mut self, raw: &str) -> serde_json::Result<Vec<Finding>> {
         let v: Value = serde_json::from_str(raw)?;
+        let ids = matching(self.rules, &v);
+        Ok(self.record_matched(raw, &v, &ids))
+    }
+
+    /// Like [`Auditor::record`] for a record already parsed and tested ([`matching`], which can
+    /// run on another thread).
+    pub fn record_matched(&mut self, raw: &str, v: &Value, ids: &[usize]) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut matched: Option<Matched> = None;
-        for (i, rule) in self.rules.iter().enumerate() {
-            if !rule.matches(&v) {
-                continue;
-            }
+        for &i in ids {
+            let rule = &self.rules[i];
             let m = matched
                 .get_or_insert_with(|| {
                     let event_time = v.get("eventTime").and_then(Value::as_str).map(str::to_owned);
@@ -153,7 +180,7 @@ impl<'r> Auditor<'r> {
                         .as_deref()
                         .and_then(time::parse_event_time)
                         .and_then(time::sort_key);
-                    Matched { event_time, time, actor: actor(&v), raw: raw.to_string() }
+                    Matched { event_time, time, actor: actor(v), raw: raw.to_string() }
                 })
                 .clone();
             match &rule.threshold {
@@ -169,7 +196,7 @@ impl<'r> Auditor<'r> {
                     };
                     let group: Vec<(String, Value)> =
                         t.by.iter()
-                            .map(|p| (p.clone(), lookup(&v, p).cloned().unwrap_or(Value::Null)))
+                            .map(|p| (p.clone(), lookup(v, p).cloned().unwrap_or(Value::Null)))
                             .collect();
                     let key =
                         serde_json::to_string(&group.iter().map(|g| &g.1).collect::<Vec<_>>())
@@ -182,7 +209,7 @@ impl<'r> Auditor<'r> {
                 }
             }
         }
-        Ok(out)
+        out
     }
 
     /// The findings of threshold rules, rule by rule.

@@ -39,12 +39,35 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     let mut sink = Report::new(args, out);
     let mut stats = Stats::default();
     let (mut failed, mut fail) = (false, false);
-    engine::scan(&scan, &query, stop, |_, report: FileReport| {
+    // Rules are tested in the worker threads; findings and threshold windows are made here,
+    // in walk order.
+    let worker = |report: &mut FileReport| {
+        let mut tested: Vec<(String, serde_json::Value, Vec<usize>)> = Vec::new();
+        for (record, _, raw) in std::mem::take(&mut report.hits) {
+            match serde_json::from_str::<serde_json::Value>(&raw) {
+                Ok(v) => {
+                    let ids = audit::matching(&rules, &v);
+                    if !ids.is_empty() {
+                        tested.push((raw, v, ids));
+                    }
+                }
+                Err(e) => {
+                    report.failed = true;
+                    report.messages.push(format!("{}: record {}: {e}", report.name, record + 1));
+                }
+            }
+        }
+        report.partial = Some(Box::new(tested));
+    };
+    engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
-        for (_, _, raw) in report.hits {
-            let findings = auditor.record(&raw).context("auditing a matched record")?;
-            for f in findings {
+        let tested = report
+            .partial
+            .take()
+            .and_then(|p| p.downcast::<Vec<(String, serde_json::Value, Vec<usize>)>>().ok());
+        for (raw, v, ids) in tested.into_iter().flat_map(|t| *t) {
+            for f in auditor.record_matched(&raw, &v, &ids) {
                 fail |= rules[f.rule].severity >= args.fail_on;
                 sink.finding(&rules, &f)?;
             }

@@ -1,7 +1,7 @@
 //! Compilation of the pattern tree into field tests in disjunctive normal form.
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
 
 use super::ast::{Alt, Node, Obj, join};
 use super::error::PatternError;
@@ -85,7 +85,7 @@ pub(crate) fn java_order(a: &str, b: &str) -> Ordering {
 pub(crate) fn compile(root: &Obj) -> Result<Compiled, PatternError> {
     let drafts = expand(root, "", vec![Vec::new()])?;
     let mut paths: Vec<String> = Vec::new();
-    let mut path_index: HashMap<String, usize> = HashMap::new();
+    let mut path_index: HashMap<String, usize> = HashMap::default();
     let mut conjs = Vec::with_capacity(drafts.len());
     for mut d in drafts {
         d.sort_by(|a, b| java_order(&a.0, &b.0));
@@ -103,7 +103,7 @@ pub(crate) fn compile(root: &Obj) -> Result<Compiled, PatternError> {
             .collect();
         conjs.push(Conj { fields });
     }
-    let mut prefixes = HashSet::new();
+    let mut prefixes = HashSet::default();
     for p in &paths {
         prefixes.insert(p.clone());
         for (i, _) in p.match_indices('.') {

@@ -97,7 +97,30 @@ fn consistent(cur: &[Binding], mem: &[Binding]) -> bool {
     mem.iter().all(|&(a, i)| cur.iter().all(|&(b, j)| a != b || i == j))
 }
 
+/// A cheap necessary condition for `conj` on an object event, from its top-level fields
+/// alone: a field at a top-level path (no dot) has exactly the leaf the event's value is when
+/// that value is a scalar, none when it is missing or an object, and is left to the full
+/// check when it is an array.
+fn may_match(conj: &Conj, c: &Compiled, m: &serde_json::Map<String, Value>) -> bool {
+    conj.fields.iter().all(|f| {
+        let path = &c.paths[f.path];
+        if f.absent_ok || path.contains('.') {
+            return true;
+        }
+        match m.get(path) {
+            None | Some(Value::Object(_)) => false,
+            Some(Value::Array(_)) => true,
+            Some(v) => f.alts.iter().any(|a| alt_matches(a, v)),
+        }
+    })
+}
+
 pub(crate) fn matches(c: &Compiled, event: &Value) -> bool {
+    if let Value::Object(m) = event
+        && !c.conjs.iter().any(|conj| may_match(conj, c, m))
+    {
+        return false;
+    }
     let mut w = Walker {
         c,
         path: String::new(),
