@@ -75,8 +75,13 @@ impl Stats {
             skipped.push(format!("{} not log files", self.files_ignored));
         }
         let skipped_n = self.files_digest + self.files_pruned + self.files_ignored;
+        let prefiltered = if self.files_prefiltered > 0 {
+            format!(" ({} ruled out unparsed by the prefilter)", self.files_prefiltered)
+        } else {
+            String::new()
+        };
         let mut s = format!(
-            "{} files read, {} skipped{}, {} failed; {} records read, {} matched",
+            "{} files read{prefiltered}, {} skipped{}, {} failed; {} records read, {} matched",
             self.files_read,
             skipped_n,
             if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join(", ")) },
