@@ -10,7 +10,7 @@
 use crate::messages;
 use crate::progress::Progress;
 use crate::query::{Hit, Query};
-use crate::source::{Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split};
+use crate::source::{Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, validate};
 use crate::stats::Stats;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -165,11 +165,19 @@ fn read_file(
         r.stats.files_read = 1;
     }
     r.stats.records_read = doc.records.len() as u64;
+    let unvalidated = doc.unvalidated;
     for (i, rec) in doc.records.into_iter().enumerate() {
         if !prefilter.maybe(rec.as_bytes()) {
             continue;
         }
-        match query.evaluate(&rec) {
+        // Delivery files are split by a structural scan, without validating the records. The
+        // fields a pattern reads are parsed (and so checked) by the projection; a record that
+        // matches is checked in full before it is passed on.
+        let result = query.evaluate(&rec).and_then(|hit| match hit {
+            Some(_) if unvalidated => validate(&rec).map(|()| hit),
+            _ => Ok(hit),
+        });
+        match result {
             Ok(Some(hit)) => {
                 r.stats.records_matched += 1;
                 r.hits.push((i as u64, hit, rec.into_owned()));

@@ -34,6 +34,14 @@ pub struct Split<'a> {
     pub digest: bool,
     /// The document as a whole is damaged: records after this point are lost.
     pub fatal: Option<String>,
+    /// The records were only delimited, not validated (the fast path for delivery files): a
+    /// record must be validated before it is trusted ([`validate`]).
+    pub unvalidated: bool,
+}
+
+/// Checks that `record` is one well-formed JSON value.
+pub fn validate(record: &str) -> serde_json::Result<()> {
+    serde_json::from_str::<IgnoredAny>(record).map(|_| ())
 }
 
 /// Splits `data` (UTF-8 JSON text, BOM already removed) into records.
@@ -59,6 +67,9 @@ pub fn split(data: &[u8]) -> Split<'_> {
     if !trimmed.starts_with(['{', '[']) {
         out.fatal = Some(format!("not JSON: starts with {:?}", preview(trimmed)));
         return out;
+    }
+    if let Some(fast) = delivery_file(trimmed) {
+        return fast;
     }
     let mut de = serde_json::Deserializer::from_str(trimmed);
     let mut doc = Document::default();
@@ -86,6 +97,63 @@ pub fn split(data: &[u8]) -> Split<'_> {
         }
     }
     out
+}
+
+/// The fast path for the shape CloudTrail delivers, `{"Records":[{...},...]}` and nothing else:
+/// records are delimited by a structural scan ([`crate::record::scan`]) without being validated
+/// (that is left to the records that can match). `None`: another shape, use the full parser.
+fn delivery_file(text: &str) -> Option<Split<'_>> {
+    use crate::record::scan::{skip_value, skip_ws};
+    let b = text.as_bytes();
+    let mut i = 0;
+    for token in [&b"{"[..], b"\"Records\"", b":", b"["] {
+        i = skip_ws(b, i);
+        if !b.get(i..)?.starts_with(token) {
+            return None;
+        }
+        i += token.len();
+    }
+    let mut out = Split { unvalidated: true, ..Split::default() };
+    i = skip_ws(b, i);
+    if b.get(i) == Some(&b']') {
+        i = skip_ws(b, i + 1);
+        return (b.get(i) == Some(&b'}') && skip_ws(b, i + 1) == b.len()).then_some(out);
+    }
+    loop {
+        let start = i;
+        let Some(end) = skip_value(b, start) else {
+            out.fatal = Some(format!(
+                "invalid JSON after record {}: no complete JSON value at byte {start}",
+                out.records.len()
+            ));
+            return Some(out);
+        };
+        if b[start] == b'{' {
+            out.records.push(Cow::Borrowed(&text[start..end]));
+        } else {
+            let at = format!("record {}", out.records.len() + out.problems.len() + 1);
+            out.problems.push(Problem { at, message: "not a JSON object".into() });
+        }
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b']') => {
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b'}') && skip_ws(b, i + 1) == b.len() {
+                    return Some(out);
+                }
+                // More keys after `Records`, or trailing text: the full parser decides.
+                return None;
+            }
+            _ => {
+                out.fatal = Some(format!(
+                    "invalid JSON after record {}: expected `,` or `]` at byte {i}",
+                    out.records.len()
+                ));
+                return Some(out);
+            }
+        }
+    }
 }
 
 fn preview(s: &str) -> String {
@@ -349,6 +417,27 @@ mod tests {
         assert_eq!(recs("{\"a\":1}\n\n{\"b\":2}\n"), [r#"{"a":1}"#, r#"{"b":2}"#]);
         assert_eq!(recs("{\"eventName\":\"x\"}"), [r#"{"eventName":"x"}"#]);
         assert!(split(br#"{"Records":[]}"#).records.is_empty());
+    }
+
+    #[test]
+    fn delivery_files_take_the_fast_path() {
+        let s = split(b" {\n \"Records\" : [ {\"a\":1} ,\n{\"b\":\"]}\"} ] }\n");
+        assert!(s.unvalidated);
+        assert_eq!(s.records, [r#"{"a":1}"#, r#"{"b":"]}"}"#]);
+        assert!(split(br#"{"Records":[]}"#).unvalidated);
+        // Other keys after Records: the full parser.
+        let s = split(br#"{"Records":[{"a":1}],"x":2}"#);
+        assert!(!s.unvalidated);
+        assert_eq!(s.records.len(), 1);
+        // Damage: the records before it are kept; lexical errors are left to `validate`.
+        let s = split(br#"{"Records":[{"a":1} {"b":2}]}"#);
+        assert_eq!((s.records.len(), s.fatal.is_some()), (1, true));
+        let s = split(br#"{"Records":[{"a":1},{"b":"#);
+        assert_eq!((s.records.len(), s.fatal.is_some()), (1, true));
+        let s = split(br#"{"Records":[{"a":tru},7]}"#);
+        assert_eq!(s.records, [r#"{"a":tru}"#]);
+        assert_eq!(s.problems[0].at, "record 2");
+        assert!(validate(&s.records[0]).is_err());
     }
 
     #[test]
