@@ -419,6 +419,43 @@ mod tests {
         assert!(split(br#"{"Records":[]}"#).records.is_empty());
     }
 
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[ -~\\\\\"\\]\\[{}\u{e9}\u{1b}]{0,12}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-z\\]\\[\"]{0,4}", inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// The structural scan delimits exactly the records the JSON parser finds.
+        #[test]
+        fn fast_split_agrees_with_the_parser(
+            records in proptest::collection::vec(
+                proptest::collection::btree_map("[a-z]{1,3}", json_value(), 0..4), 0..6),
+            pretty in proptest::bool::ANY,
+        ) {
+            let records: Vec<serde_json::Value> =
+                records.into_iter().map(|m| serde_json::Value::Object(m.into_iter().collect())).collect();
+            let doc = serde_json::json!({ "Records": records });
+            let text = if pretty { serde_json::to_string_pretty(&doc) } else { serde_json::to_string(&doc) }.unwrap();
+            let fast = split(text.as_bytes());
+            proptest::prop_assert!(fast.unvalidated && fast.fatal.is_none() && fast.problems.is_empty());
+            let got: Vec<serde_json::Value> =
+                fast.records.iter().map(|r| serde_json::from_str(r).unwrap()).collect();
+            proptest::prop_assert_eq!(got, records);
+        }
+    }
+
     #[test]
     fn delivery_files_take_the_fast_path() {
         let s = split(b" {\n \"Records\" : [ {\"a\":1} ,\n{\"b\":\"]}\"} ] }\n");
