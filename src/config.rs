@@ -81,3 +81,16 @@ pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
         progress: !input.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     }
 }
+
+/// The end of every scanning command: the accounting line on stderr (unless `--quiet`) and
+/// `--stats-json`.
+pub fn report_stats(stats: &crate::stats::Stats, input: &InputArgs) -> Result<()> {
+    if !input.quiet {
+        crate::messages::error(&stats.line());
+    }
+    if let Some(path) = &input.stats_json {
+        let text = serde_json::to_string_pretty(stats)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -79,19 +79,13 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
         sink.finding(&rules, &f)?;
     }
     sink.finish(&auditor)?;
-    if !args.input.quiet {
-        messages::error(&stats.line());
-        if auditor.untimed > 0 {
-            messages::error(&format!(
-                "{} records matched threshold rules without a valid eventTime and were not counted",
-                auditor.untimed
-            ));
-        }
+    if !args.input.quiet && auditor.untimed > 0 {
+        messages::error(&format!(
+            "{} records matched threshold rules without a valid eventTime and were not counted",
+            auditor.untimed
+        ));
     }
-    if let Some(path) = &args.input.stats_json {
-        let text = serde_json::to_string_pretty(&stats)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
-    }
+    config::report_stats(&stats, &args.input)?;
     Ok(if failed {
         Outcome::Error
     } else if fail {

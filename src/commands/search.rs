@@ -4,7 +4,6 @@ use super::Outcome;
 use crate::cli::SearchArgs;
 use crate::config;
 use crate::engine::{self, FileReport};
-use crate::messages;
 use crate::output::{Csv, Field, Format, JsonArray, JsonLines, Sink, Table};
 use crate::sort::{Entry, Key, Sorter};
 use crate::stats::Stats;
@@ -50,13 +49,7 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
         stats.duplicates_dropped = dups;
         printed
     };
-    if !args.input.quiet {
-        messages::error(&stats.line());
-    }
-    if let Some(path) = &args.input.stats_json {
-        let text = serde_json::to_string_pretty(&stats)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
-    }
+    config::report_stats(&stats, &args.input)?;
     Ok(Outcome::of(printed > 0, failed))
 }
 

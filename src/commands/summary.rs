@@ -5,7 +5,6 @@ use super::Outcome;
 use crate::cli::SummaryArgs;
 use crate::config;
 use crate::engine::{self, FileReport};
-use crate::messages;
 use crate::output::Field;
 use crate::record::KeepSet;
 use crate::stats::Stats;
@@ -88,13 +87,7 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
         }
         None => write_report(args, &report, out)?,
     }
-    if !args.input.quiet {
-        messages::error(&stats.line());
-    }
-    if let Some(path) = &args.input.stats_json {
-        let text = serde_json::to_string_pretty(&stats)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
-    }
+    config::report_stats(&stats, &args.input)?;
     Ok(Outcome::of(summary.all.count > 0, failed))
 }
 
