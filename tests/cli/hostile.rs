@@ -131,3 +131,24 @@ fn hostile_ctrl_c_ends_the_run_cleanly() {
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted") && !err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn hostile_numbers_beyond_f64_are_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.json");
+    // Found by the read_file fuzzer: valid JSON, but no f64 holds the number.
+    let text = format!(r#"{{"Records":[{{"eventName":"X","eventTime":9e8888888}},{RECORD}]}}"#);
+    std::fs::write(&p, text).unwrap();
+    let p = p.to_str().unwrap();
+    let (code, out, err) = run(&["search", p, "-c", "--since", "2000-01-01"]);
+    assert_eq!((code, out.trim()), (2, "1"), "{err}");
+    assert!(err.contains("record 1") && err.contains("number out of range"), "{err}");
+    // In a field nothing reads, the number is no obstacle: the record is found and printed
+    // as it is.
+    let q = dir.path().join("param.json");
+    let text = r#"{"eventName":"Y","eventTime":"2024-01-01T00:00:00Z","requestParameters":{"n":9e8888888}}"#;
+    std::fs::write(&q, text).unwrap();
+    let (code, out, err) = run(&["search", q.to_str().unwrap(), "-e", "Y", "-f", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("9e8888888"));
+}
