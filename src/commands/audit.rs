@@ -254,7 +254,10 @@ impl<'w> Report<'w> {
 
     fn finish(&mut self, auditor: &Auditor<'_>) -> Result<()> {
         match self {
-            Report::Table { out, fit } => summary_table(&mut **out, *fit, auditor)?,
+            Report::Table { out, fit } => {
+                summary_table(&mut **out, *fit, auditor)?;
+                out.flush()?;
+            }
             Report::Jsonl { out } => out.flush()?,
             Report::Json { out, first } => {
                 out.write_all(if *first { b"[]\n" } else { b"\n]\n" })?;

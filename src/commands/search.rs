@@ -49,6 +49,7 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
         stats.duplicates_dropped = dups;
         printed
     };
+    out.flush()?;
     config::report_stats(&stats, &args.input)?;
     Ok(Outcome::of(printed > 0, failed))
 }

@@ -87,6 +87,7 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
         }
         None => write_report(args, &report, out)?,
     }
+    out.flush()?;
     config::report_stats(&stats, &args.input)?;
     Ok(Outcome::of(summary.all.count > 0, failed))
 }
