@@ -79,6 +79,7 @@ pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
         max_file_size: input.max_file_size,
         inflate_only: input.inflate_only,
         progress: !input.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        validate_hits: true,
     }
 }
 

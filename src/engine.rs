@@ -32,6 +32,10 @@ pub struct ScanConfig {
     pub inflate_only: bool,
     /// Show a progress bar on stderr (when the scan takes more than a moment).
     pub progress: bool,
+    /// Validate every matching record in full before passing it on (for consumers that print
+    /// records as they are; those that parse them, like `summary` and `audit`, see errors
+    /// themselves in what they read).
+    pub validate_hits: bool,
 }
 
 /// The scan was stopped (Ctrl-C) before it finished.
@@ -73,7 +77,7 @@ impl FileReport {
 }
 
 /// Processes one walk item.
-fn process(reader: &mut Reader, item: WalkItem, query: &Query, inflate_only: bool) -> FileReport {
+fn process(reader: &mut Reader, item: WalkItem, query: &Query, cfg: &ScanConfig) -> FileReport {
     let mut r = FileReport::default();
     match item {
         WalkItem::Pruned { path, reason, dir } => {
@@ -94,7 +98,7 @@ fn process(reader: &mut Reader, item: WalkItem, query: &Query, inflate_only: boo
             r.failed = true;
             r.message(format!("{}: {message}", r.name));
         }
-        WalkItem::File(input, _meta) => read_file(reader, &input, query, inflate_only, &mut r),
+        WalkItem::File(input, _meta) => read_file(reader, &input, query, cfg, &mut r),
     }
     r
 }
@@ -103,7 +107,7 @@ fn read_file(
     reader: &mut Reader,
     input: &Input,
     query: &Query,
-    inflate_only: bool,
+    cfg: &ScanConfig,
     r: &mut FileReport,
 ) {
     r.name = input.display();
@@ -118,7 +122,7 @@ fn read_file(
     };
     r.stats.bytes_read = loaded.disk_bytes;
     r.stats.bytes_inflated = loaded.data.len() as u64;
-    if inflate_only {
+    if cfg.inflate_only {
         r.stats.files_read = 1;
         return;
     }
@@ -165,7 +169,7 @@ fn read_file(
         r.stats.files_read = 1;
     }
     r.stats.records_read = doc.records.len() as u64;
-    let unvalidated = doc.unvalidated;
+    let unvalidated = doc.unvalidated && cfg.validate_hits;
     for (i, rec) in doc.records.into_iter().enumerate() {
         if !prefilter.maybe(rec.as_bytes()) {
             continue;
@@ -260,7 +264,7 @@ fn scan_ordered(
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            let mut report = process(&mut reader, item, query, cfg.inflate_only);
+            let mut report = process(&mut reader, item, query, cfg);
             worker(&mut report);
             consume(i as u64, report)?;
         }
@@ -300,7 +304,7 @@ fn scan_ordered(
                         g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
                     }
                     drop(g);
-                    let mut report = process(&mut reader, item, query, cfg.inflate_only);
+                    let mut report = process(&mut reader, item, query, cfg);
                     worker(&mut report);
                     if tx.send((index, report)).is_err() {
                         return;

@@ -20,6 +20,7 @@ fn fired(file: &str) -> Vec<String> {
         max_file_size: 1 << 30,
         inflate_only: false,
         progress: false,
+        validate_hits: true,
     };
     let mut auditor = Auditor::new(&rules);
     let mut ids = Vec::new();

@@ -4,7 +4,7 @@
 use super::Outcome;
 use crate::cli::SummaryArgs;
 use crate::config;
-use crate::engine::{self, FileReport};
+use crate::engine::{self, FileReport, ScanConfig};
 use crate::output::Field;
 use crate::record::KeepSet;
 use crate::stats::Stats;
@@ -27,7 +27,8 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     }
     let filters = config::filters(&args.filters)?;
     let query = config::query(&filters, &args.filters, &args.input)?;
-    let scan = config::scan(&filters, &args.input);
+    // Records are read through their fields here, never printed as they are.
+    let scan = ScanConfig { validate_hits: false, ..config::scan(&filters, &args.input) };
     let spec = Spec {
         by: args.by.as_deref().map(|b| Field::list(Some(b))).unwrap_or_default(),
         timeline_by: args.timeline_by.as_deref().and_then(|f| Field::list(Some(f)).pop()),

@@ -188,8 +188,17 @@ impl Summary {
         if t.is_none() {
             self.undated += 1;
         }
+        // The actor is read by a dimension and a group column: work it out once.
+        let who = actor(record);
+        let text = |path: &str| {
+            if path == "actor" {
+                Some(Cow::Borrowed(who.as_str()))
+            } else {
+                path_text(record, path)
+            }
+        };
         for (i, (_, _, path)) in DIMENSIONS.iter().enumerate() {
-            let v = path_text(record, path);
+            let v = text(path);
             if *path == "errorCode" && v.is_none() {
                 continue;
             }
@@ -208,7 +217,7 @@ impl Summary {
             };
             g.tally.add(t);
             for (i, (_, path)) in GROUP_DISTINCT.iter().enumerate() {
-                if let Some(v) = path_text(record, path)
+                if let Some(v) = text(path)
                     && !g.distinct[i].contains(v.as_ref())
                 {
                     g.distinct[i].insert(v.into_owned());
