@@ -118,11 +118,11 @@ fn hostile_ctrl_c_ends_the_run_cleanly() {
         .spawn()
         .unwrap();
     // trailscan now waits on the FIFO; interrupt it, then let the read finish.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     // The handler runs on its own thread; give it a moment before the read can finish.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
     let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     f.write_all(RECORD.as_bytes()).unwrap();
     drop(f);
