@@ -19,7 +19,7 @@ pub struct KeepSet {
     lead: HashSet<String>,
     all: bool,
     /// The distinct first segments of `paths`: once a record's top level has shown all of
-    /// them, the rest of the record is skipped unread (it was validated when it was split).
+    /// them, the rest of the record is skipped unread.
     heads: Vec<String>,
 }
 
@@ -73,9 +73,10 @@ impl KeepSet {
     /// Parses `raw` keeping only the wanted paths. The result is an object (or whatever
     /// non-object `raw` is).
     ///
-    /// `raw` must be one JSON value that was already validated (as the splitter does): skipped
-    /// parts are only stepped over, and reading stops once every wanted top-level key has been
-    /// seen. A key repeated after that point is not seen. Kept values are parsed by serde_json.
+    /// Kept values are parsed (and so checked) by serde_json; the rest is only stepped over by
+    /// the structural skipper, and reading stops once every wanted top-level key has been seen,
+    /// so damage there goes unnoticed (the engine validates matching records in full). A key
+    /// repeated after that point is not seen. Malformed input gives an error, never a panic.
     pub fn project(&self, raw: &str) -> serde_json::Result<Value> {
         if self.all || !raw.trim_start().starts_with('{') {
             return serde_json::from_str(raw);

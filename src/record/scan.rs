@@ -1,6 +1,7 @@
-//! A fast skipper over JSON text that is already known to be valid (records are validated when
-//! they are split from their file): it finds where a value ends without building anything,
-//! jumping through strings with `memchr`. Malformed input gives `None`, never a panic.
+//! A fast structural skipper over JSON text: it finds where a value ends without building or
+//! checking anything, jumping through strings with `memchr`. It trusts the text's lexical
+//! content (used to delimit records and to step over what a projection does not need);
+//! unbalanced or cut text gives `None`, never a panic.
 
 /// Index just past the whitespace at `i`.
 #[must_use]

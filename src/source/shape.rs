@@ -76,9 +76,8 @@ pub fn split(data: &[u8]) -> Split<'_> {
     let result = Top { doc: &mut doc }.deserialize(&mut de).and_then(|()| de.end());
     match result {
         Ok(()) => out.take_document(doc, trimmed.trim_end()),
-        Err(e) if doc.records.is_none() && is_multi_line(trimmed) => {
+        Err(_) if doc.records.is_none() && is_multi_line(trimmed) => {
             // JSON lines (or a broken first line of JSON lines).
-            let _ = e;
             split_lines(text, &mut out);
         }
         Err(e) => {
