@@ -12,6 +12,7 @@ use crate::progress::Progress;
 use crate::query::{Hit, Query};
 use crate::source::{Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, validate};
 use crate::stats::Stats;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -76,8 +77,21 @@ impl FileReport {
     }
 }
 
+/// A match as a [`WorkerStep`] sees it: the record's index in its file, what the query learnt,
+/// and the raw record, borrowed from the file's buffer.
+pub type Match<'a> = (u64, Hit, Cow<'a, str>);
+
+/// Work per file in the worker thread that read it, on its matches (see [`scan_with`]).
+pub type WorkerStep<'w> = dyn for<'a> Fn(&mut FileReport, Vec<Match<'a>>) + Sync + 'w;
+
 /// Processes one walk item.
-fn process(reader: &mut Reader, item: WalkItem, query: &Query, cfg: &ScanConfig) -> FileReport {
+fn process(
+    reader: &mut Reader,
+    item: WalkItem,
+    query: &Query,
+    cfg: &ScanConfig,
+    worker: &WorkerStep<'_>,
+) -> FileReport {
     let mut r = FileReport::default();
     match item {
         WalkItem::Pruned { path, reason, dir } => {
@@ -98,18 +112,24 @@ fn process(reader: &mut Reader, item: WalkItem, query: &Query, cfg: &ScanConfig)
             r.failed = true;
             r.message(format!("{}: {message}", r.name));
         }
-        WalkItem::File(input, _meta) => read_file(reader, &input, query, cfg, &mut r),
+        WalkItem::File(input, _meta) => {
+            let hits = read_file(reader, &input, query, cfg, &mut r);
+            worker(&mut r, hits);
+            return r;
+        }
     }
+    worker(&mut r, Vec::new());
     r
 }
 
-fn read_file(
-    reader: &mut Reader,
+fn read_file<'r>(
+    reader: &'r mut Reader,
     input: &Input,
     query: &Query,
     cfg: &ScanConfig,
     r: &mut FileReport,
-) {
+) -> Vec<Match<'r>> {
+    let mut hits = Vec::new();
     r.name = input.display();
     let loaded = match reader.load(input) {
         Ok(l) => l,
@@ -117,14 +137,14 @@ fn read_file(
             r.stats.files_failed = 1;
             r.failed = true;
             r.message(format!("{}: {e}", r.name));
-            return;
+            return hits;
         }
     };
     r.stats.bytes_read = loaded.disk_bytes;
     r.stats.bytes_inflated = loaded.data.len() as u64;
     if cfg.inflate_only {
         r.stats.files_read = 1;
-        return;
+        return hits;
     }
     let mut failed = false;
     if let Some(e) = &loaded.error {
@@ -137,12 +157,12 @@ fn read_file(
         // Digests never hold the searched literals either.
         r.stats.files_read = 1;
         r.stats.files_prefiltered = 1;
-        return;
+        return hits;
     }
     let doc = split(loaded.data);
     if doc.digest && doc.records.is_empty() {
         r.stats.files_digest = 1;
-        return;
+        return hits;
     }
     match (&doc.fatal, &loaded.error) {
         // The document breaks where the data ends: the read error already said why.
@@ -184,7 +204,7 @@ fn read_file(
         match result {
             Ok(Some(hit)) => {
                 r.stats.records_matched += 1;
-                r.hits.push((i as u64, hit, rec.into_owned()));
+                hits.push((i as u64, hit, rec));
             }
             Ok(None) => {}
             Err(e) => {
@@ -195,6 +215,7 @@ fn read_file(
             }
         }
     }
+    hits
 }
 
 /// Cheap framing check for files the prefilter rules out: text that starts with `{` or `[` and
@@ -217,17 +238,22 @@ pub fn scan(
     stop: &AtomicBool,
     consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    scan_with(cfg, query, stop, &|_| {}, consume)
+    let keep = |r: &mut FileReport, hits: Vec<Match<'_>>| {
+        r.hits = hits.into_iter().map(|(i, hit, raw)| (i, hit, raw.into_owned())).collect();
+    };
+    scan_with(cfg, query, stop, &keep, consume)
 }
 
 /// Like [`scan`], with a `worker` step run on each report in the worker thread that read the
 /// file, before it is handed over: work per matched record (parsing, aggregating, testing
-/// rules) runs in parallel there, and its result travels in [`FileReport::partial`].
+/// rules) runs in parallel there, on records still borrowed from the file's buffer, and its
+/// result travels in [`FileReport::partial`] ([`FileReport::hits`] stays empty unless the
+/// step fills it).
 pub fn scan_with(
     cfg: &ScanConfig,
     query: &Query,
     stop: &AtomicBool,
-    worker: &(dyn Fn(&mut FileReport) + Sync),
+    worker: &WorkerStep<'_>,
     mut consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let paths = if cfg.paths.is_empty() { vec![PathBuf::from(".")] } else { cfg.paths.clone() };
@@ -253,7 +279,7 @@ fn scan_ordered(
     paths: Vec<PathBuf>,
     query: &Query,
     stop: &AtomicBool,
-    worker: &(dyn Fn(&mut FileReport) + Sync),
+    worker: &WorkerStep<'_>,
     consume: &mut dyn FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut walker = Walker::new(paths, cfg.prune.clone());
@@ -264,8 +290,7 @@ fn scan_ordered(
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            let mut report = process(&mut reader, item, query, cfg);
-            worker(&mut report);
+            let report = process(&mut reader, item, query, cfg, worker);
             consume(i as u64, report)?;
         }
         return Ok(());
@@ -304,8 +329,7 @@ fn scan_ordered(
                         g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
                     }
                     drop(g);
-                    let mut report = process(&mut reader, item, query, cfg);
-                    worker(&mut report);
+                    let report = process(&mut reader, item, query, cfg, worker);
                     if tx.send((index, report)).is_err() {
                         return;
                     }

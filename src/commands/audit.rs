@@ -9,7 +9,7 @@ use super::Outcome;
 use crate::audit::{self, Auditor, Finding, Rule, Severity};
 use crate::cli::AuditArgs;
 use crate::config;
-use crate::engine::{self, FileReport};
+use crate::engine::{self, FileReport, Match};
 use crate::messages;
 use crate::output::{Format, color, compact, lookup, sanitize};
 use crate::query::Query;
@@ -41,14 +41,14 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     let (mut failed, mut fail) = (false, false);
     // Rules are tested in the worker threads; findings and threshold windows are made here,
     // in walk order.
-    let worker = |report: &mut FileReport| {
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut tested: Vec<(String, serde_json::Value, Vec<usize>)> = Vec::new();
-        for (record, _, raw) in std::mem::take(&mut report.hits) {
+        for (record, _, raw) in hits {
             match serde_json::from_str::<serde_json::Value>(&raw) {
                 Ok(v) => {
                     let ids = audit::matching(&rules, &v);
                     if !ids.is_empty() {
-                        tested.push((raw, v, ids));
+                        tested.push((raw.into_owned(), v, ids));
                     }
                 }
                 Err(e) => {

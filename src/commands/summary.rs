@@ -4,15 +4,15 @@
 use super::Outcome;
 use crate::cli::SummaryArgs;
 use crate::config;
-use crate::engine::{self, FileReport, ScanConfig};
+use crate::engine::{self, FileReport, Match, ScanConfig};
 use crate::output::Field;
-use crate::record::KeepSet;
 use crate::stats::Stats;
 use crate::summary::render::{self, SummaryFormat, TextOptions};
-use crate::summary::{Report, ReportOptions, Spec, Summary, actions};
+use crate::summary::{Reader, Report, ReportOptions, Spec, Summary};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, PoisonError};
 
 /// Series drawn when the timeline is split (the rest are summed as `(other)`).
 const SERIES: usize = 5;
@@ -39,22 +39,26 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     }
     let mut stats = Stats::default();
     let mut failed = false;
-    let mut summary = Summary::default();
-    // Records are parsed and aggregated in the worker threads, one partial per file; the
-    // partials are merged here in walk order.
-    let keep = KeepSet::new(spec.paths());
-    let worker = |report: &mut FileReport| {
-        let mut part = Summary::default();
+    // Records are read and counted in the worker threads, each adding into one of a few
+    // accumulators (counts do not depend on order; the accumulators are merged at the end).
+    // Notable actions are kept in input order: each file's travel with its report and are
+    // merged here in walk order.
+    let pool: Mutex<Vec<(Summary, Reader)>> = Mutex::new(Vec::new());
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        if hits.is_empty() {
+            return;
+        }
+        let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let (mut counts, mut reader) =
+            taken.unwrap_or_else(|| (Summary::default(), Reader::new(&spec)));
+        let mut notable = Summary::default();
         let mut problems = Vec::new();
-        for (record, _hit, raw) in &report.hits {
+        let before = counts.all.count;
+        for (record, _hit, raw) in &hits {
             // Counts need a few fields; only possible notable actions are parsed whole.
-            let counted = keep.project(raw).map(|v| {
-                part.observe_counts(&v, &spec);
-                actions::is_candidate(&v)
-            });
-            let result = counted.and_then(|candidate| {
+            let result = counts.observe_raw(raw, &spec, &mut reader).and_then(|candidate| {
                 if candidate {
-                    part.observe_notable(&serde_json::from_str(raw)?, &spec);
+                    notable.observe_notable(&serde_json::from_str(raw)?, &spec);
                 }
                 Ok(())
             });
@@ -62,12 +66,13 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
                 problems.push(format!("{}: record {}: {e}", report.name, record + 1));
             }
         }
+        counts.files += u64::from(counts.all.count > before);
+        pool.lock().unwrap_or_else(PoisonError::into_inner).push((counts, reader));
         report.failed |= !problems.is_empty();
         report.messages.extend(problems);
-        part.files = u64::from(part.all.count > 0);
-        report.hits = Vec::new();
-        report.partial = Some(Box::new(part));
+        report.partial = Some(Box::new(notable));
     };
+    let mut summary = Summary::default();
     engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
@@ -76,6 +81,20 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
         }
         Ok(())
     })?;
+    // Into the largest accumulator (fewest values to move), then the notable actions, which
+    // the accumulators do not hold, in walk order.
+    let mut counts: Vec<Summary> = pool
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.all.count));
+    let mut rest = counts.into_iter();
+    let mut total = rest.next().unwrap_or_default();
+    rest.for_each(|c| total.merge(c, &spec));
+    total.merge(summary, &spec);
+    let summary = total;
     let opts = ReportOptions { top: args.top, bucket: args.bucket, series: SERIES };
     let report = Report::new(&summary, &spec, &opts, &stats);
     match &args.output {

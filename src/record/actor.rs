@@ -1,14 +1,7 @@
 //! One short string for "who did it", across every CloudTrail identity type.
 
 use serde_json::Value;
-
-fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(p)?;
-    }
-    cur.as_str().filter(|s| !s.is_empty())
-}
+use std::borrow::Cow;
 
 /// The part of an ARN after the first `/` (`assumed-role/Admin/alice` → `Admin/alice`).
 fn arn_resource(arn: &str) -> Option<&str> {
@@ -35,28 +28,36 @@ pub fn actor(record: &Value) -> String {
     let Some(ui) = record.get("userIdentity").filter(|u| u.is_object()) else {
         return "-".to_string();
     };
-    let arn = s(ui, &["arn"]);
-    let found = match s(ui, &["type"]).unwrap_or("") {
-        "IAMUser" => s(ui, &["userName"]).or_else(|| arn.and_then(arn_resource)).map(str::to_owned),
-        "AssumedRole" | "FederatedUser" => arn
-            .and_then(arn_resource)
-            .map(str::to_owned)
-            .or_else(|| s(ui, &["sessionContext", "sessionIssuer", "userName"]).map(str::to_owned)),
-        "Root" => Some("root".to_string()),
-        "AWSService" => s(ui, &["invokedBy"]).map(str::to_owned),
-        "AWSAccount" => s(ui, &["accountId"])
-            .map(|a| format!("account {a}"))
-            .or_else(|| s(ui, &["principalId"]).map(str::to_owned)),
-        "IdentityCenterUser" => {
-            s(ui, &["onBehalfOf", "userId"]).or_else(|| s(ui, &["userName"])).map(str::to_owned)
+    actor_of(|i| {
+        let path = ACTOR_FIELDS[i].strip_prefix("userIdentity.").unwrap_or(ACTOR_FIELDS[i]);
+        let mut cur = ui;
+        for p in path.split('.') {
+            cur = cur.get(p)?;
         }
-        _ => s(ui, &["userName"]).map(str::to_owned),
+        cur.as_str().filter(|s| !s.is_empty())
+    })
+    .into_owned()
+}
+
+/// [`actor`] from the fields of an identity object: `field(i)` is the non-empty string at
+/// `ACTOR_FIELDS[i]`, if there is one.
+pub fn actor_of<'a>(field: impl Fn(usize) -> Option<&'a str>) -> Cow<'a, str> {
+    let [kind, user, arn, issuer, invoked_by, account, principal, on_behalf] =
+        [0, 1, 2, 3, 4, 5, 6, 7].map(&field);
+    let found: Option<Cow<'a, str>> = match kind.unwrap_or("") {
+        "IAMUser" => user.or_else(|| arn.and_then(arn_resource)).map(Cow::Borrowed),
+        "AssumedRole" | "FederatedUser" => arn.and_then(arn_resource).or(issuer).map(Cow::Borrowed),
+        "Root" => Some(Cow::Borrowed("root")),
+        "AWSService" => invoked_by.map(Cow::Borrowed),
+        "AWSAccount" => account
+            .map(|a| Cow::Owned(format!("account {a}")))
+            .or_else(|| principal.map(Cow::Borrowed)),
+        "IdentityCenterUser" => on_behalf.or(user).map(Cow::Borrowed),
+        _ => user.map(Cow::Borrowed),
     };
     found
-        .or_else(|| arn.map(str::to_owned))
-        .or_else(|| s(ui, &["principalId"]).map(str::to_owned))
-        .or_else(|| s(ui, &["invokedBy"]).map(str::to_owned))
-        .unwrap_or_else(|| "-".to_string())
+        .or_else(|| arn.or(principal).or(invoked_by).map(Cow::Borrowed))
+        .unwrap_or(Cow::Borrowed("-"))
 }
 
 #[cfg(test)]

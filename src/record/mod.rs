@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod envelope;
+pub mod fields;
 pub mod project;
 pub mod scan;
 pub mod time;

@@ -7,6 +7,9 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 /// same without a zone (read as UTC), with `T` or a space between date and time.
 #[must_use]
 pub fn parse_event_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Some(t) = parse_plain(s.as_bytes()) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -17,6 +20,47 @@ pub fn parse_event_time(s: &str) -> Option<DateTime<Utc>> {
         }
     }
     None
+}
+
+/// The form CloudTrail writes, `2024-03-01T10:00:00Z`, read without a general parser (the
+/// same answer as [`DateTime::parse_from_rfc3339`], tested); anything else gives `None`.
+fn parse_plain(b: &[u8]) -> Option<DateTime<Utc>> {
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        m0,
+        m1,
+        b'-',
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        b':',
+        n0,
+        n1,
+        b':',
+        s0,
+        s1,
+        b'Z',
+    ] = *b
+    else {
+        return None;
+    };
+    let num = |ds: &[u8]| {
+        ds.iter()
+            .try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    };
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(num(&[y0, y1, y2, y3])?).ok()?,
+        num(&[m0, m1])?,
+        num(&[d0, d1])?,
+    )?;
+    // A leap second (`:60`) is left to chrono.
+    Some(date.and_hms_opt(num(&[h0, h1])?, num(&[n0, n1])?, num(&[s0, s1])?)?.and_utc())
 }
 
 /// Nanoseconds since the epoch, the sort key of matches (`None` for times out of range).
@@ -70,6 +114,22 @@ mod tests {
         assert_eq!(parse_event_time("2024-03-01T12:00:00+02:00"), Some(t));
         assert_eq!(parse_event_time("2024-03-01T10:00:00"), Some(t));
         assert_eq!(parse_event_time("yesterday"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_plain_form_reads_as_chrono_does(
+            y in 0u32..10_000, m in 0u32..14, d in 0u32..33, h in 0u32..26, n in 0u32..62,
+            sec in 0u32..62,
+        ) {
+            let s = format!("{y:04}-{m:02}-{d:02}T{h:02}:{n:02}:{sec:02}Z");
+            let chrono = DateTime::parse_from_rfc3339(&s).ok().map(|t| t.with_timezone(&Utc));
+            match parse_plain(s.as_bytes()) {
+                Some(t) => proptest::prop_assert_eq!(Some(t), chrono),
+                None => proptest::prop_assert!(chrono.is_none() || sec == 60, "{}", s),
+            }
+            proptest::prop_assert_eq!(parse_event_time(&s), chrono);
+        }
     }
 
     #[test]

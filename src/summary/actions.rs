@@ -7,6 +7,7 @@
 
 use super::time_text;
 use crate::record::{actor, time};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -389,7 +390,13 @@ pub const CATALOGUE: &[Action] = &[
 /// The catalogue row for an event, if any.
 #[must_use]
 pub fn find(source: &str, event: &str) -> Option<&'static Action> {
-    CATALOGUE.iter().find(|a| a.event == event && a.source == source)
+    static BY_EVENT: std::sync::LazyLock<HashMap<&'static str, Vec<&'static Action>>> =
+        std::sync::LazyLock::new(|| {
+            let mut m: HashMap<&'static str, Vec<&'static Action>> = HashMap::default();
+            CATALOGUE.iter().for_each(|a| m.entry(a.event).or_default().push(a));
+            m
+        });
+    BY_EVENT.get(event)?.iter().copied().find(|a| a.source == source)
 }
 
 /// Follows a dotted path, descending into strings that hold JSON objects (some exporters

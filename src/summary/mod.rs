@@ -9,7 +9,9 @@ pub mod actions;
 pub mod render;
 
 use crate::output::Field;
-use crate::record::{actor, time};
+use crate::record::actor::ACTOR_FIELDS;
+use crate::record::fields::{Extracted, Extractor, Fields};
+use crate::record::{KeepSet, actor, time};
 use crate::stats::Stats;
 use actions::Notable;
 use chrono::{DateTime, Utc};
@@ -32,36 +34,50 @@ fn nanos_text(n: i64) -> String {
 /// The value shown for a missing field.
 pub const MISSING: &str = "-";
 
-/// A count with the first and last time seen (nanoseconds since the epoch).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A count with the first and last time seen (nanoseconds since the epoch). 24 bytes: a
+/// summary holds one per distinct value of every counted field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
     /// Records.
     pub count: u64,
-    /// Earliest `eventTime`.
-    pub first: Option<i64>,
-    /// Latest `eventTime`.
-    pub last: Option<i64>,
+    /// Earliest `eventTime` (`i64::MAX`: none).
+    first: i64,
+    /// Latest `eventTime` (`i64::MIN`: none).
+    last: i64,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally { count: 0, first: i64::MAX, last: i64::MIN }
+    }
 }
 
 impl Tally {
     fn add(&mut self, t: Option<i64>) {
         self.count += 1;
-        self.span(t, t);
+        if let Some(t) = t {
+            self.first = self.first.min(t);
+            self.last = self.last.max(t);
+        }
     }
 
-    fn span(&mut self, first: Option<i64>, last: Option<i64>) {
-        if let Some(f) = first {
-            self.first = Some(self.first.map_or(f, |x| x.min(f)));
-        }
-        if let Some(l) = last {
-            self.last = Some(self.last.map_or(l, |x| x.max(l)));
-        }
+    /// Earliest `eventTime`.
+    #[must_use]
+    pub fn first(&self) -> Option<i64> {
+        (self.first <= self.last).then_some(self.first)
+    }
+
+    /// Latest `eventTime`.
+    #[must_use]
+    pub fn last(&self) -> Option<i64> {
+        (self.first <= self.last).then_some(self.last)
     }
 
     /// Adds `other` into `self`.
     pub fn merge(&mut self, other: &Tally) {
         self.count += other.count;
-        self.span(other.first, other.last);
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
     }
 }
 
@@ -127,8 +143,8 @@ impl Default for Spec {
 pub struct Group {
     /// Count and times.
     pub tally: Tally,
-    /// Distinct values of [`GROUP_DISTINCT`], in that order.
-    pub distinct: [HashSet<String>; 5],
+    /// Distinct values of [`GROUP_DISTINCT`], in that order, as 64-bit hashes.
+    pub distinct: [HashSet<u64>; 5],
 }
 
 /// A partial summary.
@@ -141,9 +157,10 @@ pub struct Summary {
     /// Files that held at least one record observed (counted by the caller).
     pub files: u64,
     /// Counts per value of each of [`DIMENSIONS`] (errorCode: only records that have one).
-    pub counts: [HashMap<String, Tally>; 8],
-    /// `--by` groups.
-    pub groups: HashMap<Vec<String>, Group>,
+    pub counts: [HashMap<Box<str>, Tally>; 8],
+    /// `--by` groups, by key (their values, each but the last written as
+    /// `<byte length>:<text>`).
+    pub groups: HashMap<String, Group>,
     /// Records per hour (the hour's start, seconds since the epoch).
     pub hours: BTreeMap<i64, u64>,
     /// With `--timeline-by`: records per value and hour.
@@ -154,19 +171,173 @@ pub struct Summary {
     pub notable_dropped: u64,
 }
 
-fn field_text(record: &Value, f: &Field) -> String {
-    let t = f.text(record);
-    if t.is_empty() { MISSING.to_string() } else { t }
+fn field_text<'a>(record: &'a Value, f: &Field) -> Cow<'a, str> {
+    if f.path == "actor" {
+        return Cow::Owned(actor(record));
+    }
+    match crate::output::lookup(record, &f.path) {
+        None | Some(Value::Null) => Cow::Borrowed(MISSING),
+        Some(Value::String(s)) if s.is_empty() => Cow::Borrowed(MISSING),
+        Some(Value::String(s)) => Cow::Borrowed(s),
+        Some(v) => Cow::Owned(v.to_string()),
+    }
 }
 
 fn path_text<'a>(record: &'a Value, path: &str) -> Option<Cow<'a, str>> {
-    if path == "actor" {
-        return Some(Cow::Owned(actor(record)));
-    }
     if let Some(Value::String(s)) = record.get(path) {
         return (!s.is_empty()).then_some(Cow::Borrowed(s.as_str()));
     }
     actions::text_at(record, path).map(Cow::Owned)
+}
+
+/// Where the values of [`GROUP_DISTINCT`] are among [`DIMENSIONS`].
+const DISTINCT_DIMS: [usize; 5] = [1, 2, 3, 6, 7];
+/// The index of `errorCode` (counted only when present) and of the actor in [`DIMENSIONS`].
+const ERROR_DIM: usize = 5;
+const ACTOR_DIM: usize = 2;
+
+/// Distinct values within a group are kept as 64-bit hashes (foldhash's quality variant, seeded
+/// once per run and the same for every thread): a million distinct values cost 8 MB, not
+/// their text, and two of them are counted as one with probability below 1e-7.
+static DISTINCT_HASHER: std::sync::LazyLock<foldhash::quality::RandomState> =
+    std::sync::LazyLock::new(foldhash::quality::RandomState::default);
+
+fn distinct_hash(v: &str) -> u64 {
+    use std::hash::BuildHasher;
+    DISTINCT_HASHER.hash_one(v)
+}
+
+/// Appends a group's values to `key`: each but the last as `<byte length>:<text>`, the last
+/// as it is (the number of values is the number of `--by` fields), so any text fits.
+fn push_key_parts<'a>(key: &mut String, parts: impl Iterator<Item = Cow<'a, str>>) {
+    let mut parts = parts.peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_some() {
+            let mut digits = [0u8; 20];
+            let mut n = part.len();
+            let mut at = digits.len();
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            key.extend(digits[at..].iter().map(|&d| char::from(d)));
+            key.push(':');
+        }
+        key.push_str(&part);
+    }
+}
+
+/// The values of a group key of `n` values (see [`push_key_parts`]).
+fn key_parts(mut key: &str, n: usize) -> Vec<String> {
+    let mut parts = Vec::with_capacity(n);
+    for _ in 1..n {
+        let Some((len, rest)) = key.split_once(':') else { break };
+        let at = len.parse::<usize>().unwrap_or(rest.len()).min(rest.len());
+        parts.push(rest[..at].to_string());
+        key = &rest[at..];
+    }
+    parts.push(key.to_string());
+    parts
+}
+
+/// Reads the fields a summary counts straight from a record's text (see
+/// [`Summary::observe_raw`]); one per thread.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    extractor: Extractor,
+    fields: Fields,
+    /// The slow, exact way for unusual records.
+    keep: KeepSet,
+    /// The group key being built.
+    key: String,
+    /// Values read per record: `eventTime`, the actor fields, `readOnly`, the dimensions but
+    /// the actor, then the `--by` fields and the timeline field.
+    wanted: usize,
+}
+
+/// Where the reader's values are (see [`Reader::wanted`]).
+const ACTOR_AT: usize = 1;
+const READ_ONLY_AT: usize = ACTOR_AT + ACTOR_FIELDS.len();
+const DIMS_AT: usize = READ_ONLY_AT + 1;
+const BY_AT: usize = DIMS_AT + DIMENSIONS.len() - 1;
+/// More values than this per record (many `--by` fields) are read the slow way.
+const MAX_WANTED: usize = 32;
+
+impl Reader {
+    /// A reader for `spec`.
+    #[must_use]
+    pub fn new(spec: &Spec) -> Reader {
+        let mut paths: Vec<&str> = vec!["eventTime"];
+        paths.extend(ACTOR_FIELDS);
+        paths.push("readOnly");
+        paths.extend(DIMENSIONS.iter().map(|d| d.2).filter(|p| *p != "actor"));
+        paths.extend(spec.by.iter().chain(&spec.timeline_by).map(|f| f.path.as_str()));
+        let wanted = paths.len();
+        paths.push("userIdentity");
+        Reader {
+            extractor: Extractor::new(&paths),
+            fields: Fields::default(),
+            keep: KeepSet::new(spec.paths()),
+            key: String::new(),
+            wanted,
+        }
+    }
+}
+
+/// A value as the summary reads it, checked as a full parse would check it.
+#[derive(Debug, Default)]
+enum Val<'a> {
+    /// Not there.
+    #[default]
+    Missing,
+    /// `null`.
+    Null,
+    /// A string, unescaped.
+    Str(Cow<'a, str>),
+    /// Another value, as compact JSON text.
+    Json(Cow<'a, str>),
+}
+
+impl<'a> Val<'a> {
+    /// The value whose text is `raw`, or `None` when that is not valid JSON.
+    fn read(raw: &'a str) -> Option<Val<'a>> {
+        match raw.as_bytes().first()? {
+            b'"' => {
+                let inner = raw.get(1..raw.len() - 1)?;
+                if inner.bytes().any(|c| c == b'\\' || c < 0x20) {
+                    serde_json::from_str::<String>(raw).ok().map(|s| Val::Str(Cow::Owned(s)))
+                } else {
+                    Some(Val::Str(Cow::Borrowed(inner)))
+                }
+            }
+            _ if raw == "null" => Some(Val::Null),
+            _ if raw == "true" || raw == "false" => Some(Val::Json(Cow::Borrowed(raw))),
+            _ => serde_json::from_str::<Value>(raw)
+                .ok()
+                .map(|v| Val::Json(Cow::Owned(v.to_string()))),
+        }
+    }
+
+    /// A non-empty string.
+    fn str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) if !s.is_empty() => Some(s),
+            _ => None,
+        }
+    }
+
+    /// As [`actions::text_at`] reads a value: strings as they are, the rest as JSON; `null`
+    /// and empty strings are absent.
+    fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Val::Str(s) | Val::Json(s) if !s.is_empty() => Some(Cow::Borrowed(s)),
+            _ => None,
+        }
+    }
 }
 
 impl Summary {
@@ -179,57 +350,140 @@ impl Summary {
     /// The counts, groups and timeline of one record, which may be projected to
     /// [`Spec::paths`].
     pub fn observe_counts(&mut self, record: &Value, spec: &Spec) {
-        let t = record
+        self.observe_value(record, spec, &mut String::new());
+    }
+
+    fn observe_value(&mut self, record: &Value, spec: &Spec, key: &mut String) {
+        let time = record
             .get("eventTime")
             .and_then(Value::as_str)
             .and_then(time::parse_event_time)
             .and_then(time::sort_key);
+        let mut dims: [Option<Cow<'_, str>>; 8] = Default::default();
+        for (slot, (_, _, path)) in dims.iter_mut().zip(DIMENSIONS) {
+            if path != "actor" {
+                *slot = path_text(record, path);
+            }
+        }
+        dims[ACTOR_DIM] = Some(Cow::Owned(actor(record)));
+        let by = spec.by.iter().map(|f| field_text(record, f));
+        let series = spec.timeline_by.as_ref().map(|f| field_text(record, f));
+        self.add(spec, key, time, &dims, by, series);
+    }
+
+    /// The counts, groups and timeline of one record read from its text; and whether it may
+    /// be a notable action (then parse it whole for [`Summary::observe_notable`]).
+    ///
+    /// The same as projecting the record to [`Spec::paths`] and calling
+    /// [`Summary::observe_counts`] and [`actions::is_candidate`], which is what it does with a
+    /// record that is unusual on those paths (and so the same error for a record that cannot
+    /// be read); the common record is read without building anything.
+    pub fn observe_raw(
+        &mut self,
+        raw: &str,
+        spec: &Spec,
+        reader: &mut Reader,
+    ) -> serde_json::Result<bool> {
+        let Reader { extractor, fields, keep, key, wanted } = reader;
+        let mut vals: [Val<'_>; MAX_WANTED] = Default::default();
+        let mut usable = *wanted <= MAX_WANTED && extractor.extract(raw, fields) == Extracted::Done;
+        if usable {
+            for (i, val) in vals.iter_mut().enumerate().take(*wanted) {
+                if let Some(text) = extractor.get(fields, raw, i) {
+                    match Val::read(text) {
+                        Some(v) => *val = v,
+                        None => usable = false,
+                    }
+                }
+            }
+        }
+        if !usable {
+            let projected = keep.project(raw)?;
+            self.observe_value(&projected, spec, key);
+            return Ok(actions::is_candidate(&projected));
+        }
+        let time = vals[0].str().and_then(time::parse_event_time).and_then(time::sort_key);
+        // `userIdentity` is the last path: the actor needs it to be an object.
+        let identity = extractor.get(fields, raw, *wanted).is_some_and(|t| t.starts_with('{'));
+        let who = if identity {
+            crate::record::actor::actor_of(|i| vals[ACTOR_AT + i].str())
+        } else {
+            Cow::Borrowed(MISSING)
+        };
+        let mut dims: [Option<Cow<'_, str>>; 8] = Default::default();
+        let mut next = DIMS_AT;
+        for (i, slot) in dims.iter_mut().enumerate() {
+            if i == ACTOR_DIM {
+                *slot = Some(Cow::Borrowed(who.as_ref()));
+            } else {
+                *slot = vals[next].text();
+                next += 1;
+            }
+        }
+        let field = |f: &Field, at: usize| -> Cow<'_, str> {
+            if f.path == "actor" {
+                Cow::Borrowed(who.as_ref())
+            } else {
+                vals[at].text().unwrap_or(Cow::Borrowed(MISSING))
+            }
+        };
+        let by = spec.by.iter().enumerate().map(|(i, f)| field(f, BY_AT + i));
+        let series = spec.timeline_by.as_ref().map(|f| field(f, BY_AT + spec.by.len()));
+        self.add(spec, key, time, &dims, by, series);
+        let root = identity && vals[ACTOR_AT].str() == Some("Root");
+        let read_only = matches!(&vals[READ_ONLY_AT], Val::Json(t) if t == "true");
+        let (source, event) = (dims[0].as_deref().unwrap_or(""), dims[1].as_deref().unwrap_or(""));
+        Ok(actions::find(source, event).is_some() || (root && !read_only))
+    }
+
+    fn add<'a>(
+        &mut self,
+        spec: &Spec,
+        key: &mut String,
+        t: Option<i64>,
+        dims: &[Option<Cow<'a, str>>; 8],
+        by: impl Iterator<Item = Cow<'a, str>>,
+        series: Option<Cow<'a, str>>,
+    ) {
         self.all.add(t);
         if t.is_none() {
             self.undated += 1;
         }
-        // The actor is read by a dimension and a group column: work it out once.
-        let who = actor(record);
-        let text = |path: &str| {
-            if path == "actor" {
-                Some(Cow::Borrowed(who.as_str()))
-            } else {
-                path_text(record, path)
-            }
-        };
-        for (i, (_, _, path)) in DIMENSIONS.iter().enumerate() {
-            let v = text(path);
-            if *path == "errorCode" && v.is_none() {
+        for (i, (map, v)) in self.counts.iter_mut().zip(dims).enumerate() {
+            if i == ERROR_DIM && v.is_none() {
                 continue;
             }
-            let v = v.unwrap_or(Cow::Borrowed(MISSING));
+            let v = v.as_deref().unwrap_or(MISSING);
             // Most values repeat: look up before allocating a key.
-            match self.counts[i].get_mut(v.as_ref()) {
+            match map.get_mut(v) {
                 Some(tally) => tally.add(t),
-                None => self.counts[i].entry(v.into_owned()).or_default().add(t),
+                None => map.entry(v.into()).or_default().add(t),
             }
         }
         if !spec.by.is_empty() {
-            let key: Vec<String> = spec.by.iter().map(|f| field_text(record, f)).collect();
-            let g = match self.groups.get_mut(&key) {
+            key.clear();
+            push_key_parts(key, by);
+            let g = match self.groups.get_mut(key.as_str()) {
                 Some(g) => g,
-                None => self.groups.entry(key).or_default(),
+                None => self.groups.entry(key.clone()).or_default(),
             };
             g.tally.add(t);
-            for (i, (_, path)) in GROUP_DISTINCT.iter().enumerate() {
-                if let Some(v) = text(path)
-                    && !g.distinct[i].contains(v.as_ref())
-                {
-                    g.distinct[i].insert(v.into_owned());
+            for (set, d) in g.distinct.iter_mut().zip(DISTINCT_DIMS) {
+                if let Some(v) = &dims[d] {
+                    set.insert(distinct_hash(v));
                 }
             }
         }
         if let Some(n) = t {
             let hour = n.div_euclid(1_000_000_000).div_euclid(3600) * 3600;
             *self.hours.entry(hour).or_default() += 1;
-            if let Some(f) = &spec.timeline_by {
-                *self.series.entry(field_text(record, f)).or_default().entry(hour).or_default() +=
-                    1;
+            if let Some(s) = series {
+                match self.series.get_mut(s.as_ref()) {
+                    Some(hours) => *hours.entry(hour).or_default() += 1,
+                    None => {
+                        self.series.entry(s.into_owned()).or_default().insert(hour, 1);
+                    }
+                }
             }
         }
     }
@@ -251,6 +505,7 @@ impl Summary {
         self.undated += other.undated;
         self.files += other.files;
         for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            mine.reserve(theirs.len());
             for (k, t) in theirs {
                 mine.entry(k).or_default().merge(&t);
             }
@@ -303,7 +558,7 @@ impl Bucket {
     /// Hours when the span is at most three days, else days.
     #[must_use]
     pub fn auto(all: &Tally) -> Bucket {
-        match (all.first, all.last) {
+        match (all.first(), all.last()) {
             (Some(f), Some(l)) if l - f > 3 * 86_400 * 1_000_000_000 => Bucket::Day,
             _ => Bucket::Hour,
         }
@@ -458,18 +713,23 @@ pub struct Report {
 /// The schema name.
 pub const SCHEMA: &str = "trailscan-summary/1";
 
-fn rows(map: &HashMap<String, Tally>, top: usize) -> Vec<Row> {
-    let mut v: Vec<(&String, &Tally)> = map.iter().collect();
-    v.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
-    if top > 0 {
+fn rows(map: &HashMap<Box<str>, Tally>, top: usize) -> Vec<Row> {
+    let mut v: Vec<(&str, &Tally)> = map.iter().map(|(k, t)| (&**k, t)).collect();
+    let order = |a: &(&str, &Tally), b: &(&str, &Tally)| {
+        b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0))
+    };
+    // The top rows of a field with a million values: select them, then sort only those.
+    if top > 0 && top < v.len() {
+        v.select_nth_unstable_by(top - 1, order);
         v.truncate(top);
     }
+    v.sort_unstable_by(order);
     v.into_iter()
         .map(|(k, t)| Row {
-            value: k.clone(),
+            value: k.to_string(),
             count: t.count,
-            first_seen: t.first.map(nanos_text),
-            last_seen: t.last.map(nanos_text),
+            first_seen: t.first().map(nanos_text),
+            last_seen: t.last().map(nanos_text),
         })
         .collect()
 }
@@ -480,7 +740,7 @@ impl Report {
     pub fn new(s: &Summary, spec: &Spec, opts: &ReportOptions, stats: &Stats) -> Report {
         let keys = |i: usize| -> Vec<String> {
             let mut k: Vec<String> =
-                s.counts[i].keys().filter(|k| k.as_str() != MISSING).cloned().collect();
+                s.counts[i].keys().filter(|k| &***k != MISSING).map(|k| k.to_string()).collect();
             k.sort();
             k
         };
@@ -490,8 +750,8 @@ impl Report {
             files_read: stats.files_read,
             files_failed: stats.files_failed,
             undated_records: s.undated,
-            first_seen: s.all.first.map(nanos_text),
-            last_seen: s.all.last.map(nanos_text),
+            first_seen: s.all.first().map(nanos_text),
+            last_seen: s.all.last().map(nanos_text),
             accounts: keys(6),
             regions: keys(7),
         };
@@ -512,10 +772,10 @@ impl Report {
                 .groups
                 .iter()
                 .map(|(k, g)| GroupRow {
-                    key: k.clone(),
+                    key: key_parts(k, spec.by.len()),
                     count: g.tally.count,
-                    first_seen: g.tally.first.map(nanos_text),
-                    last_seen: g.tally.last.map(nanos_text),
+                    first_seen: g.tally.first().map(nanos_text),
+                    last_seen: g.tally.last().map(nanos_text),
                     distinct: GROUP_DISTINCT
                         .iter()
                         .zip(&g.distinct)
@@ -640,6 +900,15 @@ mod tests {
     }
 
     #[test]
+    fn group_keys_hold_any_text() {
+        for parts in [vec!["a"], vec!["", ""], vec!["1:x", ":", "ä\u{0}"], vec!["x"; 12]] {
+            let mut key = String::new();
+            push_key_parts(&mut key, parts.iter().map(|p| Cow::Borrowed(*p)));
+            assert_eq!(key_parts(&key, parts.len()), parts, "{key}");
+        }
+    }
+
+    #[test]
     fn counts_and_report() {
         let spec = spec();
         let mut s = Summary::default();
@@ -682,7 +951,96 @@ mod tests {
         assert_eq!(rep.timeline.buckets[0].count, 2);
     }
 
+    /// A record's text with the shapes the fast reader must get right or hand back: escapes,
+    /// empty strings, nulls, numbers where strings are expected, dotted and repeated keys,
+    /// identities that are not objects, broken values.
+    fn odd_record() -> impl Strategy<Value = String> {
+        let text = prop_oneof![
+            Just(r#""CreateUser""#.to_string()),
+            Just(r#""GetObject""#.to_string()),
+            Just(r#""""#.to_string()),
+            Just("null".to_string()),
+            Just("12".to_string()),
+            Just("1e2".to_string()),
+            Just("true".to_string()),
+            Just(r#""Cr\u0065ateUser""#.to_string()),
+            Just(r#""a\"b""#.to_string()),
+            Just(r#"{"x":[1,"]"]}"#.to_string()),
+            Just("tru".to_string()),
+            Just("\"tab\tin\"".to_string()),
+        ];
+        let kind = prop_oneof![
+            Just("IAMUser"),
+            Just("AssumedRole"),
+            Just("Root"),
+            Just("AWSAccount"),
+            Just("AWSService"),
+            Just("IdentityCenterUser"),
+            Just(""),
+        ];
+        let identity = prop_oneof![
+            (kind, text.clone(), text.clone(), text.clone()).prop_map(|(k, a, b, c)| format!(
+                r#"{{"type":"{k}","userName":{a},"arn":{b},"accountId":{c},"principalId":"p","sessionContext":{{"sessionIssuer":{{"userName":{a}}}}},"invokedBy":{c},"onBehalfOf":{{"userId":{b}}}}}"#
+            )),
+            Just(r#""{\"type\":\"Root\"}""#.to_string()),
+            Just("[1]".to_string()),
+            Just("null".to_string()),
+            Just(r#"{"type":"IAMUser","type":"Root"}"#.to_string()),
+        ];
+        let fields = prop_oneof![
+            text.clone().prop_map(|v| format!(r#""eventName":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""eventSource":{v}"#)),
+            Just(r#""eventSource":"iam.amazonaws.com""#.to_string()),
+            Just(r#""eventTime":"2024-03-01T10:15:00Z""#.to_string()),
+            Just(r#""eventTime":"2024-03-01 10:15:00""#.to_string()),
+            text.clone().prop_map(|v| format!(r#""eventTime":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""sourceIPAddress":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""userAgent":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""errorCode":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""awsRegion":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""readOnly":{v}"#)),
+            Just(r#""readOnly":false"#.to_string()),
+            identity.prop_map(|v| format!(r#""userIdentity":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""requestParameters":{{"a.b":{v},"c":[{v}]}}"#)),
+            Just(r#""userIdentity.type":"Root""#.to_string()),
+            Just(r#""event\u004eame":"x""#.to_string()),
+        ];
+        prop::collection::vec(fields, 0..8).prop_map(|f| format!("{{{}}}", f.join(",")))
+    }
+
     proptest! {
+        #[test]
+        fn reading_the_text_equals_projecting_and_observing(
+            raws in prop::collection::vec(odd_record(), 1..12),
+        ) {
+            let spec = Spec {
+                by: Field::list(Some("eventName,actor,userIdentity.arn,userIdentity")),
+                timeline_by: Field::list(Some("userAgent")).pop(),
+                max_notable: 3,
+            };
+            let keep = KeepSet::new(spec.paths());
+            let mut reader = Reader::new(&spec);
+            let (mut fast, mut slow) = (Summary::default(), Summary::default());
+            for raw in &raws {
+                let got = fast.observe_raw(raw, &spec, &mut reader).map_err(|e| e.to_string());
+                let want = keep.project(raw).map_err(|e| e.to_string()).map(|v| {
+                    slow.observe_counts(&v, &spec);
+                    actions::is_candidate(&v)
+                });
+                prop_assert_eq!(got, want, "{}", raw);
+                // Without repeated keys, the projection reads as a full parse does.
+                if let Ok(whole) = serde_json::from_str::<Value>(raw)
+                    && !raw.contains(r#""type":"IAMUser","type""#)
+                {
+                    let (mut a, mut b) = (Summary::default(), Summary::default());
+                    a.observe_counts(&whole, &spec);
+                    b.observe_counts(&keep.project(raw).unwrap(), &spec);
+                    prop_assert_eq!(a, b, "{}", raw);
+                }
+            }
+            prop_assert_eq!(fast, slow);
+        }
+
         #[test]
         fn merging_partials_equals_one_pass(
             recs in prop::collection::vec(
