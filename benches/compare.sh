@@ -18,7 +18,7 @@
 # Requires: cargo, hyperfine (Debian/Ubuntu: `apt-get install hyperfine`, or
 # `cargo install hyperfine`), jq, GNU time at /usr/bin/time (`apt-get install
 # time`) for peak RSS. Optional peers, skipped with a message when missing:
-# duckdb (`pip install duckdb-cli`), rg (`apt-get install ripgrep`).
+# duckdb (`pip install duckdb-cli`), rg (`apt-get install ripgrep` or `pip install ripgrep`).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

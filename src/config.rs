@@ -80,6 +80,7 @@ pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
         inflate_only: input.inflate_only,
         progress: !input.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         validate_hits: true,
+        hit_times: true,
     }
 }
 

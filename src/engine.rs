@@ -37,6 +37,11 @@ pub struct ScanConfig {
     /// records as they are; those that parse them, like `summary` and `audit`, see errors
     /// themselves in what they read).
     pub validate_hits: bool,
+    /// Matches carry their `eventTime` ([`Hit::time`], for ordering). Consumers that read
+    /// records themselves (`summary`, `audit`) turn it off: a query that matches everything
+    /// then passes every record on without reading it, and the consumer reports the records
+    /// it cannot read ([`FileReport::reject_match`]).
+    pub hit_times: bool,
 }
 
 /// The scan was stopped (Ctrl-C) before it finished.
@@ -65,6 +70,16 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// A match that its consumer found it cannot read: counted as a failed record (not read,
+    /// not matched) and reported as the engine reports records it cannot read.
+    pub fn reject_match(&mut self, record: u64, error: impl std::fmt::Display) {
+        self.stats.records_failed += 1;
+        self.stats.records_read = self.stats.records_read.saturating_sub(1);
+        self.stats.records_matched = self.stats.records_matched.saturating_sub(1);
+        self.failed = true;
+        self.message(format!("{}: record {}: invalid JSON: {error}", self.name, record + 1));
+    }
+
     fn message(&mut self, text: String) {
         if self.messages.len() < MESSAGES_PER_FILE {
             self.messages.push(text);
@@ -190,6 +205,12 @@ fn read_file<'r>(
     }
     r.stats.records_read = doc.records.len() as u64;
     let unvalidated = doc.unvalidated && cfg.validate_hits;
+    if !cfg.hit_times && !unvalidated && query.matches_everything() {
+        r.stats.records_matched = r.stats.records_read;
+        let all = doc.records.into_iter().enumerate();
+        hits.extend(all.map(|(i, rec)| (i as u64, Hit { time: None }, rec)));
+        return hits;
+    }
     for (i, rec) in doc.records.into_iter().enumerate() {
         if !prefilter.maybe(rec.as_bytes()) {
             continue;

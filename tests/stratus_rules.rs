@@ -21,6 +21,7 @@ fn fired(file: &str) -> Vec<String> {
         inflate_only: false,
         progress: false,
         validate_hits: true,
+        hit_times: true,
     };
     let mut auditor = Auditor::new(&rules);
     let mut ids = Vec::new();

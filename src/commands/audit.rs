@@ -9,7 +9,7 @@ use super::Outcome;
 use crate::audit::{self, Auditor, Finding, Rule, Severity};
 use crate::cli::AuditArgs;
 use crate::config;
-use crate::engine::{self, FileReport, Match};
+use crate::engine::{self, FileReport, Match, ScanConfig};
 use crate::messages;
 use crate::output::{Format, color, compact, lookup, sanitize};
 use crate::query::Query;
@@ -34,7 +34,12 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     let filters = config::filters(&args.filters)?;
     let texts: Vec<String> = rules.iter().map(|r| r.pattern_text.clone()).collect();
     let query = Query::new(&filters, &texts, !args.input.no_prefilter)?;
-    let scan = config::scan(&filters, &args.input);
+    // Every match is parsed whole here, which checks it.
+    let scan = ScanConfig {
+        validate_hits: false,
+        hit_times: false,
+        ..config::scan(&filters, &args.input)
+    };
     let mut auditor = Auditor::new(&rules);
     let mut sink = Report::new(args, out);
     let mut stats = Stats::default();
@@ -51,10 +56,7 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
                         tested.push((raw.into_owned(), v, ids));
                     }
                 }
-                Err(e) => {
-                    report.failed = true;
-                    report.messages.push(format!("{}: record {}: {e}", report.name, record + 1));
-                }
+                Err(e) => report.reject_match(record, e),
             }
         }
         report.partial = Some(Box::new(tested));

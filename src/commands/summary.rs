@@ -28,7 +28,11 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     let filters = config::filters(&args.filters)?;
     let query = config::query(&filters, &args.filters, &args.input)?;
     // Records are read through their fields here, never printed as they are.
-    let scan = ScanConfig { validate_hits: false, ..config::scan(&filters, &args.input) };
+    let scan = ScanConfig {
+        validate_hits: false,
+        hit_times: false,
+        ..config::scan(&filters, &args.input)
+    };
     let spec = Spec {
         by: args.by.as_deref().map(|b| Field::list(Some(b))).unwrap_or_default(),
         timeline_by: args.timeline_by.as_deref().and_then(|f| Field::list(Some(f)).pop()),
@@ -56,20 +60,15 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
         let before = counts.all.count;
         for (record, _hit, raw) in &hits {
             // Counts need a few fields; only possible notable actions are parsed whole.
-            let result = counts.observe_raw(raw, &spec, &mut reader).and_then(|candidate| {
-                if candidate {
-                    notable.observe_notable(&serde_json::from_str(raw)?, &spec);
-                }
-                Ok(())
-            });
-            if let Err(e) = result {
-                problems.push(format!("{}: record {}: {e}", report.name, record + 1));
+            if let Err(e) = counts.observe_raw(raw, &spec, &mut reader, &mut notable) {
+                problems.push((*record, e));
             }
         }
         counts.files += u64::from(counts.all.count > before);
         pool.lock().unwrap_or_else(PoisonError::into_inner).push((counts, reader));
-        report.failed |= !problems.is_empty();
-        report.messages.extend(problems);
+        for (record, e) in problems {
+            report.reject_match(record, e);
+        }
         report.partial = Some(Box::new(notable));
     };
     let mut summary = Summary::default();

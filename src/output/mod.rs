@@ -113,7 +113,7 @@ pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
 /// Removes insignificant whitespace from valid JSON text, byte-exact otherwise.
 #[must_use]
 pub fn compact(raw: &str) -> std::borrow::Cow<'_, str> {
-    if !raw.bytes().any(|b| matches!(b, b'\n' | b'\r')) {
+    if memchr::memchr2(b'\n', b'\r', raw.as_bytes()).is_none() {
         return std::borrow::Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len());

@@ -262,7 +262,16 @@ impl Query {
         out
     }
 
-    /// The prefilter for files and records.
+    /// Whether every record matches (no flag, pattern or time window).
+    #[must_use]
+    pub fn matches_everything(&self) -> bool {
+        self.flags.is_none()
+            && self.patterns.is_empty()
+            && self.since.is_none()
+            && self.until.is_none()
+    }
+
+    /// The byte-level prefilter for files and records.
     #[must_use]
     pub fn prefilter(&self) -> &Prefilter {
         &self.prefilter

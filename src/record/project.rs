@@ -202,7 +202,7 @@ impl KeepSet {
 /// One value's text as a `Value`: plain strings (no escapes) directly, the rest by serde_json.
 fn parse(text: &str) -> serde_json::Result<Value> {
     if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-        && !inner.bytes().any(|c| c == b'\\' || c < 0x20)
+        && !scan::needs_decoding(inner.as_bytes())
     {
         return Ok(Value::String(inner.to_owned()));
     }

@@ -162,9 +162,9 @@ pub struct Summary {
     /// `<byte length>:<text>`).
     pub groups: HashMap<String, Group>,
     /// Records per hour (the hour's start, seconds since the epoch).
-    pub hours: BTreeMap<i64, u64>,
+    pub hours: HashMap<i64, u64>,
     /// With `--timeline-by`: records per value and hour.
-    pub series: BTreeMap<String, BTreeMap<i64, u64>>,
+    pub series: HashMap<String, HashMap<i64, u64>>,
     /// Notable actions, in input order.
     pub notable: Vec<Notable>,
     /// Notable actions beyond `max_notable`.
@@ -308,7 +308,7 @@ impl<'a> Val<'a> {
         match raw.as_bytes().first()? {
             b'"' => {
                 let inner = raw.get(1..raw.len() - 1)?;
-                if inner.bytes().any(|c| c == b'\\' || c < 0x20) {
+                if crate::record::scan::needs_decoding(inner.as_bytes()) {
                     serde_json::from_str::<String>(raw).ok().map(|s| Val::Str(Cow::Owned(s)))
                 } else {
                     Some(Val::Str(Cow::Borrowed(inner)))
@@ -371,19 +371,22 @@ impl Summary {
         self.add(spec, key, time, &dims, by, series);
     }
 
-    /// The counts, groups and timeline of one record read from its text; and whether it may
-    /// be a notable action (then parse it whole for [`Summary::observe_notable`]).
+    /// One record read from its text: its counts, groups and timeline into `self`, and, if it
+    /// may be a notable action, the record parsed whole into `notable`
+    /// ([`Summary::observe_notable`]). A record that cannot be read changes neither.
     ///
-    /// The same as projecting the record to [`Spec::paths`] and calling
-    /// [`Summary::observe_counts`] and [`actions::is_candidate`], which is what it does with a
-    /// record that is unusual on those paths (and so the same error for a record that cannot
-    /// be read); the common record is read without building anything.
+    /// The same as projecting the record to [`Spec::paths`], calling
+    /// [`Summary::observe_counts`] and, when [`actions::is_candidate`], observing the whole
+    /// record; which is what it does with a record that is unusual on those paths (and so the
+    /// same error for a record that cannot be read). The common record is read without
+    /// building anything.
     pub fn observe_raw(
         &mut self,
         raw: &str,
         spec: &Spec,
         reader: &mut Reader,
-    ) -> serde_json::Result<bool> {
+        notable: &mut Summary,
+    ) -> serde_json::Result<()> {
         let Reader { extractor, fields, keep, key, wanted } = reader;
         let mut vals: [Val<'_>; MAX_WANTED] = Default::default();
         let mut usable = *wanted <= MAX_WANTED && extractor.extract(raw, fields) == Extracted::Done;
@@ -399,8 +402,11 @@ impl Summary {
         }
         if !usable {
             let projected = keep.project(raw)?;
+            if actions::is_candidate(&projected) {
+                notable.observe_notable(&serde_json::from_str(raw)?, spec);
+            }
             self.observe_value(&projected, spec, key);
-            return Ok(actions::is_candidate(&projected));
+            return Ok(());
         }
         let time = vals[0].str().and_then(time::parse_event_time).and_then(time::sort_key);
         // `userIdentity` is the last path: the actor needs it to be an object.
@@ -429,11 +435,14 @@ impl Summary {
         };
         let by = spec.by.iter().enumerate().map(|(i, f)| field(f, BY_AT + i));
         let series = spec.timeline_by.as_ref().map(|f| field(f, BY_AT + spec.by.len()));
-        self.add(spec, key, time, &dims, by, series);
         let root = identity && vals[ACTOR_AT].str() == Some("Root");
         let read_only = matches!(&vals[READ_ONLY_AT], Val::Json(t) if t == "true");
         let (source, event) = (dims[0].as_deref().unwrap_or(""), dims[1].as_deref().unwrap_or(""));
-        Ok(actions::find(source, event).is_some() || (root && !read_only))
+        if actions::find(source, event).is_some() || (root && !read_only) {
+            notable.observe_notable(&serde_json::from_str(raw)?, spec);
+        }
+        self.add(spec, key, time, &dims, by, series);
+        Ok(())
     }
 
     fn add<'a>(
@@ -1021,13 +1030,17 @@ mod tests {
             let keep = KeepSet::new(spec.paths());
             let mut reader = Reader::new(&spec);
             let (mut fast, mut slow) = (Summary::default(), Summary::default());
+            let (mut fast_notable, mut slow_notable) = (Summary::default(), Summary::default());
             for raw in &raws {
-                let got = fast.observe_raw(raw, &spec, &mut reader).map_err(|e| e.to_string());
-                let want = keep.project(raw).map_err(|e| e.to_string()).map(|v| {
+                let got = fast.observe_raw(raw, &spec, &mut reader, &mut fast_notable);
+                let want = keep.project(raw).and_then(|v| {
+                    if actions::is_candidate(&v) {
+                        slow_notable.observe_notable(&serde_json::from_str(raw)?, &spec);
+                    }
                     slow.observe_counts(&v, &spec);
-                    actions::is_candidate(&v)
+                    Ok(())
                 });
-                prop_assert_eq!(got, want, "{}", raw);
+                prop_assert_eq!(got.map_err(|e| e.to_string()), want.map_err(|e| e.to_string()), "{}", raw);
                 // Without repeated keys, the projection reads as a full parse does.
                 if let Ok(whole) = serde_json::from_str::<Value>(raw)
                     && !raw.contains(r#""type":"IAMUser","type""#)
@@ -1039,6 +1052,7 @@ mod tests {
                 }
             }
             prop_assert_eq!(fast, slow);
+            prop_assert_eq!(fast_notable, slow_notable);
         }
 
         #[test]
