@@ -1,6 +1,7 @@
 //! The record path on raw text, on the real CloudTrail records of `fixtures/archive`:
 //! splitting an inflated delivery file, projecting records with `KeepSet`, `Query::evaluate`,
-//! the `Prefilter`, and a full `serde_json::from_str::<Value>` as the baseline.
+//! the `Prefilter`, a summary's per-record work, and a full `serde_json::from_str::<Value>` as
+//! the baseline.
 //!
 //! `cargo bench --bench decode -- --warm-up-time 1 --measurement-time 3`
 
@@ -9,7 +10,9 @@ mod common;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
 use std::hint::black_box;
+use trailscan::output::Field;
 use trailscan::query::{Filters, Query};
+use trailscan::summary::{Reader, Spec, Summary};
 use trailscan::record::KeepSet;
 use trailscan::source::split;
 
@@ -148,10 +151,42 @@ fn bench_records(c: &mut Criterion, raw: &[String]) {
     group.finish();
 }
 
+/// What `summary --by eventName` does per record: reading the counted fields straight from
+/// the text (`Summary::observe_raw`), against projecting to a `Value` and observing that.
+fn bench_summary(c: &mut Criterion, raw: &[String]) {
+    let spec = Spec { by: Field::list(Some("eventName")), ..Spec::default() };
+    let keep = KeepSet::new(spec.paths());
+    let mut group = c.benchmark_group("summary");
+    group.throughput(Throughput::Elements(raw.len() as u64));
+    // One summary for all iterations, as over an archive: values repeat, maps stay warm.
+    group.bench_function("observe_raw", |b| {
+        let mut reader = Reader::new(&spec);
+        let (mut counts, mut notable) = (Summary::default(), Summary::default());
+        b.iter(|| {
+            for r in raw {
+                counts.observe_raw(black_box(r), &spec, &mut reader, &mut notable).expect("reads");
+            }
+            notable.notable.clear();
+            counts.all.count
+        });
+    });
+    group.bench_function("project_and_observe", |b| {
+        let mut counts = Summary::default();
+        b.iter(|| {
+            for r in raw {
+                counts.observe_counts(&keep.project(black_box(r)).expect("projects"), &spec);
+            }
+            counts.all.count
+        });
+    });
+    group.finish();
+}
+
 fn bench_decode(c: &mut Criterion) {
     let raw = common::raw_records();
     bench_split(c, &raw);
     bench_records(c, &raw);
+    bench_summary(c, &raw);
 }
 
 criterion_group!(benches, bench_decode);

@@ -117,12 +117,8 @@ fn object(
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let key_end = scan::skip_string(b, i)?;
+        let key_end = plain_key(b, i)?;
         let key = &b[i + 1..key_end - 1];
-        // A dotted key may stand for a whole path; an escaped one may spell a wanted key.
-        if memchr::memchr2(b'.', b'\\', key).is_some() {
-            return None;
-        }
         i = scan::skip_ws(b, key_end);
         if b.get(i) != Some(&b':') {
             return None;
@@ -149,6 +145,20 @@ fn object(
             Some(b',') => i = scan::skip_ws(b, i + 1),
             Some(b'}') => return Some(i + 1),
             _ => return None,
+        }
+    }
+}
+
+/// `b[i]` opens a key: the index just past it, or `None` when it is cut, or when it holds a dot
+/// (it may stand for a whole path) or an escape (it may spell a wanted key). Keys are short:
+/// a plain loop beats a library search here.
+fn plain_key(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        match *b.get(j)? {
+            b'"' => return Some(j + 1),
+            b'.' | b'\\' => return None,
+            _ => j += 1,
         }
     }
 }
