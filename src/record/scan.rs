@@ -1,7 +1,32 @@
 //! A fast structural skipper over JSON text: it finds where a value ends without building or
-//! checking anything, jumping through strings with `memchr`. It trusts the text's lexical
-//! content (used to delimit records and to step over what a projection does not need);
-//! unbalanced or cut text gives `None`, never a panic.
+//! checking anything. It trusts the text's lexical content (used to delimit records and to step
+//! over what a projection does not need); unbalanced or cut text gives `None`, never a panic.
+//!
+//! Strings end at the first `"` not escaped by a backslash (a backslash escapes the next byte,
+//! whatever it is); [`skip_string`] jumps to each `"` or `\` with `memchr2`.
+//!
+//! Objects and arrays are skipped the way simdjson's first stage finds structure, 64 bytes at a
+//! time and without a branch per string:
+//!
+//! 1. [`classify`] turns the block into bit masks (bit `k` for byte `k`) of quotes, backslashes
+//!    and brackets. Plain Rust has no byte-to-bit "movemask", so the vectorised comparisons
+//!    gather bit `j` of byte `k` from byte `8j + k`, and an 8×8 bit-matrix transpose puts each
+//!    bit in its place.
+//! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
+//!    it when its length is odd: one carrying subtraction finds these bytes ([`Escapes`]); the
+//!    escape of a run that ends a block falls on the next block's first byte.
+//! 3. The other quotes open or close strings, so a prefix XOR of them (`x ^= x << 1; x ^= x << 2;
+//!    …`) marks the bytes inside strings, carried from block to block.
+//! 4. What is left are the brackets outside strings; the loop steps through them counting depth
+//!    (`{` and `[` alike, `}` and `]` alike) and stops when it comes back to 0.
+//!
+//! Step 2 treats every backslash as an escape, but outside a string a backslash is a plain byte
+//! to the skipper. Valid JSON has none; if a block holds one, the scan starts over with the
+//! byte-at-a-time loop, which gives the exact answer. The last, partial block is copied into a
+//! block padded with spaces, which are inert.
+
+/// Bytes per block of the container scan: one bit of a `u64` mask per byte.
+const BLOCK: usize = 64;
 
 /// Index just past the whitespace at `i`.
 #[must_use]
@@ -13,14 +38,6 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
-}
-
-/// Whether the inside of a JSON string needs decoding (escapes) or is invalid as it is
-/// (control characters): otherwise it is its own value. Written without an early exit so that
-/// it compiles to vector code.
-#[must_use]
-pub fn needs_decoding(inner: &[u8]) -> bool {
-    inner.iter().fold(false, |acc, &c| acc | (c == b'\\') | (c < 0x20))
 }
 
 /// `b[i]` is an opening quote: index just past the closing one.
@@ -41,27 +58,7 @@ pub fn skip_string(b: &[u8], i: usize) -> Option<usize> {
 pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
     match *b.get(i)? {
         b'"' => skip_string(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            loop {
-                match *b.get(j)? {
-                    b'"' => {
-                        j = skip_string(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-        }
+        b'{' | b'[' => skip_container(b, i),
         _ => {
             let n = b[i..]
                 .iter()
@@ -72,8 +69,194 @@ pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The byte-at-a-time skipper, kept as the specification the tests compare the skipper with
-/// (so that a faster one can replace it).
+/// `b[i]` is `{` or `[`: index just past the bracket that closes it, by blocks (see the module
+/// documentation).
+fn skip_container(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    // All ones when the previous block ended inside a string.
+    let mut in_string = 0u64;
+    let mut escapes = Escapes::default();
+    let mut pos = i;
+    loop {
+        let padded;
+        let (block, last) = match b.get(pos..).and_then(<[u8]>::first_chunk::<BLOCK>) {
+            Some(block) => (block, false),
+            None => {
+                padded = pad(b.get(pos..)?);
+                (&padded, true)
+            }
+        };
+        let m = classify(block);
+        let escaped = escapes.next(m.backslash);
+        let inside = prefix_xor(m.quote & !escaped) ^ in_string;
+        if m.backslash & !inside != 0 {
+            // A backslash outside a string (not JSON): the escapes above may be wrong.
+            return skip_container_bytewise(b, i);
+        }
+        in_string = 0u64.wrapping_sub(inside >> 63);
+        let mut brackets = m.bracket & !inside;
+        while brackets != 0 {
+            let k = brackets.trailing_zeros() as usize;
+            // `{` 0x7B and `[` 0x5B have bit 1 set, `}` 0x7D and `]` 0x5D do not.
+            if block[k % BLOCK] & 2 != 0 {
+                depth += 1;
+            } else {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(pos + k + 1);
+                }
+            }
+            brackets &= brackets - 1;
+        }
+        if last {
+            return None;
+        }
+        pos += BLOCK;
+    }
+}
+
+/// [`skip_container`] a byte at a time, jumping through strings with [`skip_string`].
+fn skip_container_bytewise(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut j = i;
+    loop {
+        match *b.get(j)? {
+            b'"' => {
+                j = skip_string(b, j)?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+}
+
+/// The last, partial block (`rest` is shorter than a block), padded with spaces.
+#[cold]
+fn pad(rest: &[u8]) -> [u8; BLOCK] {
+    let mut block = [b' '; BLOCK];
+    block[..rest.len()].copy_from_slice(rest);
+    block
+}
+
+/// One block's masks: bit `k` stands for byte `k`.
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    /// `{`, `[`, `}` and `]`.
+    bracket: u64,
+}
+
+/// `WEIGHT[h][k]`: the bit that byte `16h + k` of a block sets in byte `k % 8` of the gathered
+/// word, `1 << j` for block byte `8j + k`.
+const WEIGHT: [[u8; 16]; 4] = {
+    let mut w = [[0u8; 16]; 4];
+    let mut h = 0;
+    while h < 4 {
+        let mut k = 0;
+        while k < 16 {
+            w[h][k] = 1 << (2 * h + k / 8);
+            k += 1;
+        }
+        h += 1;
+    }
+    w
+};
+
+/// The masks of a block. The comparisons run 16 bytes at a time (SSE2 `pcmpeqb` on x86-64);
+/// bit `j` of byte `k` of each gathered word stands for block byte `8j + k`, which
+/// [`transpose8`] moves to bit `8j + k`.
+#[inline]
+fn classify(block: &[u8; BLOCK]) -> Masks {
+    let mut quote = [0u8; 16];
+    let mut backslash = [0u8; 16];
+    let mut bracket = [0u8; 16];
+    for (part, weight) in block.as_chunks::<16>().0.iter().zip(&WEIGHT) {
+        for k in 0..16 {
+            let (c, w) = (part[k], weight[k]);
+            let folded = c | 0x20; // `[` -> `{`, `]` -> `}`
+            quote[k] |= w & 0u8.wrapping_sub(u8::from(c == b'"'));
+            backslash[k] |= w & 0u8.wrapping_sub(u8::from(c == b'\\'));
+            bracket[k] |= w & 0u8.wrapping_sub(u8::from(folded == b'{') | u8::from(folded == b'}'));
+        }
+    }
+    let backslash = fold(backslash);
+    Masks {
+        quote: transpose8(fold(quote)),
+        // Most blocks have no backslash at all.
+        backslash: if backslash == 0 { 0 } else { transpose8(backslash) },
+        bracket: transpose8(fold(bracket)),
+    }
+}
+
+/// Bytes `k` and `k + 8` of `a` OR-ed together, as a word.
+#[inline]
+fn fold(a: [u8; 16]) -> u64 {
+    let x = u128::from_le_bytes(a);
+    (x as u64) | ((x >> 64) as u64)
+}
+
+/// Transposes the 8×8 bit matrix whose row `r` is byte `r` of `x`: bit `8r + c` goes to bit
+/// `8c + r` (Hacker's Delight, 7-3).
+#[inline]
+fn transpose8(mut x: u64) -> u64 {
+    let t = (x ^ (x >> 7)) & 0x00AA_00AA_00AA_00AA;
+    x ^= t ^ (t << 7);
+    let t = (x ^ (x >> 14)) & 0x0000_CCCC_0000_CCCC;
+    x ^= t ^ (t << 14);
+    let t = (x ^ (x >> 28)) & 0x0000_0000_F0F0_F0F0;
+    x ^ t ^ (t << 28)
+}
+
+/// Bit `k` of the result: the XOR of bits `0..=k` of `x`.
+#[inline]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// The bytes escaped by backslashes, block after block (simdjson's `json_escape_scanner`).
+#[derive(Default)]
+struct Escapes {
+    /// 1 when the previous block ended with a backslash that escapes the next byte.
+    next_is_escaped: u64,
+}
+
+impl Escapes {
+    /// The mask of escaped bytes of a block, given its backslashes.
+    #[inline]
+    fn next(&mut self, backslash: u64) -> u64 {
+        const ODD: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+        if backslash == 0 {
+            return std::mem::take(&mut self.next_is_escaped);
+        }
+        // A backslash escaped from the previous block does not escape anything itself.
+        let potential = backslash & !self.next_is_escaped;
+        // The carrying subtraction marks, in each run of backslashes, the ones that escape the
+        // next byte (at even offsets from the run's start) and, after a run of odd length, the
+        // byte it escapes. XOR-ing the backslashes back in leaves every escaped byte: the
+        // backslashes at odd offsets and that last byte.
+        let code = (((potential << 1) | ODD).wrapping_sub(potential)) ^ ODD;
+        let escaped = code ^ (backslash | self.next_is_escaped);
+        self.next_is_escaped = (code & backslash) >> 63;
+        escaped
+    }
+}
+
+/// The byte-at-a-time skipper this module replaced, kept as the specification the tests compare
+/// the fast one with.
 #[cfg(test)]
 mod reference {
     pub fn skip_string(b: &[u8], i: usize) -> Option<usize> {
@@ -179,7 +362,7 @@ mod tests {
     /// before a quote, a bracket or a letter, from every starting offset in a block.
     #[test]
     fn backslash_runs_across_blocks() {
-        for before in 0..64 + 3 {
+        for before in 0..BLOCK + 3 {
             for run in 0..6 {
                 for after in [&b"\""[..], b"]", b"a", b"\\"] {
                     for inside in [true, false] {
@@ -204,6 +387,47 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn escape_masks() {
+        // Escaped: every byte after a backslash that is not itself escaped.
+        let mut e = Escapes::default();
+        assert_eq!(e.next(0b0000_0001), 0b0000_0010);
+        assert_eq!(e.next(0b0000_0011), 0b0000_0010);
+        assert_eq!(e.next(0b0000_0111), 0b0000_1010);
+        assert_eq!(e.next(0b0110_0110), 0b0100_0100);
+        assert_eq!(e.next(0b0111_0110), 0b1010_0100);
+        // A run that ends the block escapes the next block's first byte, even a backslash.
+        assert_eq!(e.next(1 << 63), 0);
+        assert_eq!(e.next(0b0000_0011), 0b0000_0101);
+        assert_eq!(e.next(0b11 << 62), 1 << 63);
+        assert_eq!(e.next(0), 0);
+        assert_eq!(e.next(1 << 63), 0);
+        assert_eq!(e.next(0), 1);
+        assert_eq!(e.next(0), 0);
+    }
+
+    #[test]
+    fn transposes() {
+        for (bit, to) in [(0, 0), (1, 8), (8, 1), (63, 63), (7, 56), (57, 15), (42, 21)] {
+            assert_eq!(transpose8(1 << bit), 1 << to);
+        }
+    }
+
+    #[test]
+    fn classifies_each_byte() {
+        let mut block = [b'x'; BLOCK];
+        for k in 0..BLOCK {
+            for (c, class) in [(b'"', 0), (b'\\', 1), (b'{', 2), (b'[', 2), (b'}', 2), (b']', 2)] {
+                block[k] = c;
+                let m = classify(&block);
+                let want = |n| if class == n { 1u64 << k } else { 0 };
+                assert_eq!((m.quote, m.backslash, m.bracket), (want(0), want(1), want(2)));
+            }
+            block[k] = b'x';
+        }
+        assert_eq!(prefix_xor(0b1001_0010), 0b1110 | !0 << 7);
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
