@@ -1,7 +1,33 @@
 //! A fast structural skipper over JSON text: it finds where a value ends without building or
-//! checking anything, jumping through strings with `memchr`. It trusts the text's lexical
-//! content (used to delimit records and to step over what a projection does not need);
-//! unbalanced or cut text gives `None`, never a panic.
+//! checking anything. It trusts the text's lexical content (used to delimit records and to step
+//! over what a projection does not need); unbalanced or cut text gives `None`, never a panic.
+//!
+//! Strings end at the first `"` not escaped by a backslash (a backslash escapes the next byte,
+//! whatever it is). [`skip_string`] looks for `"` or `\` 16 bytes at a time, with a comparison
+//! loop that LLVM vectorises, so the short strings of CloudTrail records take one step.
+//!
+//! Objects and arrays are skipped the way simdjson's first stage finds structure, 64 bytes at a
+//! time and without a branch per string:
+//!
+//! 1. [`classify`] turns the block into bit masks (bit `k` for byte `k`) of quotes, backslashes
+//!    and brackets. Plain Rust has no byte-to-bit "movemask", so the vectorised comparisons
+//!    gather bit `j` of byte `k` from byte `8j + k`, and an 8×8 bit-matrix transpose puts each
+//!    bit in its place.
+//! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
+//!    it when its length is odd: one carrying subtraction finds these bytes ([`Escapes`]); the
+//!    escape of a run that ends a block falls on the next block's first byte.
+//! 3. The other quotes open or close strings, so a prefix XOR of them (`x ^= x << 1; x ^= x << 2;
+//!    …`) marks the bytes inside strings, carried from block to block.
+//! 4. What is left are the brackets outside strings; the loop steps through them counting depth
+//!    (`{` and `[` alike, `}` and `]` alike) and stops when it comes back to 0.
+//!
+//! Step 2 treats every backslash as an escape, but outside a string a backslash is a plain byte
+//! to the skipper. Valid JSON has none; if a block holds one, the scan starts over with the
+//! byte-at-a-time loop, which gives the exact answer. The last, partial block is copied into a
+//! block padded with spaces, which are inert.
+
+/// Bytes per block of the container scan: one bit of a `u64` mask per byte.
+const BLOCK: usize = 64;
 
 /// Index just past the whitespace at `i`.
 #[must_use]
@@ -25,8 +51,24 @@ pub fn needs_decoding(inner: &[u8]) -> bool {
 
 /// `b[i]` is an opening quote: index just past the closing one.
 #[must_use]
+#[inline]
 pub fn skip_string(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
+    loop {
+        let Some(w) = b.get(j..).and_then(<[u8]>::first_chunk) else {
+            return skip_string_tail(b, j);
+        };
+        match quote_or_backslash(w) {
+            None => j += PROBE,
+            Some(k) if w[k] == b'"' => return Some(j + k + 1),
+            Some(k) => j += k + 2,
+        }
+    }
+}
+
+/// [`skip_string`] from `b[j]` on, when fewer than [`PROBE`] bytes are left.
+#[cold]
+fn skip_string_tail(b: &[u8], mut j: usize) -> Option<usize> {
     loop {
         let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
         if b[k] == b'"' {
@@ -36,32 +78,27 @@ pub fn skip_string(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// Bytes looked at per step of [`skip_string`].
+const PROBE: usize = 16;
+
+/// The index of the first `"` or `\` in `w`.
+#[inline]
+fn quote_or_backslash(w: &[u8; PROBE]) -> Option<usize> {
+    // 0xFF or 0 per byte: this form compiles to two `pcmpeqb` and a `por` on x86-64.
+    let mut hit = [0u8; PROBE];
+    for (h, &c) in hit.iter_mut().zip(w) {
+        *h = 0u8.wrapping_sub(u8::from(c == b'"') | u8::from(c == b'\\'));
+    }
+    let m = u128::from_le_bytes(hit);
+    (m != 0).then(|| m.trailing_zeros() as usize / 8)
+}
+
 /// Index just past the value that starts at `i` (no leading whitespace).
 #[must_use]
 pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
     match *b.get(i)? {
         b'"' => skip_string(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            loop {
-                match *b.get(j)? {
-                    b'"' => {
-                        j = skip_string(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-        }
+        b'{' | b'[' => skip_container(b, i),
         _ => {
             let n = b[i..]
                 .iter()
@@ -72,9 +109,247 @@ pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// `b[i]` is `{` or `[`: index just past the bracket that closes it, by blocks (see the module
+/// documentation).
+fn skip_container(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    // All ones when the previous block ended inside a string.
+    let mut in_string = 0u64;
+    let mut escapes = Escapes::default();
+    let mut pos = i;
+    loop {
+        let padded;
+        let (block, last) = match b.get(pos..).and_then(<[u8]>::first_chunk::<BLOCK>) {
+            Some(block) => (block, false),
+            None => {
+                padded = pad(b.get(pos..)?);
+                (&padded, true)
+            }
+        };
+        let m = classify(block);
+        let escaped = escapes.next(m.backslash);
+        let inside = prefix_xor(m.quote & !escaped) ^ in_string;
+        if m.backslash & !inside != 0 {
+            // A backslash outside a string (not JSON): the escapes above may be wrong.
+            return skip_container_bytewise(b, i);
+        }
+        in_string = 0u64.wrapping_sub(inside >> 63);
+        let mut brackets = m.bracket & !inside;
+        while brackets != 0 {
+            let k = brackets.trailing_zeros() as usize;
+            // `{` 0x7B and `[` 0x5B have bit 1 set, `}` 0x7D and `]` 0x5D do not.
+            if block[k % BLOCK] & 2 != 0 {
+                depth += 1;
+            } else {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(pos + k + 1);
+                }
+            }
+            brackets &= brackets - 1;
+        }
+        if last {
+            return None;
+        }
+        pos += BLOCK;
+    }
+}
+
+/// [`skip_container`] a byte at a time, jumping through strings with [`skip_string`].
+fn skip_container_bytewise(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut j = i;
+    loop {
+        match *b.get(j)? {
+            b'"' => {
+                j = skip_string(b, j)?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+}
+
+/// The last, partial block (`rest` is shorter than a block), padded with spaces.
+#[cold]
+fn pad(rest: &[u8]) -> [u8; BLOCK] {
+    let mut block = [b' '; BLOCK];
+    block[..rest.len()].copy_from_slice(rest);
+    block
+}
+
+/// One block's masks: bit `k` stands for byte `k`.
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    /// `{`, `[`, `}` and `]`.
+    bracket: u64,
+}
+
+/// `WEIGHT[h][k]`: the bit that byte `16h + k` of a block sets in byte `k % 8` of the gathered
+/// word, `1 << j` for block byte `8j + k`.
+const WEIGHT: [[u8; 16]; 4] = {
+    let mut w = [[0u8; 16]; 4];
+    let mut h = 0;
+    while h < 4 {
+        let mut k = 0;
+        while k < 16 {
+            w[h][k] = 1 << (2 * h + k / 8);
+            k += 1;
+        }
+        h += 1;
+    }
+    w
+};
+
+/// The masks of a block. The comparisons run 16 bytes at a time (SSE2 `pcmpeqb` on x86-64);
+/// bit `j` of byte `k` of each gathered word stands for block byte `8j + k`, which
+/// [`transpose8`] moves to bit `8j + k`.
+#[inline]
+fn classify(block: &[u8; BLOCK]) -> Masks {
+    let mut quote = [0u8; 16];
+    let mut backslash = [0u8; 16];
+    let mut bracket = [0u8; 16];
+    for (part, weight) in block.as_chunks::<16>().0.iter().zip(&WEIGHT) {
+        for k in 0..16 {
+            let (c, w) = (part[k], weight[k]);
+            let folded = c | 0x20; // `[` -> `{`, `]` -> `}`
+            quote[k] |= w & 0u8.wrapping_sub(u8::from(c == b'"'));
+            backslash[k] |= w & 0u8.wrapping_sub(u8::from(c == b'\\'));
+            bracket[k] |= w & 0u8.wrapping_sub(u8::from(folded == b'{') | u8::from(folded == b'}'));
+        }
+    }
+    let backslash = fold(backslash);
+    Masks {
+        quote: transpose8(fold(quote)),
+        // Most blocks have no backslash at all.
+        backslash: if backslash == 0 { 0 } else { transpose8(backslash) },
+        bracket: transpose8(fold(bracket)),
+    }
+}
+
+/// Bytes `k` and `k + 8` of `a` OR-ed together, as a word.
+#[inline]
+fn fold(a: [u8; 16]) -> u64 {
+    let x = u128::from_le_bytes(a);
+    (x as u64) | ((x >> 64) as u64)
+}
+
+/// Transposes the 8×8 bit matrix whose row `r` is byte `r` of `x`: bit `8r + c` goes to bit
+/// `8c + r` (Hacker's Delight, 7-3).
+#[inline]
+fn transpose8(mut x: u64) -> u64 {
+    let t = (x ^ (x >> 7)) & 0x00AA_00AA_00AA_00AA;
+    x ^= t ^ (t << 7);
+    let t = (x ^ (x >> 14)) & 0x0000_CCCC_0000_CCCC;
+    x ^= t ^ (t << 14);
+    let t = (x ^ (x >> 28)) & 0x0000_0000_F0F0_F0F0;
+    x ^ t ^ (t << 28)
+}
+
+/// Bit `k` of the result: the XOR of bits `0..=k` of `x`.
+#[inline]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// The bytes escaped by backslashes, block after block (simdjson's `json_escape_scanner`).
+#[derive(Default)]
+struct Escapes {
+    /// 1 when the previous block ended with a backslash that escapes the next byte.
+    next_is_escaped: u64,
+}
+
+impl Escapes {
+    /// The mask of escaped bytes of a block, given its backslashes.
+    #[inline]
+    fn next(&mut self, backslash: u64) -> u64 {
+        const ODD: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+        if backslash == 0 {
+            return std::mem::take(&mut self.next_is_escaped);
+        }
+        // A backslash escaped from the previous block does not escape anything itself.
+        let potential = backslash & !self.next_is_escaped;
+        // The carrying subtraction marks, in each run of backslashes, the ones that escape the
+        // next byte (at even offsets from the run's start) and, after a run of odd length, the
+        // byte it escapes. XOR-ing the backslashes back in leaves every escaped byte: the
+        // backslashes at odd offsets and that last byte.
+        let code = (((potential << 1) | ODD).wrapping_sub(potential)) ^ ODD;
+        let escaped = code ^ (backslash | self.next_is_escaped);
+        self.next_is_escaped = (code & backslash) >> 63;
+        escaped
+    }
+}
+
+/// The byte-at-a-time skipper this module replaced, kept as the specification the tests compare
+/// the fast one with.
+#[cfg(test)]
+mod reference {
+    pub fn skip_string(b: &[u8], i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        loop {
+            let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+            if b[k] == b'"' {
+                return Some(k + 1);
+            }
+            j = k + 2;
+        }
+    }
+
+    pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+        match *b.get(i)? {
+            b'"' => skip_string(b, i),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                let mut j = i;
+                loop {
+                    match *b.get(j)? {
+                        b'"' => {
+                            j = skip_string(b, j)?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(j + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+            }
+            _ => {
+                let n = b[i..]
+                    .iter()
+                    .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                    .unwrap_or(b.len() - i);
+                (n > 0).then_some(i + n)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
 
     #[test]
     fn skips_values() {
@@ -90,5 +365,173 @@ mod tests {
         assert!(!needs_decoding(b"plain text, long enough to take the vector path: 0123456789"));
         assert!(needs_decoding(b"a tab\there"));
         assert!(needs_decoding(br"an escape \n"));
+    }
+
+    /// `skip_value` and `skip_string` agree with the reference at every index of `b` (and just
+    /// past its end).
+    fn agrees_everywhere(b: &[u8]) {
+        for i in 0..=b.len() + 1 {
+            assert_eq!(skip_value(b, i), reference::skip_value(b, i), "skip_value at {i} of {b:?}");
+            assert_eq!(
+                skip_string(b, i),
+                reference::skip_string(b, i),
+                "skip_string at {i} of {b:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn edge_cases() {
+        for s in [
+            &b"{]"[..],
+            b"[}",
+            b"{\\\"}\"}",
+            b"[\\\"]",
+            b"{\"\\",
+            b"{\"a\\\"",
+            b"\"\\",
+            b"\"",
+            b"{",
+            b"{}}",
+            b"[[]",
+            b"\\{}",
+            b"{\"}\\\\\"}",
+        ] {
+            agrees_everywhere(s);
+        }
+    }
+
+    /// Runs of backslashes (inside a string, or outside one) ending around the block boundary,
+    /// before a quote, a bracket or a letter, from every starting offset in a block.
+    #[test]
+    fn backslash_runs_across_blocks() {
+        for before in 0..BLOCK + 3 {
+            for run in 0..6 {
+                for after in [&b"\""[..], b"]", b"a", b"\\"] {
+                    for inside in [true, false] {
+                        let mut s = b"{\"k\":".to_vec();
+                        if inside {
+                            s.push(b'"');
+                        }
+                        s.resize(s.len() + before, b'x');
+                        s.resize(s.len() + run, b'\\');
+                        s.extend_from_slice(after);
+                        s.extend_from_slice(b"x\"}]\"}  {\"k\":[\"]\"]} ");
+                        for start in [0, 1] {
+                            let t = [&b" "[..start], &s].concat();
+                            assert_eq!(
+                                skip_value(&t, start),
+                                reference::skip_value(&t, start),
+                                "{}",
+                                String::from_utf8_lossy(&t)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escape_masks() {
+        // Escaped: every byte after a backslash that is not itself escaped.
+        let mut e = Escapes::default();
+        assert_eq!(e.next(0b0000_0001), 0b0000_0010);
+        assert_eq!(e.next(0b0000_0011), 0b0000_0010);
+        assert_eq!(e.next(0b0000_0111), 0b0000_1010);
+        assert_eq!(e.next(0b0110_0110), 0b0100_0100);
+        assert_eq!(e.next(0b0111_0110), 0b1010_0100);
+        // A run that ends the block escapes the next block's first byte, even a backslash.
+        assert_eq!(e.next(1 << 63), 0);
+        assert_eq!(e.next(0b0000_0011), 0b0000_0101);
+        assert_eq!(e.next(0b11 << 62), 1 << 63);
+        assert_eq!(e.next(0), 0);
+        assert_eq!(e.next(1 << 63), 0);
+        assert_eq!(e.next(0), 1);
+        assert_eq!(e.next(0), 0);
+    }
+
+    #[test]
+    fn transposes() {
+        for (bit, to) in [(0, 0), (1, 8), (8, 1), (63, 63), (7, 56), (57, 15), (42, 21)] {
+            assert_eq!(transpose8(1 << bit), 1 << to);
+        }
+    }
+
+    #[test]
+    fn classifies_each_byte() {
+        let mut block = [b'x'; BLOCK];
+        for k in 0..BLOCK {
+            for (c, class) in [(b'"', 0), (b'\\', 1), (b'{', 2), (b'[', 2), (b'}', 2), (b']', 2)] {
+                block[k] = c;
+                let m = classify(&block);
+                let want = |n| if class == n { 1u64 << k } else { 0 };
+                assert_eq!((m.quote, m.backslash, m.bracket), (want(0), want(1), want(2)));
+            }
+            block[k] = b'x';
+        }
+        assert_eq!(prefix_xor(0b1001_0010), 0b1110 | !0 << 7);
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[ -~\\\\\"\\]\\[{}\u{e9}\u{1b}\u{1F600}]{0,12}".prop_map(Value::from),
+            "[a\\\\\"\\]]{0,80}".prop_map(Value::from),
+            "[ -~\\\\\"]{40,140}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+                prop::collection::btree_map("[a-z\\]\\[\"\\\\{]{0,6}", inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A serialised value at any offset: both skippers find its end, and agree on every
+        /// cut of the text.
+        #[test]
+        fn agrees_on_json(
+            v in json_value(),
+            pretty in any::<bool>(),
+            offset in 0usize..140,
+            tail in "([ ,\\]}][ ,\\]}\"\\\\a]{0,3})?",
+        ) {
+            let json = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }
+                .unwrap();
+            let text = [" ".repeat(offset), json.clone(), tail].concat();
+            let b = text.as_bytes();
+            prop_assert_eq!(skip_value(b, offset), Some(offset + json.len()));
+            prop_assert_eq!(reference::skip_value(b, offset), Some(offset + json.len()));
+            for cut in offset..b.len() {
+                let b = &b[..cut];
+                prop_assert_eq!(skip_value(b, offset), reference::skip_value(b, offset), "cut {}", cut);
+            }
+        }
+
+        /// Text made of the bytes the skipper cares about: the same answer at every index.
+        #[test]
+        fn agrees_on_byte_soup(soup in prop::collection::vec(
+            prop::sample::select(&b"{}[]\"\\,: a"[..]), 0..300)
+        ) {
+            agrees_everywhere(&soup);
+        }
+
+        /// Strings dense in backslashes and quotes, around block boundaries.
+        #[test]
+        fn agrees_on_backslash_soup(
+            lead in 0usize..70,
+            soup in prop::collection::vec(prop::sample::select(&b"\\\\\\\"x{]"[..]), 0..200),
+        ) {
+            let text = [b"[\"".to_vec(), vec![b'x'; lead], soup, b"\"]\"]}".to_vec()].concat();
+            agrees_everywhere(&text);
+        }
     }
 }
