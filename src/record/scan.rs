@@ -9,17 +9,20 @@
 //! Objects and arrays are skipped the way simdjson's first stage finds structure, 64 bytes at a
 //! time and without a branch per string:
 //!
-//! 1. [`classify`] turns the block into bit masks (bit `k` for byte `k`) of quotes, backslashes
-//!    and brackets. Plain Rust has no byte-to-bit "movemask", so the vectorised comparisons
-//!    gather bit `j` of byte `k` from byte `8j + k`, and an 8×8 bit-matrix transpose puts each
-//!    bit in its place.
+//! 1. [`classify`] turns the block into bit masks of quotes, backslashes and brackets. Plain
+//!    Rust has no byte-to-bit "movemask", so the vectorised comparisons gather the bits
+//!    transposed: seeing the block as 8 rows of 8 bytes, byte `8r + c` gets bit `8c + r` (bit
+//!    `r` of byte `c` of the mask). An 8×8 bit-matrix transpose ([`transpose8`]) would put
+//!    them in order, but the steps below mostly work on the transposed masks as they are.
 //! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
-//!    it when its length is odd: one carrying subtraction finds these bytes ([`Escapes`]); the
-//!    escape of a run that ends a block falls on the next block's first byte.
-//! 3. The other quotes open or close strings, so a prefix XOR of them (`x ^= x << 1; x ^= x << 2;
-//!    …`) marks the bytes inside strings, carried from block to block.
-//! 4. What is left are the brackets outside strings; the loop steps through them counting depth
-//!    (`{` and `[` alike, `}` and `]` alike) and stops when it comes back to 0.
+//!    it when its length is odd: one carrying subtraction finds these bytes ([`Escapes`], in
+//!    block order: the masks are transposed there and back, only for blocks with a backslash);
+//!    the escape of a run that ends a block falls on the next block's first byte.
+//! 3. The other quotes open or close strings, so a prefix XOR of them marks the bytes inside
+//!    strings ([`prefix_xor_transposed`]), carried from block to block.
+//! 4. What is left are the brackets outside strings: when there are any, their mask is put in
+//!    block order and the loop steps through them counting depth (`{` and `[` alike, `}` and
+//!    `]` alike), stopping when it comes back to 0.
 //!
 //! Step 2 treats every backslash as an escape, but outside a string a backslash is a plain byte
 //! to the skipper. Valid JSON has none; if a block holds one, the scan starts over with the
@@ -126,27 +129,37 @@ fn skip_container(b: &[u8], i: usize) -> Option<usize> {
                 (&padded, true)
             }
         };
+        // Transposed masks, see `classify`.
         let m = classify(block);
-        let escaped = escapes.next(m.backslash);
-        let inside = prefix_xor(m.quote & !escaped) ^ in_string;
+        let escaped = if m.backslash == 0 {
+            // At most the first byte, escaped from the previous block: bit 0 in either order.
+            escapes.next(0)
+        } else {
+            transpose8(escapes.next(transpose8(m.backslash)))
+        };
+        let inside = prefix_xor_transposed(m.quote & !escaped) ^ in_string;
         if m.backslash & !inside != 0 {
             // A backslash outside a string (not JSON): the escapes above may be wrong.
             return skip_container_bytewise(b, i);
         }
+        // The last byte is bit 63 in either order.
         in_string = 0u64.wrapping_sub(inside >> 63);
-        let mut brackets = m.bracket & !inside;
-        while brackets != 0 {
-            let k = brackets.trailing_zeros() as usize;
-            // `{` 0x7B and `[` 0x5B have bit 1 set, `}` 0x7D and `]` 0x5D do not.
-            if block[k % BLOCK] & 2 != 0 {
-                depth += 1;
-            } else {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(pos + k + 1);
+        let brackets = m.bracket & !inside;
+        if brackets != 0 {
+            let mut brackets = transpose8(brackets);
+            while brackets != 0 {
+                let k = brackets.trailing_zeros() as usize;
+                // `{` 0x7B and `[` 0x5B have bit 1 set, `}` 0x7D and `]` 0x5D do not.
+                if block[k % BLOCK] & 2 != 0 {
+                    depth += 1;
+                } else {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(pos + k + 1);
+                    }
                 }
+                brackets &= brackets - 1;
             }
-            brackets &= brackets - 1;
         }
         if last {
             return None;
@@ -186,7 +199,7 @@ fn pad(rest: &[u8]) -> [u8; BLOCK] {
     block
 }
 
-/// One block's masks: bit `k` stands for byte `k`.
+/// One block's masks, transposed: bit `8c + r` stands for byte `8r + c`.
 struct Masks {
     quote: u64,
     backslash: u64,
@@ -194,8 +207,8 @@ struct Masks {
     bracket: u64,
 }
 
-/// `WEIGHT[h][k]`: the bit that byte `16h + k` of a block sets in byte `k % 8` of the gathered
-/// word, `1 << j` for block byte `8j + k`.
+/// `WEIGHT[h][k]`: the bit that byte `16h + k` of a block sets in byte `k % 8` of its
+/// transposed mask, `1 << r` for block byte `8r + c`.
 const WEIGHT: [[u8; 16]; 4] = {
     let mut w = [[0u8; 16]; 4];
     let mut h = 0;
@@ -210,9 +223,9 @@ const WEIGHT: [[u8; 16]; 4] = {
     w
 };
 
-/// The masks of a block. The comparisons run 16 bytes at a time (SSE2 `pcmpeqb` on x86-64);
-/// bit `j` of byte `k` of each gathered word stands for block byte `8j + k`, which
-/// [`transpose8`] moves to bit `8j + k`.
+/// The transposed masks of a block. The comparisons run 16 bytes at a time (SSE2 `pcmpeqb` on
+/// x86-64); each byte sets its bit in a 16-byte accumulator, whose two halves, OR-ed, are the
+/// mask.
 #[inline]
 fn classify(block: &[u8; BLOCK]) -> Masks {
     let mut quote = [0u8; 16];
@@ -227,13 +240,7 @@ fn classify(block: &[u8; BLOCK]) -> Masks {
             bracket[k] |= w & 0u8.wrapping_sub(u8::from(folded == b'{') | u8::from(folded == b'}'));
         }
     }
-    let backslash = fold(backslash);
-    Masks {
-        quote: transpose8(fold(quote)),
-        // Most blocks have no backslash at all.
-        backslash: if backslash == 0 { 0 } else { transpose8(backslash) },
-        bracket: transpose8(fold(bracket)),
-    }
+    Masks { quote: fold(quote), backslash: fold(backslash), bracket: fold(bracket) }
 }
 
 /// Bytes `k` and `k + 8` of `a` OR-ed together, as a word.
@@ -255,16 +262,21 @@ fn transpose8(mut x: u64) -> u64 {
     x ^ t ^ (t << 28)
 }
 
-/// Bit `k` of the result: the XOR of bits `0..=k` of `x`.
+/// The prefix XOR of a transposed mask: for each byte of the block, the XOR of the bits of the
+/// bytes up to it, transposed (what `transpose8` of the prefix XOR of `transpose8(x)` gives).
 #[inline]
-fn prefix_xor(mut x: u64) -> u64 {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
+fn prefix_xor_transposed(mut x: u64) -> u64 {
+    // Row r of the block is bit r of each byte of the mask: XOR-ing the mask's bytes 0..=c
+    // gives, at bit r of byte c, the XOR over bytes 8r..=8r + c.
     x ^= x << 8;
     x ^= x << 16;
     x ^= x << 32;
-    x
+    // Byte 7 now holds each row's parity: XOR into bit r of every byte those of rows 0..r.
+    let mut rows = x >> 56;
+    rows ^= rows << 1;
+    rows ^= rows << 2;
+    rows ^= rows << 4;
+    x ^ ((rows << 1) & 0xFF).wrapping_mul(0x0101_0101_0101_0101)
 }
 
 /// The bytes escaped by backslashes, block after block (simdjson's `json_escape_scanner`).
@@ -458,6 +470,14 @@ mod tests {
         }
     }
 
+    /// Bit `k`: the XOR of bits `0..=k` of `x`.
+    fn prefix_xor(mut x: u64) -> u64 {
+        for k in 1..64 {
+            x ^= (x >> (k - 1) & 1) << k;
+        }
+        x
+    }
+
     #[test]
     fn classifies_each_byte() {
         let mut block = [b'x'; BLOCK];
@@ -465,7 +485,7 @@ mod tests {
             for (c, class) in [(b'"', 0), (b'\\', 1), (b'{', 2), (b'[', 2), (b'}', 2), (b']', 2)] {
                 block[k] = c;
                 let m = classify(&block);
-                let want = |n| if class == n { 1u64 << k } else { 0 };
+                let want = |n| if class == n { 1u64 << (8 * (k % 8) + k / 8) } else { 0 };
                 assert_eq!((m.quote, m.backslash, m.bracket), (want(0), want(1), want(2)));
             }
             block[k] = b'x';
@@ -494,6 +514,12 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn prefix_xor_in_either_order(x in any::<u64>()) {
+            prop_assert_eq!(transpose8(prefix_xor_transposed(transpose8(x))), prefix_xor(x));
+            prop_assert_eq!(transpose8(transpose8(x)), x);
+        }
 
         /// A serialised value at any offset: both skippers find its end, and agree on every
         /// cut of the text.
