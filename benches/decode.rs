@@ -12,9 +12,9 @@ use serde_json::Value;
 use std::hint::black_box;
 use trailscan::output::Field;
 use trailscan::query::{Filters, Query};
-use trailscan::summary::{Reader, Spec, Summary};
 use trailscan::record::KeepSet;
 use trailscan::source::split;
+use trailscan::summary::{Reader, Spec, Summary};
 
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_string()).collect()

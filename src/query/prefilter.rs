@@ -22,6 +22,13 @@ fn verbatim_piece(literal: &str) -> Option<&str> {
         .filter(|p| !p.is_empty())
 }
 
+/// Whether `text` may hold a `\uXXXX` escape (a backslash followed by `u`; an escaped
+/// backslash before a `u` counts too, which only makes a "maybe" of a "no"). Backslashes are
+/// rare in CloudTrail text, so looking for them first is quick (and builds no searcher).
+fn has_unicode_escape(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'\\', text).any(|i| text.get(i + 1) == Some(&b'u'))
+}
+
 impl Prefilter {
     /// From clauses of literals (see [`crate::pattern::Pattern::literal_clauses`]).
     #[must_use]
@@ -59,7 +66,7 @@ impl Prefilter {
         if self.clauses.iter().all(|c| c.iter().any(|f| f.find(text).is_some())) {
             return true;
         }
-        memchr::memmem::find(text, b"\\u").is_some()
+        has_unicode_escape(text)
     }
 
     /// The searched strings, for `--explain`.
