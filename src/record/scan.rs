@@ -9,17 +9,17 @@
 //! Objects and arrays are skipped the way simdjson's first stage finds structure, 64 bytes at a
 //! time and without a branch per string:
 //!
-//! 1. [`classify`] turns the block into bit masks of quotes, backslashes and brackets. Plain
+//! 1. `classify` turns the block into bit masks of quotes, backslashes and brackets. Plain
 //!    Rust has no byte-to-bit "movemask", so the vectorised comparisons gather the bits
 //!    transposed: seeing the block as 8 rows of 8 bytes, byte `8r + c` gets bit `8c + r` (bit
-//!    `r` of byte `c` of the mask). An 8×8 bit-matrix transpose ([`transpose8`]) would put
+//!    `r` of byte `c` of the mask). An 8×8 bit-matrix transpose (`transpose8`) would put
 //!    them in order, but the steps below mostly work on the transposed masks as they are.
 //! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
-//!    it when its length is odd: one carrying subtraction finds these bytes ([`Escapes`], in
+//!    it when its length is odd: one carrying subtraction finds these bytes (`Escapes`, in
 //!    block order: the masks are transposed there and back, only for blocks with a backslash);
 //!    the escape of a run that ends a block falls on the next block's first byte.
 //! 3. The other quotes open or close strings, so a prefix XOR of them marks the bytes inside
-//!    strings ([`prefix_xor_transposed`]), carried from block to block.
+//!    strings (`prefix_xor_transposed`), carried from block to block.
 //! 4. What is left are the brackets outside strings: when there are any, their mask is put in
 //!    block order and the loop steps through them counting depth (`{` and `[` alike, `}` and
 //!    `]` alike), stopping when it comes back to 0.
@@ -514,6 +514,27 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The escape masks of consecutive blocks, against a byte-at-a-time scan.
+        #[test]
+        fn escapes_as_byte_by_byte(blocks in prop::collection::vec(
+            prop_oneof![any::<u64>(), any::<u64>().prop_map(|x| x | x << 1 | 1 << 63)], 1..5)
+        ) {
+            let mut fast = Escapes::default();
+            let mut pending = false;
+            for backslash in blocks {
+                let mut want = 0u64;
+                for k in 0..64 {
+                    if pending {
+                        want |= 1 << k;
+                        pending = false;
+                    } else {
+                        pending = backslash >> k & 1 == 1;
+                    }
+                }
+                prop_assert_eq!(fast.next(backslash), want);
+            }
+        }
 
         #[test]
         fn prefix_xor_in_either_order(x in any::<u64>()) {
