@@ -3,9 +3,10 @@
 //!
 //! Worker threads take the next walk item, process the whole file and send its report to the
 //! calling thread, which reorders reports by walk index and hands them to the consumer. A
-//! worker does not start a file more than `WINDOW` files ahead of the consumer, so memory is
-//! bounded by a few files' matches whatever the archive size, and the consumer sees exactly the
-//! sequence a single thread would produce.
+//! worker does not start a file more than `WINDOW_PER_THREAD` files per thread ahead of the
+//! consumer, nor any file but the next one the consumer needs while waiting reports hold more
+//! than `HELD_BYTES` of matched text; so memory is bounded whatever the archive size, and the
+//! consumer sees exactly the sequence a single thread would produce.
 
 use crate::messages;
 use crate::progress::Progress;
@@ -247,8 +248,18 @@ fn looks_like_json(data: &[u8]) -> bool {
     matches!(trimmed.first(), Some(b'{' | b'[')) && matches!(trimmed.last(), Some(b'}' | b']'))
 }
 
+/// The matched text a report holds.
+fn held_bytes(report: &FileReport) -> u64 {
+    report.hits.iter().map(|h| h.2.len() as u64).sum()
+}
+
 /// How far ahead of the consumer workers may run, in files, per thread.
-const WINDOW_PER_THREAD: u64 = 4;
+const WINDOW_PER_THREAD: u64 = 16;
+
+/// Matched records held in reports that wait for the consumer, beyond which workers only
+/// start the file the consumer needs next (with every record matching, a window of files
+/// could otherwise hold that many files' worth of text).
+const HELD_BYTES: u64 = 64 << 20;
 
 /// Scans everything, calling `consume(index, report)` in walk order on the calling thread,
 /// after printing the report's messages on stderr. `stop` (set on Ctrl-C) ends the scan early
@@ -319,13 +330,14 @@ fn scan_ordered(
     let window = WINDOW_PER_THREAD * threads as u64;
     let source = Mutex::new((walker, 0u64));
     let consumed = AtomicU64::new(0);
+    let held = AtomicU64::new(0);
     let gate = (Mutex::new(()), Condvar::new());
     let abort = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<(u64, FileReport)>();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (source, consumed, gate, abort) = (&source, &consumed, &gate, &abort);
+            let (source, consumed, held, gate, abort) = (&source, &consumed, &held, &gate, &abort);
             scope.spawn(move || {
                 let mut reader = Reader::new(cfg.max_file_size);
                 loop {
@@ -344,13 +356,17 @@ fn scan_ordered(
                     let Some((index, item)) = next else { return };
                     // Do not run too far ahead of the consumer.
                     let mut g = gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    while index >= consumed.load(Ordering::Acquire) + window
-                        && !abort.load(Ordering::Relaxed)
+                    let waits = |consumed: u64| {
+                        index >= consumed + window
+                            || (index > consumed && held.load(Ordering::Acquire) >= HELD_BYTES)
+                    };
+                    while waits(consumed.load(Ordering::Acquire)) && !abort.load(Ordering::Relaxed)
                     {
                         g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
                     }
                     drop(g);
                     let report = process(&mut reader, item, query, cfg, worker);
+                    held.fetch_add(held_bytes(&report), Ordering::AcqRel);
                     if tx.send((index, report)).is_err() {
                         return;
                     }
@@ -364,6 +380,7 @@ fn scan_ordered(
             for (index, report) in &rx {
                 pending.insert(index, report);
                 while let Some(report) = pending.remove(&expected) {
+                    held.fetch_sub(held_bytes(&report), Ordering::AcqRel);
                     consume(expected, report)?;
                     expected += 1;
                     consumed.store(expected, Ordering::Release);
