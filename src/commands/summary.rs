@@ -45,7 +45,7 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     let mut failed = false;
     // Records are read and counted in the worker threads, each adding into one of a few
     // accumulators (counts do not depend on order; the accumulators are merged at the end).
-    // Notable actions are kept in input order: each file's travel with its report and are
+    // Notable actions are kept in input order: those of a file travel with its report and are
     // merged here in walk order.
     let pool: Mutex<Vec<(Summary, Reader)>> = Mutex::new(Vec::new());
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
