@@ -174,17 +174,11 @@ fn object(
 /// one 16-byte step (a comparison loop that compiles to vector code) usually covers a key.
 fn plain_key(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
-    while let Some(w) = b.get(j..).and_then(<[u8]>::first_chunk::<16>) {
-        let mut hit = [0u8; 16];
-        for (h, &c) in hit.iter_mut().zip(w) {
-            *h = 0u8.wrapping_sub(u8::from(c == b'"') | u8::from(c == b'.') | u8::from(c == b'\\'));
-        }
-        let m = u128::from_le_bytes(hit);
-        if m != 0 {
-            let k = m.trailing_zeros() as usize / 8;
+    while let Some(w) = b.get(j..).and_then(<[u8]>::first_chunk::<{ scan::PROBE }>) {
+        if let Some(k) = scan::first_of(w, [b'"', b'.', b'\\']) {
             return (w[k] == b'"').then_some(j + k + 1);
         }
-        j += 16;
+        j += scan::PROBE;
     }
     loop {
         match *b.get(j)? {

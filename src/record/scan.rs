@@ -61,7 +61,7 @@ pub fn skip_string(b: &[u8], i: usize) -> Option<usize> {
         let Some(w) = b.get(j..).and_then(<[u8]>::first_chunk) else {
             return skip_string_tail(b, j);
         };
-        match quote_or_backslash(w) {
+        match first_of(w, [b'"', b'\\']) {
             None => j += PROBE,
             Some(k) if w[k] == b'"' => return Some(j + k + 1),
             Some(k) => j += k + 2,
@@ -81,16 +81,18 @@ fn skip_string_tail(b: &[u8], mut j: usize) -> Option<usize> {
     }
 }
 
-/// Bytes looked at per step of [`skip_string`].
-const PROBE: usize = 16;
+/// Bytes looked at per step of [`skip_string`] (and of [`first_of`]).
+pub const PROBE: usize = 16;
 
-/// The index of the first `"` or `\` in `w`.
+/// The index of the first byte of `w` that is one of `set`.
+#[must_use]
 #[inline]
-fn quote_or_backslash(w: &[u8; PROBE]) -> Option<usize> {
-    // 0xFF or 0 per byte: this form compiles to two `pcmpeqb` and a `por` on x86-64.
+pub fn first_of<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> Option<usize> {
+    // 0xFF or 0 per byte: this form compiles to one `pcmpeqb` per byte of `set` and `por`s on
+    // x86-64.
     let mut hit = [0u8; PROBE];
     for (h, &c) in hit.iter_mut().zip(w) {
-        *h = 0u8.wrapping_sub(u8::from(c == b'"') | u8::from(c == b'\\'));
+        *h = 0u8.wrapping_sub(set.iter().fold(0u8, |acc, &s| acc | u8::from(c == s)));
     }
     let m = u128::from_le_bytes(hit);
     (m != 0).then(|| m.trailing_zeros() as usize / 8)

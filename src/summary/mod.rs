@@ -210,22 +210,12 @@ fn distinct_hash(v: &str) -> u64 {
 /// Appends a group's values to `key`: each but the last as `<byte length>:<text>`, the last
 /// as it is (the number of values is the number of `--by` fields), so any text fits.
 fn push_key_parts<'a>(key: &mut String, parts: impl Iterator<Item = Cow<'a, str>>) {
+    use std::fmt::Write;
     let mut parts = parts.peekable();
     while let Some(part) = parts.next() {
         if parts.peek().is_some() {
-            let mut digits = [0u8; 20];
-            let mut n = part.len();
-            let mut at = digits.len();
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            key.extend(digits[at..].iter().map(|&d| char::from(d)));
-            key.push(':');
+            // Writing into a String cannot fail.
+            let _ = write!(key, "{}:", part.len());
         }
         key.push_str(&part);
     }
