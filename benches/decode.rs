@@ -164,7 +164,9 @@ fn bench_summary(c: &mut Criterion, raw: &[String]) {
         let (mut counts, mut notable) = (Summary::default(), Summary::default());
         b.iter(|| {
             for r in raw {
-                counts.observe_raw(black_box(r), &spec, &mut reader, &mut notable).expect("reads");
+                counts
+                    .observe_raw(black_box(r), None, &spec, &mut reader, &mut notable)
+                    .expect("reads");
             }
             notable.notable.clear();
             counts.all.count

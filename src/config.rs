@@ -81,6 +81,7 @@ pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
         progress: !input.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         validate_hits: true,
         hit_times: true,
+        extract: None,
     }
 }
 

@@ -11,7 +11,10 @@
 use crate::messages;
 use crate::progress::Progress;
 use crate::query::{Hit, Query};
-use crate::source::{Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, validate};
+use crate::record::fields::{Extractor, Fields, Row, Table};
+use crate::source::{
+    Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, split_with, validate,
+};
 use crate::stats::Stats;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -43,6 +46,11 @@ pub struct ScanConfig {
     /// then passes every record on without reading it, and the consumer reports the records
     /// it cannot read ([`FileReport::reject_match`]).
     pub hit_times: bool,
+    /// For consumers that read the same fields of every record (`summary`): when the query
+    /// matches everything (and [`ScanConfig::hit_times`] is off), the records of delivery
+    /// files are delimited by reading them with this extractor, and each match carries where
+    /// its fields are ([`Match::fields`]), so that no record is walked twice.
+    pub extract: Option<std::sync::Arc<Extractor>>,
 }
 
 /// The scan was stopped (Ctrl-C) before it finished.
@@ -93,16 +101,50 @@ impl FileReport {
     }
 }
 
-/// A match as a [`WorkerStep`] sees it: the record's index in its file, what the query learnt,
-/// and the raw record, borrowed from the file's buffer.
-pub type Match<'a> = (u64, Hit, Cow<'a, str>);
+/// A match as a [`WorkerStep`] sees it.
+#[derive(Debug)]
+pub struct Match<'a> {
+    /// The record's index in its file.
+    pub index: u64,
+    /// What the query learnt.
+    pub hit: Hit,
+    /// The raw record, borrowed from the file's buffer.
+    pub raw: Cow<'a, str>,
+    /// With [`ScanConfig::extract`]: where the extractor's fields are in `raw`, when the
+    /// record was read on the way (a usual record of a delivery file).
+    pub fields: Option<Row<'a>>,
+}
+
+impl<'a> Match<'a> {
+    fn new(index: usize, hit: Hit, raw: Cow<'a, str>) -> Match<'a> {
+        Match { index: index as u64, hit, raw, fields: None }
+    }
+}
+
+/// What a worker thread keeps from file to file.
+struct Buffers {
+    reader: Reader,
+    /// For [`ScanConfig::extract`].
+    fields: Fields,
+    table: Table,
+}
+
+impl Buffers {
+    fn new(cfg: &ScanConfig) -> Buffers {
+        Buffers {
+            reader: Reader::new(cfg.max_file_size),
+            fields: Fields::default(),
+            table: Table::default(),
+        }
+    }
+}
 
 /// Work per file in the worker thread that read it, on its matches (see [`scan_with`]).
 pub type WorkerStep<'w> = dyn for<'a> Fn(&mut FileReport, Vec<Match<'a>>) + Sync + 'w;
 
 /// Processes one walk item.
 fn process(
-    reader: &mut Reader,
+    buffers: &mut Buffers,
     item: WalkItem,
     query: &Query,
     cfg: &ScanConfig,
@@ -129,7 +171,7 @@ fn process(
             r.message(format!("{}: {message}", r.name));
         }
         WalkItem::File(input, _meta) => {
-            let hits = read_file(reader, &input, query, cfg, &mut r);
+            let hits = read_file(buffers, &input, query, cfg, &mut r);
             worker(&mut r, hits);
             return r;
         }
@@ -139,7 +181,7 @@ fn process(
 }
 
 fn read_file<'r>(
-    reader: &'r mut Reader,
+    buffers: &'r mut Buffers,
     input: &Input,
     query: &Query,
     cfg: &ScanConfig,
@@ -147,6 +189,7 @@ fn read_file<'r>(
 ) -> Vec<Match<'r>> {
     let mut hits = Vec::new();
     r.name = input.display();
+    let Buffers { reader, fields, table } = buffers;
     let loaded = match reader.load(input) {
         Ok(l) => l,
         Err(e) => {
@@ -175,7 +218,13 @@ fn read_file<'r>(
         r.stats.files_prefiltered = 1;
         return hits;
     }
-    let doc = split(loaded.data);
+    // Every record goes to a consumer that reads its fields: read them while delimiting it.
+    let extract = cfg.extract.as_deref().filter(|_| pass_unread(cfg, query));
+    table.clear();
+    let doc = match extract {
+        Some(ex) => split_with(loaded.data, &mut |b, i| ex.walk(b, i, fields, table)),
+        None => split(loaded.data),
+    };
     if doc.digest && doc.records.is_empty() {
         r.stats.files_digest = 1;
         return hits;
@@ -206,10 +255,16 @@ fn read_file<'r>(
     }
     r.stats.records_read = doc.records.len() as u64;
     let unvalidated = doc.unvalidated && cfg.validate_hits;
-    if !cfg.hit_times && !unvalidated && query.matches_everything() {
+    if pass_unread(cfg, query) && !unvalidated {
         r.stats.records_matched = r.stats.records_read;
+        // The rows belong to the records only when the fast path split the document.
+        let rows = extract.is_some() && doc.unvalidated && table.len() == doc.records.len();
+        let table = &*table;
         let all = doc.records.into_iter().enumerate();
-        hits.extend(all.map(|(i, rec)| (i as u64, Hit { time: None }, rec)));
+        hits.extend(all.map(|(i, rec)| Match {
+            fields: table.row(i).filter(|_| rows),
+            ..Match::new(i, Hit { time: None }, rec)
+        }));
         return hits;
     }
     for (i, rec) in doc.records.into_iter().enumerate() {
@@ -226,7 +281,7 @@ fn read_file<'r>(
         match result {
             Ok(Some(hit)) => {
                 r.stats.records_matched += 1;
-                hits.push((i as u64, hit, rec));
+                hits.push(Match::new(i, hit, rec));
             }
             Ok(None) => {}
             Err(e) => {
@@ -238,6 +293,12 @@ fn read_file<'r>(
         }
     }
     hits
+}
+
+/// Every record is passed on unread: the query matches everything and the consumer reads the
+/// records itself.
+fn pass_unread(cfg: &ScanConfig, query: &Query) -> bool {
+    !cfg.hit_times && query.matches_everything()
 }
 
 /// Cheap framing check for files the prefilter rules out: text that starts with `{` or `[` and
@@ -271,7 +332,7 @@ pub fn scan(
     consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let keep = |r: &mut FileReport, hits: Vec<Match<'_>>| {
-        r.hits = hits.into_iter().map(|(i, hit, raw)| (i, hit, raw.into_owned())).collect();
+        r.hits = hits.into_iter().map(|m| (m.index, m.hit, m.raw.into_owned())).collect();
     };
     scan_with(cfg, query, stop, &keep, consume)
 }
@@ -317,12 +378,12 @@ fn scan_ordered(
     let mut walker = Walker::new(paths, cfg.prune.clone());
     let threads = cfg.threads.max(1);
     if threads == 1 {
-        let mut reader = Reader::new(cfg.max_file_size);
+        let mut buffers = Buffers::new(cfg);
         for (i, item) in walker.by_ref().enumerate() {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            let report = process(&mut reader, item, query, cfg, worker);
+            let report = process(&mut buffers, item, query, cfg, worker);
             consume(i as u64, report)?;
         }
         return Ok(());
@@ -339,7 +400,7 @@ fn scan_ordered(
             let tx = tx.clone();
             let (source, consumed, held, gate, abort) = (&source, &consumed, &held, &gate, &abort);
             scope.spawn(move || {
-                let mut reader = Reader::new(cfg.max_file_size);
+                let mut buffers = Buffers::new(cfg);
                 loop {
                     if abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
                         return;
@@ -365,7 +426,7 @@ fn scan_ordered(
                         g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
                     }
                     drop(g);
-                    let report = process(&mut reader, item, query, cfg, worker);
+                    let report = process(&mut buffers, item, query, cfg, worker);
                     held.fetch_add(held_bytes(&report), Ordering::AcqRel);
                     if tx.send((index, report)).is_err() {
                         return;

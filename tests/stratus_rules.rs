@@ -22,6 +22,7 @@ fn fired(file: &str) -> Vec<String> {
         progress: false,
         validate_hits: true,
         hit_times: true,
+        extract: None,
     };
     let mut auditor = Auditor::new(&rules);
     let mut ids = Vec::new();

@@ -48,7 +48,7 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     // in walk order.
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut tested: Vec<(String, serde_json::Value, Vec<usize>)> = Vec::new();
-        for (record, _, raw) in hits {
+        for Match { index: record, raw, .. } in hits {
             match serde_json::from_str::<serde_json::Value>(&raw) {
                 Ok(v) => {
                     let ids = audit::matching(&rules, &v);

@@ -28,11 +28,6 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     let filters = config::filters(&args.filters)?;
     let query = config::query(&filters, &args.filters, &args.input)?;
     // Records are read through their fields here, never printed as they are.
-    let scan = ScanConfig {
-        validate_hits: false,
-        hit_times: false,
-        ..config::scan(&filters, &args.input)
-    };
     let spec = Spec {
         by: args.by.as_deref().map(|b| Field::list(Some(b))).unwrap_or_default(),
         timeline_by: args.timeline_by.as_deref().and_then(|f| Field::list(Some(f)).pop()),
@@ -41,6 +36,14 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     if args.by.is_some() && spec.by.is_empty() {
         bail!("--by needs at least one field");
     }
+    // One reader for every thread; the scan reads its fields while it splits files.
+    let first_reader = Reader::new(&spec);
+    let scan = ScanConfig {
+        validate_hits: false,
+        hit_times: false,
+        extract: Some(first_reader.extractor()),
+        ..config::scan(&filters, &args.input)
+    };
     let mut stats = Stats::default();
     let mut failed = false;
     // Records are read and counted in the worker threads, each adding into one of a few
@@ -54,14 +57,14 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
         }
         let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let (mut counts, mut reader) =
-            taken.unwrap_or_else(|| (Summary::default(), Reader::new(&spec)));
+            taken.unwrap_or_else(|| (Summary::default(), first_reader.clone()));
         let mut notable = Summary::default();
         let mut problems = Vec::new();
         let before = counts.all.count;
-        for (record, _hit, raw) in &hits {
+        for m in &hits {
             // Counts need a few fields; only possible notable actions are parsed whole.
-            if let Err(e) = counts.observe_raw(raw, &spec, &mut reader, &mut notable) {
-                problems.push((*record, e));
+            if let Err(e) = counts.observe_raw(&m.raw, m.fields, &spec, &mut reader, &mut notable) {
+                problems.push((m.index, e));
             }
         }
         counts.files += u64::from(counts.all.count > before);

@@ -39,12 +39,41 @@ struct Child {
     node: Node,
 }
 
+impl Node {
+    fn add(&mut self, key: &[u8], id: usize) -> usize {
+        let child = Node { id, ..Node::default() };
+        self.children.push(Child { key: key.into(), head: head(key), node: child });
+        self.children.len() - 1
+    }
+
+    /// The child for `key`, whose [`head`] is `h`.
+    #[inline]
+    fn find(&self, key: &[u8], h: (usize, u64)) -> Option<&Node> {
+        let c = self.children.iter().find(|c| c.head == h && c.key.get(8..) == key.get(8..))?;
+        Some(&c.node)
+    }
+}
+
 /// A key's length and its first 8 bytes as a number.
 fn head(key: &[u8]) -> (usize, u64) {
     let mut first = [0u8; 8];
     let n = key.len().min(8);
     first[..n].copy_from_slice(&key[..n]);
     (key.len(), u64::from_le_bytes(first))
+}
+
+/// [`head`] of the key `b[start..end]`, read as one word when the text goes on for 8 bytes.
+#[inline]
+fn head_at(b: &[u8], start: usize, end: usize) -> (usize, u64) {
+    let len = end - start;
+    match b.get(start..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(w) => {
+            let w = u64::from_le_bytes(*w);
+            let keep = if len >= 8 { u64::MAX } else { (1u64 << (8 * len)) - 1 };
+            (len, w & keep)
+        }
+        None => head(&b[start..end]),
+    }
 }
 
 /// What [`Extractor::extract`] found.
@@ -64,6 +93,69 @@ pub struct Fields {
     spans: Vec<Option<(usize, usize)>>,
 }
 
+/// The fields of a document's records, one row per record in order, as [`Extractor::walk`]
+/// found them; reused from document to document.
+#[derive(Debug, Default, Clone)]
+pub struct Table {
+    /// Spans per row ([`Extractor`] nodes).
+    width: usize,
+    /// Row `k` is `spans[k * width..][..width]`, offsets from the record's start.
+    spans: Vec<Option<(u32, u32)>>,
+    /// Per row: whether the record was unusual (its row is blank).
+    unusual: Vec<bool>,
+}
+
+/// One record's row of a [`Table`].
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    spans: &'a [Option<(u32, u32)>],
+}
+
+impl Table {
+    /// Forgets every row.
+    pub fn clear(&mut self) {
+        self.spans.clear();
+        self.unusual.clear();
+    }
+
+    /// Rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.unusual.len()
+    }
+
+    /// Whether there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.unusual.is_empty()
+    }
+
+    /// Row `k`, unless its record was unusual ([`Extracted::Unusual`]: read it another way).
+    #[must_use]
+    pub fn row(&self, k: usize) -> Option<Row<'_>> {
+        if *self.unusual.get(k)? {
+            return None;
+        }
+        Some(Row { spans: self.spans.get(k * self.width..(k + 1) * self.width)? })
+    }
+
+    /// Appends the row of a record that starts at `start` and is shorter than 4 GiB (offsets
+    /// are kept as `u32`).
+    fn push(&mut self, spans: &[Option<(usize, usize)>], start: usize) {
+        self.width = spans.len();
+        let at = |(a, b): (usize, usize)| ((a - start) as u32, (b - start) as u32);
+        self.spans.extend(spans.iter().map(|s| s.map(at)));
+        self.unusual.push(false);
+    }
+
+    /// Appends a blank row.
+    fn push_blank(&mut self, width: usize) {
+        self.width = width;
+        self.spans.extend(std::iter::repeat_n(None, width));
+        self.unusual.push(true);
+    }
+}
+
 impl Extractor {
     /// Compiles `paths` (empty segments are dropped; duplicates are fine).
     #[must_use]
@@ -78,10 +170,8 @@ impl Extractor {
                     let seg = seg.as_bytes();
                     let at = node.children.iter().position(|c| *c.key == *seg);
                     let at = at.unwrap_or_else(|| {
-                        let child = Node { id: nodes, children: Vec::new() };
                         nodes += 1;
-                        node.children.push(Child { key: seg.into(), head: head(seg), node: child });
-                        node.children.len() - 1
+                        node.add(seg, nodes - 1)
                     });
                     node = &mut node.children[at].node;
                 }
@@ -97,6 +187,41 @@ impl Extractor {
     pub fn get<'a>(&self, fields: &Fields, raw: &'a str, i: usize) -> Option<&'a str> {
         let (start, end) = (*fields.spans.get(*self.leaves.get(i)?)?)?;
         raw.get(start..end)
+    }
+
+    /// The text of the value at the `i`th path in the record `raw` whose row is `row`
+    /// ([`Extractor::walk`]).
+    #[must_use]
+    pub fn get_in<'a>(&self, row: Row<'_>, raw: &'a str, i: usize) -> Option<&'a str> {
+        let (start, end) = (*row.spans.get(*self.leaves.get(i)?)?)?;
+        raw.get(start as usize..end as usize)
+    }
+
+    /// Delimits the record that starts at `b[start]` (`{`) by reading it, as
+    /// [`scan::skip_value`] would delimit it, and appends its fields to `table`: a row, or a
+    /// blank row when the record is unusual on the wanted paths ([`Extracted::Unusual`]).
+    /// The index just past the record, or `None` when it cannot be delimited (no row then).
+    /// `fields` is scratch space.
+    pub fn walk(
+        &self,
+        b: &[u8],
+        start: usize,
+        fields: &mut Fields,
+        table: &mut Table,
+    ) -> Option<usize> {
+        fields.spans.clear();
+        fields.spans.resize(self.nodes, None);
+        if b.get(start) == Some(&b'{') {
+            let walked = object(b, start, &self.root, &mut fields.spans);
+            if let Some(end) = walked.filter(|end| u32::try_from(end - start).is_ok()) {
+                fields.spans[self.root.id] = Some((start, end));
+                table.push(&fields.spans, start);
+                return Some(end);
+            }
+        }
+        let end = scan::skip_value(b, start)?;
+        table.push_blank(self.nodes);
+        Some(end)
     }
 
     /// Reads `raw` (one JSON object) into `fields`.
@@ -135,16 +260,15 @@ fn object(
             return None;
         }
         let key_end = plain_key(b, i)?;
+        let h = head_at(b, i + 1, key_end - 1);
         let key = &b[i + 1..key_end - 1];
-        i = scan::skip_ws(b, key_end);
+        i = if b.get(key_end) == Some(&b':') { key_end } else { scan::skip_ws(b, key_end) };
         if b.get(i) != Some(&b':') {
             return None;
         }
         let v = scan::skip_ws(b, i + 1);
-        let h = head(key);
-        let found =
-            node.children.iter().find(|c| c.head == h && c.key[8.min(h.0)..] == key[8.min(h.0)..]);
-        let end = match found.map(|c| &c.node) {
+        let found = node.find(key, h);
+        let end = match found {
             None => scan::skip_value(b, v)?,
             Some(child) => {
                 if out[child.id].is_some() {
@@ -257,5 +381,39 @@ mod tests {
         // A scalar or an array where an object is expected: nothing below it.
         assert_eq!(run(p, r#"{"userIdentity":[{"type":"x"}]}"#).unwrap()[0], None);
         assert_eq!(run(p, r#"{"userIdentity":null}"#).unwrap()[0], None);
+    }
+
+    #[test]
+    fn walking_delimits_records_as_the_skipper_does_and_keeps_rows() {
+        let ex = Extractor::new(&["eventName", "userIdentity.type"]);
+        let recs = [
+            r#"{"eventName":"A","userIdentity":{"type":"Root"},"x":[1,{"y":"}"}]}"#,
+            r#"{"userIdentity.type":"dotted","eventName":"B"}"#,
+            r#"{"eventName":"C","eventName":"again"}"#,
+            r#"{}"#,
+        ];
+        let text = recs.join(",");
+        let b = text.as_bytes();
+        let (mut scratch, mut table) = (Fields::default(), Table::default());
+        let mut i = 0;
+        for rec in recs {
+            let end = ex.walk(b, i, &mut scratch, &mut table).unwrap();
+            assert_eq!(Some(end), scan::skip_value(b, i));
+            assert_eq!(&text[i..end], rec);
+            i = end + 1;
+        }
+        assert_eq!(table.len(), 4);
+        let first = table.row(0).unwrap();
+        assert_eq!(ex.get_in(first, recs[0], 0), Some("\"A\""));
+        assert_eq!(ex.get_in(first, recs[0], 1), Some("\"Root\""));
+        // Unusual records get a blank row: the reader reads them the slow way.
+        assert!(table.row(1).is_none() && table.row(2).is_none());
+        assert_eq!(ex.get_in(table.row(3).unwrap(), recs[3], 0), None);
+        assert!(table.row(4).is_none());
+        // A record that cannot be delimited adds no row.
+        assert_eq!(ex.walk(br#"{"eventName":"#, 0, &mut scratch, &mut table), None);
+        assert_eq!(table.len(), 4);
+        table.clear();
+        assert!(table.is_empty());
     }
 }

@@ -47,13 +47,25 @@ pub fn validate(record: &str) -> serde_json::Result<()> {
 /// Splits `data` (UTF-8 JSON text, BOM already removed) into records.
 #[must_use]
 pub fn split(data: &[u8]) -> Split<'_> {
+    split_with(data, &mut crate::record::scan::skip_value)
+}
+
+/// Finds where a record that starts at `b[i]` ends (the index just past it), as
+/// [`crate::record::scan::skip_value`] does; it may read the record on the way.
+pub type Walk<'w> = dyn FnMut(&[u8], usize) -> Option<usize> + 'w;
+
+/// [`split`], delimiting each object of a delivery file's `Records` with `walk` (called once
+/// per such record, in order, and for nothing else: a caller that reads records on the way
+/// reads exactly the records of the split when it takes the fast path, [`Split::unvalidated`]).
+#[must_use]
+pub fn split_with<'a>(data: &'a [u8], walk: &mut Walk<'_>) -> Split<'a> {
     let mut out = Split::default();
     let text = match std::str::from_utf8(data) {
         Ok(t) => t,
         Err(e) => {
             // Records before the first invalid byte may still be readable.
             let valid = &data[..e.valid_up_to()];
-            let mut s = split(valid);
+            let mut s = split_with(valid, walk);
             let msg = format!("invalid UTF-8 at byte {}", e.valid_up_to());
             s.fatal.get_or_insert(msg);
             return s;
@@ -68,7 +80,7 @@ pub fn split(data: &[u8]) -> Split<'_> {
         out.fatal = Some(format!("not JSON: starts with {:?}", preview(trimmed)));
         return out;
     }
-    if let Some(fast) = delivery_file(trimmed) {
+    if let Some(fast) = delivery_file(trimmed, walk) {
         return fast;
     }
     let mut de = serde_json::Deserializer::from_str(trimmed);
@@ -101,7 +113,7 @@ pub fn split(data: &[u8]) -> Split<'_> {
 /// The fast path for the shape CloudTrail delivers, `{"Records":[{...},...]}` and nothing else:
 /// records are delimited by a structural scan ([`crate::record::scan`]) without being validated
 /// (that is left to the records that can match). `None`: another shape, use the full parser.
-fn delivery_file(text: &str) -> Option<Split<'_>> {
+fn delivery_file<'a>(text: &'a str, walk: &mut Walk<'_>) -> Option<Split<'a>> {
     use crate::record::scan::{skip_value, skip_ws};
     let b = text.as_bytes();
     let mut i = 0;
@@ -120,7 +132,8 @@ fn delivery_file(text: &str) -> Option<Split<'_>> {
     }
     loop {
         let start = i;
-        let Some(end) = skip_value(b, start) else {
+        let end = if b.get(start) == Some(&b'{') { walk(b, start) } else { skip_value(b, start) };
+        let Some(end) = end else {
             out.fatal = Some(format!(
                 "invalid JSON after record {}: no complete JSON value at byte {start}",
                 out.records.len()

@@ -6,11 +6,14 @@
 //! `--format json` schema, `doc/summary-schema.md`) that every renderer prints.
 
 pub mod actions;
+mod counter;
 pub mod render;
+
+pub use counter::Counter;
 
 use crate::output::Field;
 use crate::record::actor::ACTOR_FIELDS;
-use crate::record::fields::{Extracted, Extractor, Fields};
+use crate::record::fields::{self, Extracted, Extractor, Fields};
 use crate::record::{KeepSet, actor, time};
 use crate::stats::Stats;
 use actions::Notable;
@@ -157,7 +160,7 @@ pub struct Summary {
     /// Files that held at least one record observed (counted by the caller).
     pub files: u64,
     /// Counts per value of each of [`DIMENSIONS`] (errorCode: only records that have one).
-    pub counts: [HashMap<Box<str>, Tally>; 8],
+    pub counts: [Counter; 8],
     /// `--by` groups, by key (their values, each but the last written as
     /// `<byte length>:<text>`).
     pub groups: HashMap<String, Group>,
@@ -238,7 +241,9 @@ fn key_parts(mut key: &str, n: usize) -> Vec<String> {
 /// [`Summary::observe_raw`]); one per thread.
 #[derive(Debug, Clone)]
 pub struct Reader {
-    extractor: Extractor,
+    /// Shared with the scan ([`crate::engine::ScanConfig::extract`]), which may read the
+    /// fields while it splits a file.
+    extractor: std::sync::Arc<Extractor>,
     fields: Fields,
     /// The slow, exact way for unusual records.
     keep: KeepSet,
@@ -269,12 +274,20 @@ impl Reader {
         let wanted = paths.len();
         paths.push("userIdentity");
         Reader {
-            extractor: Extractor::new(&paths),
+            extractor: std::sync::Arc::new(Extractor::new(&paths)),
             fields: Fields::default(),
             keep: KeepSet::new(spec.paths()),
             key: String::new(),
             wanted,
         }
+    }
+
+    /// The extractor of this reader's fields, for [`crate::engine::ScanConfig::extract`]: the
+    /// rows it finds while splitting are read with [`Summary::observe_raw`] of any reader
+    /// cloned from this one.
+    #[must_use]
+    pub fn extractor(&self) -> std::sync::Arc<Extractor> {
+        self.extractor.clone()
     }
 }
 
@@ -373,16 +386,22 @@ impl Summary {
     pub fn observe_raw(
         &mut self,
         raw: &str,
+        row: Option<fields::Row<'_>>,
         spec: &Spec,
         reader: &mut Reader,
         notable: &mut Summary,
     ) -> serde_json::Result<()> {
         let Reader { extractor, fields, keep, key, wanted } = reader;
         let mut vals: [Val<'_>; MAX_WANTED] = Default::default();
-        let mut usable = *wanted <= MAX_WANTED && extractor.extract(raw, fields) == Extracted::Done;
+        let mut usable = *wanted <= MAX_WANTED
+            && (row.is_some() || extractor.extract(raw, fields) == Extracted::Done);
+        let get = |i: usize| match row {
+            Some(row) => extractor.get_in(row, raw, i),
+            None => extractor.get(fields, raw, i),
+        };
         if usable {
             for (i, val) in vals.iter_mut().enumerate().take(*wanted) {
-                if let Some(text) = extractor.get(fields, raw, i) {
+                if let Some(text) = get(i) {
                     match Val::read(text) {
                         Some(v) => *val = v,
                         None => usable = false,
@@ -400,7 +419,7 @@ impl Summary {
         }
         let time = vals[0].str().and_then(time::parse_event_time).and_then(time::sort_key);
         // `userIdentity` is the last path: the actor needs it to be an object.
-        let identity = extractor.get(fields, raw, *wanted).is_some_and(|t| t.starts_with('{'));
+        let identity = get(*wanted).is_some_and(|t| t.starts_with('{'));
         let who = if identity {
             crate::record::actor::actor_of(|i| vals[ACTOR_AT + i].str())
         } else {
@@ -448,16 +467,17 @@ impl Summary {
         if t.is_none() {
             self.undated += 1;
         }
-        for (i, (map, v)) in self.counts.iter_mut().zip(dims).enumerate() {
+        // Each value is hashed once, for its counter and for the distinct values of its group.
+        let mut hashes = [0u64; 8];
+        for (i, ((counter, v), hash)) in
+            self.counts.iter_mut().zip(dims).zip(&mut hashes).enumerate()
+        {
             if i == ERROR_DIM && v.is_none() {
                 continue;
             }
             let v = v.as_deref().unwrap_or(MISSING);
-            // Most values repeat: look up before allocating a key.
-            match map.get_mut(v) {
-                Some(tally) => tally.add(t),
-                None => map.entry(v.into()).or_default().add(t),
-            }
+            *hash = distinct_hash(v);
+            counter.add(v, *hash, t);
         }
         if !spec.by.is_empty() {
             key.clear();
@@ -468,8 +488,8 @@ impl Summary {
             };
             g.tally.add(t);
             for (set, d) in g.distinct.iter_mut().zip(DISTINCT_DIMS) {
-                if let Some(v) = &dims[d] {
-                    set.insert(distinct_hash(v));
+                if dims[d].is_some() {
+                    set.insert(hashes[d]);
                 }
             }
         }
@@ -503,11 +523,8 @@ impl Summary {
         self.all.merge(&other.all);
         self.undated += other.undated;
         self.files += other.files;
-        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
-            mine.reserve(theirs.len());
-            for (k, t) in theirs {
-                mine.entry(k).or_default().merge(&t);
-            }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            mine.merge(theirs);
         }
         for (k, g) in other.groups {
             let mine = self.groups.entry(k).or_default();
@@ -712,8 +729,8 @@ pub struct Report {
 /// The schema name.
 pub const SCHEMA: &str = "trailscan-summary/1";
 
-fn rows(map: &HashMap<Box<str>, Tally>, top: usize) -> Vec<Row> {
-    let mut v: Vec<(&str, &Tally)> = map.iter().map(|(k, t)| (&**k, t)).collect();
+fn rows(counter: &Counter, top: usize) -> Vec<Row> {
+    let mut v: Vec<(&str, &Tally)> = counter.iter().collect();
     let order = |a: &(&str, &Tally), b: &(&str, &Tally)| {
         b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0))
     };
@@ -738,8 +755,11 @@ impl Report {
     #[must_use]
     pub fn new(s: &Summary, spec: &Spec, opts: &ReportOptions, stats: &Stats) -> Report {
         let keys = |i: usize| -> Vec<String> {
-            let mut k: Vec<String> =
-                s.counts[i].keys().filter(|k| &***k != MISSING).map(|k| k.to_string()).collect();
+            let mut k: Vec<String> = s.counts[i]
+                .iter()
+                .filter(|(k, _)| *k != MISSING)
+                .map(|(k, _)| k.to_string())
+                .collect();
             k.sort();
             k
         };
@@ -762,7 +782,7 @@ impl Report {
                 title,
                 field,
                 distinct: s.counts[i].len(),
-                records: s.counts[i].values().map(|t| t.count).sum(),
+                records: s.counts[i].iter().map(|(_, t)| t.count).sum(),
                 rows: rows(&s.counts[i], opts.top),
             })
             .collect();
@@ -1022,7 +1042,7 @@ mod tests {
             let (mut fast, mut slow) = (Summary::default(), Summary::default());
             let (mut fast_notable, mut slow_notable) = (Summary::default(), Summary::default());
             for raw in &raws {
-                let got = fast.observe_raw(raw, &spec, &mut reader, &mut fast_notable);
+                let got = fast.observe_raw(raw, None, &spec, &mut reader, &mut fast_notable);
                 let want = keep.project(raw).and_then(|v| {
                     if actions::is_candidate(&v) {
                         slow_notable.observe_notable(&serde_json::from_str(raw)?, &spec);
@@ -1041,8 +1061,37 @@ mod tests {
                     prop_assert_eq!(a, b, "{}", raw);
                 }
             }
-            prop_assert_eq!(fast, slow);
-            prop_assert_eq!(fast_notable, slow_notable);
+            prop_assert_eq!(&fast, &slow);
+            prop_assert_eq!(&fast_notable, &slow_notable);
+
+            // Reading the fields while splitting a delivery file (the scan's way, rows handed
+            // over with the records) counts the same; the file holds the well-formed records.
+            let raws: Vec<&String> = raws.iter().filter(|r| crate::source::validate(r).is_ok()).collect();
+            let (mut fast, mut fast_notable) = (Summary::default(), Summary::default());
+            for raw in &raws {
+                let _ = fast.observe_raw(raw, None, &spec, &mut reader, &mut fast_notable);
+            }
+            let file = format!("{{\"Records\":[{}]}}", raws.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","));
+            let ex = reader.extractor();
+            let (mut scratch, mut table) = (Fields::default(), fields::Table::default());
+            let doc = crate::source::split_with(file.as_bytes(), &mut |b, i| {
+                ex.walk(b, i, &mut scratch, &mut table)
+            });
+            let whole = doc.unvalidated && doc.fatal.is_none() && doc.problems.is_empty();
+            prop_assert!(whole && doc.records.len() == raws.len(), "{}", file);
+            {
+                prop_assert_eq!(table.len(), raws.len());
+                let (mut walked, mut walked_notable) = (Summary::default(), Summary::default());
+                for (i, (rec, raw)) in doc.records.iter().zip(&raws).enumerate() {
+                    prop_assert_eq!(rec.as_ref(), raw.trim());
+                    let row = table.row(i);
+                    let got = walked.observe_raw(rec, row, &spec, &mut reader, &mut walked_notable);
+                    let want = fast.clone().observe_raw(rec, None, &spec, &mut reader, &mut Summary::default());
+                    prop_assert_eq!(got.is_ok(), want.is_ok(), "{}", raw);
+                }
+                prop_assert_eq!(walked, fast);
+                prop_assert_eq!(walked_notable, fast_notable);
+            }
         }
 
         #[test]
