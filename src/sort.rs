@@ -42,6 +42,10 @@ pub struct Sorter {
 
 const ENTRY_OVERHEAD: usize = std::mem::size_of::<Entry>();
 
+/// Buffer size for writing and reading runs: runs are tens of megabytes, read back a few at a
+/// time, so large buffers save system calls.
+const RUN_BUFFER: usize = 1 << 20;
+
 impl Sorter {
     /// Keeps up to `budget` bytes in memory; keeps only the `limit` first entries if given.
     #[must_use]
@@ -79,7 +83,7 @@ impl Sorter {
         self.buffer.sort_unstable_by_key(|e| e.key);
         let file = tempfile::NamedTempFile::new()?;
         {
-            let mut w = BufWriter::new(file.as_file());
+            let mut w = BufWriter::with_capacity(RUN_BUFFER, file.as_file());
             for e in self.buffer.drain(..) {
                 w.write_all(&e.key.time.to_le_bytes())?;
                 w.write_all(&e.key.file.to_le_bytes())?;
@@ -111,7 +115,7 @@ impl Sorter {
         }
         let mut sources: Vec<Source> = Vec::new();
         for run in self.runs {
-            let mut r = BufReader::new(run.reopen()?);
+            let mut r = BufReader::with_capacity(RUN_BUFFER, run.reopen()?);
             if let Some(e) = read_entry(&mut r)? {
                 sources.push(Source::Run(r, Some(e)));
             }
@@ -146,8 +150,10 @@ fn read_entry(r: &mut impl Read) -> io::Result<Option<Entry>> {
         record: u64::from_le_bytes(word(2)),
     };
     let len = usize::try_from(u64::from_le_bytes(word(3))).map_err(io::Error::other)?;
-    let mut raw = vec![0u8; len];
-    r.read_exact(&mut raw)?;
+    let mut raw = Vec::with_capacity(len);
+    if r.take(len as u64).read_to_end(&mut raw)? != len {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
     let raw = String::from_utf8(raw).map_err(io::Error::other)?;
     Ok(Some(Entry { key, raw }))
 }
