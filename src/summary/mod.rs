@@ -730,11 +730,19 @@ pub struct Report {
 pub const SCHEMA: &str = "trailscan-summary/1";
 
 fn rows(counter: &Counter, top: usize) -> Vec<Row> {
-    let mut v: Vec<(&str, &Tally)> = counter.iter().collect();
     let order = |a: &(&str, &Tally), b: &(&str, &Tally)| {
         b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0))
     };
-    // The top rows of a field with a million values: select them, then sort only those.
+    let mut v: Vec<(&str, &Tally)> = if top > 0 && top < counter.len() {
+        // The top rows of a field with a million values: the count of the last of them, found
+        // among the counts alone (no text compared), then only the values that reach it.
+        let mut counts: Vec<u64> = counter.iter().map(|(_, t)| t.count).collect();
+        let (_, &mut least, _) = counts.select_nth_unstable_by(top - 1, |a, b| b.cmp(a));
+        counter.iter().filter(|(_, t)| t.count >= least).collect()
+    } else {
+        counter.iter().collect()
+    };
+    // Values tied with the last row may be many: select among them, then sort only the top.
     if top > 0 && top < v.len() {
         v.select_nth_unstable_by(top - 1, order);
         v.truncate(top);
