@@ -269,7 +269,7 @@ fn object(
         let v = scan::skip_ws(b, i + 1);
         let found = node.find(key, h);
         let end = match found {
-            None => scan::skip_value(b, v)?,
+            None => skip(b, v)?,
             Some(child) => {
                 if out[child.id].is_some() {
                     return None; // a repeated key
@@ -278,7 +278,7 @@ fn object(
                     Some(b'{') if !child.children.is_empty() => object(b, v, child, out)?,
                     // A string where an object is expected may hold JSON (some exporters).
                     Some(b'"') if !child.children.is_empty() => return None,
-                    _ => scan::skip_value(b, v)?,
+                    _ => skip(b, v)?,
                 };
                 out[child.id] = Some((v, end));
                 end
@@ -290,6 +290,19 @@ fn object(
             Some(b'}') => return Some(i + 1),
             _ => return None,
         }
+    }
+}
+
+/// The value at `b[v]`, skipped as [`scan::skip_value`] does, except that a bare token (a
+/// number, a literal, or broken text) holding a quote or an opening bracket is refused: the
+/// structural skipper reads those as the start of a string or a container, and a walk must
+/// end a record where the skipper would ([`Extractor::walk`]).
+#[inline]
+fn skip(b: &[u8], v: usize) -> Option<usize> {
+    let end = scan::skip_value(b, v)?;
+    match b[v] {
+        b'"' | b'{' | b'[' => Some(end),
+        _ => (!b[v..end].iter().any(|c| matches!(c, b'"' | b'{' | b'['))).then_some(end),
     }
 }
 
@@ -410,10 +423,30 @@ mod tests {
         assert!(table.row(1).is_none() && table.row(2).is_none());
         assert_eq!(ex.get_in(table.row(3).unwrap(), recs[3], 0), None);
         assert!(table.row(4).is_none());
-        // A record that cannot be delimited adds no row.
+        // A record that cannot be delimited adds no row, even when a bare token would let
+        // the walk close it: the skipper reads its quote as opening a string.
         assert_eq!(ex.walk(br#"{"eventName":"#, 0, &mut scratch, &mut table), None);
+        assert_eq!(ex.walk(br#"{"eventName"::"}""#, 0, &mut scratch, &mut table), None);
         assert_eq!(table.len(), 4);
         table.clear();
         assert!(table.is_empty());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        /// Reading a record delimits it where the skipper does, on well-formed and broken
+        /// text alike, and adds a row exactly when it delimits one.
+        #[test]
+        fn walking_ends_where_the_skipper_does(
+            text in r#"\{("(eventName|userIdentity|type|a\.b|x)":|"[a-z\\"{}]{0,4}"|[{}\[\],:\\ 1tn]){0,40}"#,
+        ) {
+            let ex = Extractor::new(&["eventName", "userIdentity.type", "x"]);
+            let (mut scratch, mut table) = (Fields::default(), Table::default());
+            let b = text.as_bytes();
+            let end = ex.walk(b, 0, &mut scratch, &mut table);
+            proptest::prop_assert_eq!(end, scan::skip_value(b, 0));
+            proptest::prop_assert_eq!(table.len(), usize::from(end.is_some()));
+        }
     }
 }
