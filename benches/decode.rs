@@ -13,7 +13,8 @@ use std::hint::black_box;
 use trailscan::output::Field;
 use trailscan::query::{Filters, Query};
 use trailscan::record::KeepSet;
-use trailscan::source::split;
+use trailscan::record::fields::{Fields, Table};
+use trailscan::source::{split, split_with};
 use trailscan::summary::{Reader, Spec, Summary};
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -170,6 +171,19 @@ fn bench_summary(c: &mut Criterion, raw: &[String]) {
             }
             notable.notable.clear();
             counts.all.count
+        });
+    });
+    // The split as `summary` runs it: each record delimited by reading its fields, against the
+    // plain split of the same delivery file.
+    let all = format!("{{\"Records\":[{}]}}", raw.join(",")).into_bytes();
+    let extractor = Reader::new(&spec).extractor();
+    group.bench_function("split_only", |b| b.iter(|| split(black_box(&all)).records.len()));
+    group.bench_function("split_and_walk", |b| {
+        let (mut fields, mut table) = (Fields::default(), Table::default());
+        b.iter(|| {
+            table.clear();
+            let walk = &mut |t: &[u8], i| extractor.walk(t, i, &mut fields, &mut table);
+            split_with(black_box(&all), walk).records.len()
         });
     });
     group.bench_function("project_and_observe", |b| {
