@@ -3,8 +3,14 @@
 //! An [`Extractor`] is compiled from dotted paths. [`Extractor::extract`] walks the record's
 //! text once, descending only into objects on a wanted path and stepping over everything else
 //! with the structural skipper ([`super::scan`]); it hands back, per path, where the
-//! value found there lies. Nothing is allocated and nothing outside the wanted values is
-//! checked.
+//! value found there lies. Nothing is allocated per record and nothing outside the wanted
+//! values is checked.
+//!
+//! Keys come in the same order record after record, so the scratch space ([`Fields`]) keeps,
+//! per object on a wanted path, the keys seen there in order; a key equal to the expected one
+//! is recognised by comparing a few words of text, without scanning it for its end and looking
+//! it up. A key that differs is read the full way and joins the hints. Hints only save work:
+//! what is read is the same with or without them (a property test checks it).
 //!
 //! Paths follow the record's nesting (`userIdentity.arn`). What the dotted-path lookups of the
 //! rest of the program do with unusual records is subtle (a key that itself holds a dot, a
@@ -46,11 +52,10 @@ impl Node {
         self.children.len() - 1
     }
 
-    /// The child for `key`, whose [`head`] is `h`.
+    /// The index of the child for `key`, whose [`head`] is `h`.
     #[inline]
-    fn find(&self, key: &[u8], h: (usize, u64)) -> Option<&Node> {
-        let c = self.children.iter().find(|c| c.head == h && c.key.get(8..) == key.get(8..))?;
-        Some(&c.node)
+    fn find(&self, key: &[u8], h: (usize, u64)) -> Option<usize> {
+        self.children.iter().position(|c| c.head == h && c.key.get(8..) == key.get(8..))
     }
 }
 
@@ -91,6 +96,67 @@ pub enum Extracted {
 #[derive(Debug, Default, Clone)]
 pub struct Fields {
     spans: Vec<Option<(usize, usize)>>,
+    /// Per node: the keys of its object in the records read so far, in their order
+    /// ([`Hint`]).
+    hints: Vec<Vec<Hint>>,
+}
+
+/// A key seen before at a node, in the order keys came: records of one source write their keys
+/// in the same order, so the next key is most often the next hint, recognised by comparing
+/// words of text instead of scanning the key and looking it up.
+#[derive(Debug, Clone, Copy)]
+struct Hint {
+    /// The key's bytes, zero-padded (keys of at most 32 bytes are hinted).
+    words: [u64; 4],
+    len: usize,
+    /// The index of its child in the node, or `usize::MAX` for a key not wanted.
+    child: usize,
+}
+
+/// Most hints kept per node (keys in ever-changing orders stop adding hints there).
+const MAX_HINTS: usize = 64;
+
+impl Hint {
+    fn new(key: &[u8], child: Option<usize>) -> Option<Hint> {
+        let mut bytes = [0u8; 32];
+        bytes.get_mut(..key.len())?.copy_from_slice(key);
+        let words = std::array::from_fn(|j| {
+            u64::from_le_bytes(bytes[8 * j..8 * j + 8].try_into().unwrap_or_default())
+        });
+        Some(Hint { words, len: key.len(), child: child.unwrap_or(usize::MAX) })
+    }
+
+    /// Whether the key that opens at `b[i]` (a quote) is this one: the index just past its
+    /// closing quote.
+    #[inline]
+    fn matches(&self, b: &[u8], i: usize) -> Option<usize> {
+        let text = b.get(i + 1..)?.first_chunk::<32>()?;
+        let end = i + 1 + self.len;
+        if b.get(end) != Some(&b'"') {
+            return None;
+        }
+        let mut same = true;
+        for j in 0..4 {
+            let have = u64::from_le_bytes(text[8 * j..8 * j + 8].try_into().unwrap_or_default());
+            let keep = match self.len.saturating_sub(8 * j) {
+                0 => 0,
+                n if n >= 8 => u64::MAX,
+                n => (1u64 << (8 * n)) - 1,
+            };
+            same &= have & keep == self.words[j];
+        }
+        same.then_some(end + 1)
+    }
+}
+
+impl Fields {
+    /// Clears the spans for a record read by an extractor of `nodes` nodes (hints are kept
+    /// from record to record).
+    fn reset(&mut self, nodes: usize) {
+        self.spans.clear();
+        self.spans.resize(nodes, None);
+        self.hints.resize_with(nodes, Vec::new);
+    }
 }
 
 /// The fields of a document's records, one row per record in order, as [`Extractor::walk`]
@@ -209,10 +275,9 @@ impl Extractor {
         fields: &mut Fields,
         table: &mut Table,
     ) -> Option<usize> {
-        fields.spans.clear();
-        fields.spans.resize(self.nodes, None);
+        fields.reset(self.nodes);
         if b.get(start) == Some(&b'{') {
-            let walked = object(b, start, &self.root, &mut fields.spans);
+            let walked = object(b, start, &self.root, fields);
             if let Some(end) = walked.filter(|end| u32::try_from(end - start).is_ok()) {
                 fields.spans[self.root.id] = Some((start, end));
                 table.push(&fields.spans, start);
@@ -226,14 +291,13 @@ impl Extractor {
 
     /// Reads `raw` (one JSON object) into `fields`.
     pub fn extract(&self, raw: &str, fields: &mut Fields) -> Extracted {
-        fields.spans.clear();
-        fields.spans.resize(self.nodes, None);
+        fields.reset(self.nodes);
         let b = raw.as_bytes();
         let start = scan::skip_ws(b, 0);
         if b.get(start) != Some(&b'{') {
             return Extracted::Unusual;
         }
-        match object(b, start, &self.root, &mut fields.spans) {
+        match object(b, start, &self.root, fields) {
             Some(end) if scan::skip_ws(b, end) == b.len() => {
                 fields.spans[self.root.id] = Some((start, end));
                 Extracted::Done
@@ -245,42 +309,57 @@ impl Extractor {
 
 /// The object at `raw[i]` (`{`) under `node`: fills in the children found; the index just past
 /// it, or `None` when the object is unusual or malformed on a wanted path.
-fn object(
-    b: &[u8],
-    mut i: usize,
-    node: &Node,
-    out: &mut [Option<(usize, usize)>],
-) -> Option<usize> {
+fn object(b: &[u8], mut i: usize, node: &Node, fields: &mut Fields) -> Option<usize> {
     i = scan::skip_ws(b, i + 1);
     if b.get(i) == Some(&b'}') {
         return Some(i + 1);
     }
+    // Where this record is in the node's hints.
+    let mut cursor = 0;
     loop {
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let key_end = plain_key(b, i)?;
-        let h = head_at(b, i + 1, key_end - 1);
-        let key = &b[i + 1..key_end - 1];
+        let hints = &fields.hints[node.id];
+        let hinted = |k: usize| hints.get(k).and_then(|h| Some((h.matches(b, i)?, h.child)));
+        let (key_end, child) = if let Some((end, child)) = hinted(cursor) {
+            cursor += 1;
+            (end, child)
+        } else if let Some((end, child)) = hinted(cursor + 1) {
+            // A key of earlier records that this one does not have.
+            cursor += 2;
+            (end, child)
+        } else {
+            let key_end = plain_key(b, i)?;
+            let key = &b[i + 1..key_end - 1];
+            let child = node.find(key, head_at(b, i + 1, key_end - 1));
+            let hints = &mut fields.hints[node.id];
+            if hints.len() < MAX_HINTS
+                && let Some(hint) = Hint::new(key, child)
+            {
+                hints.insert(cursor.min(hints.len()), hint);
+                cursor += 1;
+            }
+            (key_end, child.unwrap_or(usize::MAX))
+        };
         i = if b.get(key_end) == Some(&b':') { key_end } else { scan::skip_ws(b, key_end) };
         if b.get(i) != Some(&b':') {
             return None;
         }
         let v = scan::skip_ws(b, i + 1);
-        let found = node.find(key, h);
-        let end = match found {
+        let end = match node.children.get(child).map(|c| &c.node) {
             None => skip(b, v)?,
             Some(child) => {
-                if out[child.id].is_some() {
+                if fields.spans[child.id].is_some() {
                     return None; // a repeated key
                 }
                 let end = match b.get(v) {
-                    Some(b'{') if !child.children.is_empty() => object(b, v, child, out)?,
+                    Some(b'{') if !child.children.is_empty() => object(b, v, child, fields)?,
                     // A string where an object is expected may hold JSON (some exporters).
                     Some(b'"') if !child.children.is_empty() => return None,
                     _ => skip(b, v)?,
                 };
-                out[child.id] = Some((v, end));
+                fields.spans[child.id] = Some((v, end));
                 end
             }
         };
@@ -432,6 +511,8 @@ mod tests {
         assert!(table.is_empty());
     }
 
+    use proptest::strategy::Strategy;
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
 
@@ -447,6 +528,49 @@ mod tests {
             let end = ex.walk(b, 0, &mut scratch, &mut table);
             proptest::prop_assert_eq!(end, scan::skip_value(b, 0));
             proptest::prop_assert_eq!(table.len(), usize::from(end.is_some()));
+        }
+
+        /// The key-order hints carried from record to record never change what is read: every
+        /// record reads as it does with fresh scratch space.
+        #[test]
+        fn hints_do_not_change_what_is_read(
+            texts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    // Objects of keys that are wanted, near-wanted (same length or head),
+                    // dotted, or long, in varying orders, some nested.
+                    proptest::collection::vec(
+                        (
+                            r#"(eventName|eventNamX|eventNam|userIdentity|type|arn|x|a\.b|requestParametersAndMoreThan32Bytes|sessionCredentialFromConsole)"#,
+                            r#"(1|"v"|null|\{"type":"t","arn":"a"\}|\{"type":"u"\}|\[\{"x":1\}\]|"\\"")"#,
+                        ),
+                        0..8,
+                    )
+                    .prop_map(|kv| {
+                        let body: Vec<String> =
+                            kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                        format!("{{{}}}", body.join(","))
+                    }),
+                    r#"\{("(eventName|userIdentity|type|arn|x)":|"[a-z\\"]{0,3}"|[{}\[\],:\\ 1tn]){0,30}"#,
+                ],
+                1..12,
+            ),
+        ) {
+            let ex = Extractor::new(&["eventName", "userIdentity.type", "userIdentity.arn", "x"]);
+            let mut carried = Fields::default();
+            for text in &texts {
+                let mut fresh = Fields::default();
+                let (a, b) = (ex.extract(text, &mut carried), ex.extract(text, &mut fresh));
+                proptest::prop_assert_eq!(a, b, "{}", text);
+                if a == Extracted::Done {
+                    proptest::prop_assert_eq!(&carried.spans, &fresh.spans, "{}", text);
+                }
+                let (mut t1, mut t2) = (Table::default(), Table::default());
+                let b1 = ex.walk(text.as_bytes(), 0, &mut carried, &mut t1);
+                let b2 = ex.walk(text.as_bytes(), 0, &mut Fields::default(), &mut t2);
+                proptest::prop_assert_eq!(b1, b2, "{}", text);
+                proptest::prop_assert_eq!(&t1.spans, &t2.spans, "{}", text);
+                proptest::prop_assert_eq!(&t1.unusual, &t2.unusual, "{}", text);
+            }
         }
     }
 }
