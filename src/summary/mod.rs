@@ -383,6 +383,10 @@ impl Summary {
     /// record; which is what it does with a record that is unusual on those paths (and so the
     /// same error for a record that cannot be read). The common record is read without
     /// building anything.
+    ///
+    /// `row`: where the fields of `raw` are, when the split found them with this reader's
+    /// extractor ([`Reader::extractor`], shared by every clone of the reader); with `None` the
+    /// record is read here.
     pub fn observe_raw(
         &mut self,
         raw: &str,
