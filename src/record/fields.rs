@@ -52,9 +52,9 @@ impl Node {
         self.children.len() - 1
     }
 
-    /// The index of the child for `key`, whose [`head`] is `h`.
-    #[inline]
-    fn find(&self, key: &[u8], h: (usize, u64)) -> Option<usize> {
+    /// The index of the child for `key`.
+    fn find(&self, key: &[u8]) -> Option<usize> {
+        let h = head(key);
         self.children.iter().position(|c| c.head == h && c.key.get(8..) == key.get(8..))
     }
 }
@@ -65,20 +65,6 @@ fn head(key: &[u8]) -> (usize, u64) {
     let n = key.len().min(8);
     first[..n].copy_from_slice(&key[..n]);
     (key.len(), u64::from_le_bytes(first))
-}
-
-/// [`head`] of the key `b[start..end]`, read as one word when the text goes on for 8 bytes.
-#[inline]
-fn head_at(b: &[u8], start: usize, end: usize) -> (usize, u64) {
-    let len = end - start;
-    match b.get(start..).and_then(<[u8]>::first_chunk::<8>) {
-        Some(w) => {
-            let w = u64::from_le_bytes(*w);
-            let keep = if len >= 8 { u64::MAX } else { (1u64 << (8 * len)) - 1 };
-            (len, w & keep)
-        }
-        None => head(&b[start..end]),
-    }
 }
 
 /// What [`Extractor::extract`] found.
@@ -332,7 +318,7 @@ fn object(b: &[u8], mut i: usize, node: &Node, fields: &mut Fields) -> Option<us
         } else {
             let key_end = plain_key(b, i)?;
             let key = &b[i + 1..key_end - 1];
-            let child = node.find(key, head_at(b, i + 1, key_end - 1));
+            let child = node.find(key);
             let hints = &mut fields.hints[node.id];
             if hints.len() < MAX_HINTS
                 && let Some(hint) = Hint::new(key, child)
