@@ -3,26 +3,21 @@
 //! over what a projection does not need); unbalanced or cut text gives `None`, never a panic.
 //!
 //! Strings end at the first `"` not escaped by a backslash (a backslash escapes the next byte,
-//! whatever it is). [`skip_string`] looks for `"` or `\` 16 bytes at a time, with a comparison
-//! loop that LLVM vectorises, so the short strings of CloudTrail records take one step.
+//! whatever it is). [`skip_string`] looks for `"` or `\` 16 bytes at a time ([`first_of`]), so
+//! the short strings of CloudTrail records take one step.
 //!
 //! Objects and arrays are skipped the way simdjson's first stage finds structure, 64 bytes at a
 //! time and without a branch per string:
 //!
-//! 1. `classify` turns the block into bit masks of quotes, backslashes and brackets. Plain
-//!    Rust has no byte-to-bit "movemask", so the vectorised comparisons gather the bits
-//!    transposed: seeing the block as 8 rows of 8 bytes, byte `8r + c` gets bit `8c + r` (bit
-//!    `r` of byte `c` of the mask). An 8×8 bit-matrix transpose (`transpose8`) would put
-//!    them in order, but the steps below mostly work on the transposed masks as they are.
+//! 1. `classify` turns the block into bit masks (bit `k` for byte `k`) of quotes, backslashes,
+//!    opening and closing brackets, 16 bytes at a time ([`mask`]).
 //! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
-//!    it when its length is odd: one carrying subtraction finds these bytes (`Escapes`, in
-//!    block order: the masks are transposed there and back, only for blocks with a backslash);
-//!    the escape of a run that ends a block falls on the next block's first byte.
+//!    it when its length is odd: one carrying subtraction finds these bytes (`Escapes`); the
+//!    escape of a run that ends a block falls on the next block's first byte.
 //! 3. The other quotes open or close strings, so a prefix XOR of them marks the bytes inside
-//!    strings (`prefix_xor_transposed`), carried from block to block.
-//! 4. What is left are the brackets outside strings: when there are any, their mask is put in
-//!    block order and the loop steps through them counting depth (`{` and `[` alike, `}` and
-//!    `]` alike), stopping when it comes back to 0.
+//!    strings (`prefix_xor`), carried from block to block.
+//! 4. What is left are the brackets outside strings: the loop steps through them counting depth
+//!    (`{` and `[` alike, `}` and `]` alike), stopping when it comes back to 0.
 //!
 //! Step 2 treats every backslash as an escape, but outside a string a backslash is a plain byte
 //! to the skipper. Valid JSON has none; if a block holds one, the scan starts over with the
@@ -81,21 +76,68 @@ fn skip_string_tail(b: &[u8], mut j: usize) -> Option<usize> {
     }
 }
 
-/// Bytes looked at per step of [`skip_string`] (and of [`first_of`]).
+/// Bytes looked at per step of [`skip_string`] (and of [`first_of`] and [`mask`]).
 pub const PROBE: usize = 16;
 
 /// The index of the first byte of `w` that is one of `set`.
 #[must_use]
 #[inline]
 pub fn first_of<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> Option<usize> {
-    // 0xFF or 0 per byte: this form compiles to one `pcmpeqb` per byte of `set` and `por`s on
-    // x86-64.
-    let mut hit = [0u8; PROBE];
-    for (h, &c) in hit.iter_mut().zip(w) {
-        *h = 0u8.wrapping_sub(set.iter().fold(0u8, |acc, &s| acc | u8::from(c == s)));
+    let m = mask(w, set);
+    (m != 0).then(|| m.trailing_zeros() as usize)
+}
+
+/// The bytes of `w` that are one of `set`, as a mask: bit `k` for `w[k]`. On x86 this is one
+/// SSE2 `pcmpeqb` per byte of `set`, `por`s and a `pmovmskb`.
+#[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+#[must_use]
+#[inline]
+pub fn mask<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> u32 {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+        zeroed_m128i,
+    };
+    let v = load_unaligned_m128i(w);
+    let hit = set.iter().fold(zeroed_m128i(), |acc, &c| {
+        acc | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(c.cast_signed()))
+    });
+    move_mask_i8_m128i(hit).cast_unsigned()
+}
+
+/// [`mask`] where SSE2 is not available.
+#[cfg(not(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")))]
+#[must_use]
+#[inline]
+pub fn mask<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> u32 {
+    portable::mask(w, set)
+}
+
+/// The byte masks in plain Rust: the vectorised comparisons give 0 or 1 per byte, and a
+/// multiplication gathers eight such bytes into eight bits.
+#[cfg(any(
+    test,
+    not(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))
+))]
+mod portable {
+    use super::PROBE;
+
+    #[inline]
+    pub fn mask<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> u32 {
+        let mut hit = [0u8; PROBE];
+        for (h, &c) in hit.iter_mut().zip(w) {
+            *h = set.iter().fold(0u8, |acc, &s| acc | u8::from(c == s));
+        }
+        let x = u128::from_le_bytes(hit);
+        gather(x as u64) | gather((x >> 64) as u64) << 8
     }
-    let m = u128::from_le_bytes(hit);
-    (m != 0).then(|| m.trailing_zeros() as usize / 8)
+
+    /// Byte `k` of `x` is 0 or 1: that value as bit `k`. Each byte's bit is shifted to bit
+    /// `56 + k` by one term of the multiplier (`2^(56 - 7k)`); no two terms of the product
+    /// meet, so nothing carries.
+    #[inline]
+    fn gather(x: u64) -> u32 {
+        (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+    }
 }
 
 /// Index just past the value that starts at `i` (no leading whitespace).
@@ -131,37 +173,27 @@ fn skip_container(b: &[u8], i: usize) -> Option<usize> {
                 (&padded, true)
             }
         };
-        // Transposed masks, see `classify`.
         let m = classify(block);
-        let escaped = if m.backslash == 0 {
-            // At most the first byte, escaped from the previous block: bit 0 in either order.
-            escapes.next(0)
-        } else {
-            transpose8(escapes.next(transpose8(m.backslash)))
-        };
-        let inside = prefix_xor_transposed(m.quote & !escaped) ^ in_string;
+        let escaped = escapes.next(m.backslash);
+        let inside = prefix_xor(m.quote & !escaped) ^ in_string;
         if m.backslash & !inside != 0 {
             // A backslash outside a string (not JSON): the escapes above may be wrong.
             return skip_container_bytewise(b, i);
         }
-        // The last byte is bit 63 in either order.
         in_string = 0u64.wrapping_sub(inside >> 63);
-        let brackets = m.bracket & !inside;
-        if brackets != 0 {
-            let mut brackets = transpose8(brackets);
-            while brackets != 0 {
-                let k = brackets.trailing_zeros() as usize;
-                // `{` 0x7B and `[` 0x5B have bit 1 set, `}` 0x7D and `]` 0x5D do not.
-                if block[k % BLOCK] & 2 != 0 {
-                    depth += 1;
-                } else {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(pos + k + 1);
-                    }
+        let opens = m.open & !inside;
+        let mut brackets = (m.open | m.close) & !inside;
+        while brackets != 0 {
+            let k = brackets.trailing_zeros();
+            if opens >> k & 1 != 0 {
+                depth += 1;
+            } else {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(pos + k as usize + 1);
                 }
-                brackets &= brackets - 1;
             }
+            brackets &= brackets - 1;
         }
         if last {
             return None;
@@ -201,84 +233,39 @@ fn pad(rest: &[u8]) -> [u8; BLOCK] {
     block
 }
 
-/// One block's masks, transposed: bit `8c + r` stands for byte `8r + c`.
+/// One block's masks: bit `k` for byte `k`.
 struct Masks {
     quote: u64,
     backslash: u64,
-    /// `{`, `[`, `}` and `]`.
-    bracket: u64,
+    /// `{` and `[`.
+    open: u64,
+    /// `}` and `]`.
+    close: u64,
 }
 
-/// `WEIGHT[h][k]`: the bit that byte `16h + k` of a block sets in byte `k % 8` of its
-/// transposed mask, `1 << r` for block byte `8r + c`.
-const WEIGHT: [[u8; 16]; 4] = {
-    let mut w = [[0u8; 16]; 4];
-    let mut h = 0;
-    while h < 4 {
-        let mut k = 0;
-        while k < 16 {
-            w[h][k] = 1 << (2 * h + k / 8);
-            k += 1;
-        }
-        h += 1;
-    }
-    w
-};
-
-/// The transposed masks of a block. The comparisons run 16 bytes at a time (SSE2 `pcmpeqb` on
-/// x86-64); each byte sets its bit in a 16-byte accumulator, whose two halves, OR-ed, are the
-/// mask.
+/// The masks of a block, 16 bytes at a time.
 #[inline]
 fn classify(block: &[u8; BLOCK]) -> Masks {
-    let mut quote = [0u8; 16];
-    let mut backslash = [0u8; 16];
-    let mut bracket = [0u8; 16];
-    for (part, weight) in block.as_chunks::<16>().0.iter().zip(&WEIGHT) {
-        for k in 0..16 {
-            let (c, w) = (part[k], weight[k]);
-            let folded = c | 0x20; // `[` -> `{`, `]` -> `}`
-            quote[k] |= w & 0u8.wrapping_sub(u8::from(c == b'"'));
-            backslash[k] |= w & 0u8.wrapping_sub(u8::from(c == b'\\'));
-            bracket[k] |= w & 0u8.wrapping_sub(u8::from(folded == b'{') | u8::from(folded == b'}'));
-        }
+    let mut m = Masks { quote: 0, backslash: 0, open: 0, close: 0 };
+    for (h, part) in block.as_chunks::<PROBE>().0.iter().enumerate() {
+        let at = PROBE * h;
+        m.quote |= u64::from(mask(part, [b'"'])) << at;
+        m.backslash |= u64::from(mask(part, [b'\\'])) << at;
+        m.open |= u64::from(mask(part, [b'{', b'['])) << at;
+        m.close |= u64::from(mask(part, [b'}', b']'])) << at;
     }
-    Masks { quote: fold(quote), backslash: fold(backslash), bracket: fold(bracket) }
+    m
 }
 
-/// Bytes `k` and `k + 8` of `a` OR-ed together, as a word.
+/// Bit `k` of the result: the XOR of bits `0..=k` of `x`.
 #[inline]
-fn fold(a: [u8; 16]) -> u64 {
-    let x = u128::from_le_bytes(a);
-    (x as u64) | ((x >> 64) as u64)
-}
-
-/// Transposes the 8×8 bit matrix whose row `r` is byte `r` of `x`: bit `8r + c` goes to bit
-/// `8c + r` (Hacker's Delight, 7-3).
-#[inline]
-fn transpose8(mut x: u64) -> u64 {
-    let t = (x ^ (x >> 7)) & 0x00AA_00AA_00AA_00AA;
-    x ^= t ^ (t << 7);
-    let t = (x ^ (x >> 14)) & 0x0000_CCCC_0000_CCCC;
-    x ^= t ^ (t << 14);
-    let t = (x ^ (x >> 28)) & 0x0000_0000_F0F0_F0F0;
-    x ^ t ^ (t << 28)
-}
-
-/// The prefix XOR of a transposed mask: for each byte of the block, the XOR of the bits of the
-/// bytes up to it, transposed (what `transpose8` of the prefix XOR of `transpose8(x)` gives).
-#[inline]
-fn prefix_xor_transposed(mut x: u64) -> u64 {
-    // Row r of the block is bit r of each byte of the mask: XOR-ing the mask's bytes 0..=c
-    // gives, at bit r of byte c, the XOR over bytes 8r..=8r + c.
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
     x ^= x << 8;
     x ^= x << 16;
-    x ^= x << 32;
-    // Byte 7 now holds each row's parity: XOR into bit r of every byte those of rows 0..r.
-    let mut rows = x >> 56;
-    rows ^= rows << 1;
-    rows ^= rows << 2;
-    rows ^= rows << 4;
-    x ^ ((rows << 1) & 0xFF).wrapping_mul(0x0101_0101_0101_0101)
+    x ^ (x << 32)
 }
 
 /// The bytes escaped by backslashes, block after block (simdjson's `json_escape_scanner`).
@@ -465,15 +452,8 @@ mod tests {
         assert_eq!(e.next(0), 0);
     }
 
-    #[test]
-    fn transposes() {
-        for (bit, to) in [(0, 0), (1, 8), (8, 1), (63, 63), (7, 56), (57, 15), (42, 21)] {
-            assert_eq!(transpose8(1 << bit), 1 << to);
-        }
-    }
-
     /// Bit `k`: the XOR of bits `0..=k` of `x`.
-    fn prefix_xor(mut x: u64) -> u64 {
+    fn prefix_xor_bitwise(mut x: u64) -> u64 {
         for k in 1..64 {
             x ^= (x >> (k - 1) & 1) << k;
         }
@@ -484,15 +464,18 @@ mod tests {
     fn classifies_each_byte() {
         let mut block = [b'x'; BLOCK];
         for k in 0..BLOCK {
-            for (c, class) in [(b'"', 0), (b'\\', 1), (b'{', 2), (b'[', 2), (b'}', 2), (b']', 2)] {
+            for (c, class) in [(b'"', 0), (b'\\', 1), (b'{', 2), (b'[', 2), (b'}', 3), (b']', 3)] {
                 block[k] = c;
                 let m = classify(&block);
-                let want = |n| if class == n { 1u64 << (8 * (k % 8) + k / 8) } else { 0 };
-                assert_eq!((m.quote, m.backslash, m.bracket), (want(0), want(1), want(2)));
+                let want = |n| if class == n { 1u64 << k } else { 0 };
+                assert_eq!(
+                    (m.quote, m.backslash, m.open, m.close),
+                    (want(0), want(1), want(2), want(3))
+                );
             }
             block[k] = b'x';
         }
-        assert_eq!(prefix_xor(0b1001_0010), 0b1110 | !0 << 7);
+        assert_eq!(prefix_xor_bitwise(0b1001_0010), 0b1110 | !0 << 7);
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
@@ -539,9 +522,22 @@ mod tests {
         }
 
         #[test]
-        fn prefix_xor_in_either_order(x in any::<u64>()) {
-            prop_assert_eq!(transpose8(prefix_xor_transposed(transpose8(x))), prefix_xor(x));
-            prop_assert_eq!(transpose8(transpose8(x)), x);
+        fn prefix_xor_as_bit_by_bit(x in any::<u64>()) {
+            prop_assert_eq!(prefix_xor(x), prefix_xor_bitwise(x));
+        }
+
+        /// The byte masks, against a byte-at-a-time test (and, on x86, the SSE2 ones against
+        /// the plain Rust ones).
+        #[test]
+        fn masks_as_byte_by_byte(
+            w in prop::array::uniform16(prop_oneof![Just(b'"'), Just(b'{'), Just(0x80u8), any::<u8>()]),
+        ) {
+            let want = |set: &[u8]| (0..PROBE).filter(|&k| set.contains(&w[k])).fold(0u32, |m, k| m | 1 << k);
+            prop_assert_eq!(mask(&w, [b'"']), want(b"\""));
+            prop_assert_eq!(mask(&w, [b'{', 0x80]), want(&[b'{', 0x80]));
+            prop_assert_eq!(portable::mask(&w, [b'"']), want(b"\""));
+            prop_assert_eq!(portable::mask(&w, [b'{', 0x80, 0xFF]), want(&[b'{', 0x80, 0xFF]));
+            prop_assert_eq!(first_of(&w, [b'{']), w.iter().position(|&c| c == b'{'));
         }
 
         /// A serialised value at any offset: both skippers find its end, and agree on every
