@@ -10,7 +10,8 @@
 //! time and without a branch per string:
 //!
 //! 1. `classify` turns the block into bit masks (bit `k` for byte `k`) of quotes, backslashes,
-//!    opening and closing brackets, 16 bytes at a time ([`mask`]).
+//!    opening and closing brackets, 16 bytes at a time (SSE2 on x86, plain Rust elsewhere:
+//!    [`portable`]).
 //! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
 //!    it when its length is odd: one carrying subtraction finds these bytes (`Escapes`); the
 //!    escape of a run that ends a block falls on the next block's first byte.
@@ -76,67 +77,154 @@ fn skip_string_tail(b: &[u8], mut j: usize) -> Option<usize> {
     }
 }
 
-/// Bytes looked at per step of [`skip_string`] (and of [`first_of`] and [`mask`]).
+/// Bytes looked at per step of [`skip_string`] (and of [`first_of`]).
 pub const PROBE: usize = 16;
 
 /// The index of the first byte of `w` that is one of `set`.
 #[must_use]
 #[inline]
 pub fn first_of<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> Option<usize> {
-    let m = mask(w, set);
-    (m != 0).then(|| m.trailing_zeros() as usize)
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+    let found = sse2::first_of(w, set);
+    #[cfg(not(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")))]
+    let found = portable::first_of(w, set);
+    found
 }
 
-/// The bytes of `w` that are one of `set`, as a mask: bit `k` for `w[k]`. On x86 this is one
-/// SSE2 `pcmpeqb` per byte of `set`, `por`s and a `pmovmskb`.
-#[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-#[must_use]
+/// The masks of a block (see [`Masks`]).
 #[inline]
-pub fn mask<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> u32 {
+fn classify(block: &[u8; BLOCK]) -> Masks {
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+    let masks = sse2::classify(block);
+    #[cfg(not(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")))]
+    let masks = portable::classify(block);
+    masks
+}
+
+/// Byte masks with SSE2 `pcmpeqb` and `pmovmskb`, through `safe_arch` (whose SSE2 functions
+/// are safe to call: `core::arch` needs `unsafe` even for SSE2, and this crate forbids it).
+#[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+mod sse2 {
+    use super::{BLOCK, Masks, PROBE};
     use safe_arch::{
         cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
         zeroed_m128i,
     };
-    let v = load_unaligned_m128i(w);
-    let hit = set.iter().fold(zeroed_m128i(), |acc, &c| {
-        acc | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(c.cast_signed()))
-    });
-    move_mask_i8_m128i(hit).cast_unsigned()
+
+    #[inline]
+    pub fn first_of<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> Option<usize> {
+        let m = mask(w, set);
+        (m != 0).then(|| m.trailing_zeros() as usize)
+    }
+
+    /// The bytes of `w` that are one of `set`, as a mask: bit `k` for `w[k]`. One `pcmpeqb`
+    /// per byte of `set`, `por`s and a `pmovmskb`.
+    #[inline]
+    pub fn mask<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> u32 {
+        let v = load_unaligned_m128i(w);
+        let hit = set.iter().fold(zeroed_m128i(), |acc, &c| {
+            acc | cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(c.cast_signed()))
+        });
+        move_mask_i8_m128i(hit).cast_unsigned()
+    }
+
+    #[inline]
+    pub fn classify(block: &[u8; BLOCK]) -> Masks {
+        let mut m = Masks { quote: 0, backslash: 0, open: 0, close: 0 };
+        for (h, part) in block.as_chunks::<PROBE>().0.iter().enumerate() {
+            let at = PROBE * h;
+            m.quote |= u64::from(mask(part, [b'"'])) << at;
+            m.backslash |= u64::from(mask(part, [b'\\'])) << at;
+            m.open |= u64::from(mask(part, [b'{', b'['])) << at;
+            m.close |= u64::from(mask(part, [b'}', b']'])) << at;
+        }
+        m
+    }
 }
 
-/// [`mask`] where SSE2 is not available.
-#[cfg(not(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")))]
-#[must_use]
-#[inline]
-pub fn mask<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> u32 {
-    portable::mask(w, set)
-}
-
-/// The byte masks in plain Rust: the vectorised comparisons give 0 or 1 per byte, and a
-/// multiplication gathers eight such bytes into eight bits.
+/// Byte masks in plain Rust, which has no byte-to-bit "movemask". Comparison loops that LLVM
+/// vectorises give 0xFF or 0 per byte; [`first_of`] reads the first hit from that as a
+/// 128-bit word. `classify` gathers the bits transposed: seeing the block as 8 rows of 8
+/// bytes, byte `8r + c` sets bit `8c + r` (bit `r` of byte `c` of the mask), then an 8×8
+/// bit-matrix transpose puts each mask in block order (only the quotes' in most blocks).
 #[cfg(any(
     test,
     not(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))
 ))]
 mod portable {
-    use super::PROBE;
+    use super::{BLOCK, Masks, PROBE};
 
     #[inline]
-    pub fn mask<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> u32 {
+    pub fn first_of<const N: usize>(w: &[u8; PROBE], set: [u8; N]) -> Option<usize> {
         let mut hit = [0u8; PROBE];
         for (h, &c) in hit.iter_mut().zip(w) {
-            *h = set.iter().fold(0u8, |acc, &s| acc | u8::from(c == s));
+            *h = 0u8.wrapping_sub(set.iter().fold(0u8, |acc, &s| acc | u8::from(c == s)));
         }
-        let x = u128::from_le_bytes(hit);
-        gather(x as u64) | gather((x >> 64) as u64) << 8
+        let m = u128::from_le_bytes(hit);
+        (m != 0).then(|| m.trailing_zeros() as usize / 8)
     }
 
-    /// Byte `k` of `x` is 0 or 1: that value as bit `k`. Each byte's bit is shifted to bit
-    /// `56 + k` by one term of the multiplier (`2^(56 - 7k)`); no two terms of the product
-    /// meet, so nothing carries.
+    /// `WEIGHT[h][k]`: the bit that byte `16h + k` of a block sets in byte `k % 8` of its
+    /// transposed mask, `1 << r` for block byte `8r + c`.
+    const WEIGHT: [[u8; 16]; 4] = {
+        let mut w = [[0u8; 16]; 4];
+        let mut h = 0;
+        while h < 4 {
+            let mut k = 0;
+            while k < 16 {
+                w[h][k] = 1 << (2 * h + k / 8);
+                k += 1;
+            }
+            h += 1;
+        }
+        w
+    };
+
     #[inline]
-    fn gather(x: u64) -> u32 {
-        (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+    pub fn classify(block: &[u8; BLOCK]) -> Masks {
+        let mut quote = [0u8; 16];
+        let mut backslash = [0u8; 16];
+        let mut open = [0u8; 16];
+        let mut close = [0u8; 16];
+        for (part, weight) in block.as_chunks::<16>().0.iter().zip(&WEIGHT) {
+            for k in 0..16 {
+                let (c, w) = (part[k], weight[k]);
+                let folded = c | 0x20; // `[` -> `{`, `]` -> `}`
+                quote[k] |= w & 0u8.wrapping_sub(u8::from(c == b'"'));
+                backslash[k] |= w & 0u8.wrapping_sub(u8::from(c == b'\\'));
+                open[k] |= w & 0u8.wrapping_sub(u8::from(folded == b'{'));
+                close[k] |= w & 0u8.wrapping_sub(u8::from(folded == b'}'));
+            }
+        }
+        let in_order = |t: [u8; 16]| match fold(t) {
+            0 => 0,
+            t => transpose8(t),
+        };
+        Masks {
+            quote: transpose8(fold(quote)),
+            backslash: in_order(backslash),
+            open: in_order(open),
+            close: in_order(close),
+        }
+    }
+
+    /// Bytes `k` and `k + 8` of `a` OR-ed together, as a word.
+    #[inline]
+    fn fold(a: [u8; 16]) -> u64 {
+        let x = u128::from_le_bytes(a);
+        (x as u64) | ((x >> 64) as u64)
+    }
+
+    /// Transposes the 8×8 bit matrix whose row `r` is byte `r` of `x`: bit `8r + c` goes to
+    /// bit `8c + r` (Hacker's Delight, 7-3).
+    #[inline]
+    pub fn transpose8(mut x: u64) -> u64 {
+        let t = (x ^ (x >> 7)) & 0x00AA_00AA_00AA_00AA;
+        x ^= t ^ (t << 7);
+        let t = (x ^ (x >> 14)) & 0x0000_CCCC_0000_CCCC;
+        x ^= t ^ (t << 14);
+        let t = (x ^ (x >> 28)) & 0x0000_0000_F0F0_F0F0;
+        x ^ t ^ (t << 28)
     }
 }
 
@@ -241,20 +329,6 @@ struct Masks {
     open: u64,
     /// `}` and `]`.
     close: u64,
-}
-
-/// The masks of a block, 16 bytes at a time.
-#[inline]
-fn classify(block: &[u8; BLOCK]) -> Masks {
-    let mut m = Masks { quote: 0, backslash: 0, open: 0, close: 0 };
-    for (h, part) in block.as_chunks::<PROBE>().0.iter().enumerate() {
-        let at = PROBE * h;
-        m.quote |= u64::from(mask(part, [b'"'])) << at;
-        m.backslash |= u64::from(mask(part, [b'\\'])) << at;
-        m.open |= u64::from(mask(part, [b'{', b'['])) << at;
-        m.close |= u64::from(mask(part, [b'}', b']'])) << at;
-    }
-    m
 }
 
 /// Bit `k` of the result: the XOR of bits `0..=k` of `x`.
@@ -466,16 +540,24 @@ mod tests {
         for k in 0..BLOCK {
             for (c, class) in [(b'"', 0), (b'\\', 1), (b'{', 2), (b'[', 2), (b'}', 3), (b']', 3)] {
                 block[k] = c;
-                let m = classify(&block);
                 let want = |n| if class == n { 1u64 << k } else { 0 };
-                assert_eq!(
-                    (m.quote, m.backslash, m.open, m.close),
-                    (want(0), want(1), want(2), want(3))
-                );
+                for m in [classify(&block), portable::classify(&block)] {
+                    assert_eq!(
+                        (m.quote, m.backslash, m.open, m.close),
+                        (want(0), want(1), want(2), want(3))
+                    );
+                }
             }
             block[k] = b'x';
         }
         assert_eq!(prefix_xor_bitwise(0b1001_0010), 0b1110 | !0 << 7);
+    }
+
+    #[test]
+    fn transposes() {
+        for (bit, to) in [(0, 0), (1, 8), (8, 1), (63, 63), (7, 56), (57, 15), (42, 21)] {
+            assert_eq!(portable::transpose8(1 << bit), 1 << to);
+        }
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
@@ -526,18 +608,37 @@ mod tests {
             prop_assert_eq!(prefix_xor(x), prefix_xor_bitwise(x));
         }
 
-        /// The byte masks, against a byte-at-a-time test (and, on x86, the SSE2 ones against
-        /// the plain Rust ones).
+        /// [`first_of`] and the block masks, against a byte-at-a-time look (and, on x86, the
+        /// SSE2 forms against the plain Rust ones, which other targets use).
         #[test]
         fn masks_as_byte_by_byte(
-            w in prop::array::uniform16(prop_oneof![Just(b'"'), Just(b'{'), Just(0x80u8), any::<u8>()]),
+            block in prop::array::uniform32(
+                prop::sample::select(&b"\"\\{}[]a \x80\xFF"[..])
+            ).prop_flat_map(|a| prop::array::uniform32(any::<u8>()).prop_map(move |b| {
+                let mut block = [0u8; BLOCK];
+                block[..32].copy_from_slice(&a);
+                block[32..].copy_from_slice(&b);
+                block
+            })),
+            rotate in 0usize..BLOCK,
         ) {
-            let want = |set: &[u8]| (0..PROBE).filter(|&k| set.contains(&w[k])).fold(0u32, |m, k| m | 1 << k);
-            prop_assert_eq!(mask(&w, [b'"']), want(b"\""));
-            prop_assert_eq!(mask(&w, [b'{', 0x80]), want(&[b'{', 0x80]));
-            prop_assert_eq!(portable::mask(&w, [b'"']), want(b"\""));
-            prop_assert_eq!(portable::mask(&w, [b'{', 0x80, 0xFF]), want(&[b'{', 0x80, 0xFF]));
-            prop_assert_eq!(first_of(&w, [b'{']), w.iter().position(|&c| c == b'{'));
+            let mut block = block;
+            block.rotate_left(rotate);
+            let want = |set: &[u8]| {
+                (0..BLOCK).filter(|&k| set.contains(&block[k])).fold(0u64, |m, k| m | 1 << k)
+            };
+            let wanted = (want(b"\""), want(b"\\"), want(b"{["), want(b"}]"));
+            for m in [classify(&block), portable::classify(&block)] {
+                prop_assert_eq!((m.quote, m.backslash, m.open, m.close), wanted);
+            }
+            for w in block.as_chunks::<PROBE>().0 {
+                let first = w.iter().position(|c| b"\"{".contains(c));
+                prop_assert_eq!(first_of(w, [b'"', b'{']), first);
+                prop_assert_eq!(portable::first_of(w, [b'"', b'{']), first);
+                let first = w.iter().position(|&c| c == 0x80);
+                prop_assert_eq!(first_of(w, [0x80]), first);
+                prop_assert_eq!(portable::first_of(w, [0x80]), first);
+            }
         }
 
         /// A serialised value at any offset: both skippers find its end, and agree on every
