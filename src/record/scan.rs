@@ -11,7 +11,7 @@
 //!
 //! 1. `classify` turns the block into bit masks (bit `k` for byte `k`) of quotes, backslashes,
 //!    opening and closing brackets, 16 bytes at a time (SSE2 on x86, plain Rust elsewhere:
-//!    [`portable`]).
+//!    the `portable` module).
 //! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
 //!    it when its length is odd: one carrying subtraction finds these bytes (`Escapes`); the
 //!    escape of a run that ends a block falls on the next block's first byte.
