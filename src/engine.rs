@@ -82,9 +82,14 @@ impl FileReport {
     /// A match that its consumer found it cannot read: counted as a failed record (not read,
     /// not matched) and reported as the engine reports records it cannot read.
     pub fn reject_match(&mut self, record: u64, error: impl std::fmt::Display) {
+        self.stats.records_matched = self.stats.records_matched.saturating_sub(1);
+        self.reject_record(record, error);
+    }
+
+    /// A record read from the file that turned out unreadable: counted as failed, not read.
+    fn reject_record(&mut self, record: u64, error: impl std::fmt::Display) {
         self.stats.records_failed += 1;
         self.stats.records_read = self.stats.records_read.saturating_sub(1);
-        self.stats.records_matched = self.stats.records_matched.saturating_sub(1);
         self.failed = true;
         self.message(format!("{}: record {}: invalid JSON: {error}", self.name, record + 1));
     }
@@ -219,7 +224,8 @@ fn read_file<'r>(
         return hits;
     }
     // Every record goes to a consumer that reads its fields: read them while delimiting it.
-    let extract = cfg.extract.as_deref().filter(|_| pass_unread(cfg, query));
+    let unread = pass_unread(cfg, query);
+    let extract = cfg.extract.as_deref().filter(|_| unread);
     table.clear();
     let doc = match extract {
         Some(ex) => split_with(loaded.data, &mut |b, i| ex.walk(b, i, fields, table)),
@@ -255,7 +261,7 @@ fn read_file<'r>(
     }
     r.stats.records_read = doc.records.len() as u64;
     let unvalidated = doc.unvalidated && cfg.validate_hits;
-    if pass_unread(cfg, query) && !unvalidated {
+    if unread && !unvalidated {
         r.stats.records_matched = r.stats.records_read;
         // The rows belong to the records only when the fast path split the document.
         let rows = extract.is_some() && doc.unvalidated && table.len() == doc.records.len();
@@ -284,12 +290,7 @@ fn read_file<'r>(
                 hits.push(Match::new(i, hit, rec));
             }
             Ok(None) => {}
-            Err(e) => {
-                r.stats.records_failed += 1;
-                r.stats.records_read -= 1;
-                r.failed = true;
-                r.message(format!("{}: record {}: invalid JSON: {e}", r.name, i + 1));
-            }
+            Err(e) => r.reject_record(i as u64, e),
         }
     }
     hits
