@@ -40,31 +40,20 @@ struct Node {
 #[derive(Debug, Clone)]
 struct Child {
     key: Box<[u8]>,
-    /// The key's length and first bytes ([`head`]): most keys differ there.
-    head: (usize, u64),
     node: Node,
 }
 
 impl Node {
     fn add(&mut self, key: &[u8], id: usize) -> usize {
         let child = Node { id, ..Node::default() };
-        self.children.push(Child { key: key.into(), head: head(key), node: child });
+        self.children.push(Child { key: key.into(), node: child });
         self.children.len() - 1
     }
 
-    /// The index of the child for `key`.
+    /// The index of the child for `key` (keys recognised by the hints do not come here).
     fn find(&self, key: &[u8]) -> Option<usize> {
-        let h = head(key);
-        self.children.iter().position(|c| c.head == h && c.key.get(8..) == key.get(8..))
+        self.children.iter().position(|c| *c.key == *key)
     }
-}
-
-/// A key's length and its first 8 bytes as a number.
-fn head(key: &[u8]) -> (usize, u64) {
-    let mut first = [0u8; 8];
-    let n = key.len().min(8);
-    first[..n].copy_from_slice(&key[..n]);
-    (key.len(), u64::from_le_bytes(first))
 }
 
 /// What [`Extractor::extract`] found.
@@ -373,7 +362,7 @@ fn skip(b: &[u8], v: usize) -> Option<usize> {
 
 /// `b[i]` opens a key: the index just past it, or `None` when it is cut, or when it holds a dot
 /// (it may stand for a whole path) or an escape (it may spell a wanted key). Keys are short:
-/// one 16-byte step (a comparison loop that compiles to vector code) usually covers a key.
+/// one 16-byte step ([`scan::first_of`]) usually covers a key.
 fn plain_key(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     while let Some(w) = b.get(j..).and_then(<[u8]>::first_chunk::<{ scan::PROBE }>) {
