@@ -262,21 +262,32 @@ fn read_file<'r>(
     r.stats.records_read = doc.records.len() as u64;
     let unvalidated = doc.unvalidated && cfg.validate_hits;
     if unread && !unvalidated {
-        r.stats.records_matched = r.stats.records_read;
         // The rows belong to the records only when the fast path split the document.
         let rows = extract.is_some() && doc.unvalidated && table.len() == doc.records.len();
-        let table = &*table;
-        let all = doc.records.into_iter().enumerate();
-        hits.extend(all.map(|(i, rec)| Match {
-            fields: table.row(i).filter(|_| rows),
-            ..Match::new(i, Hit { time: None }, rec)
-        }));
+        for (i, rec) in doc.records.into_iter().enumerate() {
+            match rec.text() {
+                Ok(rec) => hits.push(Match {
+                    fields: table.row(i).filter(|_| rows),
+                    ..Match::new(i, Hit { time: None }, rec)
+                }),
+                Err(e) => r.reject_record(i as u64, e),
+            }
+        }
+        r.stats.records_matched = hits.len() as u64;
         return hits;
     }
     for (i, rec) in doc.records.into_iter().enumerate() {
         if !prefilter.maybe(rec.as_bytes()) {
             continue;
         }
+        // Records of delivery files are checked to be UTF-8 only now, when they can match.
+        let rec = match rec.text() {
+            Ok(rec) => rec,
+            Err(e) => {
+                r.reject_record(i as u64, e);
+                continue;
+            }
+        };
         // Delivery files are split by a structural scan, without validating the records. The
         // fields a pattern reads are parsed (and so checked) by the projection; a record that
         // matches is checked in full before it is passed on.

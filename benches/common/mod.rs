@@ -37,7 +37,7 @@ pub fn raw_records() -> Vec<String> {
         let data = inflate(&path);
         let doc = split(&data);
         assert!(doc.fatal.is_none() && doc.problems.is_empty(), "{}", path.display());
-        out.extend(doc.records.into_iter().map(std::borrow::Cow::into_owned));
+        out.extend(doc.records.into_iter().map(|r| r.text().expect("UTF-8 record").into_owned()));
     }
     assert!(!out.is_empty());
     out

@@ -8,11 +8,17 @@
 //! Records stay raw text borrowed from the file buffer (only lookup-events records, which are
 //! JSON inside a JSON string, are owned). A damaged document keeps every record before the
 //! damage: the `Records` array is read element by element, and JSON lines line by line.
+//!
+//! The fast path for delivery files delimits records on the bytes (every byte JSON gives a
+//! meaning to is ASCII, and no byte of a multi-byte UTF-8 sequence is), and leaves checking
+//! that a record is UTF-8 to when it is used ([`Record::text`]): records a prefilter rules out
+//! are never checked, and a stray byte costs its own record, not the rest of the file.
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
+use std::str::Utf8Error;
 
 /// A record that could not be taken from the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,11 +29,50 @@ pub struct Problem {
     pub message: String,
 }
 
+/// One record of a document, as raw JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record<'a> {
+    /// Text (the document was checked to be UTF-8 as a whole, or the record was decoded).
+    Text(Cow<'a, str>),
+    /// Bytes delimited by the fast path for delivery files, not yet checked to be UTF-8.
+    Unchecked(&'a [u8]),
+}
+
+/// A record that is not UTF-8 (so not JSON).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid UTF-8 at byte {} of the record", .0.valid_up_to())]
+pub struct NotUtf8(Utf8Error);
+
+impl<'a> Record<'a> {
+    /// The record's bytes, whatever they are.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Record::Text(t) => t.as_bytes(),
+            Record::Unchecked(b) => b,
+        }
+    }
+
+    /// The record as text, once its bytes are checked to be UTF-8.
+    pub fn text(self) -> Result<Cow<'a, str>, NotUtf8> {
+        match self {
+            Record::Text(t) => Ok(t),
+            Record::Unchecked(b) => std::str::from_utf8(b).map(Cow::Borrowed).map_err(NotUtf8),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Record<'a> {
+    fn from(text: &'a str) -> Record<'a> {
+        Record::Text(Cow::Borrowed(text))
+    }
+}
+
 /// What a document turned out to hold.
 #[derive(Debug, Default)]
 pub struct Split<'a> {
-    /// The records, in document order, as raw JSON text.
-    pub records: Vec<Cow<'a, str>>,
+    /// The records, in document order, as raw JSON.
+    pub records: Vec<Record<'a>>,
     /// Records or lines that could not be used, in order.
     pub problems: Vec<Problem>,
     /// The document is a CloudTrail digest file (no records).
@@ -35,7 +80,8 @@ pub struct Split<'a> {
     /// The document as a whole is damaged: records after this point are lost.
     pub fatal: Option<String>,
     /// The records were only delimited, not validated (the fast path for delivery files): a
-    /// record must be validated before it is trusted ([`validate`]).
+    /// record must be checked to be UTF-8 ([`Record::text`]) and validated ([`validate`]) before
+    /// it is trusted.
     pub unvalidated: bool,
 }
 
@@ -44,7 +90,7 @@ pub fn validate(record: &str) -> serde_json::Result<()> {
     serde_json::from_str::<IgnoredAny>(record).map(|_| ())
 }
 
-/// Splits `data` (UTF-8 JSON text, BOM already removed) into records.
+/// Splits `data` (JSON text, BOM already removed) into records.
 #[must_use]
 pub fn split(data: &[u8]) -> Split<'_> {
     split_with(data, &mut crate::record::scan::skip_value)
@@ -59,6 +105,9 @@ pub type Walk<'w> = dyn FnMut(&[u8], usize) -> Option<usize> + 'w;
 /// reads exactly the records of the split when it takes the fast path, [`Split::unvalidated`]).
 #[must_use]
 pub fn split_with<'a>(data: &'a [u8], walk: &mut Walk<'_>) -> Split<'a> {
+    if let Some(fast) = delivery_file(data, walk) {
+        return fast;
+    }
     let mut out = Split::default();
     let text = match std::str::from_utf8(data) {
         Ok(t) => t,
@@ -80,9 +129,6 @@ pub fn split_with<'a>(data: &'a [u8], walk: &mut Walk<'_>) -> Split<'a> {
         out.fatal = Some(format!("not JSON: starts with {:?}", preview(trimmed)));
         return out;
     }
-    if let Some(fast) = delivery_file(trimmed, walk) {
-        return fast;
-    }
     let mut de = serde_json::Deserializer::from_str(trimmed);
     let mut doc = Document::default();
     let result = Top { doc: &mut doc }.deserialize(&mut de).and_then(|()| de.end());
@@ -96,7 +142,7 @@ pub fn split_with<'a>(data: &'a [u8], walk: &mut Walk<'_>) -> Split<'a> {
             if let Some(records) = doc.records.take() {
                 // Damage inside `Records`: keep what came before it.
                 let n = records.len();
-                out.records = records.into_iter().map(Cow::Borrowed).collect();
+                out.records = records.into_iter().map(Record::from).collect();
                 out.fatal = Some(if n == 0 {
                     format!("invalid JSON: {e}")
                 } else {
@@ -112,10 +158,10 @@ pub fn split_with<'a>(data: &'a [u8], walk: &mut Walk<'_>) -> Split<'a> {
 
 /// The fast path for the shape CloudTrail delivers, `{"Records":[{...},...]}` and nothing else:
 /// records are delimited by a structural scan ([`crate::record::scan`]) without being validated
-/// (that is left to the records that can match). `None`: another shape, use the full parser.
-fn delivery_file<'a>(text: &'a str, walk: &mut Walk<'_>) -> Option<Split<'a>> {
+/// (that is left to the records that can match, UTF-8 included). `None`: another shape, use
+/// the full parser.
+fn delivery_file<'a>(b: &'a [u8], walk: &mut Walk<'_>) -> Option<Split<'a>> {
     use crate::record::scan::{skip_value, skip_ws};
-    let b = text.as_bytes();
     let mut i = 0;
     for token in [&b"{"[..], b"\"Records\"", b":", b"["] {
         i = skip_ws(b, i);
@@ -141,7 +187,7 @@ fn delivery_file<'a>(text: &'a str, walk: &mut Walk<'_>) -> Option<Split<'a>> {
             return Some(out);
         };
         if b[start] == b'{' {
-            out.records.push(Cow::Borrowed(&text[start..end]));
+            out.records.push(Record::Unchecked(&b[start..end]));
         } else {
             let at = format!("record {}", out.records.len() + out.problems.len() + 1);
             out.problems.push(Problem { at, message: "not a JSON object".into() });
@@ -179,7 +225,7 @@ fn is_multi_line(s: &str) -> bool {
 impl<'a> Split<'a> {
     fn take_document(&mut self, doc: Document<'a>, whole: &'a str) {
         if let Some(records) = doc.records {
-            self.records = records.into_iter().map(Cow::Borrowed).collect();
+            self.records = records.into_iter().map(Record::from).collect();
             return;
         }
         if whole.starts_with('[') {
@@ -217,7 +263,7 @@ impl<'a> Split<'a> {
         .iter()
         .any(|k| memchr::memmem::find(raw.as_bytes(), k.as_bytes()).is_some());
         if !maybe_wrapped {
-            self.records.push(Cow::Borrowed(raw));
+            self.records.push(Record::from(raw));
             return;
         }
         let keys: Keys<'a> = match serde_json::from_str(raw) {
@@ -231,7 +277,7 @@ impl<'a> Split<'a> {
             self.digest = true;
         } else if let (Some(_), Some(detail)) = (keys.detail_type, keys.detail) {
             if detail.get().starts_with('{') {
-                self.records.push(Cow::Borrowed(detail.get()));
+                self.records.push(Record::from(detail.get()));
             } else {
                 self.problems
                     .push(Problem { at: at(), message: "envelope detail is not an object".into() });
@@ -240,7 +286,7 @@ impl<'a> Split<'a> {
             self.lookup_event(event, &at);
         } else if let Some(records) = keys.records {
             match serde_json::from_str::<Vec<&RawValue>>(records.get()) {
-                Ok(items) => self.records.extend(items.into_iter().map(|r| Cow::Borrowed(r.get()))),
+                Ok(items) => self.records.extend(items.into_iter().map(|r| Record::from(r.get()))),
                 Err(e) => {
                     self.problems.push(Problem { at: at(), message: format!("Records: {e}") })
                 }
@@ -248,7 +294,7 @@ impl<'a> Split<'a> {
         } else if keys.events.is_some() {
             self.lookup_events(raw);
         } else {
-            self.records.push(Cow::Borrowed(raw));
+            self.records.push(Record::from(raw));
         }
     }
 
@@ -256,7 +302,7 @@ impl<'a> Split<'a> {
         match serde_json::from_str::<String>(event.get()) {
             Ok(text) if text.trim_start().starts_with('{') => {
                 match serde_json::from_str::<&RawValue>(&text) {
-                    Ok(_) => self.records.push(Cow::Owned(text.trim().to_string())),
+                    Ok(_) => self.records.push(Record::Text(Cow::Owned(text.trim().to_string()))),
                     Err(e) => self
                         .problems
                         .push(Problem { at: at(), message: format!("CloudTrailEvent: {e}") }),
@@ -418,8 +464,12 @@ impl<'de, 'v> Visitor<'de> for RecordsSeed<'v, 'de> {
 mod tests {
     use super::*;
 
+    fn texts(s: &Split<'_>) -> Vec<String> {
+        s.records.iter().map(|r| r.clone().text().unwrap().into_owned()).collect()
+    }
+
     fn recs(s: &str) -> Vec<String> {
-        split(s.as_bytes()).records.iter().map(|c| c.to_string()).collect()
+        texts(&split(s.as_bytes()))
     }
 
     #[test]
@@ -463,7 +513,7 @@ mod tests {
             let fast = split(text.as_bytes());
             proptest::prop_assert!(fast.unvalidated && fast.fatal.is_none() && fast.problems.is_empty());
             let got: Vec<serde_json::Value> =
-                fast.records.iter().map(|r| serde_json::from_str(r).unwrap()).collect();
+                texts(&fast).iter().map(|r| serde_json::from_str(r).unwrap()).collect();
             proptest::prop_assert_eq!(got, records);
         }
     }
@@ -472,7 +522,7 @@ mod tests {
     fn delivery_files_take_the_fast_path() {
         let s = split(b" {\n \"Records\" : [ {\"a\":1} ,\n{\"b\":\"]}\"} ] }\n");
         assert!(s.unvalidated);
-        assert_eq!(s.records, [r#"{"a":1}"#, r#"{"b":"]}"}"#]);
+        assert_eq!(texts(&s), [r#"{"a":1}"#, r#"{"b":"]}"}"#]);
         assert!(split(br#"{"Records":[]}"#).unvalidated);
         // Other keys after Records: the full parser.
         let s = split(br#"{"Records":[{"a":1}],"x":2}"#);
@@ -484,9 +534,9 @@ mod tests {
         let s = split(br#"{"Records":[{"a":1},{"b":"#);
         assert_eq!((s.records.len(), s.fatal.is_some()), (1, true));
         let s = split(br#"{"Records":[{"a":tru},7]}"#);
-        assert_eq!(s.records, [r#"{"a":tru}"#]);
+        assert_eq!(texts(&s), [r#"{"a":tru}"#]);
         assert_eq!(s.problems[0].at, "record 2");
-        assert!(validate(&s.records[0]).is_err());
+        assert!(validate(&texts(&s)[0]).is_err());
     }
 
     #[test]
@@ -518,5 +568,19 @@ mod tests {
         assert!(split(b"  \n").fatal.is_some());
         let s = split(b"{\"a\":1}\xff");
         assert!(s.fatal.unwrap().contains("UTF-8"));
+    }
+
+    #[test]
+    fn delivery_files_are_checked_for_utf8_record_by_record() {
+        // A stray byte (here a lone continuation byte, then a cut 3-byte sequence) spoils only
+        // its own record, and only when the record is used.
+        let s =
+            split(b"{\"Records\":[{\"a\":\"\xe9\"},{\"b\":\"\xc3\xa9\"},{\"c\":\"\xe2\x82\"}]}");
+        assert!(s.unvalidated && s.fatal.is_none() && s.problems.is_empty());
+        let got: Vec<_> =
+            s.records.into_iter().map(|r| r.text().map_err(|e| e.to_string())).collect();
+        assert_eq!(got[0], Err("invalid UTF-8 at byte 6 of the record".to_string()));
+        assert_eq!(got[1], Ok(Cow::Borrowed("{\"b\":\"\u{e9}\"}")));
+        assert_eq!(got[2], Err("invalid UTF-8 at byte 6 of the record".to_string()));
     }
 }

@@ -1094,8 +1094,9 @@ mod tests {
             {
                 prop_assert_eq!(table.len(), raws.len());
                 let (mut walked, mut walked_notable) = (Summary::default(), Summary::default());
-                for (i, (rec, raw)) in doc.records.iter().zip(&raws).enumerate() {
-                    prop_assert_eq!(rec.as_ref(), raw.trim());
+                for (i, (rec, raw)) in doc.records.into_iter().zip(&raws).enumerate() {
+                    let rec = &*rec.text().unwrap();
+                    prop_assert_eq!(rec, raw.trim());
                     let row = table.row(i);
                     let got = walked.observe_raw(rec, row, &spec, &mut reader, &mut walked_notable);
                     let want = fast.clone().observe_raw(rec, None, &spec, &mut reader, &mut Summary::default());

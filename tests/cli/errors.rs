@@ -111,3 +111,46 @@ fn errors_gzip_bomb_is_capped() {
     assert_eq!(code, 2);
     assert!(err.contains("bomb.json.gz") && err.contains("limit"), "{err}");
 }
+
+#[test]
+fn errors_a_record_that_is_not_utf8_costs_only_itself() {
+    // A delivery file whose second record holds a byte that is not UTF-8 (a Latin-1 `é` in the
+    // user agent, as a misconfigured client could send): that record is named and counted,
+    // the records after it are still read.
+    let dir = tempfile::tempdir().unwrap();
+    let record = |name: &str, agent: &[u8]| {
+        let mut r = format!(r#"{{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"{name}","userAgent":""#).into_bytes();
+        r.extend_from_slice(agent);
+        r.extend_from_slice(br#"","userIdentity":{"type":"IAMUser","userName":"alice"}}"#);
+        r
+    };
+    let mut file = b"{\"Records\":[".to_vec();
+    file.extend(record("ListUsers", b"curl"));
+    file.push(b',');
+    file.extend(record("CreateUser", b"caf\xe9"));
+    file.push(b',');
+    file.extend(record("CreateUser", b"caf\xc3\xa9"));
+    file.extend_from_slice(b"]}");
+    let path = dir.path().join("bad-utf8.json");
+    std::fs::write(&path, &file).unwrap();
+    let path = path.to_str().unwrap();
+
+    let (code, out, err) = run(&["search", path, "--count"]);
+    assert_eq!((code, out.trim()), (2, "2"), "{err}");
+    assert!(err.contains("bad-utf8.json: record 2: invalid JSON: invalid UTF-8 at byte"), "{err}");
+    let (code, out, err) = run(&["search", path, "--event", "CreateUser", "--format", "jsonl"]);
+    assert_eq!(code, 2, "{err}");
+    let hits = crate::util::jsonl(&out);
+    assert_eq!(hits.len(), 1, "{out}");
+    assert_eq!(hits[0]["userAgent"], "caf\u{e9}");
+    assert!(err.contains("record 2: invalid JSON: invalid UTF-8"), "{err}");
+    // A record the literal prefilter rules out is not read, so not checked (as for any other
+    // damage inside a record).
+    let (code, out, err) = run(&["search", path, "--event", "ListUsers", "--count", "-q"]);
+    assert_eq!((code, out.trim(), err.as_str()), (0, "1", ""));
+    let (code, out, err) = run(&["summary", path, "--format", "json"]);
+    assert_eq!(code, 2, "{err}");
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["overview"]["records"], 2, "{out}");
+    assert!(err.contains("record 2: invalid JSON: invalid UTF-8"), "{err}");
+}
