@@ -11,14 +11,17 @@
 //!
 //! 1. `classify` turns the block into bit masks (bit `k` for byte `k`) of quotes, backslashes,
 //!    opening and closing brackets, 16 bytes at a time (SSE2 on x86, plain Rust elsewhere:
-//!    the `portable` module).
+//!    the `portable` module), or 32 at a time with AVX2 (the `avx2` module, on x86-64 CPUs
+//!    that have it, chosen at run time).
 //! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
 //!    it when its length is odd: one carrying subtraction finds these bytes (`Escapes`); the
 //!    escape of a run that ends a block falls on the next block's first byte.
 //! 3. The other quotes open or close strings, so a prefix XOR of them marks the bytes inside
 //!    strings (`prefix_xor`), carried from block to block.
 //! 4. What is left are the brackets outside strings: the loop steps through them counting depth
-//!    (`{` and `[` alike, `}` and `]` alike), stopping when it comes back to 0.
+//!    (`{` and `[` alike, `}` and `]` alike), stopping when it comes back to 0. (The AVX2
+//!    skipper first counts a block's closing brackets: fewer than the depth, and the block
+//!    cannot end the value, so its brackets are only counted.)
 //!
 //! Step 2 treats every backslash as an escape, but outside a string a backslash is a plain byte
 //! to the skipper. Valid JSON has none; if a block holds one, the scan starts over with the
@@ -102,7 +105,8 @@ fn classify(block: &[u8; BLOCK]) -> Masks {
 }
 
 /// Byte masks with SSE2 `pcmpeqb` and `pmovmskb`, through `safe_arch` (whose SSE2 functions
-/// are safe to call: `core::arch` needs `unsafe` even for SSE2, and this crate forbids it).
+/// are safe to call anywhere: `core::arch` needs `unsafe` for SSE2 outside functions compiled
+/// for a CPU feature).
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
 mod sse2 {
     use super::{BLOCK, Masks, PROBE};
@@ -245,48 +249,165 @@ pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// `b[i]` is `{` or `[`: index just past the bracket that closes it, by blocks (see the module
-/// documentation).
+/// documentation). On x86-64 CPUs with AVX2 and PCLMULQDQ (checked at run time), with wider
+/// masks and a carry-less multiplication for the prefix XOR (the `avx2` module).
+#[inline]
 fn skip_container(b: &[u8], i: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    // All ones when the previous block ended inside a string.
-    let mut in_string = 0u64;
-    let mut escapes = Escapes::default();
-    let mut pos = i;
-    loop {
-        let padded;
-        let (block, last) = match b.get(pos..).and_then(<[u8]>::first_chunk::<BLOCK>) {
-            Some(block) => (block, false),
-            None => {
-                padded = pad(b.get(pos..)?);
-                (&padded, true)
-            }
-        };
-        let m = classify(block);
-        let escaped = escapes.next(m.backslash);
-        let inside = prefix_xor(m.quote & !escaped) ^ in_string;
-        if m.backslash & !inside != 0 {
-            // A backslash outside a string (not JSON): the escapes above may be wrong.
-            return skip_container_bytewise(b, i);
-        }
-        in_string = 0u64.wrapping_sub(inside >> 63);
-        let opens = m.open & !inside;
-        let mut brackets = (m.open | m.close) & !inside;
-        while brackets != 0 {
-            let k = brackets.trailing_zeros();
-            if opens >> k & 1 != 0 {
-                depth += 1;
-            } else {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(pos + k as usize + 1);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(end) = avx2::skip_container(b, i) {
+        return end;
+    }
+    skip_container_plain(b, i)
+}
+
+/// Defines a container skipper (see [`skip_container`]) from a block classifier and a prefix
+/// XOR: one body for the baseline build and for the AVX2 one, whose target features must be
+/// on the function itself for the intrinsics it inlines.
+macro_rules! container_skipper {
+    ($(#[$attr:meta])* fn $name:ident, $classify:path, $prefix_xor:path, $deep:literal) => {
+        $(#[$attr])*
+        fn $name(b: &[u8], i: usize) -> Option<usize> {
+            let mut depth = 0usize;
+            // All ones when the previous block ended inside a string.
+            let mut in_string = 0u64;
+            let mut escapes = Escapes::default();
+            let mut pos = i;
+            loop {
+                let padded;
+                let (block, last) = match b.get(pos..).and_then(<[u8]>::first_chunk::<BLOCK>) {
+                    Some(block) => (block, false),
+                    None => {
+                        padded = pad(b.get(pos..)?);
+                        (&padded, true)
+                    }
+                };
+                let m = $classify(block);
+                let escaped = escapes.next(m.backslash);
+                let inside = $prefix_xor(m.quote & !escaped) ^ in_string;
+                if m.backslash & !inside != 0 {
+                    // A backslash outside a string (not JSON): the escapes above may be wrong.
+                    return skip_container_bytewise(b, i);
                 }
+                in_string = 0u64.wrapping_sub(inside >> 63);
+                let opens = m.open & !inside;
+                if $deep {
+                    let closes = m.close & !inside;
+                    let (o, c) = (opens.count_ones() as usize, closes.count_ones() as usize);
+                    if c < depth {
+                        depth = depth + o - c;
+                        if last {
+                            return None;
+                        }
+                        pos += BLOCK;
+                        continue;
+                    }
+                }
+                let mut brackets = (m.open | m.close) & !inside;
+                while brackets != 0 {
+                    let k = brackets.trailing_zeros();
+                    if opens >> k & 1 != 0 {
+                        depth += 1;
+                    } else {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(pos + k as usize + 1);
+                        }
+                    }
+                    brackets &= brackets - 1;
+                }
+                if last {
+                    return None;
+                }
+                pos += BLOCK;
             }
-            brackets &= brackets - 1;
         }
-        if last {
-            return None;
+    };
+}
+
+container_skipper!(
+    /// [`skip_container`] with the baseline instructions.
+    fn skip_container_plain, classify, prefix_xor, false
+);
+
+/// The container skipper for x86-64 CPUs with AVX2 and PCLMULQDQ, chosen at run time: nearly
+/// every x86-64 CPU made since 2013-2015, and every x86 EC2 instance type in service.
+///
+/// This is the crate's one `unsafe` operation: calling a function compiled for CPU features
+/// the baseline does not promise, after checking that this CPU has them. The intrinsics
+/// themselves are safe to call inside it (its features enable them), and loads go through
+/// plain arrays.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{BLOCK, Escapes, Masks, pad, skip_container_bytewise};
+    use std::arch::x86_64::{
+        __m256i, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x, _mm_set1_epi8,
+        _mm256_cmpeq_epi8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set_epi64x,
+        _mm256_set1_epi8,
+    };
+
+    /// `Some(end)`, as [`super::skip_container`] gives it, when this CPU has AVX2 and
+    /// PCLMULQDQ; `None` otherwise (the caller takes the baseline path).
+    #[inline]
+    #[allow(unsafe_code)]
+    pub fn skip_container(b: &[u8], i: usize) -> Option<Option<usize>> {
+        if std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("pclmulqdq")
+            && std::is_x86_feature_detected!("popcnt")
+            && std::is_x86_feature_detected!("bmi1")
+        {
+            // SAFETY: `skip_container_avx2` needs exactly AVX2 and PCLMULQDQ (its
+            // `target_feature`), and this CPU has both: checked just above.
+            Some(unsafe { skip_container_avx2(b, i) })
+        } else {
+            None
         }
-        pos += BLOCK;
+    }
+
+    container_skipper!(
+        #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
+        fn skip_container_avx2, classify, prefix_xor, true
+    );
+
+    /// 32 bytes as a vector, through plain integers (LLVM makes it one unaligned load).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn load(half: &[u8; 32]) -> __m256i {
+        let q = |k: usize| i64::from_le_bytes(*half[8 * k..].first_chunk().expect("8 bytes"));
+        _mm256_set_epi64x(q(3), q(2), q(1), q(0))
+    }
+
+    /// The bytes of `v` equal to one of `set`, as a mask: bit `k` for byte `k`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn mask<const N: usize>(v: __m256i, set: [u8; N]) -> u64 {
+        let mut hit = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(set[0].cast_signed()));
+        for &c in &set[1..] {
+            hit = _mm256_or_si256(hit, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c.cast_signed())));
+        }
+        u64::from(_mm256_movemask_epi8(hit).cast_unsigned())
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub fn classify(block: &[u8; BLOCK]) -> Masks {
+        let (lo, hi) = block.split_at(32);
+        let lo = load(lo.try_into().expect("32 bytes"));
+        let hi = load(hi.try_into().expect("32 bytes"));
+        let both = |set: &[u8]| match *set {
+            [c] => mask(lo, [c]) | mask(hi, [c]) << 32,
+            [c, d] => mask(lo, [c, d]) | mask(hi, [c, d]) << 32,
+            _ => unreachable!("one or two bytes"),
+        };
+        Masks { quote: both(b"\""), backslash: both(b"\\"), open: both(b"{["), close: both(b"}]") }
+    }
+
+    /// [`super::prefix_xor`] as one carry-less multiplication by all ones.
+    #[inline]
+    #[target_feature(enable = "pclmulqdq")]
+    pub fn prefix_xor(x: u64) -> u64 {
+        let product =
+            _mm_clmulepi64_si128(_mm_set_epi64x(0, x.cast_signed()), _mm_set1_epi8(-1), 0);
+        _mm_cvtsi128_si64(product).cast_unsigned()
     }
 }
 
@@ -447,11 +568,25 @@ mod tests {
     fn agrees_everywhere(b: &[u8]) {
         for i in 0..=b.len() + 1 {
             assert_eq!(skip_value(b, i), reference::skip_value(b, i), "skip_value at {i} of {b:?}");
+            if matches!(b.get(i), Some(b'{' | b'[')) {
+                assert_containers_agree(b, i);
+            }
             assert_eq!(
                 skip_string(b, i),
                 reference::skip_string(b, i),
                 "skip_string at {i} of {b:?}"
             );
+        }
+    }
+
+    /// Both container skippers (the baseline one and, where the CPU has what it needs, the
+    /// AVX2 one: `skip_value` takes only one of them) agree with the reference at `i`.
+    fn assert_containers_agree(b: &[u8], i: usize) {
+        let want = reference::skip_value(b, i);
+        assert_eq!(skip_container_plain(b, i), want, "baseline skipper at {i} of {b:?}");
+        #[cfg(target_arch = "x86_64")]
+        if let Some(got) = avx2::skip_container(b, i) {
+            assert_eq!(got, want, "AVX2 skipper at {i} of {b:?}");
         }
     }
 
@@ -473,6 +608,27 @@ mod tests {
             b"{\"}\\\\\"}",
         ] {
             agrees_everywhere(s);
+        }
+    }
+
+    /// Deep nesting, where whole blocks cannot bring the depth back to 0 (the AVX2 skipper
+    /// counts their brackets instead of stepping through them), with brackets in strings.
+    #[test]
+    fn deep_nesting() {
+        for depth in [1, 2, 3, 31, 32, 33, 63, 64, 65, 200] {
+            for filler in [&b""[..], b"\"]}[{\",", b"1,", b"{},[]"] {
+                let mut s = Vec::new();
+                for _ in 0..depth {
+                    s.extend_from_slice(b"[");
+                    s.extend_from_slice(filler);
+                }
+                s.extend_from_slice(b"\"x\"");
+                for _ in 0..depth {
+                    s.extend_from_slice(b"]");
+                }
+                agrees_everywhere(&s);
+                agrees_everywhere(&s[..s.len() - 1]);
+            }
         }
     }
 
@@ -659,6 +815,9 @@ mod tests {
             for cut in offset..b.len() {
                 let b = &b[..cut];
                 prop_assert_eq!(skip_value(b, offset), reference::skip_value(b, offset), "cut {}", cut);
+                if matches!(b.get(offset), Some(b'{' | b'[')) {
+                    assert_containers_agree(b, offset);
+                }
             }
         }
 
