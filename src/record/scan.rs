@@ -249,8 +249,9 @@ pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// `b[i]` is `{` or `[`: index just past the bracket that closes it, by blocks (see the module
-/// documentation). On x86-64 CPUs with AVX2 and PCLMULQDQ (checked at run time), with wider
-/// masks and a carry-less multiplication for the prefix XOR (the `avx2` module).
+/// documentation). On x86-64 CPUs with AVX2, PCLMULQDQ, POPCNT and BMI1 (checked at run time),
+/// with wider masks, a carry-less multiplication for the prefix XOR and bracket counts (the
+/// `avx2` module).
 #[inline]
 fn skip_container(b: &[u8], i: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
@@ -329,8 +330,9 @@ container_skipper!(
     fn skip_container_plain, classify, prefix_xor, false
 );
 
-/// The container skipper for x86-64 CPUs with AVX2 and PCLMULQDQ, chosen at run time: nearly
-/// every x86-64 CPU made since 2013-2015, and every x86 EC2 instance type in service.
+/// The container skipper for x86-64 CPUs with AVX2, PCLMULQDQ, POPCNT and BMI1, chosen at run
+/// time: nearly every x86-64 CPU made since 2013-2015 (Intel Haswell, AMD Excavator and
+/// later), including every current-generation x86 EC2 instance type.
 ///
 /// This is the crate's one `unsafe` operation: calling a function compiled for CPU features
 /// the baseline does not promise, after checking that this CPU has them. The intrinsics
@@ -345,18 +347,22 @@ mod avx2 {
         _mm256_set1_epi8,
     };
 
-    /// `Some(end)`, as [`super::skip_container`] gives it, when this CPU has AVX2 and
-    /// PCLMULQDQ; `None` otherwise (the caller takes the baseline path).
-    #[inline]
-    #[allow(unsafe_code)]
-    pub fn skip_container(b: &[u8], i: usize) -> Option<Option<usize>> {
-        if std::is_x86_feature_detected!("avx2")
+    /// Whether this CPU has what [`skip_container_avx2`] is compiled for (asked once).
+    static AVAILABLE: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        std::is_x86_feature_detected!("avx2")
             && std::is_x86_feature_detected!("pclmulqdq")
             && std::is_x86_feature_detected!("popcnt")
             && std::is_x86_feature_detected!("bmi1")
-        {
-            // SAFETY: `skip_container_avx2` needs exactly AVX2 and PCLMULQDQ (its
-            // `target_feature`), and this CPU has both: checked just above.
+    });
+
+    /// `Some(end)`, as [`super::skip_container`] gives it, when this CPU has AVX2, PCLMULQDQ,
+    /// POPCNT and BMI1; `None` otherwise (the caller takes the baseline path).
+    #[inline]
+    #[allow(unsafe_code)]
+    pub fn skip_container(b: &[u8], i: usize) -> Option<Option<usize>> {
+        if *AVAILABLE {
+            // SAFETY: `skip_container_avx2` is compiled for AVX2, PCLMULQDQ, POPCNT and BMI1
+            // (its `target_feature`), and `AVAILABLE` holds only if this CPU has all four.
             Some(unsafe { skip_container_avx2(b, i) })
         } else {
             None
