@@ -9,6 +9,8 @@
 #   BENCH_SIZE   uncompressed archive size    (default 2GB; gen_archive syntax)
 #   BENCH_SEED   generator seed               (default 42)
 #   RUNS         hyperfine runs per command   (default 3, after 1 warmup)
+#   ROUNDS       interleaved rounds for the ratios to the floor (default 5; 0
+#                skips them; see "interleaved ratios" below)
 #   RESULTS_DIR  where results go             (default target/bench-results)
 #   JQ_SHARE     percent of log files fed to the jq peer (default 10)
 #   BENCH_ONLY   all | trailscan | peers      (default all; `peers` skips
@@ -27,6 +29,7 @@ BENCH_DIR=${BENCH_DIR:-target/bench-archive}
 BENCH_SIZE=${BENCH_SIZE:-2GB}
 BENCH_SEED=${BENCH_SEED:-42}
 RUNS=${RUNS:-3}
+ROUNDS=${ROUNDS:-5}
 RESULTS_DIR=${RESULTS_DIR:-target/bench-results}
 JQ_SHARE=${JQ_SHARE:-10}
 BENCH_ONLY=${BENCH_ONLY:-all}
@@ -175,6 +178,37 @@ for i in "${!cmds[@]}"; do hf_args+=(-n "${names[$i]}" "${cmds[$i]}"); done
 say "timing ${#cmds[@]} commands with hyperfine (warmup 1, runs $RUNS)"
 hyperfine "${hf_args[@]}"
 
+# --- interleaved ratios -------------------------------------------------------
+# hyperfine times each command's runs back to back, so on a shared VM, whose
+# speed drifts by 10-20 % within minutes, a ratio to the floor compares runs
+# minutes apart. Here each round runs the floor and every trailscan command
+# once, in turn, and a command's ratio is the median over the rounds of its
+# time over the floor's time in the same round.
+ratio_md=""
+if ((${#ts_cmds[@]})) && ((ROUNDS > 0)); then
+    say "timing the floor and trailscan commands in $ROUNDS interleaved rounds"
+    rm -f "$RESULTS_DIR"/round-*.json
+    for ((r = 1; r <= ROUNDS; r++)); do
+        rf_args=(-i --runs 1 --export-json "$RESULTS_DIR/round-$r.json" -n "floor" "$FLOOR_CMD")
+        for i in "${!ts_cmds[@]}"; do rf_args+=(-n "${ts_names[$i]}" "${ts_cmds[$i]}"); done
+        hyperfine "${rf_args[@]}" >/dev/null
+    done
+    ratio_md=$(jq -rs '
+        def median: sort | .[(length - 1) / 2 | floor];
+        def fixed($d): (. * pow(10; $d) | round | tostring) as $s
+            | ("0" * ([$d + 1 - ($s | length), 0] | max) + $s) as $p
+            | $p[:($p | length) - $d] + "." + $p[($p | length) - $d:];
+        [.[] | .results[0].mean as $floor | .results | to_entries[]
+            | {i: .key, command: .value.command, t: .value.mean, ratio: (.value.mean / $floor)}]
+        | group_by(.i)
+        | ("| Command | Median (s) | × floor, median | × floor, min–max |",
+           "|:---|---:|---:|---:|",
+           (.[] | "| `\(.[0].command)` | \(map(.t) | median | fixed(3))"
+                + " | **\(map(.ratio) | median | fixed(2))**"
+                + " | \(map(.ratio) | min | fixed(2))–\(map(.ratio) | max | fixed(2)) |"))
+    ' "$RESULTS_DIR"/round-*.json)
+fi
+
 # --- peak RSS of each trailscan command --------------------------------------
 rss_md=""
 if ((${#ts_cmds[@]})); then
@@ -201,6 +235,12 @@ jq_full=$(awk -v m="$jq_mean" -v s="$jq_share" 'BEGIN {printf "%.2f", m / s}')
     echo "Machine: $(nproc) cores; $(date -u +%Y-%m-%dT%H:%M:%SZ); trailscan $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
     echo
     cat "$RESULTS_DIR/hyperfine.md"
+    if [[ -n $ratio_md ]]; then
+        echo
+        echo "Interleaved, $ROUNDS rounds (each round: the floor, then every trailscan command once):"
+        echo
+        echo "$ratio_md"
+    fi
     echo
     echo "zcat | jq ran on $(wc -l <"$RESULTS_DIR/jq-subset.lst") of $nfiles log files" \
         "($(awk -v s="$jq_share" 'BEGIN {printf "%.1f", s * 100}') % of compressed bytes);" \
