@@ -336,15 +336,14 @@ container_skipper!(
 ///
 /// This is the crate's one `unsafe` operation: calling a function compiled for CPU features
 /// the baseline does not promise, after checking that this CPU has them. The intrinsics
-/// themselves are safe to call inside it (its features enable them), and loads go through
-/// plain arrays.
+/// themselves are safe to call inside it (its features enable them), and a block becomes a
+/// vector by `bytemuck::cast` (safe: any 32 bytes are a valid `__m256i`).
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::{BLOCK, Escapes, Masks, pad, skip_container_bytewise};
     use std::arch::x86_64::{
         __m256i, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x, _mm_set1_epi8,
-        _mm256_cmpeq_epi8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set_epi64x,
-        _mm256_set1_epi8,
+        _mm256_cmpeq_epi8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
     };
 
     /// Whether this CPU has what [`skip_container_avx2`] is compiled for (asked once).
@@ -374,12 +373,11 @@ mod avx2 {
         fn skip_container_avx2, classify, prefix_xor, true
     );
 
-    /// 32 bytes as a vector, through plain integers (LLVM makes it one unaligned load).
+    /// 32 bytes as a vector (one unaligned load).
     #[inline]
     #[target_feature(enable = "avx2")]
     fn load(half: &[u8; 32]) -> __m256i {
-        let q = |k: usize| i64::from_le_bytes(*half[8 * k..].first_chunk().expect("8 bytes"));
-        _mm256_set_epi64x(q(3), q(2), q(1), q(0))
+        bytemuck::cast(*half)
     }
 
     /// The bytes of `v` equal to one of `set`, as a mask: bit `k` for byte `k`.
