@@ -338,6 +338,10 @@ container_skipper!(
 /// the baseline does not promise, after checking that this CPU has them. The intrinsics
 /// themselves are safe to call inside it (its features enable them), and a block becomes a
 /// vector by `bytemuck::cast` (safe: any 32 bytes are a valid `__m256i`).
+///
+/// The tests check both skippers on a CPU that has the features; to see the whole program
+/// take the baseline path on such a machine, run it (or a test binary) under
+/// `qemu-x86_64 -cpu Nehalem` (Debian's `qemu-user`), whose CPU has none of them.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::{BLOCK, Escapes, Masks, pad, skip_container_bytewise};
