@@ -153,4 +153,8 @@ fn errors_a_record_that_is_not_utf8_costs_only_itself() {
     let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["overview"]["records"], 2, "{out}");
     assert!(err.contains("record 2: invalid JSON: invalid UTF-8"), "{err}");
+    let (code, _, err) = run(&["audit", path]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("record 2: invalid JSON: invalid UTF-8"), "{err}");
+    assert!(err.contains("2 records read, 0 matched, 1 unreadable"), "{err}");
 }
