@@ -395,18 +395,25 @@ mod avx2 {
         u64::from(_mm256_movemask_epi8(hit).cast_unsigned())
     }
 
+    /// [`mask`] of a whole block, given as its two halves.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn block_mask<const N: usize>(lo: __m256i, hi: __m256i, set: [u8; N]) -> u64 {
+        mask(lo, set) | mask(hi, set) << 32
+    }
+
     #[inline]
     #[target_feature(enable = "avx2")]
     pub fn classify(block: &[u8; BLOCK]) -> Masks {
         let (lo, hi) = block.split_at(32);
         let lo = load(lo.try_into().expect("32 bytes"));
         let hi = load(hi.try_into().expect("32 bytes"));
-        let both = |set: &[u8]| match *set {
-            [c] => mask(lo, [c]) | mask(hi, [c]) << 32,
-            [c, d] => mask(lo, [c, d]) | mask(hi, [c, d]) << 32,
-            _ => unreachable!("one or two bytes"),
-        };
-        Masks { quote: both(b"\""), backslash: both(b"\\"), open: both(b"{["), close: both(b"}]") }
+        Masks {
+            quote: block_mask(lo, hi, [b'"']),
+            backslash: block_mask(lo, hi, [b'\\']),
+            open: block_mask(lo, hi, [b'{', b'[']),
+            close: block_mask(lo, hi, [b'}', b']']),
+        }
     }
 
     /// [`super::prefix_xor`] as one carry-less multiplication by all ones.
