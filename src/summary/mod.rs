@@ -9,7 +9,7 @@ pub mod actions;
 mod counter;
 pub mod render;
 
-pub use counter::Counter;
+pub use counter::{Counter, GroupId, MAX_GROUP};
 
 use crate::output::Field;
 use crate::record::actor::ACTOR_FIELDS;
@@ -18,7 +18,7 @@ use crate::record::{KeepSet, actor, time};
 use crate::stats::Stats;
 use actions::Notable;
 use chrono::{DateTime, Utc};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -141,17 +141,19 @@ impl Default for Spec {
     }
 }
 
-/// One `--by` group.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One `--by` group. Its distinct values of [`GROUP_DISTINCT`] are noted in the counters of
+/// those fields ([`Counter`]), under the group's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Group {
     /// Count and times.
     pub tally: Tally,
-    /// Distinct values of [`GROUP_DISTINCT`], in that order, as 64-bit hashes.
-    pub distinct: [HashSet<u64>; 5],
+    /// The group's number in its summary (in the order groups were first seen).
+    id: GroupId,
 }
 
-/// A partial summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A partial summary. Equal to another when they hold the same counts, groups (by key) and
+/// distinct values per group, timeline and notable actions.
+#[derive(Debug, Clone, Default)]
 pub struct Summary {
     /// Records observed, and the overall time span.
     pub all: Tally,
@@ -159,7 +161,8 @@ pub struct Summary {
     pub undated: u64,
     /// Files that held at least one record observed (counted by the caller).
     pub files: u64,
-    /// Counts per value of each of [`DIMENSIONS`] (errorCode: only records that have one).
+    /// Counts per value of each of [`DIMENSIONS`] (errorCode: only records that have one),
+    /// and for those of [`GROUP_DISTINCT`] the groups each value was seen in.
     pub counts: [Counter; 8],
     /// `--by` groups, by key (their values, each but the last written as
     /// `<byte length>:<text>`).
@@ -173,6 +176,42 @@ pub struct Summary {
     /// Notable actions beyond `max_notable`.
     pub notable_dropped: u64,
 }
+
+impl Summary {
+    /// Every (field of [`DISTINCT_DIMS`], group key, value) noted as distinct in a group.
+    fn members(&self) -> std::collections::BTreeSet<(usize, &str, &str)> {
+        let keys: HashMap<GroupId, &str> =
+            self.groups.iter().map(|(k, g)| (g.id, k.as_str())).collect();
+        let keys = &keys;
+        DISTINCT_DIMS
+            .iter()
+            .flat_map(|&d| {
+                let noted = self.counts[d].members();
+                noted.filter_map(move |(v, g)| Some((d, *keys.get(&g)?, v)))
+            })
+            .collect()
+    }
+}
+
+impl PartialEq for Summary {
+    fn eq(&self, other: &Summary) -> bool {
+        let groups = |s: &Summary| -> HashMap<String, Tally> {
+            s.groups.iter().map(|(k, g)| (k.clone(), g.tally)).collect()
+        };
+        self.all == other.all
+            && self.undated == other.undated
+            && self.files == other.files
+            && self.counts == other.counts
+            && groups(self) == groups(other)
+            && self.members() == other.members()
+            && self.hours == other.hours
+            && self.series == other.series
+            && self.notable == other.notable
+            && self.notable_dropped == other.notable_dropped
+    }
+}
+
+impl Eq for Summary {}
 
 fn field_text<'a>(record: &'a Value, f: &Field) -> Cow<'a, str> {
     if f.path == "actor" {
@@ -208,6 +247,12 @@ static DISTINCT_HASHER: std::sync::LazyLock<foldhash::quality::RandomState> =
 fn distinct_hash(v: &str) -> u64 {
     use std::hash::BuildHasher;
     DISTINCT_HASHER.hash_one(v)
+}
+
+/// The number of the `n`th group. A summary cannot hold 4 billion groups (each takes a
+/// hundred bytes or more), so the number always fits.
+fn group_id(n: usize) -> GroupId {
+    GroupId::try_from(n).map_or(MAX_GROUP, |g| g.min(MAX_GROUP))
 }
 
 /// Appends a group's values to `key`: each but the last as `<byte length>:<text>`, the last
@@ -471,31 +516,28 @@ impl Summary {
         if t.is_none() {
             self.undated += 1;
         }
-        // Each value is hashed once, for its counter and for the distinct values of its group.
-        let mut hashes = [0u64; 8];
-        for (i, ((counter, v), hash)) in
-            self.counts.iter_mut().zip(dims).zip(&mut hashes).enumerate()
-        {
-            if i == ERROR_DIM && v.is_none() {
-                continue;
-            }
-            let v = v.as_deref().unwrap_or(MISSING);
-            *hash = distinct_hash(v);
-            counter.add(v, *hash, t);
-        }
-        if !spec.by.is_empty() {
+        let group = (!spec.by.is_empty()).then(|| {
             key.clear();
             push_key_parts(key, by);
             let g = match self.groups.get_mut(key.as_str()) {
                 Some(g) => g,
-                None => self.groups.entry(key.clone()).or_default(),
+                None => {
+                    let id = group_id(self.groups.len());
+                    let g = Group { tally: Tally::default(), id };
+                    self.groups.entry(key.clone()).or_insert(g)
+                }
             };
             g.tally.add(t);
-            for (set, d) in g.distinct.iter_mut().zip(DISTINCT_DIMS) {
-                if dims[d].is_some() {
-                    set.insert(hashes[d]);
-                }
+            g.id
+        });
+        // Each value is looked up once, for its count and the distinct values of its group.
+        for (i, (counter, v)) in self.counts.iter_mut().zip(dims).enumerate() {
+            if i == ERROR_DIM && v.is_none() {
+                continue;
             }
+            let member = group.filter(|_| v.is_some() && DISTINCT_DIMS.contains(&i));
+            let v = v.as_deref().unwrap_or(MISSING);
+            counter.add(v, distinct_hash(v), t, member);
         }
         if let Some(n) = t {
             let hour = n.div_euclid(1_000_000_000).div_euclid(3600) * 3600;
@@ -527,15 +569,18 @@ impl Summary {
         self.all.merge(&other.all);
         self.undated += other.undated;
         self.files += other.files;
-        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
-            mine.merge(theirs);
-        }
+        // Their groups' numbers here, by their number there.
+        let mut renumber = vec![0; other.groups.len()];
         for (k, g) in other.groups {
-            let mine = self.groups.entry(k).or_default();
+            let next = group_id(self.groups.len());
+            let mine = self.groups.entry(k).or_insert(Group { tally: Tally::default(), id: next });
             mine.tally.merge(&g.tally);
-            for (a, b) in mine.distinct.iter_mut().zip(g.distinct) {
-                a.extend(b);
+            if let Some(n) = renumber.get_mut(g.id as usize) {
+                *n = mine.id;
             }
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            mine.merge(theirs, &renumber);
         }
         for (h, n) in other.hours {
             *self.hours.entry(h).or_default() += n;
@@ -799,6 +844,7 @@ impl Report {
             })
             .collect();
         let groups = (!spec.by.is_empty()).then(|| {
+            let sizes = DISTINCT_DIMS.map(|d| s.counts[d].group_sizes(s.groups.len()));
             let mut v: Vec<GroupRow> = s
                 .groups
                 .iter()
@@ -809,8 +855,8 @@ impl Report {
                     last_seen: g.tally.last().map(nanos_text),
                     distinct: GROUP_DISTINCT
                         .iter()
-                        .zip(&g.distinct)
-                        .map(|((name, _), set)| (*name, set.len()))
+                        .zip(&sizes)
+                        .map(|((name, _), n)| (*name, n.get(g.id as usize).copied().unwrap_or(0)))
                         .collect(),
                 })
                 .collect();
@@ -1134,7 +1180,33 @@ mod tests {
                 }
                 merged.merge(part, &spec);
             }
-            prop_assert_eq!(merged, one);
+            prop_assert_eq!(&merged, &one);
+
+            // The distinct values per group, against sets built the plain way.
+            let mut want: BTreeMap<Vec<String>, BTreeMap<&str, std::collections::BTreeSet<String>>> =
+                BTreeMap::new();
+            for r in &records {
+                let key = vec![r["eventName"].as_str().unwrap().to_string(), actor(r)];
+                let sets = want.entry(key).or_default();
+                for (name, path) in GROUP_DISTINCT {
+                    let v = if path == "actor" { Some(Cow::Owned(actor(r))) } else { path_text(r, path) };
+                    sets.entry(name).or_default().extend(v.map(Cow::into_owned));
+                }
+            }
+            let opts = ReportOptions { top: 0, bucket: None, series: 5 };
+            let report = Report::new(&merged, &spec, &opts, &Stats::default());
+            let got: BTreeMap<Vec<String>, BTreeMap<&str, usize>> = report
+                .groups
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|g| (g.key, g.distinct))
+                .collect();
+            let want: BTreeMap<Vec<String>, BTreeMap<&str, usize>> = want
+                .into_iter()
+                .map(|(k, sets)| (k, sets.into_iter().map(|(n, s)| (n, s.len())).collect()))
+                .collect();
+            prop_assert_eq!(got, want);
         }
     }
 }
