@@ -170,8 +170,27 @@ impl Counter {
         }
         let Counter { table, arena, beyond } = self;
         table.reserve(other.len(), |e| e.hash);
+        // `other`'s texts are appended as they are, and a text new here is the one in that
+        // copy: it is not read at all (taken in table order, each text read was a cache miss,
+        // and they were most of the time a merge took). Texts already here stay, unused, in
+        // the copy.
+        let base = arena.len();
+        arena.push_str(&other.arena);
+        let arena = arena.as_str();
         for e in &other.table {
-            let mine = Self::slot(table, arena, other.text(e), e.hash);
+            use hashbrown::hash_table::Entry as Slot;
+            let (at, len) = (base + e.start, e.len);
+            let same = |m: &Entry| {
+                m.hash == e.hash && arena[m.start..m.start + m.len] == arena[at..at + len]
+            };
+            let mine = match table.entry(e.hash, same, |m| m.hash) {
+                Slot::Occupied(o) => o.into_mut(),
+                Slot::Vacant(v) => {
+                    let entry =
+                        Entry { start: at, tally: Tally::default(), groups: [NO_GROUP; 2], ..*e };
+                    v.insert(entry).into_mut()
+                }
+            };
             mine.tally.merge(&e.tally);
             let paired = pairs.get(&e.start).into_iter().flatten().copied();
             for g in e.groups(&other.beyond).chain(paired) {
@@ -196,7 +215,19 @@ impl Counter {
 
     /// Every text and its tally, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Tally)> {
-        self.table.iter().map(|e| (self.text(e), &e.tally))
+        self.iter_if(|_| true)
+    }
+
+    /// The texts whose tally passes `keep`, and their tallies, in no particular order. Only
+    /// their texts are read: the arena of a field with a million values is far from the cache.
+    pub fn iter_if(&self, keep: impl Fn(&Tally) -> bool) -> impl Iterator<Item = (&str, &Tally)> {
+        let kept = self.table.iter().filter(move |e| keep(&e.tally));
+        kept.map(|e| (self.text(e), &e.tally))
+    }
+
+    /// Every tally, without its text, in no particular order.
+    pub fn tallies(&self) -> impl Iterator<Item = &Tally> {
+        self.table.iter().map(|e| &e.tally)
     }
 
     /// Every (entry's `start`, group) noted.

@@ -785,9 +785,9 @@ fn rows(counter: &Counter, top: usize) -> Vec<Row> {
     let mut v: Vec<(&str, &Tally)> = if top > 0 && top < counter.len() {
         // The top rows of a field with a million values: the count of the last of them, found
         // among the counts alone (no text compared), then only the values that reach it.
-        let mut counts: Vec<u64> = counter.iter().map(|(_, t)| t.count).collect();
+        let mut counts: Vec<u64> = counter.tallies().map(|t| t.count).collect();
         let (_, &mut least, _) = counts.select_nth_unstable_by(top - 1, |a, b| b.cmp(a));
-        counter.iter().filter(|(_, t)| t.count >= least).collect()
+        counter.iter_if(|t| t.count >= least).collect()
     } else {
         counter.iter().collect()
     };
@@ -839,28 +839,44 @@ impl Report {
                 title,
                 field,
                 distinct: s.counts[i].len(),
-                records: s.counts[i].iter().map(|(_, t)| t.count).sum(),
+                records: s.counts[i].tallies().map(|t| t.count).sum(),
                 rows: rows(&s.counts[i], opts.top),
             })
             .collect();
         let groups = (!spec.by.is_empty()).then(|| {
-            let sizes = DISTINCT_DIMS.map(|d| s.counts[d].group_sizes(s.groups.len()));
-            let mut v: Vec<GroupRow> = s
+            // Per group (by number): its distinct counts of GROUP_DISTINCT, in that order.
+            let mut distinct = vec![[0usize; 5]; s.groups.len()];
+            for (j, d) in DISTINCT_DIMS.into_iter().enumerate() {
+                let sizes = s.counts[d].group_sizes(s.groups.len());
+                distinct.iter_mut().zip(sizes).for_each(|(row, n)| row[j] = n);
+            }
+            // Ordered before the rows are built: a million rows are slow to move around.
+            type Ordered = (Tally, Vec<String>, [usize; 5]);
+            let mut order: Vec<Ordered> = s
                 .groups
                 .iter()
-                .map(|(k, g)| GroupRow {
-                    key: key_parts(k, spec.by.len()),
-                    count: g.tally.count,
-                    first_seen: g.tally.first().map(nanos_text),
-                    last_seen: g.tally.last().map(nanos_text),
+                .map(|(k, g)| {
+                    let n = distinct.get(g.id as usize).copied().unwrap_or_default();
+                    (g.tally, key_parts(k, spec.by.len()), n)
+                })
+                .collect();
+            order.sort_unstable_by(|(a, a_key, _), (b, b_key, _)| {
+                b.count.cmp(&a.count).then_with(|| a_key.cmp(b_key))
+            });
+            let v: Vec<GroupRow> = order
+                .into_iter()
+                .map(|(tally, key, n)| GroupRow {
+                    key,
+                    count: tally.count,
+                    first_seen: tally.first().map(nanos_text),
+                    last_seen: tally.last().map(nanos_text),
                     distinct: GROUP_DISTINCT
                         .iter()
-                        .zip(&sizes)
-                        .map(|((name, _), n)| (*name, n.get(g.id as usize).copied().unwrap_or(0)))
+                        .zip(n)
+                        .map(|((name, _), n)| (*name, n))
                         .collect(),
                 })
                 .collect();
-            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
             Groups { by: spec.by.iter().map(|f| f.path.clone()).collect(), rows: v }
         });
         let mut actions = s.notable.clone();
