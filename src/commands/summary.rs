@@ -98,7 +98,12 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     rest.for_each(|c| total.merge(c, &spec));
     total.merge(summary, &spec);
     let summary = total;
-    let opts = ReportOptions { top: args.top, bucket: args.bucket, series: SERIES };
+    // Text and HTML show the top `--top` groups; JSON and CSV every group.
+    let group_rows = match args.format {
+        SummaryFormat::Text | SummaryFormat::Html => args.top,
+        SummaryFormat::Json | SummaryFormat::Csv => 0,
+    };
+    let opts = ReportOptions { top: args.top, bucket: args.bucket, series: SERIES, group_rows };
     let report = Report::new(&summary, &spec, &opts, &stats);
     match &args.output {
         Some(path) => {

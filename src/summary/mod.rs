@@ -639,6 +639,9 @@ pub struct ReportOptions {
     pub bucket: Option<Bucket>,
     /// Series shown when the timeline is split (the rest are summed as `other`).
     pub series: usize,
+    /// `--by` group rows built (the first ones in order; 0: all), for renderers that show
+    /// only the top ones: a million groups take longer to order and build than to count.
+    pub group_rows: usize,
 }
 
 /// A row of a top table.
@@ -715,8 +718,11 @@ pub struct GroupRow {
 pub struct Groups {
     /// The fields.
     pub by: Vec<String>,
-    /// Every group, by count then key.
+    /// Every group (or the first [`ReportOptions::group_rows`]), by count then key.
     pub rows: Vec<GroupRow>,
+    /// Groups in all.
+    #[serde(skip)]
+    pub total: usize,
 }
 
 /// The notable-actions section.
@@ -850,11 +856,21 @@ impl Report {
                 let sizes = s.counts[d].group_sizes(s.groups.len());
                 distinct.iter_mut().zip(sizes).for_each(|(row, n)| row[j] = n);
             }
-            // Ordered before the rows are built: a million rows are slow to move around.
+            // Ordered before the rows are built: a million rows are slow to move around. With
+            // only the first rows wanted, the count of the last of them is found among the
+            // counts alone, and only the groups that reach it are ordered.
+            let shown = opts.group_rows;
+            let least = if shown > 0 && shown < s.groups.len() {
+                let mut counts: Vec<u64> = s.groups.values().map(|g| g.tally.count).collect();
+                *counts.select_nth_unstable_by(shown - 1, |a, b| b.cmp(a)).1
+            } else {
+                0
+            };
             type Ordered = (Tally, Vec<String>, [usize; 5]);
             let mut order: Vec<Ordered> = s
                 .groups
                 .iter()
+                .filter(|(_, g)| g.tally.count >= least)
                 .map(|(k, g)| {
                     let n = distinct.get(g.id as usize).copied().unwrap_or_default();
                     (g.tally, key_parts(k, spec.by.len()), n)
@@ -863,6 +879,9 @@ impl Report {
             order.sort_unstable_by(|(a, a_key, _), (b, b_key, _)| {
                 b.count.cmp(&a.count).then_with(|| a_key.cmp(b_key))
             });
+            if shown > 0 {
+                order.truncate(shown);
+            }
             let v: Vec<GroupRow> = order
                 .into_iter()
                 .map(|(tally, key, n)| GroupRow {
@@ -877,7 +896,8 @@ impl Report {
                         .collect(),
                 })
                 .collect();
-            Groups { by: spec.by.iter().map(|f| f.path.clone()).collect(), rows: v }
+            let by = spec.by.iter().map(|f| f.path.clone()).collect();
+            Groups { by, rows: v, total: s.groups.len() }
         });
         let mut actions = s.notable.clone();
         actions.sort_by(|a, b| {
@@ -1022,7 +1042,7 @@ mod tests {
         assert_eq!(s.all.count, 4);
         assert_eq!(s.undated, 1);
         assert_eq!(s.counts[5].len(), 1, "only errors are counted");
-        let opts = ReportOptions { top: 1, bucket: None, series: 1 };
+        let opts = ReportOptions { top: 1, bucket: None, series: 1, group_rows: 0 };
         let rep = Report::new(&s, &spec, &opts, &Stats::default());
         assert_eq!(rep.overview.first_seen.as_deref(), Some("2024-03-01T10:15:00Z"));
         assert_eq!(rep.overview.last_seen.as_deref(), Some("2024-03-02T06:15:00Z"));
@@ -1037,7 +1057,7 @@ mod tests {
         assert_eq!(rep.timeline.buckets.len(), 3);
         assert_eq!(rep.timeline.buckets[2].series, [0, 1]);
         assert_eq!((rep.notable.total, rep.notable.failed), (2, 1));
-        let days = ReportOptions { top: 0, bucket: Some(Bucket::Day), series: 5 };
+        let days = ReportOptions { top: 0, bucket: Some(Bucket::Day), series: 5, group_rows: 0 };
         let rep = Report::new(&s, &spec, &days, &Stats::default());
         assert_eq!(rep.timeline.buckets.len(), 2);
         assert_eq!(rep.timeline.buckets[0].start, "2024-03-01T00:00:00Z");
@@ -1209,11 +1229,20 @@ mod tests {
                     sets.entry(name).or_default().extend(v.map(Cow::into_owned));
                 }
             }
-            let opts = ReportOptions { top: 0, bucket: None, series: 5 };
+            let opts = ReportOptions { top: 0, bucket: None, series: 5, group_rows: 0 };
             let report = Report::new(&merged, &spec, &opts, &Stats::default());
-            let got: BTreeMap<Vec<String>, BTreeMap<&str, usize>> = report
-                .groups
-                .unwrap()
+            let all = report.groups.unwrap();
+            prop_assert_eq!(all.total, all.rows.len());
+            // Only the first rows built: the same rows, however many are tied at the cut.
+            let row = |g: &GroupRow| (g.key.clone(), g.count, g.first_seen.clone(), g.distinct.clone());
+            for shown in 1..4 {
+                let opts = ReportOptions { group_rows: shown, ..opts.clone() };
+                let top = Report::new(&merged, &spec, &opts, &Stats::default()).groups.unwrap();
+                prop_assert_eq!(top.total, all.total);
+                let want: Vec<_> = all.rows.iter().take(shown).map(row).collect();
+                prop_assert_eq!(top.rows.iter().map(row).collect::<Vec<_>>(), want);
+            }
+            let got: BTreeMap<Vec<String>, BTreeMap<&str, usize>> = all
                 .rows
                 .into_iter()
                 .map(|g| (g.key, g.distinct))

@@ -114,7 +114,7 @@ pub fn text(r: &Report, opts: TextOptions, out: &mut dyn Write) -> io::Result<()
     }
     if let Some(g) = &r.groups {
         writeln!(out)?;
-        writeln!(out, "By {} ({} groups)", t(&g.by.join(", ")), g.rows.len())?;
+        writeln!(out, "By {} ({} groups)", t(&g.by.join(", ")), g.total)?;
         let limit = if opts.top == 0 { usize::MAX } else { opts.top };
         let mut rows = vec![vec![
             "count".to_string(),
@@ -138,8 +138,8 @@ pub fn text(r: &Report, opts: TextOptions, out: &mut dyn Write) -> io::Result<()
             rows.push(cells);
         }
         columns(&rows, 6, out)?;
-        if g.rows.len() > limit {
-            writeln!(out, "  … {} more groups (see --format json or csv)", g.rows.len() - limit)?;
+        if g.total > limit {
+            writeln!(out, "  … {} more groups (see --format json or csv)", g.total - limit)?;
         }
     }
     if opts.timeline {
