@@ -238,9 +238,9 @@ const DISTINCT_DIMS: [usize; 5] = [1, 2, 3, 6, 7];
 const ERROR_DIM: usize = 5;
 const ACTOR_DIM: usize = 2;
 
-/// Distinct values within a group are kept as 64-bit hashes (foldhash's quality variant, seeded
-/// once per run and the same for every thread): a million distinct values cost 8 MB, not
-/// their text, and two of them are counted as one with probability below 1e-7.
+/// The hash a [`Counter`] keys a value's text by (foldhash's quality variant, seeded once per
+/// run and the same for every thread, so the threads' counters merge without hashing their
+/// texts again). Values are still compared by text: distinct counts are exact.
 static DISTINCT_HASHER: std::sync::LazyLock<foldhash::quality::RandomState> =
     std::sync::LazyLock::new(foldhash::quality::RandomState::default);
 
