@@ -44,11 +44,33 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Whether the inside of a JSON string needs decoding (escapes) or is invalid as it is
-/// (control characters): otherwise it is its own value. Written without an early exit so that
-/// it compiles to vector code.
+/// (control characters): otherwise it is its own value.
+///
+/// Most values are short (names, ARNs, addresses), so this looks at eight bytes at a time in a
+/// `u64` (the last word overlapping the one before) rather than leaving a byte loop to the
+/// vectoriser, which only pays past 32 bytes.
 #[must_use]
+#[inline]
 pub fn needs_decoding(inner: &[u8]) -> bool {
-    inner.iter().fold(false, |acc, &c| acc | (c == b'\\') | (c < 0x20))
+    let Some(last) = inner.last_chunk::<8>() else {
+        return inner.iter().fold(false, |acc, &c| acc | (c == b'\\') | (c < 0x20));
+    };
+    let (words, _) = inner.as_chunks::<8>();
+    let any = words.iter().fold(0, |acc, w| acc | word_needs_decoding(u64::from_le_bytes(*w)));
+    (any | word_needs_decoding(u64::from_le_bytes(*last))) != 0
+}
+
+/// Nonzero when a byte of `v` is a backslash or below 0x20. Each test is the classic
+/// "has a byte less than n" / "has a zero byte" trick: exact as a yes/no (a borrow can only
+/// mark a byte above one that truly matches), which is all this is asked.
+#[inline]
+const fn word_needs_decoding(v: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = ONES * 0x80;
+    let control = v.wrapping_sub(ONES * 0x20) & !v;
+    let b = v ^ (ONES * b'\\' as u64);
+    let backslash = b.wrapping_sub(ONES) & !b;
+    (control | backslash) & HIGHS
 }
 
 /// `b[i]` is an opening quote: index just past the closing one.
@@ -576,6 +598,24 @@ mod tests {
         assert!(!needs_decoding(b"plain text, long enough to take the vector path: 0123456789"));
         assert!(needs_decoding(b"a tab\there"));
         assert!(needs_decoding(br"an escape \n"));
+        // Every byte value at every place of every length up to three words, among bytes just
+        // above what it tests for, and among the highest.
+        for fill in [b' ', 0xff] {
+            for len in 1..=24 {
+                for at in 0..len {
+                    for c in 0..=255u8 {
+                        let mut b = vec![fill; len];
+                        b[at] = c;
+                        assert_eq!(
+                            needs_decoding(&b),
+                            c == b'\\' || c < 0x20,
+                            "{c:#x} at {at} of {len}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(!needs_decoding(b""));
     }
 
     /// `skip_value` and `skip_string` agree with the reference at every index of `b` (and just
@@ -772,6 +812,18 @@ mod tests {
                 }
                 prop_assert_eq!(fast.next(backslash), want);
             }
+        }
+
+        /// [`needs_decoding`] against a byte-at-a-time look, on text dense in the bytes near
+        /// the edges it tests (controls, backslash, 0x20, 0x5b/0x5d, high bytes).
+        #[test]
+        fn needs_decoding_as_byte_by_byte(b in prop::collection::vec(prop_oneof![
+            any::<u8>(),
+            Just(b'\\'), Just(0x1f), Just(0x20), Just(0x5b), Just(0x5d), Just(0x7f), Just(0x80),
+            (b'a'..=b'z'), (b'a'..=b'z'), (b'a'..=b'z'), (b'a'..=b'z'), (b'a'..=b'z'),
+        ], 0..40)) {
+            let want = b.iter().any(|&c| c == b'\\' || c < 0x20);
+            prop_assert_eq!(needs_decoding(&b), want);
         }
 
         #[test]
