@@ -5,7 +5,9 @@
 //! a known one a pointer chase to compare its text; when the table grows it hashes every text
 //! again. Here the texts sit end to end in one arena, and each entry keeps its text's hash: a
 //! lookup compares hashes before texts, growing rehashes nothing, and a new value is an append.
-//! The caller hashes the text (with [`super::distinct_hash`]).
+//! The caller hashes the text (with [`super::distinct_hash`]). An entry is 32 bytes (a field
+//! with a million values misses the cache on most lookups: one line for the entry, then the
+//! text's), and the times of a text's tally sit in the arena just before it.
 //!
 //! The distinct values of a field within each `--by` group are kept here too, as the groups
 //! each entry was seen in: two inline in the entry (most values of a field with a million of
@@ -42,8 +44,8 @@ pub const BITSET_GROUPS: usize = 4096;
 #[derive(Debug, Clone, Default)]
 pub struct Counter {
     table: HashTable<Entry>,
-    /// Every text, end to end.
-    arena: String,
+    /// Every text, end to end, each after its [`HEADER`].
+    arena: Vec<u8>,
     /// The groups of entries seen in more than two.
     beyond: Beyond,
 }
@@ -57,16 +59,60 @@ struct Beyond {
     pairs: HashSet<(usize, GroupId)>,
 }
 
+/// An entry of the table: what every record's lookup reads and writes, in 32 bytes on a
+/// 32-byte boundary, so that it never straddles two cache lines. The rest of the tally (the
+/// earliest and latest times) and the text's length are in the arena, just before the text:
+/// a lookup that finds the entry reads the text to compare it, and the times are beside it.
 #[derive(Debug, Clone)]
+#[repr(align(32))]
 struct Entry {
     hash: u64,
-    /// The text: `arena[start..start + len]` (`start` also names the entry).
+    /// Where the entry's header is in the arena (`start` also names the entry).
     start: usize,
-    len: usize,
     /// The groups the text was seen in: up to two ([`NO_GROUP`]: an empty slot, the first
     /// filled first), or [`IN_BITSET`] and the index of a bitset in [`Beyond::sets`].
     groups: [GroupId; 2],
-    tally: Tally,
+    /// Records.
+    count: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 32);
+
+/// The bytes before each text in the arena: its earliest time (`i64::MAX`: none), its latest
+/// (`i64::MIN`: none) and its length, each 8 bytes, little-endian.
+const HEADER: usize = 24;
+
+/// The words of the header at `at`.
+#[inline]
+fn header(arena: &[u8], at: usize) -> [u64; 3] {
+    let (w, _) = arena[at..at + HEADER].as_chunks::<8>();
+    [u64::from_le_bytes(w[0]), u64::from_le_bytes(w[1]), u64::from_le_bytes(w[2])]
+}
+
+/// The text whose header is at `at`.
+#[inline]
+fn text_at(arena: &[u8], at: usize) -> &[u8] {
+    let len = header(arena, at)[2] as usize;
+    &arena[at + HEADER..at + HEADER + len]
+}
+
+/// The earliest and latest times of the header at `at`.
+#[inline]
+fn times(arena: &[u8], at: usize) -> (i64, i64) {
+    let [first, last, _] = header(arena, at);
+    (first as i64, last as i64)
+}
+
+/// Widens the times of the header at `at` to take in `first` and `last`.
+#[inline]
+fn widen(arena: &mut [u8], at: usize, first: i64, last: i64) {
+    let (f, l) = times(arena, at);
+    if first < f {
+        arena[at..at + 8].copy_from_slice(&first.to_le_bytes());
+    }
+    if last > l {
+        arena[at + 8..at + 16].copy_from_slice(&last.to_le_bytes());
+    }
 }
 
 impl Entry {
@@ -119,32 +165,34 @@ impl Entry {
 
 impl Counter {
     fn text(&self, e: &Entry) -> &str {
-        &self.arena[e.start..e.start + e.len]
+        // The arena's texts are the `&str`s given to `add`, copied whole.
+        std::str::from_utf8(text_at(&self.arena, e.start)).expect("the arena holds whole strs")
+    }
+
+    fn tally(&self, e: &Entry) -> Tally {
+        let (first, last) = times(&self.arena, e.start);
+        Tally { count: e.count, first, last }
     }
 
     /// The entry of `text`, whose hash is `hash`, created when it is new.
     #[inline]
     fn slot<'c>(
         table: &'c mut HashTable<Entry>,
-        arena: &mut String,
-        text: &str,
+        arena: &mut Vec<u8>,
+        text: &[u8],
         hash: u64,
     ) -> &'c mut Entry {
         use hashbrown::hash_table::Entry as Slot;
-        let same = |e: &Entry| e.hash == hash && &arena[e.start..e.start + e.len] == text;
+        let same = |e: &Entry| e.hash == hash && text_at(arena, e.start) == text;
         match table.entry(hash, same, |e| e.hash) {
             Slot::Occupied(o) => o.into_mut(),
             Slot::Vacant(v) => {
                 let start = arena.len();
-                arena.push_str(text);
-                let entry = Entry {
-                    hash,
-                    start,
-                    len: text.len(),
-                    groups: [NO_GROUP; 2],
-                    tally: Tally::default(),
-                };
-                v.insert(entry).into_mut()
+                arena.extend_from_slice(&i64::MAX.to_le_bytes());
+                arena.extend_from_slice(&i64::MIN.to_le_bytes());
+                arena.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                arena.extend_from_slice(text);
+                v.insert(Entry { hash, start, groups: [NO_GROUP; 2], count: 0 }).into_mut()
             }
         }
     }
@@ -154,8 +202,11 @@ impl Counter {
     #[inline]
     pub fn add(&mut self, text: &str, hash: u64, t: Option<i64>, group: Option<GroupId>) {
         let Counter { table, arena, beyond } = self;
-        let e = Self::slot(table, arena, text, hash);
-        e.tally.add(t);
+        let e = Self::slot(table, arena, text.as_bytes(), hash);
+        e.count += 1;
+        if let Some(t) = t {
+            widen(arena, e.start, t, t);
+        }
         if let Some(g) = group {
             e.join(g, beyond);
         }
@@ -170,28 +221,29 @@ impl Counter {
         }
         let Counter { table, arena, beyond } = self;
         table.reserve(other.len(), |e| e.hash);
-        // `other`'s texts are appended as they are, and a text new here is the one in that
-        // copy: it is not read at all (taken in table order, each text read was a cache miss,
-        // and they were most of the time a merge took). Texts already here stay, unused, in
-        // the copy.
+        // `other`'s headers and texts are appended as they are, and a text new here is the
+        // one in that copy, its times those of the copy: it is not read at all (taken in table
+        // order, each text read was a cache miss, and they were most of the time a merge
+        // took). Texts already here stay, unused, in the copy.
         let base = arena.len();
-        arena.push_str(&other.arena);
-        let arena = arena.as_str();
+        arena.extend_from_slice(&other.arena);
         for e in &other.table {
             use hashbrown::hash_table::Entry as Slot;
-            let (at, len) = (base + e.start, e.len);
-            let same = |m: &Entry| {
-                m.hash == e.hash && arena[m.start..m.start + m.len] == arena[at..at + len]
-            };
+            let at = base + e.start;
+            let same =
+                |m: &Entry| m.hash == e.hash && text_at(arena, m.start) == text_at(arena, at);
             let mine = match table.entry(e.hash, same, |m| m.hash) {
-                Slot::Occupied(o) => o.into_mut(),
+                Slot::Occupied(o) => {
+                    let mine = o.into_mut();
+                    let (first, last) = times(arena, at);
+                    widen(arena, mine.start, first, last);
+                    mine
+                }
                 Slot::Vacant(v) => {
-                    let entry =
-                        Entry { start: at, tally: Tally::default(), groups: [NO_GROUP; 2], ..*e };
-                    v.insert(entry).into_mut()
+                    v.insert(Entry { start: at, groups: [NO_GROUP; 2], count: 0, ..*e }).into_mut()
                 }
             };
-            mine.tally.merge(&e.tally);
+            mine.count += e.count;
             let paired = pairs.get(&e.start).into_iter().flatten().copied();
             for g in e.groups(&other.beyond).chain(paired) {
                 if let Some(&g) = groups.get(g as usize) {
@@ -214,20 +266,21 @@ impl Counter {
     }
 
     /// Every text and its tally, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Tally)> {
-        self.iter_if(|_| true)
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Tally)> {
+        self.iter_if(0)
     }
 
-    /// The texts whose tally passes `keep`, and their tallies, in no particular order. Only
-    /// their texts are read: the arena of a field with a million values is far from the cache.
-    pub fn iter_if(&self, keep: impl Fn(&Tally) -> bool) -> impl Iterator<Item = (&str, &Tally)> {
-        let kept = self.table.iter().filter(move |e| keep(&e.tally));
-        kept.map(|e| (self.text(e), &e.tally))
+    /// The texts seen in at least `least` records, and their tallies, in no particular order.
+    /// Only their texts are read: the arena of a field with a million values is far from the
+    /// cache.
+    pub fn iter_if(&self, least: u64) -> impl Iterator<Item = (&str, Tally)> {
+        let kept = self.table.iter().filter(move |e| e.count >= least);
+        kept.map(|e| (self.text(e), self.tally(e)))
     }
 
-    /// Every tally, without its text, in no particular order.
-    pub fn tallies(&self) -> impl Iterator<Item = &Tally> {
-        self.table.iter().map(|e| &e.tally)
+    /// The number of records of every text, in no particular order.
+    pub fn counts(&self) -> impl Iterator<Item = u64> {
+        self.table.iter().map(|e| e.count)
     }
 
     /// Every (entry's `start`, group) noted.
@@ -259,7 +312,7 @@ impl Counter {
 impl PartialEq for Counter {
     fn eq(&self, other: &Counter) -> bool {
         self.len() == other.len() && {
-            let theirs: std::collections::HashMap<&str, &Tally> = other.iter().collect();
+            let theirs: std::collections::HashMap<&str, Tally> = other.iter().collect();
             self.iter().all(|(k, t)| theirs.get(k) == Some(&t))
         }
     }
@@ -276,7 +329,7 @@ mod tests {
     }
 
     /// The tally of `text`, by looking at every entry.
-    fn get<'c>(c: &'c Counter, text: &str) -> Option<&'c Tally> {
+    fn get(c: &Counter, text: &str) -> Option<Tally> {
         c.iter().find(|(k, _)| *k == text).map(|(_, t)| t)
     }
 

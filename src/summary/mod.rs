@@ -785,15 +785,14 @@ pub struct Report {
 pub const SCHEMA: &str = "trailscan-summary/1";
 
 fn rows(counter: &Counter, top: usize) -> Vec<Row> {
-    let order = |a: &(&str, &Tally), b: &(&str, &Tally)| {
-        b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0))
-    };
-    let mut v: Vec<(&str, &Tally)> = if top > 0 && top < counter.len() {
+    let order =
+        |a: &(&str, Tally), b: &(&str, Tally)| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0));
+    let mut v: Vec<(&str, Tally)> = if top > 0 && top < counter.len() {
         // The top rows of a field with a million values: the count of the last of them, found
         // among the counts alone (no text compared), then only the values that reach it.
-        let mut counts: Vec<u64> = counter.tallies().map(|t| t.count).collect();
+        let mut counts: Vec<u64> = counter.counts().collect();
         let (_, &mut least, _) = counts.select_nth_unstable_by(top - 1, |a, b| b.cmp(a));
-        counter.iter_if(|t| t.count >= least).collect()
+        counter.iter_if(least).collect()
     } else {
         counter.iter().collect()
     };
@@ -845,7 +844,7 @@ impl Report {
                 title,
                 field,
                 distinct: s.counts[i].len(),
-                records: s.counts[i].tallies().map(|t| t.count).sum(),
+                records: s.counts[i].counts().sum(),
                 rows: rows(&s.counts[i], opts.top),
             })
             .collect();
