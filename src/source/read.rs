@@ -200,7 +200,7 @@ mod tests {
         let mut same = gz(b"[1]\n");
         same.extend(gz(b"[1]\n"));
         assert_eq!(load_bytes(&same, 100).unwrap().0, b"[1]\n[1]\n");
-        // ... and two members whose sizes differ, the second holding a file's magic bytes.
+        // ... and two members whose sizes differ, the first holding a member's magic bytes.
         let mut odd = gz(b"[\"\x1f\x8b\x08\"");
         odd.extend(gz(b",2]"));
         assert_eq!(load_bytes(&odd, 100).unwrap().0, b"[\"\x1f\x8b\x08\",2]");

@@ -271,8 +271,8 @@ impl Counter {
     }
 
     /// The texts seen in at least `least` records, and their tallies, in no particular order.
-    /// Only their texts are read: the arena of a field with a million values is far from the
-    /// cache.
+    /// The arena (far from the cache for a field with a million values) is read only for
+    /// those: their texts and the times beside them.
     pub fn iter_if(&self, least: u64) -> impl Iterator<Item = (&str, Tally)> {
         let kept = self.table.iter().filter(move |e| e.count >= least);
         kept.map(|e| (self.text(e), self.tally(e)))
