@@ -3,21 +3,23 @@
 //!
 //! A map from boxed strings pays, for every new value, an allocation, and for every lookup of
 //! a known one a pointer chase to compare its text; when the table grows it hashes every text
-//! again. Here the texts sit end to end in one arena, and each entry keeps its text's hash: a
-//! lookup compares hashes before texts, growing rehashes nothing, and a new value is an append.
-//! The caller hashes the text (with [`super::distinct_hash`]). An entry is 32 bytes (a field
-//! with a million values misses the cache on most lookups: one line for the entry, then the
-//! text's), and the times of a text's tally sit in the arena just before it.
+//! again. Here each value is one record in an arena: a header (its count, times, groups,
+//! length and hash) and then its text, the records end to end. The hash table holds only
+//! 8-byte slots (part of the hash and where the record is), so that a field with half a million
+//! values keeps a table of 8 MB, which stays in the last-level cache, instead of 32 MB of
+//! entries that did not: a new value is a probe of that table and an append to the arena, a
+//! known one a probe and one record read (its text to compare and its counts beside it). The
+//! caller hashes the text (with [`super::distinct_hash`]); growing the table rehashes nothing.
 //!
 //! The distinct values of a field within each `--by` group are kept here too, as the groups
-//! each entry was seen in: two inline in the entry (most values of a field with a million of
-//! them are seen in one group), then a bitset per entry (a value seen in many groups is one of
-//! the few common ones: an account, a region, a busy role). A record's value is then looked
-//! up once, for its count and for its group, and what is read for the group is in the cache
-//! already; a set of values per group would cost a second lookup, into a table as large as
-//! the field, for every record. Bitsets cover the first [`BITSET_GROUPS`] groups, so that a
+//! each record was seen in: two inline in the header (most values of a field with a million
+//! of them are seen in one group), then a bitset per record (a value seen in many groups is
+//! one of the few common ones: an account, a region, a busy role). A record's value is then
+//! looked up once, for its count and for its group, and what is read for the group is in the
+//! cache already; a set of values per group would cost a second lookup, into a table as large
+//! as the field, for every record. Bitsets cover the first [`BITSET_GROUPS`] groups, so that a
 //! `--by` of a million groups cannot make them large: later groups of such values go to a
-//! set of (entry, group) pairs.
+//! set of (record, group) pairs.
 
 use super::Tally;
 use hashbrown::HashTable;
@@ -33,7 +35,7 @@ pub const MAX_GROUP: GroupId = GroupId::MAX - 2;
 /// No group (an empty inline slot).
 const NO_GROUP: GroupId = GroupId::MAX;
 
-/// In an entry's first inline slot: its groups are in a bitset, whose index is in the second.
+/// In a record's first inline slot: its groups are in a bitset, whose index is in the second.
 const IN_BITSET: GroupId = GroupId::MAX - 1;
 
 /// Groups numbered below this go to bitsets (at most 512 bytes each); the rest to pairs.
@@ -43,156 +45,211 @@ pub const BITSET_GROUPS: usize = 4096;
 /// are compared by [`super::Summary`], which knows what their numbers stand for).
 #[derive(Debug, Clone, Default)]
 pub struct Counter {
-    table: HashTable<Entry>,
-    /// Every text, end to end, each after its [`HEADER`].
+    table: HashTable<Slot>,
+    /// Every value's record ([`HEADER`], then its text, zero-padded to a multiple of 8
+    /// bytes), end to end, in the order the values were first seen.
     arena: Vec<u8>,
-    /// The groups of entries seen in more than two.
+    /// The groups of records seen in more than two.
     beyond: Beyond,
 }
 
-/// Where the groups of an entry seen in more than two go.
+/// Where the groups of a record seen in more than two go.
 #[derive(Debug, Clone, Default)]
 struct Beyond {
     /// Bitsets over groups below [`BITSET_GROUPS`], by index.
     sets: Vec<Vec<u64>>,
-    /// The other groups: (entry's `start`, group).
+    /// The other groups: (record's offset in the arena, group).
     pairs: HashSet<(usize, GroupId)>,
 }
 
-/// An entry of the table: what every record's lookup reads and writes, in 32 bytes on a
-/// 32-byte boundary, so that it never straddles two cache lines. The rest of the tally (the
-/// earliest and latest times) and the text's length are in the arena, just before the text:
-/// a lookup that finds the entry reads the text to compare it, and the times are beside it.
-#[derive(Debug, Clone)]
-#[repr(align(32))]
-struct Entry {
-    hash: u64,
-    /// Where the entry's header is in the arena (`start` also names the entry).
-    start: usize,
-    /// The groups the text was seen in: up to two ([`NO_GROUP`]: an empty slot, the first
-    /// filled first), or [`IN_BITSET`] and the index of a bitset in [`Beyond::sets`].
-    groups: [GroupId; 2],
-    /// Records.
-    count: u64,
+/// A slot of the table: 32 bits of the value's hash, to pass over the other values of its
+/// bucket without reading their records, and where its record starts, in 8-byte words.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u32,
+    word: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<Entry>() == 32);
+const _: () = assert!(std::mem::size_of::<Slot>() == 8);
 
-/// The bytes before each text in the arena: its earliest time (`i64::MAX`: none), its latest
-/// (`i64::MIN`: none) and its length, each 8 bytes, little-endian.
-const HEADER: usize = 24;
+impl Slot {
+    /// The record's offset in the arena.
+    fn at(self) -> usize {
+        self.word as usize * 8
+    }
+}
 
-/// The words of the header at `at`.
+/// The 32 bits of a value's hash kept in its slot and header.
+fn short(hash: u64) -> u32 {
+    (hash ^ hash >> 32) as u32
+}
+
+/// The table's hash of a slot, from its 32 bits of hash alone (so that growing the table reads
+/// no record): spread over 64 bits, whose low bits pick the bucket and top bits its tag.
+fn spread(hash: u32) -> u64 {
+    u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The 8-byte words of a record's header: its count, earliest time (`i64::MAX`: none), latest
+/// (`i64::MIN`: none), groups (two [`GroupId`]s: [`NO_GROUP`] for an empty slot, the first
+/// filled first, or [`IN_BITSET`] and the index of a bitset in [`Beyond::sets`]), and its
+/// text's length and short hash (32 bits each). Little-endian, as the text's bytes are.
+const COUNT: usize = 0;
+const FIRST: usize = 8;
+const LAST: usize = 16;
+const GROUPS: usize = 24;
+const LEN_HASH: usize = 32;
+const HEADER: usize = 40;
+
 #[inline]
-fn header(arena: &[u8], at: usize) -> [u64; 3] {
-    let (w, _) = arena[at..at + HEADER].as_chunks::<8>();
-    [u64::from_le_bytes(w[0]), u64::from_le_bytes(w[1]), u64::from_le_bytes(w[2])]
+fn word(arena: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(arena[at..at + 8].try_into().unwrap_or_default())
 }
 
-/// The text whose header is at `at`.
+#[inline]
+fn set_word(arena: &mut [u8], at: usize, w: u64) {
+    arena[at..at + 8].copy_from_slice(&w.to_le_bytes());
+}
+
+/// The length of the text of the record at `at`.
+#[inline]
+fn len_at(arena: &[u8], at: usize) -> usize {
+    (word(arena, at + LEN_HASH) & 0xFFFF_FFFF) as usize
+}
+
+/// The text of the record at `at`.
 #[inline]
 fn text_at(arena: &[u8], at: usize) -> &[u8] {
-    let len = header(arena, at)[2] as usize;
-    &arena[at + HEADER..at + HEADER + len]
+    &arena[at + HEADER..at + HEADER + len_at(arena, at)]
 }
 
-/// The earliest and latest times of the header at `at`.
+/// The bytes the record at `at` takes (its header, text and padding).
 #[inline]
-fn times(arena: &[u8], at: usize) -> (i64, i64) {
-    let [first, last, _] = header(arena, at);
-    (first as i64, last as i64)
+fn size_at(arena: &[u8], at: usize) -> usize {
+    HEADER + len_at(arena, at).next_multiple_of(8)
 }
 
-/// Widens the times of the header at `at` to take in `first` and `last`.
+/// The groups of the record at `at`.
 #[inline]
-fn widen(arena: &mut [u8], at: usize, first: i64, last: i64) {
-    let (f, l) = times(arena, at);
-    if first < f {
-        arena[at..at + 8].copy_from_slice(&first.to_le_bytes());
+fn groups_at(arena: &[u8], at: usize) -> [GroupId; 2] {
+    let w = word(arena, at + GROUPS);
+    [w as GroupId, (w >> 32) as GroupId]
+}
+
+#[inline]
+fn set_groups(arena: &mut [u8], at: usize, [a, b]: [GroupId; 2]) {
+    set_word(arena, at + GROUPS, u64::from(a) | u64::from(b) << 32);
+}
+
+/// Adds `count` records seen from `first` to `last` into the record at `at`.
+#[inline]
+fn tally(arena: &mut [u8], at: usize, count: u64, first: i64, last: i64) {
+    set_word(arena, at + COUNT, word(arena, at + COUNT) + count);
+    if first < word(arena, at + FIRST) as i64 {
+        set_word(arena, at + FIRST, first as u64);
     }
-    if last > l {
-        arena[at + 8..at + 16].copy_from_slice(&last.to_le_bytes());
+    if last > word(arena, at + LAST) as i64 {
+        set_word(arena, at + LAST, last as u64);
     }
 }
 
-impl Entry {
-    /// Notes that the text was seen in group `g` (at most [`MAX_GROUP`]).
-    #[inline]
-    fn join(&mut self, g: GroupId, beyond: &mut Beyond) {
-        let [a, b] = self.groups;
-        if a == IN_BITSET {
-            let Some(set) = beyond.sets.get_mut(b as usize) else { return };
-            let word = g as usize / 64;
-            if word < BITSET_GROUPS / 64 {
-                if set.len() <= word {
-                    set.resize(word + 1, 0);
-                }
-                set[word] |= 1 << (g % 64);
-            } else {
-                beyond.pairs.insert((self.start, g));
+/// Notes that the record at `at` was seen in group `g` (at most [`MAX_GROUP`]).
+fn join(arena: &mut [u8], at: usize, g: GroupId, beyond: &mut Beyond) {
+    let [a, b] = groups_at(arena, at);
+    if a == IN_BITSET {
+        let Some(set) = beyond.sets.get_mut(b as usize) else { return };
+        let word = g as usize / 64;
+        if word < BITSET_GROUPS / 64 {
+            if set.len() <= word {
+                set.resize(word + 1, 0);
             }
-        } else if a == g || b == g {
-        } else if a == NO_GROUP {
-            self.groups[0] = g;
-        } else if b == NO_GROUP {
-            self.groups[1] = g;
-        } else if let Ok(at) = GroupId::try_from(beyond.sets.len()) {
-            beyond.sets.push(Vec::new());
-            self.groups = [IN_BITSET, at];
-            for h in [a, b, g] {
-                self.join(h, beyond);
-            }
+            set[word] |= 1 << (g % 64);
         } else {
-            // Four billion bitsets cannot be: kept correct all the same.
-            beyond.pairs.insert((self.start, g));
+            beyond.pairs.insert((at, g));
         }
+    } else if a == g || b == g {
+    } else if a == NO_GROUP {
+        set_groups(arena, at, [g, b]);
+    } else if b == NO_GROUP {
+        set_groups(arena, at, [a, g]);
+    } else if let Ok(set) = GroupId::try_from(beyond.sets.len()) {
+        beyond.sets.push(Vec::new());
+        set_groups(arena, at, [IN_BITSET, set]);
+        for h in [a, b, g] {
+            join(arena, at, h, beyond);
+        }
+    } else {
+        // Four billion bitsets cannot be: kept correct all the same.
+        beyond.pairs.insert((at, g));
     }
+}
 
-    /// The groups noted in the entry itself and its bitset (not those in [`Beyond::pairs`]).
-    fn groups<'b>(&self, beyond: &'b Beyond) -> impl Iterator<Item = GroupId> + 'b {
-        let [a, b] = self.groups;
-        let (inline, set): ([GroupId; 2], &[u64]) = if a == IN_BITSET {
-            ([NO_GROUP; 2], beyond.sets.get(b as usize).map_or(&[][..], Vec::as_slice))
-        } else {
-            ([a, b], &[])
-        };
-        let bits = set.iter().zip(0..).flat_map(|(&word, w): (&u64, GroupId)| {
-            (0..64).filter(move |i| word & (1 << i) != 0).map(move |i| w * 64 + i)
-        });
-        inline.into_iter().filter(|g| *g != NO_GROUP).chain(bits)
-    }
+/// The groups noted in the header of the record at `at` and its bitset (not those in
+/// [`Beyond::pairs`]).
+fn groups<'b>(arena: &[u8], at: usize, beyond: &'b Beyond) -> impl Iterator<Item = GroupId> + 'b {
+    let [a, b] = groups_at(arena, at);
+    let (inline, set): ([GroupId; 2], &[u64]) = if a == IN_BITSET {
+        ([NO_GROUP; 2], beyond.sets.get(b as usize).map_or(&[][..], Vec::as_slice))
+    } else {
+        ([a, b], &[])
+    };
+    let bits = set.iter().zip(0..).flat_map(|(&word, w): (&u64, GroupId)| {
+        (0..64).filter(move |i| word & (1 << i) != 0).map(move |i| w * 64 + i)
+    });
+    inline.into_iter().filter(|g| *g != NO_GROUP).chain(bits)
 }
 
 impl Counter {
-    fn text(&self, e: &Entry) -> &str {
+    /// The offset of every record, in the order the values were first seen.
+    fn records(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let here = at;
+            (here < self.arena.len()).then(|| {
+                at += size_at(&self.arena, here);
+                here
+            })
+        })
+    }
+
+    fn text(&self, at: usize) -> &str {
         // The arena's texts are the `&str`s given to `add`, copied whole.
-        std::str::from_utf8(text_at(&self.arena, e.start)).expect("the arena holds whole strs")
+        std::str::from_utf8(text_at(&self.arena, at)).expect("the arena holds whole strs")
     }
 
-    fn tally(&self, e: &Entry) -> Tally {
-        let (first, last) = times(&self.arena, e.start);
-        Tally { count: e.count, first, last }
+    fn tally(&self, at: usize) -> Tally {
+        let a = &self.arena;
+        Tally {
+            count: word(a, at + COUNT),
+            first: word(a, at + FIRST) as i64,
+            last: word(a, at + LAST) as i64,
+        }
     }
 
-    /// The entry of `text`, whose hash is `hash`, created when it is new.
+    /// The record of `text`, whose short hash is `hash`, appended (counting nothing, in no
+    /// group) when it is new.
     #[inline]
-    fn slot<'c>(
-        table: &'c mut HashTable<Entry>,
-        arena: &mut Vec<u8>,
-        text: &[u8],
-        hash: u64,
-    ) -> &'c mut Entry {
-        use hashbrown::hash_table::Entry as Slot;
-        let same = |e: &Entry| e.hash == hash && text_at(arena, e.start) == text;
-        match table.entry(hash, same, |e| e.hash) {
-            Slot::Occupied(o) => o.into_mut(),
-            Slot::Vacant(v) => {
-                let start = arena.len();
+    fn record(table: &mut HashTable<Slot>, arena: &mut Vec<u8>, text: &[u8], hash: u32) -> usize {
+        use hashbrown::hash_table::Entry as Found;
+        let same = |s: &Slot| s.hash == hash && text_at(arena, s.at()) == text;
+        match table.entry(spread(hash), same, |s| spread(s.hash)) {
+            Found::Occupied(o) => o.get().at(),
+            Found::Vacant(v) => {
+                let at = arena.len();
+                let word = u32::try_from(at / 8)
+                    .expect("a summary field holds less than 32 GiB of distinct text");
+                let len = u32::try_from(text.len()).expect("a field's text is less than 4 GiB");
+                arena.extend_from_slice(&0u64.to_le_bytes());
                 arena.extend_from_slice(&i64::MAX.to_le_bytes());
                 arena.extend_from_slice(&i64::MIN.to_le_bytes());
-                arena.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                arena.extend_from_slice(
+                    &(u64::from(NO_GROUP) | u64::from(NO_GROUP) << 32).to_le_bytes(),
+                );
+                arena.extend_from_slice(&(u64::from(len) | u64::from(hash) << 32).to_le_bytes());
                 arena.extend_from_slice(text);
-                v.insert(Entry { hash, start, groups: [NO_GROUP; 2], count: 0 }).into_mut()
+                arena.resize(arena.len().next_multiple_of(8), 0);
+                v.insert(Slot { hash, word });
+                at
             }
         }
     }
@@ -202,13 +259,11 @@ impl Counter {
     #[inline]
     pub fn add(&mut self, text: &str, hash: u64, t: Option<i64>, group: Option<GroupId>) {
         let Counter { table, arena, beyond } = self;
-        let e = Self::slot(table, arena, text.as_bytes(), hash);
-        e.count += 1;
-        if let Some(t) = t {
-            widen(arena, e.start, t, t);
-        }
+        let at = Self::record(table, arena, text.as_bytes(), short(hash));
+        let (first, last) = t.map_or((i64::MAX, i64::MIN), |t| (t, t));
+        tally(arena, at, 1, first, last);
         if let Some(g) = group {
-            e.join(g, beyond);
+            join(arena, at, g, beyond);
         }
     }
 
@@ -216,38 +271,22 @@ impl Counter {
     /// gives, for each group number of `other`, the number of the same group in `self`.
     pub fn merge(&mut self, other: &Counter, groups: &[GroupId]) {
         let mut pairs: HashMap<usize, Vec<GroupId>> = HashMap::default();
-        for (start, g) in &other.beyond.pairs {
-            pairs.entry(*start).or_default().push(*g);
+        for (at, g) in &other.beyond.pairs {
+            pairs.entry(*at).or_default().push(*g);
         }
         let Counter { table, arena, beyond } = self;
-        table.reserve(other.len(), |e| e.hash);
-        // `other`'s headers and texts are appended as they are, and a text new here is the
-        // one in that copy, its times those of the copy: it is not read at all (taken in table
-        // order, each text read was a cache miss, and they were most of the time a merge
-        // took). Texts already here stay, unused, in the copy.
-        let base = arena.len();
-        arena.extend_from_slice(&other.arena);
-        for e in &other.table {
-            use hashbrown::hash_table::Entry as Slot;
-            let at = base + e.start;
-            let same =
-                |m: &Entry| m.hash == e.hash && text_at(arena, m.start) == text_at(arena, at);
-            let mine = match table.entry(e.hash, same, |m| m.hash) {
-                Slot::Occupied(o) => {
-                    let mine = o.into_mut();
-                    let (first, last) = times(arena, at);
-                    widen(arena, mine.start, first, last);
-                    mine
-                }
-                Slot::Vacant(v) => {
-                    v.insert(Entry { start: at, groups: [NO_GROUP; 2], count: 0, ..*e }).into_mut()
-                }
-            };
-            mine.count += e.count;
-            let paired = pairs.get(&e.start).into_iter().flatten().copied();
-            for g in e.groups(&other.beyond).chain(paired) {
+        table.reserve(other.len(), |s| spread(s.hash));
+        // `other`'s records are read in arena order (one pass over its memory); a value new
+        // here is appended as a fresh record, then given its counts and groups.
+        for at in other.records() {
+            let hash = (word(&other.arena, at + LEN_HASH) >> 32) as u32;
+            let mine = Self::record(table, arena, text_at(&other.arena, at), hash);
+            let t = other.tally(at);
+            tally(arena, mine, t.count, t.first, t.last);
+            let paired = pairs.get(&at).into_iter().flatten().copied();
+            for g in self::groups(&other.arena, at, &other.beyond).chain(paired) {
                 if let Some(&g) = groups.get(g as usize) {
-                    mine.join(g, beyond);
+                    join(arena, mine, g, beyond);
                 }
             }
         }
@@ -265,27 +304,28 @@ impl Counter {
         self.table.is_empty()
     }
 
-    /// Every text and its tally, in no particular order.
+    /// Every text and its tally, in the order they were first seen.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Tally)> {
         self.iter_if(0)
     }
 
-    /// The texts seen in at least `least` records, and their tallies, in no particular order.
-    /// The arena (far from the cache for a field with a million values) is read only for
-    /// those: their texts and the times beside them.
+    /// The texts seen in at least `least` records, and their tallies, in the order they were
+    /// first seen (one pass over the arena; the text is read only for those).
     pub fn iter_if(&self, least: u64) -> impl Iterator<Item = (&str, Tally)> {
-        let kept = self.table.iter().filter(move |e| e.count >= least);
-        kept.map(|e| (self.text(e), self.tally(e)))
+        let kept = self.records().filter(move |&at| word(&self.arena, at + COUNT) >= least);
+        kept.map(|at| (self.text(at), self.tally(at)))
     }
 
-    /// The number of records of every text, in no particular order.
+    /// The number of records of every text, in the order they were first seen.
     pub fn counts(&self) -> impl Iterator<Item = u64> {
-        self.table.iter().map(|e| e.count)
+        self.records().map(|at| word(&self.arena, at + COUNT))
     }
 
-    /// Every (entry's `start`, group) noted.
+    /// Every (record's offset, group) noted.
     fn noted(&self) -> impl Iterator<Item = (usize, GroupId)> {
-        let kept = self.table.iter().flat_map(|e| e.groups(&self.beyond).map(|g| (e.start, g)));
+        let kept = self
+            .records()
+            .flat_map(|at| groups(&self.arena, at, &self.beyond).map(move |g| (at, g)));
         kept.chain(self.beyond.pairs.iter().copied())
     }
 
@@ -303,9 +343,7 @@ impl Counter {
 
     /// Every (text, group) the texts were seen in, in no particular order.
     pub fn members(&self) -> impl Iterator<Item = (&str, GroupId)> {
-        let texts: HashMap<usize, &str> =
-            self.table.iter().map(|e| (e.start, self.text(e))).collect();
-        self.noted().filter_map(move |(s, g)| Some((*texts.get(&s)?, g)))
+        self.noted().map(|(at, g)| (self.text(at), g))
     }
 }
 
@@ -452,5 +490,67 @@ mod tests {
             members(&c).into_iter().map(|(t, g)| (t, flip(g))).collect();
         want.sort();
         assert_eq!(members(&d), want);
+    }
+
+    /// The model: per text, its tally and its groups.
+    type Model = std::collections::BTreeMap<String, (Tally, std::collections::BTreeSet<GroupId>)>;
+
+    fn model_of(c: &Counter) -> Model {
+        let mut m: Model =
+            c.iter().map(|(t, tally)| (t.to_string(), (tally, Default::default()))).collect();
+        for (t, g) in c.members() {
+            m.get_mut(t).expect("a member is a counted text").1.insert(g);
+        }
+        m
+    }
+
+    fn model_add(m: &mut Model, (text, t, g): &(String, Option<i64>, Option<GroupId>)) {
+        let e = m.entry(text.clone()).or_default();
+        e.0.add(*t);
+        e.1.extend(*g);
+    }
+
+    proptest::proptest! {
+        /// Adding, merging (with groups renumbered, some past the bitsets) and reading back
+        /// equal a map of texts to tallies and group sets; texts of any length, including
+        /// ones whose hashes collide (a few texts share a hash).
+        #[test]
+        fn equals_a_map_of_texts(
+            adds in proptest::collection::vec(
+                ("[a-c]{0,3}|[a-z]{9,40}", proptest::option::of(-5i64..5), proptest::option::of(
+                    proptest::prop_oneof![0..4u32, (BITSET_GROUPS as u32 - 2)..(BITSET_GROUPS as u32 + 2)]
+                )),
+                0..60,
+            ),
+            split in 0usize..60,
+            collide in proptest::bool::ANY,
+        ) {
+            let n = BITSET_GROUPS as GroupId + 2;
+            let hash_of = |s: &str| if collide { s.len() as u64 } else { hash(s) };
+            let (first, second) = adds.split_at(split.min(adds.len()));
+            let mut a = Counter::default();
+            let mut b = Counter::default();
+            let mut want = Model::default();
+            for add in first {
+                a.add(&add.0, hash_of(&add.0), add.1, add.2);
+                model_add(&mut want, add);
+            }
+            // `b`'s group g is group n - 1 - g in `a`.
+            let renumber: Vec<GroupId> = (0..n).rev().collect();
+            for add in second {
+                b.add(&add.0, hash_of(&add.0), add.1, add.2);
+                let flipped = add.2.map(|g| n - 1 - g);
+                model_add(&mut want, &(add.0.clone(), add.1, flipped));
+            }
+            a.merge(&b, &renumber);
+            proptest::prop_assert_eq!(model_of(&a), want.clone());
+            proptest::prop_assert_eq!(a.len(), want.len());
+            proptest::prop_assert_eq!(a.counts().sum::<u64>(), adds.len() as u64);
+            let sizes = a.group_sizes(n as usize);
+            for (g, size) in sizes.iter().enumerate() {
+                let expect = want.values().filter(|(_, gs)| gs.contains(&(g as GroupId))).count();
+                proptest::prop_assert_eq!(*size, expect);
+            }
+        }
     }
 }
