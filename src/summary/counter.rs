@@ -62,30 +62,43 @@ struct Beyond {
     pairs: HashSet<(usize, GroupId)>,
 }
 
-/// A slot of the table: 32 bits of the value's hash, to pass over the other values of its
-/// bucket without reading their records, and where its record starts, in 8-byte words.
+/// A slot of the table, one word: the value's [`short`] hash in the top [`HASH_BITS`] bits
+/// (to pass over the other values of its bucket without reading their records), and where
+/// its record starts, in 8-byte words, in the other 36 (an arena of up to 512 GiB).
 #[derive(Debug, Clone, Copy)]
-struct Slot {
-    hash: u32,
-    word: u32,
-}
+struct Slot(u64);
 
-const _: () = assert!(std::mem::size_of::<Slot>() == 8);
+/// The bits of a value's hash kept in its slot and header.
+const HASH_BITS: u32 = 28;
+
+/// The bits of a slot that say where its record is, and of a header that give its length.
+const PLACE_BITS: u32 = 64 - HASH_BITS;
+const PLACE: u64 = (1 << PLACE_BITS) - 1;
 
 impl Slot {
+    fn new(hash: u32, at: usize) -> Slot {
+        let word = u64::try_from(at / 8).ok().filter(|w| *w <= PLACE);
+        let word = word.expect("a summary field holds less than 512 GiB of distinct text");
+        Slot(u64::from(hash) << PLACE_BITS | word)
+    }
+
+    fn hash(self) -> u32 {
+        (self.0 >> PLACE_BITS) as u32
+    }
+
     /// The record's offset in the arena.
     fn at(self) -> usize {
-        self.word as usize * 8
+        (self.0 & PLACE) as usize * 8
     }
 }
 
-/// The 32 bits of a value's hash kept in its slot and header.
+/// The [`HASH_BITS`] bits of a value's hash kept in its slot and header.
 fn short(hash: u64) -> u32 {
-    (hash ^ hash >> 32) as u32
+    (hash ^ hash >> 32) as u32 >> (32 - HASH_BITS)
 }
 
-/// The table's hash of a slot, from its 32 bits of hash alone (so that growing the table reads
-/// no record): spread over 64 bits, whose low bits pick the bucket and top bits its tag.
+/// The table's hash of a slot, from its short hash alone (so that growing the table reads no
+/// record): spread over 64 bits, whose low bits pick the bucket and top bits its tag.
 fn spread(hash: u32) -> u64 {
     u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
@@ -93,7 +106,7 @@ fn spread(hash: u32) -> u64 {
 /// The 8-byte words of a record's header: its count, earliest time (`i64::MAX`: none), latest
 /// (`i64::MIN`: none), groups (two [`GroupId`]s: [`NO_GROUP`] for an empty slot, the first
 /// filled first, or [`IN_BITSET`] and the index of a bitset in [`Beyond::sets`]), and its
-/// text's length and short hash (32 bits each). Little-endian, as the text's bytes are.
+/// text's length (the low 36 bits) and short hash (the top 28). Little-endian, as the text's bytes are.
 const COUNT: usize = 0;
 const FIRST: usize = 8;
 const LAST: usize = 16;
@@ -114,7 +127,7 @@ fn set_word(arena: &mut [u8], at: usize, w: u64) {
 /// The length of the text of the record at `at`.
 #[inline]
 fn len_at(arena: &[u8], at: usize) -> usize {
-    (word(arena, at + LEN_HASH) & 0xFFFF_FFFF) as usize
+    (word(arena, at + LEN_HASH) & PLACE) as usize
 }
 
 /// The text of the record at `at`.
@@ -231,24 +244,25 @@ impl Counter {
     #[inline]
     fn record(table: &mut HashTable<Slot>, arena: &mut Vec<u8>, text: &[u8], hash: u32) -> usize {
         use hashbrown::hash_table::Entry as Found;
-        let same = |s: &Slot| s.hash == hash && text_at(arena, s.at()) == text;
-        match table.entry(spread(hash), same, |s| spread(s.hash)) {
+        let same = |s: &Slot| s.hash() == hash && text_at(arena, s.at()) == text;
+        match table.entry(spread(hash), same, |s| spread(s.hash())) {
             Found::Occupied(o) => o.get().at(),
             Found::Vacant(v) => {
                 let at = arena.len();
-                let word = u32::try_from(at / 8)
-                    .expect("a summary field holds less than 32 GiB of distinct text");
-                let len = u32::try_from(text.len()).expect("a field's text is less than 4 GiB");
+                let slot = Slot::new(hash, at);
+                // A record's text is at most one file (1 GiB by default; 64 GiB fit).
+                let len = u64::try_from(text.len()).ok().filter(|n| *n <= PLACE);
+                let len = len.expect("a field's text is less than 64 GiB");
                 arena.extend_from_slice(&0u64.to_le_bytes());
                 arena.extend_from_slice(&i64::MAX.to_le_bytes());
                 arena.extend_from_slice(&i64::MIN.to_le_bytes());
                 arena.extend_from_slice(
                     &(u64::from(NO_GROUP) | u64::from(NO_GROUP) << 32).to_le_bytes(),
                 );
-                arena.extend_from_slice(&(u64::from(len) | u64::from(hash) << 32).to_le_bytes());
+                arena.extend_from_slice(&(len | u64::from(hash) << PLACE_BITS).to_le_bytes());
                 arena.extend_from_slice(text);
                 arena.resize(arena.len().next_multiple_of(8), 0);
-                v.insert(Slot { hash, word });
+                v.insert(slot);
                 at
             }
         }
@@ -275,11 +289,11 @@ impl Counter {
             pairs.entry(*at).or_default().push(*g);
         }
         let Counter { table, arena, beyond } = self;
-        table.reserve(other.len(), |s| spread(s.hash));
+        table.reserve(other.len(), |s| spread(s.hash()));
         // `other`'s records are read in arena order (one pass over its memory); a value new
         // here is appended as a fresh record, then given its counts and groups.
         for at in other.records() {
-            let hash = (word(&other.arena, at + LEN_HASH) >> 32) as u32;
+            let hash = (word(&other.arena, at + LEN_HASH) >> PLACE_BITS) as u32;
             let mine = Self::record(table, arena, text_at(&other.arena, at), hash);
             let t = other.tally(at);
             tally(arena, mine, t.count, t.first, t.last);
@@ -399,6 +413,18 @@ mod tests {
         ba.merge(&a, &[]);
         assert_eq!(ab, ba);
         assert_ne!(ab, a);
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn slots_hold_their_hash_and_far_offsets() {
+        let top = (1 << HASH_BITS) - 1;
+        for (hash, at) in [(0, 0), (top, 8), (12345, 40 << 30), (top, (PLACE as usize) * 8)] {
+            let s = Slot::new(hash, at);
+            assert_eq!((s.hash(), s.at()), (hash, at));
+        }
+        assert!(short(u64::MAX) <= top && short(0x1234_5678_9abc_def0) <= top);
+        assert!(std::panic::catch_unwind(|| Slot::new(1, (PLACE as usize + 1) * 8)).is_err());
     }
 
     #[test]
