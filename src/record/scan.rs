@@ -11,16 +11,16 @@
 //!
 //! 1. `classify` turns the block into bit masks (bit `k` for byte `k`) of quotes, backslashes,
 //!    opening and closing brackets, 16 bytes at a time (SSE2 on x86, plain Rust elsewhere:
-//!    the `portable` module), or 32 at a time with AVX2 (the `avx2` module, on x86-64 CPUs
-//!    that have it, chosen at run time).
+//!    the `portable` module), or 32 at a time with AVX2, or 64 at a time with AVX-512 (the
+//!    `x86` module, on x86-64 CPUs that have them, chosen at run time).
 //! 2. A run of backslashes escapes every other byte from its second on, and so the byte after
 //!    it when its length is odd: one carrying subtraction finds these bytes (`Escapes`); the
 //!    escape of a run that ends a block falls on the next block's first byte.
 //! 3. The other quotes open or close strings, so a prefix XOR of them marks the bytes inside
 //!    strings (`prefix_xor`), carried from block to block.
 //! 4. What is left are the brackets outside strings: the loop steps through them counting depth
-//!    (`{` and `[` alike, `}` and `]` alike), stopping when it comes back to 0. (The AVX2
-//!    skipper first counts a block's closing brackets: fewer than the depth, and the block
+//!    (`{` and `[` alike, `}` and `]` alike), stopping when it comes back to 0. (The x86
+//!    skippers first count a block's closing brackets: fewer than the depth, and the block
 //!    cannot end the value, so its brackets are only counted.)
 //!
 //! Step 2 treats every backslash as an escape, but outside a string a backslash is a plain byte
@@ -272,12 +272,12 @@ pub fn skip_value(b: &[u8], i: usize) -> Option<usize> {
 
 /// `b[i]` is `{` or `[`: index just past the bracket that closes it, by blocks (see the module
 /// documentation). On x86-64 CPUs with AVX2, PCLMULQDQ, POPCNT and BMI1 (checked at run time),
-/// with wider masks, a carry-less multiplication for the prefix XOR and bracket counts (the
-/// `avx2` module).
+/// with wider masks, a carry-less multiplication for the prefix XOR and bracket counts, and
+/// with AVX-512 where the CPU has it (the `x86` module).
 #[inline]
 fn skip_container(b: &[u8], i: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    if let Some(end) = avx2::skip_container(b, i) {
+    if let Some(end) = x86::skip_container(b, i) {
         return end;
     }
     skip_container_plain(b, i)
@@ -352,51 +352,92 @@ container_skipper!(
     fn skip_container_plain, classify, prefix_xor, false
 );
 
-/// The container skipper for x86-64 CPUs with AVX2, PCLMULQDQ, POPCNT and BMI1, chosen at run
-/// time: nearly every x86-64 CPU made since 2013-2015 (Intel Haswell, AMD Excavator and
-/// later), including every current-generation x86 EC2 instance type.
+/// The container skippers for x86-64 CPUs with AVX2, PCLMULQDQ, POPCNT and BMI1, and for those
+/// that also have AVX-512 (F and BW), chosen at run time. The AVX2 one runs on nearly every
+/// x86-64 CPU made since 2013-2015 (Intel Haswell, AMD Excavator and later), including every
+/// current-generation x86 EC2 instance type; the AVX-512 one on Intel since Skylake-SP and AMD
+/// since Zen 4, where comparing a whole block at once into mask registers saves the
+/// movemasks and the joining of halves (the pattern search on the bench archive spends about a
+/// fifth less time in the skipper, BENCHMARKS.md).
 ///
-/// This is the crate's one `unsafe` operation: calling a function compiled for CPU features
-/// the baseline does not promise, after checking that this CPU has them. The intrinsics
-/// themselves are safe to call inside it (its features enable them), and a block becomes a
-/// vector by `bytemuck::cast` (safe: any 32 bytes are a valid `__m256i`).
+/// Calling them is the crate's one `unsafe` operation: calling a function compiled for CPU
+/// features the baseline does not promise, after checking that this CPU has them (one
+/// function, [`x86::skip_container_at`], holds both calls). The intrinsics themselves are
+/// safe to call inside them (their features enable them), and a block becomes a vector by
+/// `bytemuck::cast` (safe: any 32 bytes are a valid `__m256i`).
 ///
-/// The tests check both skippers on a CPU that has the features; to see the whole program
-/// take the baseline path on such a machine, run it (or a test binary) under
-/// `qemu-x86_64 -cpu Nehalem` (Debian's `qemu-user`), whose CPU has none of them.
+/// The tests check every skipper this CPU can run; to see the whole program take the baseline
+/// path on such a machine, run it (or a test binary) under `qemu-x86_64 -cpu Nehalem`
+/// (Debian's `qemu-user`), whose CPU has none of the features.
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
+mod x86 {
     use super::{BLOCK, Escapes, Masks, pad, skip_container_bytewise};
     use std::arch::x86_64::{
-        __m256i, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x, _mm_set1_epi8,
+        __m256i, __m512i, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x, _mm_set1_epi8,
         _mm256_cmpeq_epi8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+        _mm512_castsi256_si512, _mm512_cmpeq_epi8_mask, _mm512_inserti64x4, _mm512_set1_epi8,
     };
 
-    /// Whether this CPU has what [`skip_container_avx2`] is compiled for (asked once).
-    static AVAILABLE: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
-        std::is_x86_feature_detected!("avx2")
+    /// The widest skipper a CPU can run.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Level {
+        /// Neither: the baseline skipper.
+        Baseline,
+        /// [`skip_container_avx2`].
+        Avx2,
+        /// [`skip_container_avx512`].
+        Avx512,
+    }
+
+    /// This CPU's level (asked once).
+    pub static LEVEL: std::sync::LazyLock<Level> = std::sync::LazyLock::new(|| {
+        let avx2 = std::is_x86_feature_detected!("avx2")
             && std::is_x86_feature_detected!("pclmulqdq")
             && std::is_x86_feature_detected!("popcnt")
-            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("bmi1");
+        let avx512 =
+            std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw");
+        match (avx2, avx512) {
+            (true, true) => Level::Avx512,
+            (true, false) => Level::Avx2,
+            _ => Level::Baseline,
+        }
     });
 
     /// `Some(end)`, as [`super::skip_container`] gives it, when this CPU has AVX2, PCLMULQDQ,
     /// POPCNT and BMI1; `None` otherwise (the caller takes the baseline path).
     #[inline]
-    #[allow(unsafe_code)]
     pub fn skip_container(b: &[u8], i: usize) -> Option<Option<usize>> {
-        if *AVAILABLE {
-            // SAFETY: `skip_container_avx2` is compiled for AVX2, PCLMULQDQ, POPCNT and BMI1
-            // (its `target_feature`), and `AVAILABLE` holds only if this CPU has all four.
-            Some(unsafe { skip_container_avx2(b, i) })
-        } else {
-            None
+        skip_container_at(*LEVEL, b, i)
+    }
+
+    /// [`skip_container`] with the skipper of `level`, which must not be above this CPU's
+    /// [`LEVEL`] (a higher one is not run: `None`, as for the baseline).
+    #[inline]
+    #[allow(unsafe_code)]
+    pub fn skip_container_at(level: Level, b: &[u8], i: usize) -> Option<Option<usize>> {
+        match (level, *LEVEL) {
+            // SAFETY: `skip_container_avx512` is compiled for AVX-512 F and BW, AVX2,
+            // PCLMULQDQ, POPCNT and BMI1 (its `target_feature`), and `LEVEL` is `Avx512` only
+            // if this CPU has all of them.
+            (Level::Avx512, Level::Avx512) => Some(unsafe { skip_container_avx512(b, i) }),
+            // SAFETY: `skip_container_avx2` is compiled for AVX2, PCLMULQDQ, POPCNT and BMI1,
+            // and `LEVEL` is `Avx2` or `Avx512` only if this CPU has all four.
+            (Level::Avx2, Level::Avx2 | Level::Avx512) => {
+                Some(unsafe { skip_container_avx2(b, i) })
+            }
+            _ => None,
         }
     }
 
     container_skipper!(
         #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
         fn skip_container_avx2, classify, prefix_xor, true
+    );
+
+    container_skipper!(
+        #[target_feature(enable = "avx512f,avx512bw,avx2,pclmulqdq,popcnt,bmi1")]
+        fn skip_container_avx512, classify512, prefix_xor, true
     );
 
     /// 32 bytes as a vector (one unaligned load).
@@ -435,6 +476,31 @@ mod avx2 {
             backslash: block_mask(lo, hi, [b'\\']),
             open: block_mask(lo, hi, [b'{', b'[']),
             close: block_mask(lo, hi, [b'}', b']']),
+        }
+    }
+
+    /// The bytes of the 64-byte `v` equal to one of `set`, as a mask: bit `k` for byte `k`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn mask512<const N: usize>(v: __m512i, set: [u8; N]) -> u64 {
+        set.iter()
+            .fold(0, |hit, &c| hit | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c.cast_signed())))
+    }
+
+    /// [`classify`] with the whole block in one vector.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx2")]
+    pub fn classify512(block: &[u8; BLOCK]) -> Masks {
+        let (lo, hi) = block.split_at(32);
+        let lo = load(lo.try_into().expect("32 bytes"));
+        let hi = load(hi.try_into().expect("32 bytes"));
+        // The compiler makes one 64-byte load of this (bytemuck has no `__m512i` on stable).
+        let v = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(lo), hi);
+        Masks {
+            quote: mask512(v, [b'"']),
+            backslash: mask512(v, [b'\\']),
+            open: mask512(v, [b'{', b'[']),
+            close: mask512(v, [b'}', b']']),
         }
     }
 
@@ -634,14 +700,16 @@ mod tests {
         }
     }
 
-    /// Both container skippers (the baseline one and, where the CPU has what it needs, the
-    /// AVX2 one: `skip_value` takes only one of them) agree with the reference at `i`.
+    /// Every container skipper (the baseline one and those this CPU can run: `skip_value`
+    /// takes only the widest) agrees with the reference at `i`.
     fn assert_containers_agree(b: &[u8], i: usize) {
         let want = reference::skip_value(b, i);
         assert_eq!(skip_container_plain(b, i), want, "baseline skipper at {i} of {b:?}");
         #[cfg(target_arch = "x86_64")]
-        if let Some(got) = avx2::skip_container(b, i) {
-            assert_eq!(got, want, "AVX2 skipper at {i} of {b:?}");
+        for level in [x86::Level::Avx2, x86::Level::Avx512] {
+            if let Some(got) = x86::skip_container_at(level, b, i) {
+                assert_eq!(got, want, "{level:?} skipper at {i} of {b:?}");
+            }
         }
     }
 
@@ -666,8 +734,8 @@ mod tests {
         }
     }
 
-    /// Deep nesting, where whole blocks cannot bring the depth back to 0 (the AVX2 skipper
-    /// counts their brackets instead of stepping through them), with brackets in strings.
+    /// Deep nesting, where whole blocks cannot bring the depth back to 0 (the x86 skippers
+    /// count their brackets instead of stepping through them), with brackets in strings.
     #[test]
     fn deep_nesting() {
         for depth in [1, 2, 3, 31, 32, 33, 63, 64, 65, 200] {
