@@ -360,7 +360,7 @@ container_skipper!(
 /// movemasks and the joining of halves (the pattern search on the bench archive spends about a
 /// fifth less time in the skipper, BENCHMARKS.md).
 ///
-/// Calling them is the crate's one `unsafe` operation: calling a function compiled for CPU
+/// Calling them is the crate's only `unsafe` code: calling a function compiled for CPU
 /// features the baseline does not promise, after checking that this CPU has them (one
 /// function, [`x86::skip_container_at`], holds both calls). The intrinsics themselves are
 /// safe to call inside them (their features enable them), and a block becomes a vector by
