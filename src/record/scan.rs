@@ -353,12 +353,12 @@ container_skipper!(
 );
 
 /// The container skippers for x86-64 CPUs with AVX2, PCLMULQDQ, POPCNT and BMI1, and for those
-/// that also have AVX-512 (F and BW), chosen at run time. The AVX2 one runs on nearly every
-/// x86-64 CPU made since 2013-2015 (Intel Haswell, AMD Excavator and later), including every
-/// current-generation x86 EC2 instance type; the AVX-512 one on Intel since Skylake-SP and AMD
-/// since Zen 4, where comparing a whole block at once into mask registers saves the
-/// movemasks and the joining of halves (the pattern search on the bench archive spends about a
-/// fifth less time in the skipper, BENCHMARKS.md).
+/// that also have AVX-512 (F and BW, on a CPU with VBMI2), chosen at run time. The AVX2 one
+/// runs on nearly every x86-64 CPU made since 2013-2015 (Intel Haswell, AMD Excavator and
+/// later), including every current-generation x86 EC2 instance type; the AVX-512 one on Intel
+/// since Ice Lake and AMD since Zen 4 (see [`x86::LEVEL`]), where comparing a whole block at
+/// once into mask registers saves the movemasks and the joining of halves (the pattern search
+/// on the bench archive spends about a fifth less time in the skipper, BENCHMARKS.md).
 ///
 /// Calling them is the crate's only `unsafe` code: calling a function compiled for CPU
 /// features the baseline does not promise, after checking that this CPU has them (one
@@ -395,8 +395,13 @@ mod x86 {
             && std::is_x86_feature_detected!("pclmulqdq")
             && std::is_x86_feature_detected!("popcnt")
             && std::is_x86_feature_detected!("bmi1");
-        let avx512 =
-            std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw");
+        // VBMI2 is not used: it marks the CPUs (Intel since Ice Lake, AMD since Zen 4) whose
+        // 512-bit integer work barely lowers the core's clock. On Skylake-SP and Cascade Lake
+        // it would slow the inflating that shares the core (simdjson draws the same line for
+        // its AVX-512 kernel).
+        let avx512 = std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vbmi2");
         match (avx2, avx512) {
             (true, true) => Level::Avx512,
             (true, false) => Level::Avx2,
