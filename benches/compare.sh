@@ -37,7 +37,9 @@ BENCH_ONLY=${BENCH_ONLY:-all}
 # An eventName with a ~10 % share: gen_archive draws AssumeRole for exactly
 # 10 % of records (CreateUser is 1 in 50,000).
 TEN_PCT_EVENT=AssumeRole
-PATTERN='{"eventName":[{"prefix":"Create"}],"sourceIPAddress":[{"cidr":"10.0.0.0/8"}],"errorCode":[{"anything-but":"AccessDenied"}]}'
+# The pattern row's EventBridge pattern (prefix, cidr, anything-but), shared with
+# benches/scaling.sh and the `combined_compare_sh` matcher bench.
+PATTERN=$(<benches/pattern.json)
 
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }

@@ -6,10 +6,10 @@
 #   e.g.  benches/scaling.sh 5 target/bench-archive 1 2
 #
 # Each round runs, for every thread count (default: 1 and the number of CPUs), the floor
-# (`search DIR --inflate-only --count --quiet`), the pattern search and the AssumeRole
-# search to JSON lines, and `summary --by eventName`, each with `--threads N`, output to
-# /dev/null. Prints, per command, the median time at each count and the speed-up of each
-# count over the first. TS names the binary (default target/release/trailscan).
+# (`search DIR --inflate-only --count --quiet`), the pattern search (benches/pattern.json)
+# and the AssumeRole search to JSON lines, and `summary --by eventName`, each with
+# `--threads N`, output to /dev/null. Prints, per command, the median time at each count
+# and its speed-up over the first. TS names the binary (default target/release/trailscan).
 set -euo pipefail
 (($# >= 2)) || { sed -n '2,12p' "$0" >&2; exit 2; }
 rounds=$1 dir=$2
@@ -17,7 +17,7 @@ shift 2
 threads=("$@")
 ((${#threads[@]})) || threads=(1 "$(nproc)")
 ts=${TS:-target/release/trailscan}
-pattern='{"eventName":[{"prefix":"Create"}],"sourceIPAddress":[{"cidr":"10.0.0.0/8"}],"errorCode":[{"anything-but":"AccessDenied"}]}'
+pattern=$(<"$(dirname "$0")/pattern.json") # the pattern row of benches/compare.sh
 names=(floor pattern assume-role summary)
 run() {
     case $1 in
