@@ -39,11 +39,11 @@ def main() -> int:
             blobs.append(fh.read())
     packed = sum(map(len, blobs))
 
-    libs = [("zlib (system, Python's zlib module)", lambda b: zlib.decompress(b, 31))]
+    libs = []
     try:
         import deflate
 
-        libs.insert(0, (f"libdeflate (PyPI deflate {deflate.__version__})", deflate.gzip_decompress))
+        libs.append((f"libdeflate (PyPI deflate {deflate.__version__})", deflate.gzip_decompress))
     except ImportError:
         print("inflaters.py: skipping libdeflate: pip install deflate", file=sys.stderr)
     try:
@@ -52,12 +52,13 @@ def main() -> int:
         import isal.isal_zlib as iz
 
         # Two ways in: igzip's own, and zlib's with the output buffer sized up front.
-        libs[1:1] = [
-            (f"ISA-L igzip.decompress (PyPI isal {isal.__version__})", isal.igzip.decompress),
-            ("ISA-L isal_zlib.decompress, 8x buffer", lambda b: iz.decompress(b, 31, 8 * len(b))),
-        ]
+        name = f"ISA-L igzip.decompress (PyPI isal {isal.__version__})"
+        libs.append((name, isal.igzip.decompress))
+        sized = lambda b: iz.decompress(b, 31, 8 * len(b))  # noqa: E731
+        libs.append(("ISA-L isal_zlib.decompress, 8x buffer", sized))
     except ImportError:
         print("inflaters.py: skipping ISA-L: pip install isal", file=sys.stderr)
+    libs.append(("zlib (system, Python's zlib module)", lambda b: zlib.decompress(b, 31)))
 
     want = None
     print(f"{len(files)} files, {packed / 1e6:.1f} MB compressed, best of {rounds} rounds:")
