@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod lake;
 pub mod messages;
 pub mod output;
 pub mod pattern;
