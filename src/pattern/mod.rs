@@ -8,13 +8,15 @@
 //! assert!(p.matches(&e));
 //! ```
 
-mod ast;
-mod compile;
+// The tree and its compiled form are read inside the crate by the pattern's other consumers
+// (the index planner, the SQL translator): one representation, many uses.
+pub(crate) mod ast;
+pub(crate) mod compile;
 mod error;
 mod json;
-mod matcher;
-mod num;
-mod ops;
+pub(crate) mod matcher;
+pub(crate) mod num;
+pub(crate) mod ops;
 mod parse;
 
 use std::fmt;
@@ -38,6 +40,19 @@ impl Pattern {
         let root = parse::parse_text(text)?;
         let compiled = compile::compile(&root)?;
         Ok(Pattern { root, compiled })
+    }
+
+    /// The validated tree, as written (for consumers that translate the pattern).
+    #[expect(dead_code, reason = "read by src/index and src/sql, which land next")]
+    pub(crate) fn root(&self) -> &Obj {
+        &self.root
+    }
+
+    /// The compiled sub-rules (disjunctive normal form), for consumers that reason over the
+    /// pattern (the index planner): each [`compile::Conj`] is a conjunction of field tests.
+    #[expect(dead_code, reason = "read by src/index and src/sql, which land next")]
+    pub(crate) fn compiled(&self) -> &Compiled {
+        &self.compiled
     }
 
     /// Does the event match? The event is any JSON value (normally an object).

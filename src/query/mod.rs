@@ -262,6 +262,24 @@ impl Query {
         out
     }
 
+    /// The filter flags as one pattern (record view), if any flag filters.
+    #[must_use]
+    pub fn flags(&self) -> Option<&ViewPattern> {
+        self.flags.as_ref()
+    }
+
+    /// The `--pattern`s (OR-ed with each other, AND-ed with the flags).
+    #[must_use]
+    pub fn patterns(&self) -> &[ViewPattern] {
+        &self.patterns
+    }
+
+    /// The time window: `since` inclusive, `until` exclusive.
+    #[must_use]
+    pub fn window(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        (self.since, self.until)
+    }
+
     /// Whether every record matches (no flag, pattern or time window).
     #[must_use]
     pub fn matches_everything(&self) -> bool {
