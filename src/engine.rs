@@ -1,5 +1,5 @@
-//! The pipeline: walk → prune → read + inflate → split → prefilter → match, in parallel over
-//! files, with results handed back in walk order.
+//! The pipeline: walk → prune → (index) → read + inflate → split → prefilter → match, in
+//! parallel over files, with results handed back in walk order.
 //!
 //! Worker threads take the next walk item, process the whole file and send its report to the
 //! calling thread, which reorders reports by walk index and hands them to the consumer. A
@@ -13,12 +13,12 @@ use crate::progress::Progress;
 use crate::query::{Hit, Query};
 use crate::record::fields::{Extractor, Fields, Row, Table};
 use crate::source::{
-    Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, split_with, validate,
+    FileStamp, Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, split_with, validate,
 };
 use crate::stats::Stats;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
@@ -51,6 +51,33 @@ pub struct ScanConfig {
     /// files are delimited by reading them with this extractor, and each match carries where
     /// its fields are ([`Match::fields`]), so that no record is walked twice.
     pub extract: Option<std::sync::Arc<Extractor>>,
+    /// Decides, before a file is opened, from what is known of it (an index), whether it can
+    /// hold a match.
+    pub gate: Option<std::sync::Arc<dyn Gate>>,
+    /// Stat every file before reading it and keep its stamp in [`FileReport::stamp`] (for
+    /// building an index: a file changed after the stat is seen as changed next time).
+    pub stamp_files: bool,
+}
+
+/// What a [`Gate`] made of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateDecision {
+    /// Known as it is now, and no record in it can match: not opened.
+    RuledOut,
+    /// Known as it is now, and it may hold a match: read.
+    Read,
+    /// Known, but changed since (or unreadable to `stat`): read.
+    Stale,
+    /// Not known: read.
+    Unknown,
+}
+
+/// A per-file decision made before reading, from knowledge kept outside the file (the
+/// archive index, [`crate::index`]). It may only rule a file out when no record in the file,
+/// as it is now, can match; anything it is unsure of is read.
+pub trait Gate: Send + Sync + std::fmt::Debug {
+    /// Decides for the file at `path` (as walked), whose current stamp is `stamp`.
+    fn decide(&self, path: &Path, stamp: &FileStamp) -> GateDecision;
 }
 
 /// The scan was stopped (Ctrl-C) before it finished.
@@ -76,6 +103,10 @@ pub struct FileReport {
     pub failed: bool,
     /// What a per-file worker step ([`scan_with`]) made of the hits, for its consumer.
     pub partial: Option<Box<dyn std::any::Any + Send>>,
+    /// The file's stamp, taken before it was read ([`ScanConfig::stamp_files`], or a gate).
+    pub stamp: Option<FileStamp>,
+    /// What the gate decided, when there is one.
+    pub gate: Option<GateDecision>,
 }
 
 impl FileReport {
@@ -176,6 +207,32 @@ fn process(
             r.message(format!("{}: {message}", r.name));
         }
         WalkItem::File(input, _meta) => {
+            if let Input::Path(path) = &input
+                && (cfg.gate.is_some() || cfg.stamp_files)
+            {
+                match FileStamp::read(path) {
+                    Ok(stamp) => r.stamp = Some(stamp),
+                    // Reading the file names the problem.
+                    Err(_) => r.gate = cfg.gate.as_ref().map(|_| GateDecision::Stale),
+                }
+                if let (Some(gate), Some(stamp)) = (&cfg.gate, &r.stamp) {
+                    let decision = gate.decide(path, stamp);
+                    r.gate = Some(decision);
+                    match decision {
+                        GateDecision::RuledOut => {
+                            // Known to be read cleanly as it is: counted as read.
+                            r.name = input.display();
+                            r.stats.files_read = 1;
+                            r.stats.files_indexed = 1;
+                            worker(&mut r, Vec::new());
+                            return r;
+                        }
+                        GateDecision::Stale => r.stats.files_index_stale = 1,
+                        GateDecision::Unknown => r.stats.files_index_uncovered = 1,
+                        GateDecision::Read => {}
+                    }
+                }
+            }
             let hits = read_file(buffers, &input, query, cfg, &mut r);
             worker(&mut r, hits);
             return r;
