@@ -17,7 +17,6 @@ use super::fields::{FIELDS, untag};
 use super::{FieldSet, FileEntry, Fuse, Index, SetFlags};
 use crate::source::FileStamp;
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
 use xorf::BinaryFuse8;
 use xorf::Descriptor;
 
@@ -155,9 +154,18 @@ pub fn encode(index: &Index) -> Vec<u8> {
         files,
     };
     let raw = postcard::to_allocvec(&body).expect("postcard writes any index to memory");
-    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&raw).expect("writing to memory");
-    let packed = z.finish().expect("writing to memory");
+    pack(&raw)
+}
+
+/// An index file around `raw`, an uncompressed body (postcard), whatever it holds: deflated,
+/// with its header and checksum. For [`encode`], and for tests and fuzzing that must reach
+/// the body's decoder past the checksum.
+#[must_use]
+pub fn pack(raw: &[u8]) -> Vec<u8> {
+    let mut z = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+    let mut packed = vec![0; z.deflate_compress_bound(raw.len())];
+    let n = z.deflate_compress(raw, &mut packed).expect("the bound holds the output");
+    packed.truncate(n);
     let mut out = Vec::with_capacity(HEADER + packed.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -218,12 +226,15 @@ pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
     if len > MAX_BODY {
         return Err(corrupt("a body larger than 4 GiB"));
     }
-    let mut raw = Vec::with_capacity(usize::try_from(len.min(64 << 20)).unwrap_or(0));
-    flate2::read::DeflateDecoder::new(packed)
-        .take(len + 1)
-        .read_to_end(&mut raw)
+    // A deflate stream expands at most 1032 times: a header that claims more lies.
+    if len > (packed.len() as u64).saturating_mul(1032) {
+        return Err(corrupt("the body's length is not the one the header gives"));
+    }
+    let mut raw = vec![0; usize::try_from(len).map_err(|_| corrupt("too large"))?];
+    let n = libdeflater::Decompressor::new()
+        .deflate_decompress(packed, &mut raw)
         .map_err(|e| corrupt(format!("inflating: {e}")))?;
-    if raw.len() as u64 != len {
+    if n as u64 != len {
         return Err(corrupt("the body's length is not the one the header gives"));
     }
     let body: Body = postcard::from_bytes(&raw).map_err(|e| corrupt(e.to_string()))?;
@@ -388,6 +399,43 @@ mod tests {
             v[i] ^= 0x55;
             assert_eq!(decode(&v).unwrap_err(), FormatError::Checksum);
         }
+    }
+
+    /// The body of a real index with bytes changed, packed with a valid checksum: decoding
+    /// answers, never panics, and what decodes plans without panicking.
+    #[test]
+    fn forged_bodies_never_panic() {
+        use proptest::prelude::*;
+        let bytes = encode(&sample());
+        let mut raw = vec![
+            0;
+            usize::try_from(u64::from_le_bytes(bytes[20..28].try_into().unwrap()))
+                .unwrap()
+        ];
+        libdeflater::Decompressor::new().deflate_decompress(&bytes[HEADER..], &mut raw).unwrap();
+        let q = crate::query::Query::new(
+            &crate::query::Filters { users: vec!["u1".into()], ..Default::default() },
+            &[],
+            true,
+        )
+        .unwrap();
+        let planner = crate::index::plan::Planner::new(&q);
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6), |edits| {
+                let mut body = raw.clone();
+                for (at, b) in edits {
+                    let i = at % body.len();
+                    body[i] = b;
+                }
+                if let Ok(idx) = decode(&pack(&body)) {
+                    for e in idx.files() {
+                        let _ = planner.may_match(e, &idx);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
