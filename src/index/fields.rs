@@ -17,25 +17,42 @@ use crate::record::time;
 use rustc_hash::FxHashSet;
 use serde_json::Value;
 
+/// How a field's values are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Few distinct values in any archive: always an exact set (dictionary ids).
+    Exact,
+    /// An exact set where a file has few values (at most [`super::EXACT_MAX`]), else a filter
+    /// of the values' hashes. Values repeat across files (addresses, agents, role names), so
+    /// the dictionary stays small.
+    Mixed,
+    /// Hashes only: values that are new in almost every session (ARNs and principal ids of
+    /// assumed roles, temporary access keys) would grow a shared dictionary without bound.
+    /// With a separator, a value holding it is hashed by its tail from the last separator on
+    /// (`/alice` of an ARN, `:alice` of a principal id): equal values have equal tails, and
+    /// so do a value and any `suffix` test that starts with the separator (`--user alice`).
+    Hashed(Option<u8>),
+}
+
 /// One indexed field.
 #[derive(Debug, Clone, Copy)]
 pub struct IndexedField {
     /// The dotted record path.
     pub path: &'static str,
-    /// Few distinct values in any archive: always kept as an exact set.
-    pub low_cardinality: bool,
-    /// Separators after whose last occurrence the value's tail is also hashed, so that a
-    /// `suffix` test starting with the separator (`--user alice` tests ARNs for `/alice`) can
-    /// be decided from a filter.
-    pub suffix_separators: &'static [u8],
+    /// How its values are kept.
+    pub keep: Keep,
 }
 
 const fn low(path: &'static str) -> IndexedField {
-    IndexedField { path, low_cardinality: true, suffix_separators: b"" }
+    IndexedField { path, keep: Keep::Exact }
 }
 
-const fn high(path: &'static str, suffix_separators: &'static [u8]) -> IndexedField {
-    IndexedField { path, low_cardinality: false, suffix_separators }
+const fn mixed(path: &'static str) -> IndexedField {
+    IndexedField { path, keep: Keep::Mixed }
+}
+
+const fn hashed(path: &'static str, sep: Option<u8>) -> IndexedField {
+    IndexedField { path, keep: Keep::Hashed(sep) }
 }
 
 /// The fields the index keeps, in its order. Changing this list changes the index format
@@ -52,15 +69,15 @@ pub const FIELDS: &[IndexedField] = &[
     low("managementEvent"),
     low("userIdentity.type"),
     low("userIdentity.accountId"),
-    high("userIdentity.arn", b"/"),
-    high("userIdentity.userName", b""),
-    high("userIdentity.principalId", b":"),
-    high("userIdentity.accessKeyId", b""),
-    high("userIdentity.invokedBy", b""),
-    high("userIdentity.sessionContext.sessionIssuer.userName", b""),
-    high("userIdentity.sessionContext.sessionIssuer.arn", b"/"),
-    high("sourceIPAddress", b""),
-    high("userAgent", b""),
+    hashed("userIdentity.arn", Some(b'/')),
+    mixed("userIdentity.userName"),
+    hashed("userIdentity.principalId", Some(b':')),
+    hashed("userIdentity.accessKeyId", None),
+    mixed("userIdentity.invokedBy"),
+    mixed("userIdentity.sessionContext.sessionIssuer.userName"),
+    mixed("userIdentity.sessionContext.sessionIssuer.arn"),
+    mixed("sourceIPAddress"),
+    mixed("userAgent"),
 ];
 
 /// The position of `path` in [`FIELDS`].
@@ -101,13 +118,16 @@ pub fn untag(t: &str) -> Option<Value> {
     }
 }
 
-/// The extra hashed text for the tail of `value` from its last `sep` on (`/alice` of an ARN),
-/// if it has one. For a `suffix` test whose text starts with `sep`, the value's token equals
-/// the test text's own token: the value's last `sep` lies inside the suffix.
+/// The text a [`Keep::Hashed`] field hashes for a tagged value: a string holding the
+/// separator by its tail from the last separator on, anything else as it is.
 #[must_use]
-pub fn suffix_token(value: &str, sep: u8) -> Option<String> {
-    let at = value.rfind(char::from(sep))?;
-    Some(format!("\u{1}{}", &value[at..]))
+pub fn token(tagged: &str, sep: Option<u8>) -> std::borrow::Cow<'_, str> {
+    if let (Some(sep), Some(s)) = (sep, tagged.strip_prefix('s'))
+        && let Some(at) = s.rfind(char::from(sep))
+    {
+        return std::borrow::Cow::Owned(format!("\u{1}{}", &s[at..]));
+    }
+    std::borrow::Cow::Borrowed(tagged)
 }
 
 /// Reads the indexed fields of records.

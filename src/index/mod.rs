@@ -25,13 +25,18 @@ pub mod plan;
 pub mod store;
 
 use crate::source::FileStamp;
-use fields::{FIELDS, FileValues};
+use fields::{FIELDS, FileValues, Keep};
 use rustc_hash::FxHashMap;
 use serde_json::Value;
 use xorf::{BinaryFuse8, Filter as _};
 
-/// A field with at most this many distinct values in a file is kept as an exact set there.
+/// A [`fields::Keep::Mixed`] field with at most this many distinct values in a file is kept
+/// as an exact set there.
 pub const EXACT_MAX: usize = 32;
+
+/// At most this many hashes are kept as a plain list of 16-bit fingerprints (at most
+/// 32/65,536 = 0.05 % false positives); more make a binary fuse filter.
+pub const LIST_MAX: usize = 32;
 
 /// What a field's flags say of a file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,8 +53,8 @@ impl SetFlags {
         u8::from(self.missing) | (u8::from(self.irregular) << 1)
     }
 
-    fn from_bits(b: u8) -> Option<SetFlags> {
-        (b < 4).then_some(SetFlags { missing: b & 1 != 0, irregular: b & 2 != 0 })
+    fn from_bits(b: u8) -> SetFlags {
+        SetFlags { missing: b & 1 != 0, irregular: b & 2 != 0 }
     }
 }
 
@@ -61,6 +66,12 @@ pub struct Fuse(BinaryFuse8);
 #[must_use]
 pub fn hash(text: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// The 16-bit fingerprint a short hash list holds for a hash.
+#[must_use]
+pub fn fingerprint(h: u64) -> u16 {
+    (h >> 48) as u16
 }
 
 impl Fuse {
@@ -80,32 +91,51 @@ impl Fuse {
 }
 
 /// What the index knows of one field in one file.
-#[derive(Debug, Clone)]
-pub enum FieldSet {
+#[derive(Debug, Clone, Copy)]
+pub enum FieldSet<'a> {
     /// Every distinct value, as dictionary ids (sorted).
-    Exact {
-        /// Ids into the index's dictionary.
-        ids: Vec<u32>,
-        /// Missing and irregular values.
-        flags: SetFlags,
-    },
+    Exact(&'a [u32], SetFlags),
+    /// The 16-bit fingerprints of the values' hashes (sorted).
+    Hashes(&'a [u16], SetFlags),
     /// A filter of the values' hashes.
-    Filter {
-        /// The filter.
-        fuse: Fuse,
-        /// Missing and irregular values.
-        flags: SetFlags,
-    },
+    Filter(&'a Fuse, SetFlags),
 }
 
-impl FieldSet {
+impl FieldSet<'_> {
     /// The set's flags.
     #[must_use]
     pub fn flags(&self) -> SetFlags {
         match self {
-            FieldSet::Exact { flags, .. } | FieldSet::Filter { flags, .. } => *flags,
+            FieldSet::Exact(_, f) | FieldSet::Hashes(_, f) | FieldSet::Filter(_, f) => *f,
         }
     }
+
+    /// Whether a text whose hash is `h` may be in a hashed set (`None` for exact sets).
+    #[must_use]
+    pub fn may_hold(&self, h: u64) -> Option<bool> {
+        match self {
+            FieldSet::Exact(..) => None,
+            FieldSet::Hashes(fps, _) => Some(fps.binary_search(&fingerprint(h)).is_ok()),
+            FieldSet::Filter(f, _) => Some(f.contains(h)),
+        }
+    }
+}
+
+/// Where a file's field set is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetKind {
+    Exact,
+    Hashes,
+    Filter,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SetRef {
+    kind: SetKind,
+    flags: SetFlags,
+    /// Into `ids` or `fps` (with `len`), or `fuses`.
+    start: u32,
+    len: u32,
 }
 
 /// What the index knows of one file.
@@ -121,12 +151,12 @@ pub struct FileEntry {
     pub span: Option<(i64, i64)>,
     /// Some record has no parseable `eventTime`.
     pub untimed: bool,
-    /// Per field of [`FIELDS`].
-    pub sets: Vec<FieldSet>,
+    /// Its field sets: `sets..sets + FIELDS.len()` in the index's set table.
+    sets: u32,
 }
 
 /// A loaded (or newly built) index of one archive root.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Index {
     /// The archive root, canonical.
     pub root: String,
@@ -140,6 +170,10 @@ pub struct Index {
     values: Vec<Value>,
     /// Sorted by path.
     files: Vec<FileEntry>,
+    sets: Vec<SetRef>,
+    ids: Vec<u32>,
+    fps: Vec<u16>,
+    fuses: Vec<Fuse>,
 }
 
 impl Index {
@@ -153,6 +187,18 @@ impl Index {
     #[must_use]
     pub fn get(&self, path: &str) -> Option<&FileEntry> {
         self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().map(|i| &self.files[i])
+    }
+
+    /// What the index knows of field `k` ([`FIELDS`] order) in the file of `e`.
+    #[must_use]
+    pub fn set(&self, e: &FileEntry, k: usize) -> FieldSet<'_> {
+        let r = &self.sets[e.sets as usize + k];
+        let (a, b) = (r.start as usize, r.start as usize + r.len as usize);
+        match r.kind {
+            SetKind::Exact => FieldSet::Exact(&self.ids[a..b], r.flags),
+            SetKind::Hashes => FieldSet::Hashes(&self.fps[a..b], r.flags),
+            SetKind::Filter => FieldSet::Filter(&self.fuses[a], r.flags),
+        }
     }
 
     /// The value of dictionary id `id`.
@@ -178,101 +224,143 @@ impl Index {
     pub fn records(&self) -> u64 {
         self.files.iter().map(|f| f.records).sum()
     }
+
+    fn push_set(&mut self, set: FieldSet<'_>) {
+        let n = |x: usize| u32::try_from(x).expect("fewer than 2^32 entries");
+        let r = match set {
+            FieldSet::Exact(ids, flags) => {
+                let start = n(self.ids.len());
+                self.ids.extend_from_slice(ids);
+                SetRef { kind: SetKind::Exact, flags, start, len: n(ids.len()) }
+            }
+            FieldSet::Hashes(fps, flags) => {
+                let start = n(self.fps.len());
+                self.fps.extend_from_slice(fps);
+                SetRef { kind: SetKind::Hashes, flags, start, len: n(fps.len()) }
+            }
+            FieldSet::Filter(f, flags) => {
+                self.fuses.push(f.clone());
+                SetRef { kind: SetKind::Filter, flags, start: n(self.fuses.len() - 1), len: 1 }
+            }
+        };
+        self.sets.push(r);
+    }
 }
 
 /// Builds an index, from new files and entries kept from an older index.
 pub struct Builder {
-    root: String,
     intern: FxHashMap<String, u32>,
-    dict: Vec<String>,
-    files: Vec<FileEntry>,
+    index: Index,
 }
 
 impl Builder {
     /// An empty index of `root` (canonical).
     #[must_use]
     pub fn new(root: String) -> Builder {
-        Builder { root, intern: FxHashMap::default(), dict: Vec::new(), files: Vec::new() }
+        Builder { intern: FxHashMap::default(), index: Index { root, ..Index::default() } }
     }
 
     fn id(&mut self, text: &str) -> u32 {
         if let Some(&id) = self.intern.get(text) {
             return id;
         }
-        let id = u32::try_from(self.dict.len()).expect("fewer than 2^32 distinct values");
-        self.dict.push(text.to_string());
+        let id = u32::try_from(self.index.dict.len()).expect("fewer than 2^32 distinct values");
+        self.index.dict.push(text.to_string());
         self.intern.insert(text.to_string(), id);
         id
     }
 
+    fn entry(
+        &mut self,
+        path: String,
+        stamp: FileStamp,
+        records: u64,
+        span: Option<(i64, i64)>,
+        untimed: bool,
+    ) {
+        let sets = u32::try_from(self.index.sets.len()).expect("fewer than 2^32 sets");
+        self.index.files.push(FileEntry { path, stamp, records, span, untimed, sets });
+    }
+
     /// Adds a file read now.
     pub fn add(&mut self, path: String, stamp: FileStamp, v: FileValues) {
-        let mut sets = Vec::with_capacity(FIELDS.len());
+        self.entry(path, stamp, v.records, v.span, v.untimed);
         for (k, values) in v.values.iter().enumerate() {
             let flags = SetFlags { missing: v.missing[k], irregular: v.irregular[k] };
-            let field = &FIELDS[k];
-            let mut set = None;
-            if !field.low_cardinality && values.len() > EXACT_MAX {
-                let mut hashes = Vec::with_capacity(values.len() * 2);
-                for t in values {
-                    hashes.push(hash(t));
-                    if let Some(s) = t.strip_prefix('s') {
-                        for &sep in field.suffix_separators {
-                            hashes.extend(fields::suffix_token(s, sep).as_deref().map(hash));
-                        }
-                    }
+            let hashed = |texts: &mut dyn Iterator<Item = std::borrow::Cow<'_, str>>| {
+                let mut hs: Vec<u64> = texts.map(|t| hash(&t)).collect();
+                hs.sort_unstable();
+                hs.dedup();
+                hs
+            };
+            let (hashes, exact) = match FIELDS[k].keep {
+                Keep::Exact => (None, true),
+                Keep::Mixed if values.len() <= EXACT_MAX => (None, true),
+                Keep::Mixed => (
+                    Some(hashed(
+                        &mut values.iter().map(|t| std::borrow::Cow::Borrowed(t.as_str())),
+                    )),
+                    false,
+                ),
+                Keep::Hashed(sep) => {
+                    (Some(hashed(&mut values.iter().map(|t| fields::token(t, sep)))), false)
                 }
-                set = Fuse::new(hashes).map(|fuse| FieldSet::Filter { fuse, flags });
+            };
+            let fuse =
+                hashes.as_ref().filter(|h| h.len() > LIST_MAX).and_then(|h| Fuse::new(h.clone()));
+            match (exact, hashes, fuse) {
+                (false, _, Some(f)) => self.index.push_set(FieldSet::Filter(&f, flags)),
+                (false, Some(h), None) if h.len() <= LIST_MAX || FIELDS[k].keep != Keep::Mixed => {
+                    let mut fps: Vec<u16> = h.iter().map(|&h| fingerprint(h)).collect();
+                    fps.sort_unstable();
+                    fps.dedup();
+                    self.index.push_set(FieldSet::Hashes(&fps, flags));
+                }
+                _ => {
+                    let mut ids: Vec<u32> = values.iter().map(|t| self.id(t)).collect();
+                    ids.sort_unstable();
+                    self.index.push_set(FieldSet::Exact(&ids, flags));
+                }
             }
-            let set = set.unwrap_or_else(|| {
-                let mut ids: Vec<u32> = values.iter().map(|t| self.id(t)).collect();
-                ids.sort_unstable();
-                FieldSet::Exact { ids, flags }
-            });
-            sets.push(set);
         }
-        self.files.push(FileEntry {
-            path,
-            stamp,
-            records: v.records,
-            span: v.span,
-            untimed: v.untimed,
-            sets,
-        });
     }
 
     /// Keeps an entry of `old` (its exact sets moved to this dictionary).
-    pub fn keep(&mut self, old: &Index, entry: &FileEntry) {
-        let mut e = entry.clone();
-        for set in &mut e.sets {
-            if let FieldSet::Exact { ids, .. } = set {
-                for id in ids.iter_mut() {
-                    *id = self.id(old.text(*id));
+    pub fn keep(&mut self, old: &Index, e: &FileEntry) {
+        self.entry(e.path.clone(), e.stamp, e.records, e.span, e.untimed);
+        for k in 0..FIELDS.len() {
+            match old.set(e, k) {
+                FieldSet::Exact(ids, flags) => {
+                    let mut ids: Vec<u32> = ids.iter().map(|&id| self.id(old.text(id))).collect();
+                    ids.sort_unstable();
+                    self.index.push_set(FieldSet::Exact(&ids, flags));
                 }
-                ids.sort_unstable();
+                other => self.index.push_set(other),
             }
         }
-        self.files.push(e);
     }
 
     /// Files added so far.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.files.len()
+        self.index.files.len()
     }
 
     /// No file added yet.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.index.files.is_empty()
     }
 
     /// The index.
     #[must_use]
     pub fn finish(mut self, built_at: i64, build_ms: u64) -> Index {
-        self.files.sort_by(|a, b| a.path.cmp(&b.path));
-        self.files.dedup_by(|a, b| a.path == b.path);
-        let values = self.dict.iter().map(|t| fields::untag(t).unwrap_or(Value::Null)).collect();
-        Index { root: self.root, built_at, build_ms, dict: self.dict, values, files: self.files }
+        let idx = &mut self.index;
+        idx.built_at = built_at;
+        idx.build_ms = build_ms;
+        idx.files.sort_by(|a, b| a.path.cmp(&b.path));
+        idx.files.dedup_by(|a, b| a.path == b.path);
+        idx.values = idx.dict.iter().map(|t| fields::untag(t).unwrap_or(Value::Null)).collect();
+        self.index
     }
 }

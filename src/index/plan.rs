@@ -8,7 +8,7 @@
 //! index does not know (a field it does not keep, an operator a filter cannot answer, an
 //! irregular value) counts as "can pass": the file is read.
 
-use super::fields::{FIELDS, position, suffix_token};
+use super::fields::{FIELDS, Keep, position, token};
 use super::{FieldSet, FileEntry, Index, hash};
 use crate::pattern::ast::Alt;
 use crate::pattern::matcher::alt_matches;
@@ -84,19 +84,22 @@ pub struct Planner {
     patterns: Vec<Plan>,
 }
 
-/// The filter probe for one alternative on the field at `k`.
+/// The hashed-set probe for one alternative on the field at `k`: the text a value passing
+/// the alternative must have been hashed as.
 fn probe(alt: &Alt, k: usize) -> Probe {
-    let text = |t: String| Probe::Hash(hash(&t));
+    let sep = match FIELDS[k].keep {
+        Keep::Hashed(sep) => sep,
+        Keep::Exact | Keep::Mixed => None,
+    };
+    let text = |t: String| Probe::Hash(hash(&token(&t, sep)));
     match alt {
         Alt::Str(s) | Alt::Exactly(s) => text(format!("s{s}")),
         Alt::Bool(b) => text(format!("b{b}")),
         Alt::Null => text("z".to_string()),
-        Alt::Suffix(s) => FIELDS[k]
-            .suffix_separators
-            .iter()
-            .find(|&&sep| s.as_bytes().first() == Some(&sep))
-            .and_then(|&sep| suffix_token(s, sep))
-            .map_or(Probe::Maybe, |t| Probe::Hash(hash(&t))),
+        // A value ending with a suffix that starts with the separator has the suffix's tail.
+        Alt::Suffix(s) if sep.is_some() && s.as_bytes().first() == sep.as_ref() => {
+            text(format!("s{s}"))
+        }
         // Numbers have several spellings; the rest are not membership tests.
         _ => Probe::Maybe,
     }
@@ -158,23 +161,24 @@ impl Test {
         match &self.source {
             Source::Unknown => true,
             Source::Const(v) => self.passes(v),
-            Source::Field(k) => match &e.sets[*k] {
-                FieldSet::Exact { ids, flags } => {
+            Source::Field(k) => match idx.set(e, *k) {
+                FieldSet::Exact(ids, flags) => {
                     (self.absent_ok && (flags.missing || flags.irregular))
                         || ids.iter().any(|&id| self.passes(idx.value(id)))
                 }
-                FieldSet::Filter { fuse, flags } => {
+                set @ (FieldSet::Hashes(..) | FieldSet::Filter(..)) => {
+                    let flags = set.flags();
+                    let empty = matches!(set, FieldSet::Hashes(h, _) if h.is_empty());
                     (self.absent_ok && (flags.missing || flags.irregular))
                         || self.alts.iter().zip(&self.probes).any(|(a, p)| match (a, p) {
-                            // A filter is only built for many values.
-                            (Alt::Exists(true), _) => true,
-                            (_, Probe::Hash(h)) => fuse.contains(*h),
+                            (Alt::Exists(true), _) => !empty,
+                            (_, Probe::Hash(h)) => set.may_hold(*h).unwrap_or(true),
                             (_, Probe::Maybe) => true,
                         })
                 }
             },
-            Source::Derived(d, k) => match &e.sets[*k] {
-                FieldSet::Exact { ids, flags } if !flags.irregular => {
+            Source::Derived(d, k) => match idx.set(e, *k) {
+                FieldSet::Exact(ids, flags) if !flags.irregular => {
                     let mut missing = flags.missing;
                     let mut any = false;
                     for &id in ids {
@@ -196,7 +200,7 @@ impl Test {
             Source::Unknown => "not in the index: files are read",
             Source::Const(_) => "the same in every record",
             Source::Derived(..) => "decided per file from the index (derived)",
-            Source::Field(k) if FIELDS[*k].low_cardinality => {
+            Source::Field(k) if FIELDS[*k].keep == Keep::Exact => {
                 "decided per file from the index (exact values)"
             }
             Source::Field(_) => {
@@ -371,8 +375,8 @@ mod tests {
         let refs: Vec<&str> = recs.iter().map(String::as_str).collect();
         let idx = index(&refs);
         assert!(matches!(
-            idx.files()[0].sets[position("userIdentity.arn").unwrap()],
-            FieldSet::Filter { .. }
+            idx.set(&idx.files()[0], position("userIdentity.arn").unwrap()),
+            FieldSet::Filter(..)
         ));
         let u = |x: &str| Filters { users: vec![x.into()], ..Filters::default() };
         assert!(may(&idx, &u("user7"), &[]));

@@ -104,6 +104,32 @@ pub fn save(dir: &Path, index: &Index) -> Result<(PathBuf, u64)> {
 /// The index key of `path` under `given` (a path as the user named it), prefixed with the
 /// key of `given` itself: `/`-separated, `None` for names that are not UTF-8.
 fn key(prefix: &str, given: &Path, path: &Path) -> Option<String> {
+    // The walk joins names onto `given` as the user wrote it: on Unix the key is most often
+    // the text after it, taken without parsing components.
+    #[cfg(unix)]
+    {
+        let (g, p) = (given.as_os_str().as_encoded_bytes(), path.as_os_str().as_encoded_bytes());
+        if let Some(rest) = p.strip_prefix(g)
+            && let Ok(rest) = std::str::from_utf8(rest)
+        {
+            let rest = if g.ends_with(b"/") || rest.is_empty() {
+                Some(rest)
+            } else {
+                rest.strip_prefix('/')
+            };
+            if let Some(rest) = rest
+                && !rest.starts_with('/')
+                && !rest.contains("//")
+                && !rest.split('/').any(|c| c == "." || c == "..")
+            {
+                return Some(match (prefix.is_empty(), rest.is_empty()) {
+                    (true, _) => rest.to_string(),
+                    (false, true) => prefix.to_string(),
+                    (false, false) => format!("{prefix}/{rest}"),
+                });
+            }
+        }
+    }
     let rest = path.strip_prefix(given).ok()?;
     let mut key = prefix.to_string();
     for c in rest.components() {
@@ -149,8 +175,8 @@ pub struct IndexGate {
 impl IndexGate {
     /// The entry for `path`, and whether it is fresh.
     fn entry(&self, path: &Path, stamp: &FileStamp) -> Option<(&FileEntry, &Index, bool)> {
-        let scope = self.scopes.iter().find(|s| path.starts_with(&s.given))?;
-        let key = key(&scope.prefix, &scope.given, path)?;
+        let (scope, key) =
+            self.scopes.iter().find_map(|s| Some((s, key(&s.prefix, &s.given, path)?)))?;
         let e = scope.index.get(&key)?;
         Some((e, &scope.index, e.stamp == *stamp))
     }
@@ -264,6 +290,9 @@ mod tests {
         assert_eq!(key("AWSLogs", Path::new("b"), Path::new("b/1")).as_deref(), Some("AWSLogs/1"));
         assert_eq!(key("p", Path::new("b"), Path::new("b")).as_deref(), Some("p"));
         assert_eq!(key("", Path::new("b"), Path::new("c/1")), None);
+        assert_eq!(key("", Path::new("b"), Path::new("b2/1")), None);
+        assert_eq!(key("", Path::new("b/"), Path::new("b/1")).as_deref(), Some("1"));
+        assert_eq!(key("", Path::new("b"), Path::new("b/./1")).as_deref(), Some("1"));
     }
 
     #[test]
