@@ -162,6 +162,81 @@ impl Reader {
     }
 }
 
+/// A file's bytes exactly as they were delivered, for integrity checks ([`Reader::exact`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exact {
+    /// Whether the file was gzip.
+    pub compressed: bool,
+    /// Bytes read from the disk.
+    pub disk_bytes: u64,
+    /// Bytes of content handed to the sink (the first gzip member inflated, or the file).
+    pub content_bytes: u64,
+    /// Bytes on disk after the end of the first gzip member (0 for a plain file).
+    pub trailing: u64,
+}
+
+impl Reader {
+    /// Reads `input` and feeds its content to `sink` in pieces, byte for byte as delivered:
+    /// the first gzip member inflated (nothing removed, no BOM stripped), or the whole file when
+    /// it is not gzip; an empty file is empty content. [`Exact::trailing`] counts the bytes
+    /// after the first member, which the fast path of [`Reader::load`] cannot place exactly
+    /// (libdeflate does not say where a member ends), so this reads through the streaming
+    /// decoder. `Err` when the file cannot be read or its first member is damaged.
+    pub fn exact(
+        &mut self,
+        input: &Input,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Exact, ReadError> {
+        self.raw.clear();
+        match input {
+            Input::Stdin => {
+                io::stdin().lock().take(self.limit + 1).read_to_end(&mut self.raw)?;
+            }
+            Input::Path(path) => {
+                let file = std::fs::File::open(path)?;
+                if file.metadata()?.is_dir() {
+                    return Err(ReadError::Io(io::Error::other("is a directory")));
+                }
+                (&file).take(self.limit + 1).read_to_end(&mut self.raw)?;
+            }
+        }
+        let disk_bytes = self.raw.len() as u64;
+        if disk_bytes > self.limit {
+            return Err(ReadError::TooLarge { limit: self.limit });
+        }
+        if !self.raw.starts_with(&GZIP_MAGIC) {
+            sink(&self.raw);
+            return Ok(Exact {
+                compressed: false,
+                disk_bytes,
+                content_bytes: disk_bytes,
+                trailing: 0,
+            });
+        }
+        const PIECE: usize = 256 << 10;
+        if self.inflated.len() < PIECE {
+            self.inflated.resize(PIECE, 0);
+        }
+        let mut decoder = flate2::bufread::GzDecoder::new(&self.raw[..]);
+        let mut content = 0u64;
+        loop {
+            let n = match decoder.read(&mut self.inflated[..PIECE]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ReadError::Gzip(e.to_string(), content as usize)),
+            };
+            content += n as u64;
+            if content > self.limit {
+                return Err(ReadError::TooLarge { limit: self.limit });
+            }
+            sink(&self.inflated[..n]);
+        }
+        let trailing = decoder.into_inner().len() as u64;
+        Ok(Exact { compressed: true, disk_bytes, content_bytes: content, trailing })
+    }
+}
+
 fn strip_bom(data: &[u8]) -> &[u8] {
     data.strip_prefix(&UTF8_BOM[..]).unwrap_or(data)
 }
@@ -230,6 +305,39 @@ mod tests {
         assert!(!r.fast_inflate());
         assert_eq!(r.inflate().unwrap().map(|e| e.to_string()), None);
         assert_eq!(&r.inflated[..r.inflated_len], [&text[..], &text[..]].concat());
+    }
+
+    fn exact_bytes(bytes: &[u8]) -> Result<(Vec<u8>, Exact), String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, bytes).unwrap();
+        let mut out = Vec::new();
+        let e = Reader::new(1 << 20)
+            .exact(&Input::Path(p), &mut |b| out.extend_from_slice(b))
+            .map_err(|e| e.to_string())?;
+        Ok((out, e))
+    }
+
+    #[test]
+    fn exact_first_member_and_trailing_bytes() {
+        let text = b"\xef\xbb\xbf{\"a\":1}".repeat(100_000);
+        let (data, e) = exact_bytes(&gz(&text)).unwrap();
+        assert_eq!(data, text, "every byte, BOM included, across pieces");
+        assert_eq!((e.compressed, e.trailing, e.content_bytes), (true, 0, text.len() as u64));
+        let mut two = gz(b"[1]");
+        let first = two.len() as u64;
+        two.extend(gz(b"[2]"));
+        let (data, e) = exact_bytes(&two).unwrap();
+        assert_eq!(data, b"[1]");
+        assert_eq!(e.trailing, two.len() as u64 - first);
+        let mut junk = gz(b"[1]");
+        junk.extend(b"x\x03\0\0\0");
+        assert_eq!(exact_bytes(&junk).unwrap().1.trailing, 5);
+        let (data, e) = exact_bytes(b"plain").unwrap();
+        assert_eq!((data.as_slice(), e.compressed, e.trailing), (&b"plain"[..], false, 0));
+        assert_eq!(exact_bytes(b"").unwrap().0, b"");
+        let whole = gz(&b"{\"Records\":[]}".repeat(50));
+        assert!(exact_bytes(&whole[..whole.len() / 2]).is_err());
     }
 
     #[test]
