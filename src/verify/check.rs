@@ -444,8 +444,13 @@ fn gap(
 
 /// Checks each digest's signature(s) with the key its fingerprint names.
 fn check_signatures(opts: &Options, nodes: &mut [Node], report: &mut Report) {
-    let keys: HashMap<&str, &keys::PublicKey> =
-        opts.keys.iter().map(|k| (k.fingerprint.as_str(), k)).collect();
+    let mut keys: HashMap<&str, &keys::PublicKey> = HashMap::new();
+    for k in &opts.keys {
+        keys.insert(k.fingerprint.as_str(), k);
+        if let Some(f) = &k.pkcs1_fingerprint {
+            keys.entry(f.as_str()).or_insert(k);
+        }
+    }
     for n in nodes.iter_mut() {
         let Some(d) = &n.digest else { continue };
         if n.chain.is_none() {

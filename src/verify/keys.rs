@@ -18,8 +18,11 @@ use std::path::Path;
 /// One public key.
 #[derive(Debug, Clone)]
 pub struct PublicKey {
-    /// Hex MD5 of the DER, lower case.
+    /// Hex MD5 of the DER as given, lower case.
     pub fingerprint: String,
+    /// Hex MD5 of the key's PKCS#1 DER (the form CloudTrail fingerprints), when the key was
+    /// given in another form: a digest may name the key by either.
+    pub pkcs1_fingerprint: Option<String>,
     /// The key.
     pub key: RsaPublicKey,
     /// When CloudTrail started signing with it.
@@ -92,8 +95,13 @@ pub fn parse_key_list(text: &str, source: &str) -> Result<Vec<PublicKey>> {
         {
             bail!("{what}: Fingerprint {given} is not the MD5 of the key ({computed})");
         }
+        let pkcs1 = rsa::pkcs1::EncodeRsaPublicKey::to_pkcs1_der(&key)
+            .map(|d| fingerprint(d.as_bytes()))
+            .ok()
+            .filter(|f| *f != computed);
         keys.push(PublicKey {
             fingerprint: computed,
+            pkcs1_fingerprint: pkcs1,
             key,
             valid_from: validity(entry.get("ValidityStartTime"), &what)?,
             valid_to: validity(entry.get("ValidityEndTime"), &what)?,

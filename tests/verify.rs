@@ -1,0 +1,457 @@
+//! `trailscan verify` on archives written as CloudTrail writes them (tests/verify_kit), one
+//! case per kind of damage, through the real binary; and the property that a changed byte
+//! never passes as valid, through the library.
+#![allow(clippy::unwrap_used)]
+
+#[allow(dead_code)]
+#[path = "cli/util.rs"]
+mod util;
+mod verify_kit;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use verify_kit::*;
+
+struct Case {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    keys: PathBuf,
+    std: Standard,
+}
+
+/// A fresh standard archive, with the key list (CLI v1 form) beside it, not inside it.
+fn case() -> Case {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("bucket");
+    let std = standard(&root);
+    let keys = dir.path().join("keys.json");
+    std::fs::write(&keys, key_list(&pkcs1_der(private_key()), true)).unwrap();
+    Case { _dir: dir, root, keys, std }
+}
+
+impl Case {
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.root.parent().unwrap().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// `--signatures` for every chain tail.
+    fn sigs(&self) -> PathBuf {
+        self.file("sigs.jsonl", &signatures_jsonl(&self.std.tails()))
+    }
+
+    /// Runs `verify ROOT ARGS --format jsonl --verbose`: (exit code, items, summary).
+    fn run(&self, args: &[&str]) -> (i32, Vec<Value>, Value) {
+        let root = self.root.to_str().unwrap();
+        let mut a = vec!["verify", root, "--format", "jsonl", "--verbose"];
+        a.extend_from_slice(args);
+        let (code, out, err) = util::run(&a);
+        let mut lines = util::jsonl(&out);
+        let last = lines.pop().unwrap_or_else(|| panic!("no output; stderr: {err}"));
+        (code, lines, last["summary"].clone())
+    }
+
+    /// Runs with the keys and the tails' signatures.
+    fn full(&self) -> (i32, Vec<Value>, Value) {
+        let (k, s) = (self.keys.clone(), self.sigs());
+        self.run(&["--public-keys", k.to_str().unwrap(), "--signatures", s.to_str().unwrap()])
+    }
+}
+
+fn find<'a>(items: &'a [Value], path_end: &str) -> Vec<&'a Value> {
+    items
+        .iter()
+        .filter(|i| i["path"].as_str().unwrap().replace('\\', "/").ends_with(path_end))
+        .collect()
+}
+
+/// The one item at `path_end`, with `status` and a reason `code`.
+fn assert_item(items: &[Value], path_end: &str, status: &str, code: &str) {
+    let found = find(items, path_end);
+    assert_eq!(found.len(), 1, "{path_end}: {found:#?}");
+    let i = found[0];
+    assert_eq!(i["status"], status, "{i:#}");
+    if !code.is_empty() {
+        let codes: Vec<&str> =
+            i["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+        assert!(codes.contains(&code), "{path_end}: {codes:?} lacks {code}: {i:#}");
+    }
+}
+
+fn count(summary: &Value, kind: &str, status: &str) -> u64 {
+    summary[kind][status].as_u64().unwrap()
+}
+
+fn rewrite_digest(path: &Path, edit: impl Fn(&str) -> String) {
+    let text = String::from_utf8(gunzip(&std::fs::read(path).unwrap())).unwrap();
+    let new = edit(&text);
+    assert_ne!(new, text, "the edit changed nothing");
+    std::fs::write(path, gz(new.as_bytes())).unwrap();
+}
+
+#[test]
+fn a_clean_archive_is_valid_with_keys_and_signatures() {
+    let c = case();
+    let (code, items, s) = c.full();
+    assert_eq!(code, 0, "{items:#?}");
+    let digests: usize = c.std.all().iter().map(|w| w.digests.len()).sum();
+    let logs: usize = c.std.all().iter().map(|w| w.logs.len()).sum();
+    assert_eq!(count(&s, "digests", "valid"), digests as u64);
+    assert_eq!(count(&s, "logs", "valid"), logs as u64);
+    assert_eq!(count(&s, "digests", "INVALID") + count(&s, "digests", "UNVERIFIED"), 0);
+    assert_eq!(s["chains"], 4, "east, west, org, backfill");
+    assert_eq!(s["keys_used"][0], key_fingerprint());
+    // The org trail's restart after two hours off is a gap, not tampering.
+    let gaps: Vec<&Value> = items.iter().filter(|i| i["kind"] == "gap").collect();
+    assert_eq!(gaps.len(), 1, "{gaps:#?}");
+    assert_eq!(gaps[0]["status"], "gap");
+    assert_eq!(gaps[0]["start"], "2024-03-01T02:05:10Z");
+    assert_eq!(gaps[0]["end"], "2024-03-01T04:05:10Z");
+    assert!(
+        gaps[0]["chain"]
+            .as_str()
+            .unwrap()
+            .starts_with("trail-bucket/myprefix/AWSLogs/o-abc123def4/444455556666/")
+    );
+    // The empty digest is a digest like any other.
+    assert_item(&items, &c.std.east.digests[2].key, "valid", "");
+    // Nothing was written into the archive.
+    let (_, again, _) = c.full();
+    assert_eq!(items, again);
+}
+
+#[test]
+fn key_list_forms_v1_v2_and_spki() {
+    let c = case();
+    let sigs = c.sigs();
+    for list in
+        [key_list(&pkcs1_der(private_key()), false), key_list(&spki_der(private_key()), true)]
+    {
+        let k = c.file("k.json", &list);
+        let (code, _, s) =
+            c.run(&["--public-keys", k.to_str().unwrap(), "--signatures", sigs.to_str().unwrap()]);
+        assert_eq!(
+            (code, count(&s, "digests", "INVALID"), count(&s, "digests", "UNVERIFIED")),
+            (0, 0, 0)
+        );
+    }
+}
+
+#[test]
+fn the_chain_tail_without_and_with_signatures() {
+    let c = case();
+    let k = c.keys.to_str().unwrap().to_string();
+    let (code, items, s) = c.run(&["--public-keys", &k]);
+    assert_eq!(code, 0, "UNVERIFIED alone does not fail");
+    let tails = c.std.tails();
+    assert_eq!(tails.len(), 5, "four chains, the org chain in two parts");
+    for t in &tails {
+        assert_item(&items, &t.key, "UNVERIFIED", "no-signature");
+    }
+    let i = find(&items, &c.std.east.digests[3].key)[0];
+    assert!(i["reasons"][0]["detail"].as_str().unwrap().contains("aws s3api head-object --bucket trail-bucket --key AWSLogs/111122223333/CloudTrail-Digest/us-east-1/"));
+    assert_eq!(count(&s, "digests", "UNVERIFIED"), 5);
+    let (code, _, _) = c.run(&["--public-keys", &k, "--strict"]);
+    assert_eq!(code, 1, "--strict fails on UNVERIFIED");
+    // With the tails' signatures, as JSON lines and as a folder of head-object outputs.
+    let (code, items, _) = c.full();
+    assert_eq!(code, 0);
+    assert_item(&items, &c.std.east.digests[3].key, "valid", "");
+    let dir = c.root.parent().unwrap().join("heads");
+    std::fs::create_dir(&dir).unwrap();
+    for t in &tails {
+        let name = format!("{}.json", t.key.rsplit('/').next().unwrap());
+        let head = format!(
+            "{{\"AcceptRanges\":\"bytes\",\"ContentType\":\"application/json\",\"Metadata\":{{\"signature\":\"{}\",\"signature-algorithm\":\"SHA256withRSA\"}}}}",
+            t.signature
+        );
+        std::fs::write(dir.join(name), head).unwrap();
+    }
+    let (code, _, s) =
+        c.run(&["--public-keys", &k, "--signatures", dir.to_str().unwrap(), "--strict"]);
+    assert_eq!((code, count(&s, "digests", "UNVERIFIED")), (0, 0));
+}
+
+#[test]
+fn without_keys_everything_but_signatures_is_checked_and_said() {
+    let c = case();
+    let (code, items, s) = c.run(&[]);
+    assert_eq!(code, 0);
+    assert!(!s["public_keys_given"].as_bool().unwrap());
+    assert_eq!(
+        count(&s, "logs", "valid"),
+        c.std.all().iter().map(|w| w.logs.len() as u64).sum::<u64>()
+    );
+    assert_item(&items, &c.std.east.digests[1].key, "UNVERIFIED", "signature-not-checked");
+    let (code, out, _) = util::run(&["verify", c.root.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("whoever could rewrite the digests could forge it"), "{out}");
+    assert!(out.contains("signature-not-checked"), "{out}");
+}
+
+#[test]
+fn a_log_byte_flipped() {
+    let c = case();
+    let log = &c.std.east.logs[1];
+    let mut data = log.content.clone();
+    data[40] ^= 0x20;
+    std::fs::write(&log.path, gz(&data)).unwrap();
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, &log.key, "INVALID", "hash-mismatch");
+}
+
+#[test]
+fn a_log_recompressed_or_stored_gunzipped_is_still_valid() {
+    let c = case();
+    let (a, b, d) = (&c.std.east.logs[0], &c.std.west.logs[0], &c.std.org.logs[0]);
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut e, &a.content).unwrap();
+    std::fs::write(&a.path, e.finish().unwrap()).unwrap();
+    std::fs::write(&b.path, &b.content).unwrap();
+    let renamed = d.path.with_extension("");
+    std::fs::rename(&d.path, &renamed).unwrap();
+    std::fs::write(&renamed, &d.content).unwrap();
+    let (code, items, _) = c.full();
+    assert_eq!(code, 0, "{items:#?}");
+    assert_item(&items, &a.key, "valid", "");
+    assert_item(&items, &b.key, "valid", "");
+    assert_item(&items, renamed.file_name().unwrap().to_str().unwrap(), "valid", "");
+}
+
+#[test]
+fn a_gzip_member_appended() {
+    let c = case();
+    let log = &c.std.east.logs[2];
+    let mut bytes = std::fs::read(&log.path).unwrap();
+    bytes.extend(gz(b"{\"Records\":[{\"eventName\":\"Injected\"}]}"));
+    std::fs::write(&log.path, bytes).unwrap();
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, &log.key, "INVALID", "trailing-data");
+}
+
+#[test]
+fn a_log_deleted() {
+    let c = case();
+    let log = &c.std.west.logs[3];
+    std::fs::remove_file(&log.path).unwrap();
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    let i = find(&items, &log.key);
+    assert_eq!(i[0]["path"], log.key.as_str(), "a missing file is named by its key");
+    assert_item(&items, &log.key, "INVALID", "not-found");
+}
+
+#[test]
+fn a_digest_field_edited() {
+    let c = case();
+    let d = &c.std.east.digests[1];
+    let victim = &c.std.east.logs[d.logs[0]];
+    let fake = "0".repeat(64);
+    rewrite_digest(&d.path, |t| t.replacen(&sha_hex(&victim.content), &fake, 1));
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, &d.key, "INVALID", "previous-hash-mismatch");
+    assert_item(&items, &d.key, "INVALID", "signature-failed");
+    assert_item(&items, &victim.key, "INVALID", "hash-mismatch");
+    // Its other log file matches the edited digest, which proves nothing.
+    assert_item(&items, &c.std.east.logs[d.logs[1]].key, "UNVERIFIED", "digest-invalid");
+}
+
+fn sha_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+#[test]
+fn one_digest_deleted() {
+    let c = case();
+    let d = &c.std.east.digests[1];
+    std::fs::remove_file(&d.path).unwrap();
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, &d.key, "INVALID", "not-found");
+    let i = find(&items, &d.key)[0];
+    assert!(
+        i["reasons"][0]["detail"].as_str().unwrap().contains("about 1 hourly digest missing"),
+        "{i:#}"
+    );
+    // Its log files are now listed by no digest, inside the period the chain covers.
+    for &l in &d.logs {
+        assert_item(
+            &items,
+            c.std.east.logs[l].path.file_name().unwrap().to_str().unwrap(),
+            "INVALID",
+            "not-listed",
+        );
+    }
+}
+
+#[test]
+fn two_consecutive_digests_deleted() {
+    let c = case();
+    let (d1, d2) = (&c.std.east.digests[1], &c.std.east.digests[2]);
+    std::fs::remove_file(&d1.path).unwrap();
+    std::fs::remove_file(&d2.path).unwrap();
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, &d2.key, "INVALID", "not-found");
+    let detail = find(&items, &d2.key)[0]["reasons"][0]["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("2024-03-01T01:05:10Z .. 2024-03-01T03:05:10Z"), "{detail}");
+    assert!(detail.contains("about 2 hourly digests missing"), "{detail}");
+    // The digest before the hole is intact and still proven by its own successor's record?
+    // No: its successor is gone, so its signature is not available offline.
+    assert_item(&items, &c.std.east.digests[0].key, "UNVERIFIED", "no-signature");
+}
+
+#[test]
+fn a_digest_moved() {
+    let c = case();
+    let d = &c.std.east.digests[1];
+    let to = c
+        .root
+        .join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/03/02")
+        .join(d.path.file_name().unwrap());
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::rename(&d.path, &to).unwrap();
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    let at = format!("2024/03/02/{}", d.path.file_name().unwrap().to_str().unwrap());
+    assert_item(&items, &at, "INVALID", "moved");
+    let i = find(&items, &at)[0];
+    assert_eq!(i["reasons"].as_array().unwrap().len(), 1, "the chain still holds: {i:#}");
+    assert_eq!(i["key"], key_fingerprint().as_str(), "its signature still verifies");
+}
+
+#[test]
+fn previous_digest_object_rewritten() {
+    let c = case();
+    let (d0, d1, d2) = (&c.std.east.digests[0], &c.std.east.digests[1], &c.std.east.digests[2]);
+    let esc = |k: &str| k.replace('/', "\\/");
+    rewrite_digest(&d2.path, |t| t.replacen(&esc(&d1.key), &esc(&d0.key), 1));
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, &d2.key, "INVALID", "previous-hash-mismatch");
+    assert_item(&items, &d1.key, "INVALID", "chain-broken");
+}
+
+#[test]
+fn a_wrong_key() {
+    let c = case();
+    let k = c.file("other.json", &key_list(&pkcs1_der(other_key()), true));
+    let sigs = c.sigs();
+    let (code, items, _) =
+        c.run(&["--public-keys", k.to_str().unwrap(), "--signatures", sigs.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_item(&items, &c.std.east.digests[0].key, "UNVERIFIED", "no-public-key");
+    let detail = find(&items, &c.std.east.digests[0].key)[0]["reasons"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        detail.contains(&key_fingerprint())
+            && detail.contains("aws cloudtrail list-public-keys --region us-east-1"),
+        "{detail}"
+    );
+    // A list whose Fingerprint is not its key's is refused.
+    let mut lie = key_list(&pkcs1_der(other_key()), true);
+    lie = lie.replace(&fingerprint(&pkcs1_der(other_key())), &key_fingerprint());
+    let k = c.file("lie.json", &lie);
+    let (code, _, err) =
+        util::run(&["verify", c.root.to_str().unwrap(), "--public-keys", k.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("lie.json") && err.contains("is not the MD5"), "{err}");
+}
+
+#[test]
+fn a_bad_signature() {
+    let c = case();
+    let tail = &c.std.east.digests[3];
+    let k = c.keys.to_str().unwrap().to_string();
+    for (sig, want) in [
+        ("zz-not-hex", "is not hex"),
+        (c.std.east.digests[2].signature.as_str(), "does not verify"),
+    ] {
+        let s =
+            c.file("bad.jsonl", &format!("{{\"key\":\"{}\",\"signature\":\"{sig}\"}}\n", tail.key));
+        let (code, items, _) = c.run(&["--public-keys", &k, "--signatures", s.to_str().unwrap()]);
+        assert_eq!(code, 1);
+        assert_item(&items, &tail.key, "INVALID", "signature-failed");
+        let i = find(&items, &tail.key)[0];
+        assert!(i["reasons"][0]["detail"].as_str().unwrap().contains(want), "{i:#}");
+    }
+    // A bad hex previousDigestSignature inside a digest: both it and its predecessor fail.
+    let (d0, d1) = (&c.std.east.digests[0], &c.std.east.digests[1]);
+    rewrite_digest(&d1.path, |t| t.replacen(&d0.signature, &"g".repeat(d0.signature.len()), 1));
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, &d0.key, "INVALID", "signature-failed");
+    assert_item(&items, &d1.key, "INVALID", "signature-failed");
+}
+
+#[test]
+fn a_log_no_digest_lists() {
+    let c = case();
+    let log = &c.std.east.logs[0];
+    let dir = log.path.parent().unwrap();
+    let inside =
+        dir.join("111122223333_CloudTrail_us-east-1_20240301T0130Z_injectedINJECTED1.json.gz");
+    std::fs::write(&inside, gz(b"{\"Records\":[]}")).unwrap();
+    let after =
+        dir.join("111122223333_CloudTrail_us-east-1_20240301T2330Z_lateLATElateLATE.json.gz");
+    std::fs::write(&after, gz(b"{\"Records\":[]}")).unwrap();
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, "injectedINJECTED1.json.gz", "INVALID", "not-listed");
+    assert_item(&items, "lateLATElateLATE.json.gz", "UNVERIFIED", "not-covered");
+}
+
+#[test]
+fn filters_and_text_output() {
+    let c = case();
+    let k = c.keys.to_str().unwrap().to_string();
+    let (code, _, s) = c.run(&["--public-keys", &k, "--region", "eu-west-1"]);
+    assert_eq!((code, s["chains"].as_u64()), (0, Some(1)));
+    let (code, _, s) = c.run(&["--public-keys", &k, "--account", "444455556666"]);
+    assert_eq!((code, s["chains"].as_u64()), (0, Some(1)));
+    let (_, items, _) = c.run(&[
+        "--public-keys",
+        &k,
+        "--since",
+        "2024-03-01T02:00:00Z",
+        "--until",
+        "2024-03-01T03:00:00Z",
+    ]);
+    let ends: Vec<&str> = items
+        .iter()
+        .filter(|i| i["kind"] == "digest")
+        .map(|i| i["end"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ends.is_empty()
+            && ends.iter().all(|e| *e == "2024-03-01T02:05:10Z" || *e == "2024-03-01T03:05:10Z"),
+        "{ends:?}"
+    );
+    // Text: counts, then only what is not valid; attacker text never reaches the terminal raw.
+    let log = &c.std.east.logs[0];
+    let evil = log
+        .path
+        .parent()
+        .unwrap()
+        .join("111122223333_CloudTrail_us-east-1_20240301T0131Z_\u{1b}[31mred.json.gz");
+    std::fs::write(&evil, gz(b"{}")).unwrap();
+    let (code, out, _) = util::run(&["verify", c.root.to_str().unwrap(), "--public-keys", &k]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("chains:    4\ndigests:   "), "{out}");
+    assert!(out.contains("\\u{1b}[31mred") && !out.contains('\u{1b}'), "{out}");
+    assert!(!out.contains(&c.std.west.logs[0].key), "valid items are listed only with --verbose");
+    let (code, _, err) =
+        util::run(&["verify", c.root.parent().unwrap().join("nothing-here").to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) = util::run(&["verify", empty.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no CloudTrail digest file found"), "{err}");
+}
