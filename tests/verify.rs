@@ -455,3 +455,119 @@ fn filters_and_text_output() {
     assert_eq!(code, 2);
     assert!(err.contains("no CloudTrail digest file found"), "{err}");
 }
+
+mod property {
+    use super::verify_kit::*;
+    use proptest::prelude::*;
+    use std::path::{Path, PathBuf};
+    use std::sync::OnceLock;
+    use trailscan::verify::{self, Options, Status, keys, signatures::Signatures};
+
+    /// A small signed archive, written once: (folder, digest and log files with contents).
+    fn template() -> &'static (tempfile::TempDir, Vec<(PathBuf, Vec<u8>)>, String) {
+        static T: OnceLock<(tempfile::TempDir, Vec<(PathBuf, Vec<u8>)>, String)> = OnceLock::new();
+        T.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let mut spec = Spec::new("111122223333", "us-east-1", "t");
+            spec.hours = 3;
+            spec.logs_per_hour = 1;
+            spec.records = 2;
+            let w = write_trail(dir.path(), &spec);
+            let mut files = Vec::new();
+            for d in &w.digests {
+                let rel = d.path.strip_prefix(dir.path()).unwrap().to_path_buf();
+                files.push((rel, gunzip(&std::fs::read(&d.path).unwrap())));
+            }
+            for l in &w.logs {
+                files.push((
+                    l.path.strip_prefix(dir.path()).unwrap().to_path_buf(),
+                    l.content.clone(),
+                ));
+            }
+            let sigs = signatures_jsonl(&[w.digests.last().unwrap()]);
+            (dir, files, sigs)
+        })
+    }
+
+    fn verify_copy(edit: impl FnOnce(&Path)) -> Status {
+        let (src, files, sigs) = template();
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, _) in files {
+            let to = dir.path().join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(src.path().join(rel), &to).unwrap();
+        }
+        edit(dir.path());
+        let opts = Options {
+            paths: vec![dir.path().to_path_buf()],
+            keys: keys::parse_key_list(&key_list(&pkcs1_der(private_key()), true), "k").unwrap(),
+            keys_given: true,
+            signatures: Some(Signatures::parse(sigs, "s").unwrap()),
+            threads: 2,
+            max_file_size: 1 << 30,
+            ..Options::default()
+        };
+        let report = verify::run(&opts);
+        assert!(report.summary.errors.is_empty(), "{:?}", report.summary.errors);
+        report.worst()
+    }
+
+    #[test]
+    fn the_template_is_valid() {
+        assert_eq!(verify_copy(|_| {}), Status::Valid);
+    }
+
+    /// The gzip header's modification time is not covered by any hash: changing it leaves
+    /// the content, and so the verdict, as it was.
+    #[test]
+    fn the_gzip_header_time_is_not_evidence() {
+        let (src, files, _) = template();
+        let rel = files.last().unwrap().0.clone();
+        let mut raw = std::fs::read(src.path().join(&rel)).unwrap();
+        raw[4] ^= 0xff;
+        assert_eq!(verify_copy(|dir| std::fs::write(dir.join(&rel), &raw).unwrap()), Status::Valid);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Any single-byte change in the content of any digest or log file is INVALID.
+        #[test]
+        fn a_changed_content_byte_is_invalid(file in any::<prop::sample::Index>(), at in any::<prop::sample::Index>(), xor in 1u8..=255) {
+            let (_, files, _) = template();
+            let (rel, content) = &files[file.index(files.len())];
+            let mut changed = content.clone();
+            let i = at.index(changed.len());
+            changed[i] ^= xor;
+            let status = verify_copy(|dir| std::fs::write(dir.join(rel), gz(&changed)).unwrap());
+            prop_assert_eq!(status, Status::Invalid, "{} byte {}", rel.display(), i);
+        }
+
+        /// Any single-byte change in any file as stored is INVALID, unless the file still reads
+        /// back as exactly the delivered content: the gzip header's time, flags and OS bytes
+        /// and the padding bits after the last deflate block are covered by nothing CloudTrail
+        /// signs (doc/verify.md).
+        #[test]
+        fn a_changed_stored_byte_is_invalid_or_harmless(file in any::<prop::sample::Index>(), at in any::<prop::sample::Index>(), xor in 1u8..=255) {
+            let (src, files, _) = template();
+            let (rel, content) = &files[file.index(files.len())];
+            let mut raw = std::fs::read(src.path().join(rel)).unwrap();
+            let i = at.index(raw.len());
+            raw[i] ^= xor;
+            let status = verify_copy(|dir| std::fs::write(dir.join(rel), &raw).unwrap());
+            let mut same = Vec::new();
+            let harmless = {
+                let p = tempfile::NamedTempFile::new().unwrap();
+                std::fs::write(p.path(), &raw).unwrap();
+                let input = trailscan::source::Input::Path(p.path().to_path_buf());
+                let e = trailscan::source::Reader::new(1 << 30).exact(&input, &mut |b| same.extend_from_slice(b));
+                matches!(e, Ok(e) if e.trailing == 0) && same == *content
+            };
+            if harmless {
+                prop_assert_eq!(status, Status::Valid, "{} byte {}: content unchanged", rel.display(), i);
+            } else {
+                prop_assert_eq!(status, Status::Invalid, "{} byte {}", rel.display(), i);
+            }
+        }
+    }
+}

@@ -42,8 +42,21 @@ pub fn statement(r: &Report) -> Vec<String> {
             keys.join(", ")
         ));
     }
+    let signed: std::collections::HashSet<&str> = r
+        .items
+        .iter()
+        .filter(|i| i.kind == Kind::Digest && i.key.is_some())
+        .map(|i| i.path.as_str())
+        .collect();
+    let proven = r
+        .items
+        .iter()
+        .filter(|i| i.kind == Kind::Log && i.status == Status::Valid)
+        .filter(|i| i.digest.as_deref().is_some_and(|d| signed.contains(d)))
+        .count();
     out.push(format!(
-        "{} log file(s) are byte for byte the content their digest lists.",
+        "{} log file(s) are byte for byte the content their digest lists; for {proven} of \
+         them that digest's signature verified.",
         s.logs.valid
     ));
     if s.digests.invalid + s.logs.invalid > 0 {
