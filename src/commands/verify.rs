@@ -49,7 +49,10 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let digests = report.summary.digests;
     if digests.valid + digests.invalid + digests.unverified == 0 {
-        messages::error("no CloudTrail digest file found: nothing could be verified");
+        messages::error(
+            "no CloudTrail digest file found (or all were left out by --account, --region, \
+             --since, --until): nothing could be verified",
+        );
         return Ok(Outcome::Error);
     }
     if !report.summary.errors.is_empty() {

@@ -179,9 +179,10 @@ impl Reader {
     /// Reads `input` and feeds its content to `sink` in pieces, byte for byte as delivered:
     /// the first gzip member inflated (nothing removed, no BOM stripped), or the whole file when
     /// it is not gzip; an empty file is empty content. [`Exact::trailing`] counts the bytes
-    /// after the first member, which the fast path of [`Reader::load`] cannot place exactly
-    /// (libdeflate does not say where a member ends), so this reads through the streaming
-    /// decoder. `Err` when the file cannot be read or its first member is damaged.
+    /// after the first member exactly: libdeflate does not say where a member ends, so its
+    /// one-shot inflate is used only when the member's trailer provably ends the file
+    /// (`exact_fast`), and the streaming decoder reads everything else. `Err` when the file
+    /// cannot be read or its first member is damaged.
     pub fn exact(
         &mut self,
         input: &Input,
@@ -213,6 +214,11 @@ impl Reader {
                 trailing: 0,
             });
         }
+        if let Some(size) = self.exact_fast() {
+            sink(&self.inflated[..size]);
+            let content_bytes = size as u64;
+            return Ok(Exact { compressed: true, disk_bytes, content_bytes, trailing: 0 });
+        }
         const PIECE: usize = 256 << 10;
         if self.inflated.len() < PIECE {
             self.inflated.resize(PIECE, 0);
@@ -234,6 +240,39 @@ impl Reader {
         }
         let trailing = decoder.into_inner().len() as u64;
         Ok(Exact { compressed: true, disk_bytes, content_bytes: content, trailing })
+    }
+}
+
+impl Reader {
+    /// The fast path of [`Reader::exact`]: libdeflate inflates the first member (checking it
+    /// against its own trailer) into a buffer sized by the file's last four bytes. That member
+    /// ends where its 8-byte trailer (CRC-32 and size of what was inflated) does; when those 8
+    /// bytes occur in the file only at its very end, the member ends there, and no byte follows
+    /// it. Anything else (a second member, bytes appended, those 8 bytes by chance inside the
+    /// compressed data) goes through the streaming decoder, which says exactly. `Some(size)`:
+    /// the content is `inflated[..size]`.
+    fn exact_fast(&mut self) -> Option<usize> {
+        let n = self.raw.len();
+        if n < 18 {
+            return None;
+        }
+        let tail: [u8; 4] = self.raw[n - 4..].try_into().ok()?;
+        let size = u32::from_le_bytes(tail);
+        if size == 0 || u64::from(size) > self.limit {
+            return None;
+        }
+        let size = usize::try_from(size).ok()?;
+        if self.inflated.len() < size {
+            self.inflated.resize(size, 0);
+        }
+        let out = &mut self.inflated[..size];
+        if !matches!(self.decompressor.gzip_decompress(&self.raw, out), Ok(got) if got == size) {
+            return None;
+        }
+        let mut trailer = [0u8; 8];
+        trailer[..4].copy_from_slice(&libdeflater::crc32(out).to_le_bytes());
+        trailer[4..].copy_from_slice(&tail);
+        (memchr::memmem::find(&self.raw, &trailer) == Some(n - 8)).then_some(size)
     }
 }
 
@@ -333,6 +372,19 @@ mod tests {
         let mut junk = gz(b"[1]");
         junk.extend(b"x\x03\0\0\0");
         assert_eq!(exact_bytes(&junk).unwrap().1.trailing, 5);
+        // Junk that ends with a copy of the member's own trailer (CRC and size): the fast path
+        // cannot tell where the member ends, and leaves it to the streaming decoder.
+        let one = gz(b"[1]");
+        let mut forged = one.clone();
+        forged.extend(b"appended");
+        forged.extend_from_slice(&one[one.len() - 8..]);
+        let (data, e) = exact_bytes(&forged).unwrap();
+        assert_eq!((data.as_slice(), e.trailing), (&b"[1]"[..], 16));
+        let mut r = Reader::new(1 << 20);
+        r.raw = forged;
+        assert_eq!(r.exact_fast(), None);
+        r.raw = one;
+        assert_eq!(r.exact_fast(), Some(3));
         let (data, e) = exact_bytes(b"plain").unwrap();
         assert_eq!((data.as_slice(), e.compressed, e.trailing), (&b"plain"[..], false, 0));
         assert_eq!(exact_bytes(b"").unwrap().0, b"");

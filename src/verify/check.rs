@@ -258,6 +258,29 @@ struct Chain {
     end: DateTime<Utc>,
 }
 
+/// What following a digest's link reads of it (not its list of log files).
+struct Link {
+    start: DateTime<Utc>,
+    digest_start_time: String,
+    previous_digest_s3_bucket: Option<String>,
+    previous_digest_s3_object: Option<String>,
+    previous_digest_hash_value: Option<String>,
+    previous_digest_signature: Option<String>,
+}
+
+impl Link {
+    fn of(d: &Digest) -> Link {
+        Link {
+            start: d.start,
+            digest_start_time: d.digest_start_time.clone(),
+            previous_digest_s3_bucket: d.previous_digest_s3_bucket.clone(),
+            previous_digest_s3_object: d.previous_digest_s3_object.clone(),
+            previous_digest_hash_value: d.previous_digest_hash_value.clone(),
+            previous_digest_signature: d.previous_digest_signature.clone(),
+        }
+    }
+}
+
 /// Follows every `previousDigestS3Object` link: hash links, missing digests, gaps, breaks.
 fn link(
     opts: &Options,
@@ -291,7 +314,7 @@ fn link(
     }
     for (name, chain) in &chains {
         for (pos, &i) in chain.members.iter().enumerate() {
-            let Some(d) = nodes[i].digest.clone() else { continue };
+            let Some(d) = nodes[i].digest.as_ref().map(Link::of) else { continue };
             // The latest digest of the chain that ends by the time this one starts.
             let earlier = chain.members[..pos]
                 .iter()

@@ -137,6 +137,28 @@ mod tests {
         assert_eq!(fingerprint(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
     }
 
+    /// The fixtures' keys were made with `openssl` and fingerprinted with Python's `hashlib`
+    /// (fixtures/README.md): an MD5 computed outside this crate, over the DER outside it.
+    #[test]
+    fn fingerprints_pinned_against_openssl_and_hashlib() {
+        let v2 = include_str!("../../fixtures/verify/list-public-keys-v2-pkcs1.json");
+        let k = parse_key_list(v2, "v2").unwrap();
+        assert_eq!(k[0].fingerprint, "3ff2e82b889c8a430b5f4256fbf8113e");
+        assert_eq!(k[0].pkcs1_fingerprint, None);
+        assert_eq!(k[0].valid_from.unwrap().to_rfc3339(), "2024-01-01T00:00:00+00:00");
+        let v1 = include_str!("../../fixtures/verify/list-public-keys-v1-spki.json");
+        let s = parse_key_list(v1, "v1").unwrap();
+        assert_eq!(s[0].fingerprint, "56ab8977163b81c5ef44dbfe276d598b");
+        // The same key: named by its PKCS#1 fingerprint too.
+        assert_eq!(s[0].pkcs1_fingerprint.as_deref(), Some("3ff2e82b889c8a430b5f4256fbf8113e"));
+        assert_eq!(s[0].key, k[0].key);
+        assert_eq!(s[0].valid_to.unwrap().to_rfc3339(), "2025-01-01T00:00:00+00:00");
+        // A Fingerprint that is not the key's is refused.
+        let lie =
+            v2.replace("3ff2e82b889c8a430b5f4256fbf8113e", "7f3f401420072e50a65a141430817ab3");
+        assert!(parse_key_list(&lie, "lie").unwrap_err().to_string().contains("is not the MD5"));
+    }
+
     #[test]
     fn refuses_bad_lists() {
         for bad in [

@@ -165,7 +165,7 @@ fn text(r: &Report, verbose: bool, out: &mut dyn Write) -> io::Result<()> {
     }
     for i in shown {
         let what = match i.kind {
-            Kind::Gap => format!("gap     {}", i.chain.as_deref().unwrap_or("")),
+            Kind::Gap => format!("gap     {}  {}", i.path, i.chain.as_deref().unwrap_or("")),
             k => format!("{:<6}  {}", k.as_str(), i.path),
         };
         writeln!(out, "{:<10}  {}", i.status.as_str(), sanitize::terminal(&what))?;
