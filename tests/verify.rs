@@ -463,9 +463,12 @@ mod property {
     use std::sync::OnceLock;
     use trailscan::verify::{self, Options, Status, keys, signatures::Signatures};
 
-    /// A small signed archive, written once: (folder, digest and log files with contents).
-    fn template() -> &'static (tempfile::TempDir, Vec<(PathBuf, Vec<u8>)>, String) {
-        static T: OnceLock<(tempfile::TempDir, Vec<(PathBuf, Vec<u8>)>, String)> = OnceLock::new();
+    /// Folder, digest and log files (relative path, uncompressed content), the tail's signature.
+    type Template = (tempfile::TempDir, Vec<(PathBuf, Vec<u8>)>, String);
+
+    /// A small signed archive, written once.
+    fn template() -> &'static Template {
+        static T: OnceLock<Template> = OnceLock::new();
         T.get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
             let mut spec = Spec::new("111122223333", "us-east-1", "t");

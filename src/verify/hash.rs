@@ -5,7 +5,7 @@
 use crate::source::{Exact, Input, Reader};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// What reading one file gave.
@@ -37,10 +37,10 @@ impl std::fmt::Display for HashError {
 }
 
 /// Reads and hashes one file.
-pub fn hash_one(reader: &mut Reader, path: &PathBuf, keep: bool) -> Result<Hashed, HashError> {
+pub fn hash_one(reader: &mut Reader, path: &Path, keep: bool) -> Result<Hashed, HashError> {
     let mut sha = Sha256::new();
     let mut content = keep.then(Vec::new);
-    let result = reader.exact(&Input::Path(path.clone()), &mut |piece| {
+    let result = reader.exact(&Input::Path(path.to_path_buf()), &mut |piece| {
         sha.update(piece);
         if let Some(c) = content.as_mut() {
             c.extend_from_slice(piece);

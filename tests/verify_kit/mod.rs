@@ -259,15 +259,6 @@ pub fn records(rng: &mut Rng, spec: &Spec, at: DateTime<Utc>, n: usize) -> Vec<u
 
 /// Writes one trail's hourly log files and digest chain under `root` (the bucket's copy).
 pub fn write_trail(root: &Path, spec: &Spec) -> Written {
-    write_trail_with(root, spec, &mut |rng, spec, at| records(rng, spec, at, spec.records))
-}
-
-/// [`write_trail`] with the log contents from `content`.
-pub fn write_trail_with(
-    root: &Path,
-    spec: &Spec,
-    content: &mut dyn FnMut(&mut Rng, &Spec, DateTime<Utc>) -> Vec<u8>,
-) -> Written {
     let mut rng = Rng::new(spec.seed);
     let key = private_key();
     let fp = key_fingerprint();
@@ -287,7 +278,7 @@ pub fn write_trail_with(
         let n = if spec.empty_hours.contains(&hour) { 0 } else { spec.logs_per_hour };
         for i in 0..n {
             let at = start + Duration::minutes(5 + 50 * i as i64 / n.max(1) as i64);
-            let data = content(&mut rng, spec, at);
+            let data = records(&mut rng, spec, at, spec.records);
             let name = format!(
                 "{}_CloudTrail_{}_{}_{}.json.gz",
                 spec.account,
