@@ -28,25 +28,36 @@ if [[ "$(cat "$DIR/.gen-params" 2>/dev/null)" != "$SIZE $REGIONS" ]]; then
     echo "$SIZE $REGIONS" > "$DIR/.gen-params"
 fi
 
-floor() { "$BIN" search "$DIR/bucket" --inflate-only --count --quiet "${J[@]}" >/dev/null; }
-verify() {
-    "$BIN" verify "$DIR/bucket" --public-keys "$DIR/keys.json" --signatures "$DIR/signatures.jsonl" \
-        --format jsonl --strict "${J[@]}" >/dev/null
+FLOOR=("$BIN" search "$DIR/bucket" --inflate-only --count --quiet "${J[@]}")
+VERIFY=("$BIN" verify "$DIR/bucket" --public-keys "$DIR/keys.json" --signatures "$DIR/signatures.jsonl"
+    --format jsonl --strict "${J[@]}")
+
+# Wall and CPU (user + system) seconds of one run, via GNU time. `search --count` exits 1
+# when nothing matches, as here.
+measure() {
+    /usr/bin/time -f '%e %U %S' -o "$TMP" "$@" >/dev/null || [[ $? -eq 1 ]]
+    tail -1 "$TMP" | awk '{printf "%s %.3f\n", $1, $2 + $3}'
 }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+TMP=$(mktemp)
+trap 'rm -f "$TMP"' EXIT
 
 # The archive must verify (exit 0 with --strict: every digest and log file valid).
-verify || { echo "verify.sh: the generated archive does not verify" >&2; exit 1; }
-floor # warm the page cache
+"${VERIFY[@]}" >/dev/null || { echo "verify.sh: the generated archive does not verify" >&2; exit 1; }
+"${FLOOR[@]}" >/dev/null || true # warm the page cache
 
 du -sh "$DIR/bucket" | sed 's/^/archive on disk: /'
-echo "round  floor_s  verify_s  ratio"
-ratios=()
+echo "round  floor_wall  floor_cpu  verify_wall  verify_cpu  wall_ratio  cpu_ratio"
+: > "$TMP.r"
 for r in $(seq 1 "$ROUNDS"); do
-    f=$(secs floor)
-    v=$(secs verify)
-    ratio=$(echo "$v / $f" | bc -l)
-    ratios+=("$ratio")
-    printf '%5d  %7.3f  %8.3f  %5.2f\n' "$r" "$f" "$v" "$ratio"
+    read -r fw fc < <(measure "${FLOOR[@]}")
+    read -r vw vc < <(measure "${VERIFY[@]}")
+    wr=$(echo "$vw / $fw" | bc -l)
+    cr=$(echo "$vc / $fc" | bc -l)
+    echo "$wr $cr" >> "$TMP.r"
+    printf '%5d  %10.3f  %9.3f  %11.3f  %10.3f  %10.2f  %9.2f\n' "$r" "$fw" "$fc" "$vw" "$vc" "$wr" "$cr"
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {printf "median ratio verify/floor: %.2f (min %.2f, max %.2f, %d rounds)\n", a[int((NR+1)/2)], a[1], a[NR], NR}'
+for col in 1 2; do
+    name=$([[ $col == 1 ]] && echo wall || echo cpu)
+    cut -d' ' -f$col "$TMP.r" | sort -n | awk -v n="$name" '{a[NR]=$1} END {printf "median %s ratio verify/floor: %.2f (min %.2f, max %.2f, %d rounds)\n", n, a[int((NR+1)/2)], a[1], a[NR], NR}'
+done
+rm -f "$TMP.r"
