@@ -256,6 +256,27 @@ mod tests {
         assert!(Digest::parse(b"[]").is_err());
     }
 
+    proptest::proptest! {
+        /// The parser takes any damage to a digest's text without panicking, and what it
+        /// accepts keeps the invariants `verify` relies on (the fuzz target's, on a budget).
+        #[test]
+        fn damaged_digests_never_panic(at in 0usize..DIGEST.len(), byte in proptest::prelude::any::<u8>(), cut in proptest::prelude::any::<bool>()) {
+            let mut bytes = DIGEST.as_bytes().to_vec();
+            if cut {
+                bytes.truncate(at);
+            } else {
+                bytes[at] = byte;
+            }
+            if let Ok(d) = Digest::parse(&bytes) {
+                proptest::prop_assert!(d.end >= d.start);
+                proptest::prop_assert!(d.log_files.iter().all(|l| is_hex64(&l.hash_value)));
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = DigestName::parse(&text);
+            let _ = awslogs_key(&text);
+        }
+    }
+
     #[test]
     fn names_from_both_ends() {
         let n = DigestName::parse(
