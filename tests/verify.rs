@@ -510,7 +510,7 @@ mod property {
             max_file_size: 1 << 30,
             ..Options::default()
         };
-        let report = verify::run(&opts);
+        let report = verify::run(&opts, &std::sync::atomic::AtomicBool::new(false));
         assert!(report.summary.errors.is_empty(), "{:?}", report.summary.errors);
         report.worst()
     }
@@ -518,6 +518,22 @@ mod property {
     #[test]
     fn the_template_is_valid() {
         assert_eq!(verify_copy(|_| {}), Status::Valid);
+    }
+
+    /// Ctrl-C: no file is read after it, and the report says it is incomplete.
+    #[test]
+    fn a_stopped_run_is_marked_incomplete() {
+        let (src, _, _) = template();
+        let opts = Options {
+            paths: vec![src.path().to_path_buf()],
+            threads: 1,
+            max_file_size: 1 << 30,
+            ..Options::default()
+        };
+        let stop = std::sync::atomic::AtomicBool::new(true);
+        let report = verify::run(&opts, &stop);
+        assert!(report.interrupted);
+        assert!(!verify::run(&opts, &std::sync::atomic::AtomicBool::new(false)).interrupted);
     }
 
     /// The gzip header's modification time is not covered by any hash: changing it leaves

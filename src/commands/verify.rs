@@ -2,14 +2,16 @@
 
 use super::Outcome;
 use crate::cli::VerifyArgs;
+use crate::engine::Interrupted;
 use crate::messages;
 use crate::record::time::parse_time_arg;
 use crate::verify::{self, Options, Status, keys, report, signatures::Signatures};
 use anyhow::{Result, anyhow, bail};
 use std::io::Write;
+use std::sync::atomic::AtomicBool;
 
 /// Runs `verify`, writing the report to `out`.
-pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
+pub fn run(args: &VerifyArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome> {
     let now = chrono::Utc::now();
     let time = |s: &Option<String>, flag: &str| -> Result<_> {
         s.as_deref().map(|t| parse_time_arg(t, now).map_err(|e| anyhow!("{flag}: {e}"))).transpose()
@@ -41,7 +43,10 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
         threads,
         max_file_size: args.max_file_size,
     };
-    let report = verify::run(&opts);
+    let report = verify::run(&opts, stop);
+    if report.interrupted {
+        return Err(Interrupted.into());
+    }
     report::write(&report, args.format, args.verbose, out)?;
     out.flush()?;
     for e in &report.summary.errors {

@@ -7,6 +7,7 @@ use crate::source::{FileKind, FileMeta, Input, PruneRules, SkipReason, WalkItem,
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 const ALGORITHM: &str = "SHA256withRSA";
 
@@ -56,18 +57,19 @@ fn wanted(opts: &Options, account: &str, region: &str) -> bool {
         && (opts.regions.is_empty() || opts.regions.iter().any(|r| r == region))
 }
 
-/// Runs the whole verification.
+/// Runs the whole verification. Once `stop` is set (Ctrl-C) no further file is read; the
+/// caller must then discard the report ([`Report::interrupted`]).
 #[must_use]
-pub fn run(opts: &Options) -> Report {
+pub fn run(opts: &Options, stop: &AtomicBool) -> Report {
     let mut report = Report::default();
     report.summary.public_keys_given = opts.keys_given;
     let (digest_paths, files) = walk(opts, &mut report);
-    let mut nodes = read_digests(opts, digest_paths, &mut report);
+    let mut nodes = read_digests(opts, digest_paths, &mut report, stop);
     let by_key = index_digests(&mut nodes);
     let chains = link(opts, &mut nodes, &by_key, &mut report);
     report.summary.chains = chains.len() as u64;
     check_signatures(opts, &mut nodes, &mut report);
-    check_logs(opts, &nodes, &chains, &files, &mut report);
+    check_logs(opts, &nodes, &chains, &files, &mut report, stop);
     for n in nodes {
         let in_window = match &n.digest {
             Some(d) => overlaps(opts, d.start, d.end),
@@ -79,6 +81,7 @@ pub fn run(opts: &Options) -> Report {
             report.summary.outside_window += 1;
         }
     }
+    report.interrupted = stop.load(std::sync::atomic::Ordering::Relaxed);
     report.finish();
     report
 }
@@ -112,8 +115,13 @@ fn walk(opts: &Options, report: &mut Report) -> (Vec<PathBuf>, Vec<LocalFile>) {
 }
 
 /// Reads, hashes and parses every digest (in parallel).
-fn read_digests(opts: &Options, paths: Vec<PathBuf>, report: &mut Report) -> Vec<Node> {
-    let hashed = hash_all(&paths, true, opts.threads, opts.max_file_size);
+fn read_digests(
+    opts: &Options,
+    paths: Vec<PathBuf>,
+    report: &mut Report,
+    stop: &AtomicBool,
+) -> Vec<Node> {
+    let hashed = hash_all(&paths, true, opts.threads, opts.max_file_size, stop);
     let mut nodes = Vec::new();
     for (path, result) in paths.into_iter().zip(hashed) {
         let shown = path.display().to_string();
@@ -591,6 +599,7 @@ fn check_logs(
     chains: &BTreeMap<String, Chain>,
     files: &[LocalFile],
     report: &mut Report,
+    stop: &AtomicBool,
 ) {
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -666,7 +675,7 @@ fn check_logs(
     let hashed: HashMap<usize, Result<Hashed, HashError>> = wanted_files
         .iter()
         .copied()
-        .zip(hash_all(&paths, false, opts.threads, opts.max_file_size))
+        .zip(hash_all(&paths, false, opts.threads, opts.max_file_size, stop))
         .collect();
     for (mut item, ni, ei, found) in jobs {
         let n = &nodes[ni];

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What reading one file gave.
 #[derive(Debug, Clone)]
@@ -54,12 +55,14 @@ pub fn hash_one(reader: &mut Reader, path: &Path, keep: bool) -> Result<Hashed, 
 }
 
 /// Hashes `paths` on `threads` worker threads, results in the order of `paths`. Each worker
-/// thread has its own reader (its buffers live as long as the run).
+/// thread has its own reader (its buffers live as long as the run). Once `stop` is set, the
+/// files not yet started give [`HashError::Io`].
 pub fn hash_all(
     paths: &[PathBuf],
     keep: bool,
     threads: usize,
     limit: u64,
+    stop: &AtomicBool,
 ) -> Vec<Result<Hashed, HashError>> {
     let threads = threads.max(1);
     let readers: Vec<Mutex<Reader>> =
@@ -68,6 +71,9 @@ pub fn hash_all(
         paths
             .par_iter()
             .map(|path| {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(HashError::Io("interrupted".into()));
+                }
                 let i = rayon::current_thread_index().unwrap_or(0) % readers.len();
                 let mut reader =
                     readers[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner);

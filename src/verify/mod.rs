@@ -229,6 +229,8 @@ pub struct Report {
     pub items: Vec<Item>,
     /// The counts.
     pub summary: Summary,
+    /// Stopped (Ctrl-C) before every file was read: the report is incomplete.
+    pub interrupted: bool,
 }
 
 impl Report {
