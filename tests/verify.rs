@@ -590,3 +590,30 @@ mod property {
         }
     }
 }
+
+/// Real digests (AWS's documentation examples, and one from a real trail, fixtures/README.md)
+/// parse; their chains start before the fixture archive and the log files they list are not
+/// in it, which is what the report says.
+#[test]
+fn real_digests_from_aws_documentation_and_a_trail() {
+    let (code, out, _) = util::run(&["verify", "fixtures/archive", "--format", "jsonl"]);
+    assert_eq!(code, 1, "listed log files are missing");
+    let mut lines = util::jsonl(&out);
+    let summary = lines.pop().unwrap()["summary"].clone();
+    assert_eq!(summary["chains"], 3);
+    let digests: Vec<&Value> = lines.iter().filter(|i| i["kind"] == "digest").collect();
+    assert_eq!(digests.len(), 3);
+    for d in &digests {
+        assert_eq!(d["status"], "UNVERIFIED", "{d:#}");
+        let codes: Vec<&str> =
+            d["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["predecessor-not-in-archive", "no-signature"], "{d:#}");
+    }
+    let missing: Vec<&Value> =
+        lines.iter().filter(|i| i["kind"] == "log" && i["status"] == "INVALID").collect();
+    assert!(!missing.is_empty());
+    for m in missing {
+        assert_eq!(m["reasons"][0]["code"], "not-found", "{m:#}");
+        assert!(m["path"].as_str().unwrap().starts_with("AWSLogs/"), "{m:#}");
+    }
+}
