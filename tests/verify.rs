@@ -492,6 +492,42 @@ mod property {
         })
     }
 
+    /// Whether byte `at` of `rel` is in the key fingerprint of the newest digest.
+    fn in_tail_fingerprint(files: &[(PathBuf, Vec<u8>)], rel: &Path, at: usize) -> bool {
+        let tail =
+            files.iter().rfind(|f| f.0.to_string_lossy().contains("CloudTrail-Digest")).unwrap();
+        let field = b"\"digestPublicKeyFingerprint\":\"";
+        let start = tail.1.windows(field.len()).position(|w| w == field).unwrap() + field.len();
+        tail.0 == rel && (start..start + 32).contains(&at)
+    }
+
+    /// The exception above is real, and only that: a changed fingerprint in the newest digest
+    /// is UNVERIFIED (no key for it), INVALID in any other digest (the next one's hash of it).
+    #[test]
+    fn a_changed_fingerprint_is_unverified_only_at_the_tail() {
+        let (_, files, _) = template();
+        let digests: Vec<&(PathBuf, Vec<u8>)> =
+            files.iter().filter(|f| f.0.to_string_lossy().contains("CloudTrail-Digest")).collect();
+        for (n, (rel, content)) in digests.iter().enumerate() {
+            let fp = key_fingerprint();
+            let text =
+                String::from_utf8(content.clone()).unwrap().replacen(&fp, &"0".repeat(32), 1);
+            let status =
+                verify_copy(|dir| std::fs::write(dir.join(rel), gz(text.as_bytes())).unwrap());
+            let want = if n + 1 == digests.len() { Status::Unverified } else { Status::Invalid };
+            assert_eq!(status, want, "{}", rel.display());
+            // The algorithm's name, by contrast, is checked as SHA256withRSA all the same.
+            let text = String::from_utf8(content.clone()).unwrap().replacen(
+                "SHA256withRSA",
+                "SHA256withRSB",
+                1,
+            );
+            let status =
+                verify_copy(|dir| std::fs::write(dir.join(rel), gz(text.as_bytes())).unwrap());
+            assert_eq!(status, Status::Invalid, "{}", rel.display());
+        }
+    }
+
     fn verify_copy(edit: impl FnOnce(&Path)) -> Status {
         let (src, files, sigs) = template();
         let dir = tempfile::tempdir().unwrap();
@@ -559,7 +595,13 @@ mod property {
             let i = at.index(changed.len());
             changed[i] ^= xor;
             let status = verify_copy(|dir| std::fs::write(dir.join(rel), gz(&changed)).unwrap());
-            prop_assert_eq!(status, Status::Invalid, "{} byte {}", rel.display(), i);
+            if status == Status::Unverified {
+                // The one exception: the key fingerprint of the chain's newest digest. Changed,
+                // it names a key that is not given, and without the key nothing is provable.
+                prop_assert!(in_tail_fingerprint(files, rel, i), "{} byte {}", rel.display(), i);
+            } else {
+                prop_assert_eq!(status, Status::Invalid, "{} byte {}", rel.display(), i);
+            }
         }
 
         /// Any single-byte change in any file as stored is INVALID, unless the file still reads
@@ -616,4 +658,22 @@ fn real_digests_from_aws_documentation_and_a_trail() {
         assert_eq!(m["reasons"][0]["code"], "not-found", "{m:#}");
         assert!(m["path"].as_str().unwrap().starts_with("AWSLogs/"), "{m:#}");
     }
+}
+
+/// A digest's `previousDigestHashValue` edited: its predecessor is intact (its signature,
+/// which the edited digest carries, still verifies), so the edited digest is the one blamed.
+#[test]
+fn a_previous_hash_value_edited_blames_the_edited_digest() {
+    let c = case();
+    let (d0, d1) = (&c.std.west.digests[0], &c.std.west.digests[1]);
+    let real = sha_hex(&gunzip(&std::fs::read(&d0.path).unwrap()));
+    rewrite_digest(&d1.path, |t| t.replacen(&real, &"1".repeat(64), 1));
+    let (code, items, _) = c.full();
+    assert_eq!(code, 1);
+    assert_item(&items, &d0.key, "valid", "");
+    assert_item(&items, &d1.key, "INVALID", "previous-hash-mismatch");
+    assert_item(&items, &d1.key, "INVALID", "signature-failed");
+    // Without keys nothing tells the two apart: the predecessor is reported.
+    let (_, items, _) = c.run(&[]);
+    assert_item(&items, &d0.key, "INVALID", "previous-hash-mismatch");
 }

@@ -66,9 +66,11 @@ pub fn run(opts: &Options, stop: &AtomicBool) -> Report {
     let (digest_paths, files) = walk(opts, &mut report);
     let mut nodes = read_digests(opts, digest_paths, &mut report, stop);
     let by_key = index_digests(&mut nodes);
-    let chains = link(opts, &mut nodes, &by_key, &mut report);
+    let mut mismatches = Vec::new();
+    let chains = link(opts, &mut nodes, &by_key, &mut report, &mut mismatches);
     report.summary.chains = chains.len() as u64;
     check_signatures(opts, &mut nodes, &mut report);
+    blame(&mut nodes, mismatches);
     check_logs(opts, &nodes, &chains, &files, &mut report, stop);
     for n in nodes {
         let in_window = match &n.digest {
@@ -295,6 +297,7 @@ fn link(
     nodes: &mut [Node],
     by_key: &HashMap<String, usize>,
     report: &mut Report,
+    mismatches: &mut Vec<(usize, usize, String)>,
 ) -> BTreeMap<String, Chain> {
     let mut chains: BTreeMap<String, Chain> = BTreeMap::new();
     for (i, n) in nodes.iter().enumerate() {
@@ -359,13 +362,7 @@ fn link(
                     }
                     let want = d.previous_digest_hash_value.clone().unwrap_or_default();
                     if nodes[p].hex.as_deref().is_some_and(|h| !h.eq_ignore_ascii_case(&want)) {
-                        let detail = format!(
-                            "its SHA-256 is {}, but the next digest {} records {want}: this \
-                             file changed after that digest was written",
-                            nodes[p].hex.as_deref().unwrap_or_default(),
-                            nodes[i].shown
-                        );
-                        nodes[p].item.add(Status::Invalid, "previous-hash-mismatch", detail);
+                        mismatches.push((p, i, want));
                     }
                     let p_end = nodes[p].digest.as_ref().map_or(d.start, |pd| pd.end);
                     if p_end < d.start && overlaps(opts, p_end, d.start) {
@@ -457,6 +454,30 @@ fn link(
     chains
 }
 
+/// A broken hash link between a digest `p` and the next one `i`, which records `want` as its
+/// SHA-256: one of the two changed. When `p`'s signature (taken from `i`) verified, `p` is
+/// what CloudTrail signed and `i` was changed; otherwise `p` is the one that does not match.
+fn blame(nodes: &mut [Node], mismatches: Vec<(usize, usize, String)>) {
+    for (p, i, want) in mismatches {
+        let have = nodes[p].hex.clone().unwrap_or_default();
+        if nodes[p].item.key.is_some() {
+            let detail = format!(
+                "records {want} as the SHA-256 of its predecessor {}, which is {have} and whose \
+                 signature verifies: this digest was changed",
+                nodes[p].shown
+            );
+            nodes[i].item.add(Status::Invalid, "previous-hash-mismatch", detail);
+        } else {
+            let detail = format!(
+                "its SHA-256 is {have}, but the next digest {} records {want}: this file \
+                 changed after that digest was written (or that record was changed)",
+                nodes[i].shown
+            );
+            nodes[p].item.add(Status::Invalid, "previous-hash-mismatch", detail);
+        }
+    }
+}
+
 fn gap(
     chain: &str,
     from: DateTime<Utc>,
@@ -495,15 +516,15 @@ fn check_signatures(opts: &Options, nodes: &mut [Node], report: &mut Report) {
         }
         let region =
             DigestName::parse(base_name(&d.digest_s3_object)).map(|n| n.region).unwrap_or_default();
+        // CloudTrail signs with SHA256withRSA only. Another name is checked as that all the
+        // same: the field is part of what is signed, so a digest whose field was changed fails.
         let alg = d.digest_signature_algorithm.as_deref().unwrap_or("");
-        if alg != ALGORITHM {
-            n.item.add(
-                Status::Unverified,
-                "unsupported-algorithm",
-                format!("digestSignatureAlgorithm {alg:?} is not {ALGORITHM}"),
-            );
-            continue;
-        }
+        let other_alg = (alg != ALGORITHM).then(|| {
+            format!(
+                " (its digestSignatureAlgorithm is {alg:?}, not {ALGORITHM}, the only one \
+                 CloudTrail uses: checked as {ALGORITHM})"
+            )
+        });
         if sources.is_empty() {
             n.item.add(
                 Status::Unverified,
@@ -571,8 +592,9 @@ fn check_signatures(opts: &Options, nodes: &mut [Node], report: &mut Report) {
                     "signature-failed",
                     format!(
                         "the signature from {from} does not verify with key {fp} ({}): the \
-                         digest or that signature was changed",
-                        key.source
+                         digest or that signature was changed{}",
+                        key.source,
+                        other_alg.as_deref().unwrap_or("")
                     ),
                 );
             }
