@@ -47,6 +47,10 @@ pub enum Command {
     /// skip unopened every file that cannot hold a match; or show its state (--status).
     #[command(after_long_help = INDEX_HELP)]
     Index(Box<IndexArgs>),
+    /// Prove offline that the archive is what CloudTrail delivered: digest chains, signatures
+    /// and log file hashes.
+    #[command(after_long_help = VERIFY_HELP)]
+    Verify(Box<VerifyArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_long_help = "Example:\n  trailscan completions bash > /etc/bash_completion.d/trailscan"
@@ -113,6 +117,78 @@ pub struct AuditArgs {
     /// CSV cells as they are, without neutralising spreadsheet formulas.
     #[arg(long, help_heading = "Audit")]
     pub csv_raw: bool,
+}
+
+const VERIFY_HELP: &str = "\
+Examples:
+  aws cloudtrail list-public-keys --region us-east-1 > keys-us-east-1.json
+  trailscan verify AWSLogs/ --public-keys keys-us-east-1.json
+  trailscan verify AWSLogs/ --public-keys keys.json --signatures sigs/ --since 2024-03-01
+  trailscan verify AWSLogs/ --format jsonl --verbose > verify.jsonl
+
+Checks every digest's link to its predecessor and its signature (with the key its fingerprint
+names), every listed log file's SHA-256 (of its uncompressed content) and that nothing follows
+its gzip member, time continuity between digests, and log files no digest lists. Statuses:
+valid, INVALID (proven changed, missing, moved or added) and UNVERIFIED (not provable offline,
+with what would prove it). The newest digest of a chain is signed only in S3 metadata: pass it
+with --signatures (doc/verify.md). Nothing is written to the archive.
+
+Exit status: 0 nothing INVALID (UNVERIFIED allowed unless --strict), 1 something INVALID (or
+UNVERIFIED with --strict), 2 an error (a bad argument, key or signature file, no digest found,
+or a file that could not be read).";
+
+/// `trailscan verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files and folders to check (recursively). Default: the current folder.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// `aws cloudtrail list-public-keys` output, CLI v1 or v2 (repeatable: one per region).
+    #[arg(long = "public-keys", value_name = "FILE")]
+    pub public_keys: Vec<PathBuf>,
+
+    /// Digest signatures saved from S3 metadata: a JSON map or JSON lines of digest key to
+    /// signature, or a folder of `aws s3api head-object` outputs named `<digest>.json`.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub signatures: Option<PathBuf>,
+
+    /// Only digests covering time at or after T (RFC 3339, a date, or an age like 7d), and
+    /// log files delivered then.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Only digests covering time before T (same forms as --since).
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
+    /// Only this account (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    pub account: Vec<String>,
+
+    /// Only this region (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = crate::verify::report::VerifyFormat::Text)]
+    pub format: crate::verify::report::VerifyFormat,
+
+    /// List valid items too.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Exit 1 when anything is UNVERIFIED, not only INVALID.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Worker threads for hashing (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Refuse files larger than this once decompressed (e.g. 512MiB, 2GB).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_file_size: u64,
 }
 
 /// `trailscan rules`.

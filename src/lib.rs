@@ -5,6 +5,7 @@
 //! engine; [`engine`] runs that over files in parallel and hands results back in order;
 //! [`sort`] orders matches by time; [`output`] writes them. [`stats`] accounts for everything.
 //! [`audit`] runs named rules (built-in packs and rule files) over the same pipeline.
+//! [`verify`] proves an archive against CloudTrail's signed digest files.
 
 pub mod audit;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod sort;
 pub mod source;
 pub mod stats;
 pub mod summary;
+pub mod verify;
 
 use cli::{Cli, Command};
 use commands::Outcome;
@@ -44,6 +46,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::Audit(args) => commands::audit::run(args, out, stop),
         Command::Rules(args) => commands::rules::run(args, out),
         Command::Index(args) => commands::index::run(args, out, stop),
+        Command::Verify(args) => commands::verify::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

@@ -6,6 +6,7 @@ pub mod rules;
 pub mod search;
 pub mod summary;
 pub mod test_pattern;
+pub mod verify;
 
 /// How a command ended, mapped to grep-like exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -162,6 +162,120 @@ impl Reader {
     }
 }
 
+/// A file's bytes exactly as they were delivered, for integrity checks ([`Reader::exact`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exact {
+    /// Whether the file was gzip.
+    pub compressed: bool,
+    /// Bytes read from the disk.
+    pub disk_bytes: u64,
+    /// Bytes of content handed to the sink (the first gzip member inflated, or the file).
+    pub content_bytes: u64,
+    /// Bytes on disk after the end of the first gzip member (0 for a plain file).
+    pub trailing: u64,
+}
+
+impl Reader {
+    /// Reads `input` and feeds its content to `sink` in pieces, byte for byte as delivered:
+    /// the first gzip member inflated (nothing removed, no BOM stripped), or the whole file when
+    /// it is not gzip; an empty file is empty content. [`Exact::trailing`] counts the bytes
+    /// after the first member exactly: libdeflate does not say where a member ends, so its
+    /// one-shot inflate is used only when the member's trailer provably ends the file
+    /// (`exact_fast`), and the streaming decoder reads everything else. `Err` when the file
+    /// cannot be read or its first member is damaged.
+    pub fn exact(
+        &mut self,
+        input: &Input,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Exact, ReadError> {
+        self.raw.clear();
+        match input {
+            Input::Stdin => {
+                io::stdin().lock().take(self.limit + 1).read_to_end(&mut self.raw)?;
+            }
+            Input::Path(path) => {
+                let file = std::fs::File::open(path)?;
+                if file.metadata()?.is_dir() {
+                    return Err(ReadError::Io(io::Error::other("is a directory")));
+                }
+                (&file).take(self.limit + 1).read_to_end(&mut self.raw)?;
+            }
+        }
+        let disk_bytes = self.raw.len() as u64;
+        if disk_bytes > self.limit {
+            return Err(ReadError::TooLarge { limit: self.limit });
+        }
+        if !self.raw.starts_with(&GZIP_MAGIC) {
+            sink(&self.raw);
+            return Ok(Exact {
+                compressed: false,
+                disk_bytes,
+                content_bytes: disk_bytes,
+                trailing: 0,
+            });
+        }
+        if let Some(size) = self.exact_fast() {
+            sink(&self.inflated[..size]);
+            let content_bytes = size as u64;
+            return Ok(Exact { compressed: true, disk_bytes, content_bytes, trailing: 0 });
+        }
+        const PIECE: usize = 256 << 10;
+        if self.inflated.len() < PIECE {
+            self.inflated.resize(PIECE, 0);
+        }
+        let mut decoder = flate2::bufread::GzDecoder::new(&self.raw[..]);
+        let mut content = 0u64;
+        loop {
+            let n = match decoder.read(&mut self.inflated[..PIECE]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ReadError::Gzip(e.to_string(), content as usize)),
+            };
+            content += n as u64;
+            if content > self.limit {
+                return Err(ReadError::TooLarge { limit: self.limit });
+            }
+            sink(&self.inflated[..n]);
+        }
+        let trailing = decoder.into_inner().len() as u64;
+        Ok(Exact { compressed: true, disk_bytes, content_bytes: content, trailing })
+    }
+}
+
+impl Reader {
+    /// The fast path of [`Reader::exact`]: libdeflate inflates the first member (checking it
+    /// against its own trailer) into a buffer sized by the file's last four bytes. That member
+    /// ends where its 8-byte trailer (CRC-32 and size of what was inflated) does; when those 8
+    /// bytes occur in the file only at its very end, the member ends there, and no byte follows
+    /// it. Anything else (a second member, bytes appended, those 8 bytes by chance inside the
+    /// compressed data) goes through the streaming decoder, which says exactly. `Some(size)`:
+    /// the content is `inflated[..size]`.
+    fn exact_fast(&mut self) -> Option<usize> {
+        let n = self.raw.len();
+        if n < 18 {
+            return None;
+        }
+        let tail: [u8; 4] = self.raw[n - 4..].try_into().ok()?;
+        let size = u32::from_le_bytes(tail);
+        if size == 0 || u64::from(size) > self.limit {
+            return None;
+        }
+        let size = usize::try_from(size).ok()?;
+        if self.inflated.len() < size {
+            self.inflated.resize(size, 0);
+        }
+        let out = &mut self.inflated[..size];
+        if !matches!(self.decompressor.gzip_decompress(&self.raw, out), Ok(got) if got == size) {
+            return None;
+        }
+        let mut trailer = [0u8; 8];
+        trailer[..4].copy_from_slice(&libdeflater::crc32(out).to_le_bytes());
+        trailer[4..].copy_from_slice(&tail);
+        (memchr::memmem::find(&self.raw, &trailer) == Some(n - 8)).then_some(size)
+    }
+}
+
 fn strip_bom(data: &[u8]) -> &[u8] {
     data.strip_prefix(&UTF8_BOM[..]).unwrap_or(data)
 }
@@ -230,6 +344,52 @@ mod tests {
         assert!(!r.fast_inflate());
         assert_eq!(r.inflate().unwrap().map(|e| e.to_string()), None);
         assert_eq!(&r.inflated[..r.inflated_len], [&text[..], &text[..]].concat());
+    }
+
+    fn exact_bytes(bytes: &[u8]) -> Result<(Vec<u8>, Exact), String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, bytes).unwrap();
+        let mut out = Vec::new();
+        let e = Reader::new(1 << 20)
+            .exact(&Input::Path(p), &mut |b| out.extend_from_slice(b))
+            .map_err(|e| e.to_string())?;
+        Ok((out, e))
+    }
+
+    #[test]
+    fn exact_first_member_and_trailing_bytes() {
+        let text = b"\xef\xbb\xbf{\"a\":1}".repeat(100_000);
+        let (data, e) = exact_bytes(&gz(&text)).unwrap();
+        assert_eq!(data, text, "every byte, BOM included, across pieces");
+        assert_eq!((e.compressed, e.trailing, e.content_bytes), (true, 0, text.len() as u64));
+        let mut two = gz(b"[1]");
+        let first = two.len() as u64;
+        two.extend(gz(b"[2]"));
+        let (data, e) = exact_bytes(&two).unwrap();
+        assert_eq!(data, b"[1]");
+        assert_eq!(e.trailing, two.len() as u64 - first);
+        let mut junk = gz(b"[1]");
+        junk.extend(b"x\x03\0\0\0");
+        assert_eq!(exact_bytes(&junk).unwrap().1.trailing, 5);
+        // Junk that ends with a copy of the member's own trailer (CRC and size): the fast path
+        // cannot tell where the member ends, and leaves it to the streaming decoder.
+        let one = gz(b"[1]");
+        let mut forged = one.clone();
+        forged.extend(b"appended");
+        forged.extend_from_slice(&one[one.len() - 8..]);
+        let (data, e) = exact_bytes(&forged).unwrap();
+        assert_eq!((data.as_slice(), e.trailing), (&b"[1]"[..], 16));
+        let mut r = Reader::new(1 << 20);
+        r.raw = forged;
+        assert_eq!(r.exact_fast(), None);
+        r.raw = one;
+        assert_eq!(r.exact_fast(), Some(3));
+        let (data, e) = exact_bytes(b"plain").unwrap();
+        assert_eq!((data.as_slice(), e.compressed, e.trailing), (&b"plain"[..], false, 0));
+        assert_eq!(exact_bytes(b"").unwrap().0, b"");
+        let whole = gz(&b"{\"Records\":[]}".repeat(50));
+        assert!(exact_bytes(&whole[..whole.len() / 2]).is_err());
     }
 
     #[test]
