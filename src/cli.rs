@@ -43,6 +43,10 @@ pub enum Command {
     Audit(Box<AuditArgs>),
     /// List the built-in rules or check rule files.
     Rules(RulesArgs),
+    /// Print the SQL (DuckDB, Athena, Trino, Spark) that asks the same question as the filters
+    /// and patterns, over Athena's CloudTrail table (the Parquet lake or the raw files).
+    #[command(after_long_help = SQL_HELP)]
+    Sql(Box<SqlArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_long_help = "Example:\n  trailscan completions bash > /etc/bash_completion.d/trailscan"
@@ -109,6 +113,69 @@ pub struct AuditArgs {
     /// CSV cells as they are, without neutralising spreadsheet formulas.
     #[arg(long, help_heading = "Audit")]
     pub csv_raw: bool,
+
+    /// Print one SQL query per rule in this dialect (threshold rules as GROUP BY over time
+    /// windows) instead of reading an archive.
+    #[arg(long, value_enum, value_name = "DIALECT", help_heading = "SQL")]
+    pub emit_sql: Option<crate::sql::Dialect>,
+
+    #[command(flatten)]
+    pub sql: SqlTableArgs,
+}
+
+const SQL_HELP: &str = "\
+Examples:
+  trailscan sql --dialect athena --event CreateUser --since 30d
+  trailscan sql --dialect duckdb --from raw --user alice --explain
+  trailscan sql --dialect duckdb --print-view AWSLogs/ > view.sql
+  trailscan sql --dialect spark --table trail --pattern @rule.json
+  trailscan audit --emit-sql trino --pack threats
+
+The table is Athena's documented CloudTrail table: the Parquet lake of `trailscan export`
+(--from lake, partitions account/region/dt), or the table over the delivery files (--from raw;
+for DuckDB, the view --print-view prints). The SQL is exact or a marked superset (`/* superset:
+... */`): --explain says why and how to recheck the rows with `trailscan search -`.
+See doc/sql.md.";
+
+/// The table the SQL reads (shared by `sql` and `audit --emit-sql`).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "SQL")]
+pub struct SqlTableArgs {
+    /// The table (or view) name.
+    #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs")]
+    pub table: String,
+
+    /// What the table is over: the Parquet lake (`trailscan export`) or the raw delivery files.
+    #[arg(long = "from", value_enum, value_name = "lake|raw", default_value_t = crate::sql::Source::Lake)]
+    pub from: crate::sql::Source,
+
+    /// The table has the `raw` column (`export --raw`): exact tests where columns are not
+    /// enough, and rows that can be rechecked.
+    #[arg(long)]
+    pub raw_column: bool,
+}
+
+/// `trailscan sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// The SQL dialect.
+    #[arg(long, value_enum, value_name = "DIALECT", help_heading = "SQL")]
+    pub dialect: crate::sql::Dialect,
+
+    #[command(flatten)]
+    pub table: SqlTableArgs,
+
+    /// Say what the SQL does, whether it is exact, and how to recheck a superset.
+    #[arg(long, help_heading = "SQL")]
+    pub explain: bool,
+
+    /// DuckDB: print a CREATE VIEW presenting Athena's table (with `raw`) over the delivery
+    /// files under PATH (a folder, a glob or an s3:// URL), and exit.
+    #[arg(long, value_name = "PATH", help_heading = "SQL")]
+    pub print_view: Option<String>,
 }
 
 /// `trailscan rules`.

@@ -20,6 +20,7 @@ pub mod query;
 pub mod record;
 pub mod sort;
 pub mod source;
+pub mod sql;
 pub mod stats;
 pub mod summary;
 
@@ -42,6 +43,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::TestPattern(args) => commands::test_pattern::run(args, out),
         Command::Audit(args) => commands::audit::run(args, out, stop),
         Command::Rules(args) => commands::rules::run(args, out),
+        Command::Sql(args) => commands::sql::run(args, out),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

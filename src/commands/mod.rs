@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod rules;
 pub mod search;
+pub mod sql;
 pub mod summary;
 pub mod test_pattern;
 
