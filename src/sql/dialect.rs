@@ -85,14 +85,6 @@ impl Dialect {
         format!("{a} || {b}")
     }
 
-    /// A BOOLEAN column as the text Hive's JSON reader gives a boolean (`true`, `false`).
-    pub(crate) fn bool_text(self, expr: &str) -> String {
-        match self {
-            Dialect::Spark => format!("CAST({expr} AS STRING)"),
-            _ => format!("CAST({expr} AS VARCHAR)"),
-        }
-    }
-
     /// Is some element of the array-of-structs `arr` such that `pred` (over the element
     /// variable `r`) holds? Never NULL.
     pub(crate) fn any_element(self, arr: &str, pred: &str) -> String {

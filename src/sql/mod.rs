@@ -91,13 +91,18 @@ pub(crate) fn condition(
             let last = u - Duration::nanoseconds(1);
             parts.push(format!("dt <= {}", d.lit(&last.format("%Y-%m-%d").to_string())));
         }
-        if !filters.accounts.is_empty() {
-            let v: Vec<String> = filters.accounts.iter().map(|a| d.lit(a)).collect();
-            parts.push(format!("account IN ({})", v.join(", ")));
-        }
-        if !filters.regions.is_empty() {
-            let v: Vec<String> = filters.regions.iter().map(|a| d.lit(a)).collect();
-            parts.push(format!("region IN ({})", v.join(", ")));
+        // The partitions hold recipientAccountId and awsRegion when they are safe path
+        // components (letters, digits, `-`, `_`, at most 64), else Hive's default partition.
+        let component = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        for (col, values) in [("account", &filters.accounts), ("region", &filters.regions)] {
+            if !values.is_empty() && values.iter().all(|v| component(v)) {
+                let v: Vec<String> = values.iter().map(|a| d.lit(a)).collect();
+                parts.push(format!("{col} IN ({})", v.join(", ")));
+            }
         }
     }
     if since.is_some() || until.is_some() {
@@ -229,9 +234,10 @@ pub fn duckdb_view(path: &str, name: &str) -> String {
         let path = format!("{parent}.{}", c.key);
         match c.ty {
             Type::String => format!("json_extract_string({base}, {})", d.lit(&path)),
-            Type::Boolean => {
-                format!("TRY_CAST(json_extract_string({base}, {}) AS BOOLEAN)", d.lit(&path))
-            }
+            Type::Boolean => format!(
+                "CASE WHEN json_type({base}, {p}) = 'BOOLEAN' THEN CAST(json_extract_string({base}, {p}) AS BOOLEAN) END",
+                p = d.lit(&path)
+            ),
             Type::Json => format!(
                 "CASE WHEN json_type({base}, {p}) = 'NULL' THEN NULL ELSE CAST(json_extract({base}, {p}) AS VARCHAR) END",
                 p = d.lit(&path)

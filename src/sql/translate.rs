@@ -12,7 +12,7 @@ use super::dialect::{Dialect, like_escape, regex_escape};
 use crate::lake::schema::{self, Place, Type};
 use crate::pattern::Pattern;
 use crate::pattern::ast::{Alt, AnyBut, Cmp};
-use crate::pattern::compile::{Conj, FieldTest};
+use crate::pattern::compile::FieldTest;
 use crate::pattern::num::NumLit;
 use crate::pattern::ops::{CaseSeq, Cidr, Glob};
 use crate::query::View;
@@ -30,7 +30,10 @@ enum Loc {
         raw_path: Option<String>,
     },
     /// Leaves inside JSON text: the column and the record keys below it.
-    Json { col: String, keys: Vec<String> },
+    Json { col: String, keys: Vec<String>, rec: String },
+    /// A BOOLEAN column (`managementevent`): true and false as they are; a string, number or
+    /// null there reads as NULL.
+    Bool { expr: String, rec: String },
     /// A field of the structs in `resources`.
     Resource(&'static str),
     /// A field the row cannot have (envelope `resources`, an object).
@@ -91,6 +94,23 @@ fn string_alt_nonstring(alt: &Alt) -> bool {
         Alt::Wildcard(_, g) => nonstring_glob(g),
         _ => false,
     }
+}
+
+/// The double a pattern number is compared by: its value when event-ruler can compare it,
+/// else the nearest double of its text (an event number with the same text has it), if finite.
+fn value_of(n: &NumLit) -> Option<f64> {
+    n.val.or_else(|| n.text.parse::<f64>().ok()).filter(|v| v.is_finite())
+}
+
+/// `x` within two units in the last place of `v`. The matcher reads numbers with serde_json,
+/// whose float parser may be a unit off the correctly rounded value an engine reads; numbers
+/// are a marked superset anyway.
+fn near(x: &str, v: f64) -> String {
+    format!(
+        "{x} BETWEEN {} AND {}",
+        double(v.next_down().next_down()),
+        double(v.next_up().next_up())
+    )
 }
 
 fn double(v: f64) -> String {
@@ -154,35 +174,71 @@ impl<'o> Translator<'o> {
     /// The condition for a pattern in its view: any of its sub-rules.
     pub(crate) fn pattern(&mut self, p: &Pattern, view: View) -> String {
         let c = p.compiled();
-        let conjs: Vec<String> =
-            c.conjs.iter().map(|conj| self.conj(conj, &c.paths, view)).collect::<Vec<_>>();
-        or(conjs)
+        // A field test every sub-rule carries, on a place without arrays, is written once.
+        let key =
+            |f: &FieldTest| format!("{}\u{0}{:?}\u{0}{}", c.paths[f.path], f.alts, f.absent_ok);
+        let mut common: Vec<String> = Vec::new();
+        if c.conjs.len() > 1 {
+            for f in &c.conjs[0].fields {
+                let loc = self.locate(&c.paths[f.path], view);
+                let k = key(f);
+                if matches!(loc, Loc::Text { .. } | Loc::NoLeaf | Loc::Unknown(_))
+                    && c.conjs[1..].iter().all(|o| o.fields.iter().any(|g| key(g) == k))
+                {
+                    common.push(k);
+                }
+            }
+        }
+        let mut parts = Vec::new();
+        for f in c.conjs.first().map(|c| c.fields.as_slice()).unwrap_or_default() {
+            if common.contains(&key(f)) {
+                let loc = self.locate(&c.paths[f.path], view);
+                parts.push(self.field(f, &loc, &c.paths[f.path], false));
+            }
+        }
+        let conjs: Vec<String> = c
+            .conjs
+            .iter()
+            .map(|conj| {
+                let rest: Vec<&FieldTest> =
+                    conj.fields.iter().filter(|f| !common.contains(&key(f))).collect();
+                self.conj(&rest, &c.paths, view)
+            })
+            .collect();
+        parts.push(or(conjs));
+        and(parts)
     }
 
-    fn conj(&mut self, conj: &Conj, paths: &[String], view: View) -> String {
-        let locs: Vec<Loc> =
-            conj.fields.iter().map(|f| self.locate(&paths[f.path], view)).collect();
-        // Fields that may share an array inside JSON text: those under the same top-level key.
+    fn conj(&mut self, fields: &[&FieldTest], paths: &[String], view: View) -> String {
+        let locs: Vec<Loc> = fields.iter().map(|f| self.locate(&paths[f.path], view)).collect();
+        // Fields that may share an array inside JSON text: those under the same top-level key
+        // (`resources` counts for its struct fields too).
         let group = |i: usize| -> Option<String> {
             match &locs[i] {
-                Loc::Json { col, keys } => Some(if col == "raw" {
+                Loc::Json { col, keys, .. } => Some(if col == "raw" {
                     keys.first().cloned().unwrap_or_default()
                 } else {
                     col.clone()
                 }),
+                Loc::Resource(_) => Some("resources".into()),
                 _ => None,
             }
         };
         let shared: Vec<bool> = (0..locs.len())
             .map(|i| {
                 group(i).is_some_and(|g| {
-                    (0..locs.len()).any(|j| j != i && group(j).as_ref() == Some(&g))
+                    (0..locs.len()).any(|j| {
+                        j != i
+                            && group(j).as_ref() == Some(&g)
+                            && !(matches!(locs[i], Loc::Resource(_))
+                                && matches!(locs[j], Loc::Resource(_)))
+                    })
                 })
             })
             .collect();
         let mut parts = Vec::new();
         let mut resources: Vec<(&FieldTest, &'static str)> = Vec::new();
-        for (i, f) in conj.fields.iter().enumerate() {
+        for (i, f) in fields.iter().enumerate() {
             let path = &paths[f.path];
             match &locs[i] {
                 Loc::Resource(name) => resources.push((f, name)),
@@ -226,16 +282,23 @@ impl<'o> Translator<'o> {
         match schema::place(&record_path) {
             Place::Column(names, ty) => {
                 let expr = names.join(".");
-                let expr = if ty == Type::Boolean { self.d().bool_text(&expr) } else { expr };
+                if ty == Type::Boolean {
+                    if self.o.has_raw() && self.d().json_leaves() {
+                        let keys = record_path.split('.').map(str::to_owned).collect();
+                        return Loc::Json { col: "raw".into(), keys, rec: record_path };
+                    }
+                    return Loc::Bool { expr, rec: record_path };
+                }
                 Loc::Text { expr, derived: false, raw_path: Some(record_path) }
             }
-            Place::InJson(col, keys) => Loc::Json { col: col.to_string(), keys },
+            Place::InJson(col, keys) => Loc::Json { col: col.to_string(), keys, rec: record_path },
             Place::Resource(name) => Loc::Resource(name),
             Place::Absent => {
                 if self.o.has_raw() && !record_path.contains('[') {
                     Loc::Json {
                         col: "raw".into(),
                         keys: record_path.split('.').map(str::to_owned).collect(),
+                        rec: record_path,
                     }
                 } else {
                     Loc::Unknown(record_path)
@@ -271,7 +334,14 @@ impl<'o> Translator<'o> {
                 }
                 or(alts)
             }
-            Loc::Json { col, keys } => {
+            Loc::Json { col, keys, rec } => {
+                // A JSON text column itself as the leaf: the table reads a JSON null there as
+                // NULL, like a missing key.
+                let top_null = (keys.is_empty() && col != "raw").then(|| {
+                    self.raw_null(Some(rec)).ok_or_else(|| {
+                        format!("{path}: a JSON null reads as NULL, like a missing key")
+                    })
+                });
                 let mut out = Vec::new();
                 if f.absent_ok {
                     if shared {
@@ -280,11 +350,43 @@ impl<'o> Translator<'o> {
                             "exists: false next to other fields of one JSON value depends on the array elements the others pick",
                         ));
                     } else {
-                        out.push(self.json_absent(col, keys, path));
+                        let absent = self.json_absent(col, keys, path);
+                        out.push(match &top_null {
+                            None => absent,
+                            Some(Ok(n)) => format!("({absent} AND NOT {n})"),
+                            Some(Err(why)) => self.sup(absent, why),
+                        });
                     }
                 }
                 if !f.alts.is_empty() {
-                    out.push(self.json_alts(&f.alts, col, keys, path));
+                    let mut leaves = self.json_alts(&f.alts, col, keys, path);
+                    let null_ok = f
+                        .alts
+                        .iter()
+                        .any(|a| matches!(a, Alt::Null | Alt::Exists(true) | Alt::AnythingBut(_)));
+                    if null_ok {
+                        leaves = match &top_null {
+                            None => leaves,
+                            Some(Ok(n)) => format!("({leaves} OR {n})"),
+                            Some(Err(why)) => self.sup(format!("({leaves} OR {col} IS NULL)"), why),
+                        };
+                    }
+                    out.push(leaves);
+                }
+                or(out)
+            }
+            Loc::Bool { expr, rec } => {
+                let why =
+                    format!("{rec}: a BOOLEAN column reads strings, numbers and null as NULL");
+                let mut out = Vec::new();
+                if f.absent_ok {
+                    out.push(self.sup(format!("{expr} IS NULL"), &why));
+                }
+                for a in &f.alts {
+                    out.push(match a {
+                        Alt::Bool(b) => format!("{expr} = {}", bool_sql(*b)),
+                        _ => self.sup("TRUE".into(), &why),
+                    });
                 }
                 or(out)
             }
@@ -304,7 +406,12 @@ impl<'o> Translator<'o> {
                 "COALESCE(json_type(raw, {}) = 'NULL', FALSE)",
                 self.lit(&duck_path(&keys))
             )),
-            Dialect::Athena | Dialect::Trino => Some(format!(
+            Dialect::Athena => {
+                let ks: Vec<String> = keys.iter().map(|k| (*k).to_string()).collect();
+                let (p, _) = athena_json(Dialect::Athena, "raw", &ks);
+                Some(format!("COALESCE(json_format(json_extract(raw, {p})) = 'null', FALSE)"))
+            }
+            Dialect::Trino => Some(format!(
                 "COALESCE(json_exists(raw, {}), FALSE)",
                 self.lit(&format!("{} ? (@ == null)", sqljson_path(&keys)))
             )),
@@ -359,9 +466,9 @@ impl<'o> Translator<'o> {
                 if derived {
                     return "FALSE".into();
                 }
-                let sql = match n.val {
-                    Some(v) => format!("{} = {}", self.d().to_double(c), double(v)),
-                    None => format!("{c} = {}", self.lit(&n.text)),
+                let sql = match value_of(n) {
+                    Some(v) => near(&self.d().to_double(c), v),
+                    None => format!("{c} IS NOT NULL"),
                 };
                 self.sup(sql, &texts)
             }
@@ -483,7 +590,11 @@ impl<'o> Translator<'o> {
         let t: Vec<String> = terms
             .iter()
             .map(|(op, lit)| match lit.val {
-                Some(v) => format!("{x} {} {}", op.as_str(), double(v)),
+                Some(v) => match op {
+                    Cmp::Eq => near(x, v),
+                    Cmp::Lt | Cmp::Le => format!("{x} <= {}", double(v.next_up().next_up())),
+                    Cmp::Gt | Cmp::Ge => format!("{x} >= {}", double(v.next_down().next_down())),
+                },
                 None => "FALSE".into(),
             })
             .collect();
@@ -536,7 +647,7 @@ impl<'o> Translator<'o> {
                     format!("({hex} AND COALESCE({within}, FALSE))")
                 }
             }
-            Dialect::Athena | Dialect::Trino => {
+            Dialect::Trino => {
                 let ip = format!("TRY_CAST({c} AS IPADDRESS)");
                 let text = if v6 {
                     format!("{}/{bits}", ipv6_text(lo))
@@ -544,15 +655,15 @@ impl<'o> Translator<'o> {
                     format!("{}/{}", ipv4_text(lo), 32 - host_bits)
                 };
                 // Trino reads an IPv4-mapped address as the IPv4 address (and prints it dotted).
-                let family = if v6 { "NOT" } else { "" };
+                let family = if v6 { "NOT " } else { "" };
                 format!(
-                    "({hex} AND COALESCE(contains({}, {ip}) AND {family} (CAST({ip} AS VARCHAR) LIKE '%.%'), FALSE))",
+                    "({hex} AND COALESCE(contains({}, {ip}) AND {family}(CAST({ip} AS VARCHAR) LIKE '%.%'), FALSE))",
                     self.lit(&text)
                 )
             }
-            Dialect::Spark => self.sup(
+            Dialect::Athena | Dialect::Spark => self.sup(
                 hex,
-                "cidr: Spark has no address type; addresses written with colons are all kept",
+                "cidr: no address type is used in this dialect; addresses written with colons are all kept",
             ),
         };
         out.push(colon);
@@ -568,7 +679,10 @@ impl<'o> Translator<'o> {
                 &format!("{path}: Spark's JSON functions do not flatten arrays as event-ruler does; any non-null {col} is kept"),
             );
         }
-        if d.is_trino() {
+        if d == Dialect::Athena {
+            return self.athena_json_alts(alts, col, keys, path);
+        }
+        if d == Dialect::Trino {
             return self.trino_json_alts(alts, col, keys, path);
         }
         let mut tests = Vec::new();
@@ -588,6 +702,13 @@ impl<'o> Translator<'o> {
             return self.sup(
                 "TRUE".into(),
                 &format!("{path}: Spark cannot tell a missing leaf inside JSON text"),
+            );
+        }
+        if d == Dialect::Athena {
+            let (value, arrays) = athena_json(d, col, keys);
+            let arrays = self.sup(arrays, &athena_arrays(path));
+            return format!(
+                "(json_extract({col}, {value}) IS NULL OR json_format(json_extract({col}, {value})) LIKE '{{%' OR {arrays})"
             );
         }
         if d.is_trino() {
@@ -628,14 +749,12 @@ impl<'o> Translator<'o> {
             | Alt::Wildcard(..)
             | Alt::Cidr(..) => format!("(t.type = 'VARCHAR' AND {})", self.string_test(a, s)),
             Alt::Num(n) => {
-                let sql = match n.val {
+                let sql = match value_of(n) {
                     Some(v) => format!(
-                        "({is_num} AND TRY_CAST(CAST(t.atom AS VARCHAR) AS DOUBLE) = {})",
-                        double(v)
+                        "({is_num} AND {})",
+                        near("TRY_CAST(CAST(t.atom AS VARCHAR) AS DOUBLE)", v)
                     ),
-                    None => {
-                        format!("({is_num} AND CAST(t.atom AS VARCHAR) = {})", self.lit(&n.text))
-                    }
+                    None => is_num.to_string(),
                 };
                 self.sup(sql, &nums)
             }
@@ -658,6 +777,67 @@ impl<'o> Translator<'o> {
         }
     }
 
+    /// Athena: `json_extract` along the path, exact where no array lies on it; a row with an
+    /// array on the path is kept (a superset), for Athena's documented functions cannot flatten.
+    fn athena_json_alts(&mut self, alts: &[Alt], col: &str, keys: &[String], path: &str) -> String {
+        let d = self.d();
+        let (p, arrays) = athena_json(d, col, keys);
+        let node = format!("json_extract({col}, {p})");
+        let text = format!("json_format({node})");
+        let s = format!("json_extract_scalar({col}, {p})");
+        let is_str = format!("{text} LIKE '\"%'");
+        let nums = format!("{path}: numbers inside JSON text are compared as DOUBLE");
+        let mut tests = Vec::new();
+        for a in alts {
+            let t = match a {
+                Alt::Str(_)
+                | Alt::Exactly(_)
+                | Alt::Prefix(_)
+                | Alt::Suffix(_)
+                | Alt::PrefixIc(..)
+                | Alt::SuffixIc(..)
+                | Alt::EqIc(..)
+                | Alt::Wildcard(..)
+                | Alt::Cidr(..) => format!("({is_str} AND {})", self.string_test(a, &s)),
+                Alt::Bool(b) => format!("{text} = '{b}'"),
+                Alt::Null => format!("{text} = 'null'"),
+                Alt::Exists(_) => format!("({node} IS NOT NULL AND {text} NOT LIKE '{{%')"),
+                Alt::Num(n) => {
+                    let sql = match value_of(n) {
+                        Some(v) => format!(
+                            "(NOT {is_str} AND {})",
+                            near(&format!("TRY_CAST({s} AS DOUBLE)"), v)
+                        ),
+                        None => format!("(NOT {is_str} AND TRY_CAST({s} AS DOUBLE) IS NOT NULL)"),
+                    };
+                    self.sup(sql, &nums)
+                }
+                Alt::Numeric(terms) => {
+                    let sql = format!(
+                        "(NOT {is_str} AND {})",
+                        self.numeric(&format!("TRY_CAST({s} AS DOUBLE)"), terms)
+                    );
+                    self.sup(sql, &nums)
+                }
+                Alt::AnythingBut(AnyBut::Nums(_)) => {
+                    let sql = format!("({node} IS NOT NULL AND {text} NOT LIKE '{{%')");
+                    self.sup(sql, &nums)
+                }
+                Alt::AnythingBut(ab) => {
+                    let ex: Vec<String> =
+                        anything_but_strings(ab).iter().map(|x| self.string_test(x, &s)).collect();
+                    format!(
+                        "({node} IS NOT NULL AND {text} NOT LIKE '{{%' AND NOT ({is_str} AND {}))",
+                        or(ex)
+                    )
+                }
+            };
+            tests.push(t);
+        }
+        let arrays = self.sup(arrays, &athena_arrays(path));
+        format!("({} OR {arrays})", or(tests))
+    }
+
     /// Trino and Athena: SQL/JSON path in lax mode (arrays unwrapped at each step).
     fn trino_json_alts(&mut self, alts: &[Alt], col: &str, keys: &[String], path: &str) -> String {
         let mut filters = Vec::new();
@@ -669,11 +849,16 @@ impl<'o> Translator<'o> {
                 Alt::Bool(b) => format!("@ == {b}"),
                 Alt::Null => "@ == null".into(),
                 Alt::Exists(_) => SCALAR.into(),
-                Alt::Num(n) if n.val.is_some() => {
+                Alt::Num(n) if value_of(n).is_some() => {
                     superset = Some(format!(
                         "{path}: numbers inside JSON text are compared by Trino's JSON path"
                     ));
-                    format!("@ == {}", n.text)
+                    let v = value_of(n).unwrap_or_default();
+                    format!(
+                        "@ >= {} && @ <= {}",
+                        double(v.next_down().next_down()),
+                        double(v.next_up().next_up())
+                    )
                 }
                 _ => {
                     superset = Some(format!(
@@ -783,6 +968,27 @@ impl Translator<'_> {
         );
         format!("({exact} OR {other})")
     }
+}
+
+/// Athena: the JSON path of `keys` (as a SQL literal) and the test "some value along it is an
+/// array" (where event-ruler flattens and `json_extract` stops).
+fn athena_json(d: Dialect, col: &str, keys: &[String]) -> (String, String) {
+    let mut p = String::from("$");
+    let mut arrays = Vec::new();
+    let step =
+        |p: &str| format!("json_array_length(json_extract({col}, {})) IS NOT NULL", d.lit(p));
+    arrays.push(step(&p));
+    for k in keys {
+        p.push_str(&format!("[{}]", json_string(k)));
+        arrays.push(step(&p));
+    }
+    (d.lit(&p), or(arrays))
+}
+
+fn athena_arrays(path: &str) -> String {
+    format!(
+        "{path}: a row with an array on the path is kept (Athena's JSON functions do not flatten arrays)"
+    )
 }
 
 /// A scalar leaf in a Trino JSON path filter.
