@@ -195,6 +195,18 @@ pub struct ExportArgs {
     /// The table name for --ddl.
     #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs", help_heading = "Export")]
     pub table: String,
+
+    /// Benchmarking: rows per Parquet row group.
+    #[arg(long, value_name = "N", hide = true)]
+    pub row_group_rows: Option<usize>,
+
+    /// Benchmarking: memory for the partition buffers, all together (one partition gets half).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide = true)]
+    pub buffer_size: Option<u64>,
+
+    /// Benchmarking: the zstd level (1 to 22).
+    #[arg(long, value_name = "N", hide = true)]
+    pub zstd_level: Option<i32>,
 }
 
 /// `trailscan rules`.

@@ -79,7 +79,18 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let mut failed = false;
     let plan = plan(&scan, &manifest, &mut stats, &mut failed)?;
     let run = run_id();
-    let mut writer = LakeWriter::new(dir, &run, args.raw, Limits::default());
+    let mut limits = Limits::default();
+    if let Some(n) = args.row_group_rows.filter(|&n| n > 0) {
+        limits.row_group = n;
+    }
+    if let Some(b) = args.buffer_size {
+        limits.budget = usize::try_from(b).unwrap_or(usize::MAX);
+        limits.partition = limits.budget / 2;
+    }
+    if let Some(z) = args.zstd_level {
+        limits.zstd = z;
+    }
+    let mut writer = LakeWriter::new(dir, &run, args.raw, limits);
     let mut done: Vec<Done> = Vec::with_capacity(plan.todo.len());
     if !plan.todo.is_empty() {
         let splitter = Splitter::new(args.raw);

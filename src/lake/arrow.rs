@@ -73,7 +73,7 @@ pub fn file_schema(raw: bool) -> SchemaRef {
 #[derive(Debug)]
 pub struct Layout {
     cols: &'static [Column],
-    index: HashMap<&'static str, usize>,
+    index: HashMap<&'static str, usize, foldhash::fast::FixedState>,
     children: Vec<Option<Layout>>,
 }
 
@@ -84,6 +84,7 @@ impl Layout {
         Layout {
             cols,
             index: cols.iter().enumerate().map(|(i, c)| (c.key, i)).collect(),
+
             children: cols
                 .iter()
                 .map(|c| match c.ty {

@@ -10,12 +10,14 @@
 
 use super::arrow::file_schema;
 use super::rows::{Part, PartitionKey};
+use super::schema::{self, Type};
 use anyhow::{Context, Result, anyhow};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -37,7 +39,7 @@ pub struct Limits {
 impl Default for Limits {
     /// Measured on the bench archive (BENCHMARKS.md, "export").
     fn default() -> Limits {
-        Limits { budget: 96 << 20, partition: 48 << 20, row_group: 64 * 1024, zstd: 3 }
+        Limits { budget: 64 << 20, partition: 32 << 20, row_group: 64 * 1024, zstd: 3 }
     }
 }
 
@@ -88,11 +90,24 @@ impl LakeWriter {
     #[must_use]
     pub fn new(dir: &Path, run: &str, raw: bool, limits: Limits) -> LakeWriter {
         let schema = file_schema(raw);
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(limits.zstd).unwrap_or_default()))
             .set_max_row_group_row_count(Some(limits.row_group))
-            .set_created_by(format!("trailscan {}", env!("CARGO_PKG_VERSION")))
-            .build();
+            .set_created_by(format!("trailscan {}", env!("CARGO_PKG_VERSION")));
+        // JSON text and the raw record: nearly every value distinct, and min/max of JSON text
+        // prune nothing. No dictionary attempt, no statistics: less work, same answers.
+        let texts = schema::COLUMNS
+            .iter()
+            .filter(|c| c.ty == Type::Json)
+            .map(|c| c.name)
+            .chain(raw.then_some(schema::RAW));
+        for name in texts {
+            let col = ColumnPath::from(name);
+            props = props
+                .set_column_dictionary_enabled(col.clone(), false)
+                .set_column_statistics_enabled(col, EnabledStatistics::None);
+        }
+        let props = props.build();
         // One job waits while another is written: the buffers stay bounded when encoding is slow.
         let (tx, rx) = mpsc::sync_channel::<Job>(1);
         let thread = std::thread::spawn(move || -> Result<()> {
