@@ -44,6 +44,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::Audit(args) => commands::audit::run(args, out, stop),
         Command::Rules(args) => commands::rules::run(args, out),
         Command::Sql(args) => commands::sql::run(args, out),
+        Command::Export(args) => commands::export::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

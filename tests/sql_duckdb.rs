@@ -42,6 +42,30 @@ type Rows = Vec<(String, String)>;
 
 /// Runs the setup statements then each query in DuckDB: (eventid, raw) rows or the error.
 fn duckdb(setup: &[String], queries: &[String]) -> Vec<Result<Rows, String>> {
+    oracle(setup, queries, false)
+        .into_iter()
+        .map(|r| {
+            r.map(|rows| {
+                rows.into_iter()
+                    .map(|r| {
+                        (
+                            r[0].as_str().unwrap_or("").to_string(),
+                            r[1].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+/// Runs the setup statements then each query in DuckDB: each query's rows as JSON values
+/// (`whole_rows`: every column, as text; else eventid and raw) or its error.
+fn oracle(
+    setup: &[String],
+    queries: &[String],
+    whole_rows: bool,
+) -> Vec<Result<Vec<Vec<Value>>, String>> {
     let script = util::root().join("tests/sql/duckdb_oracle.py");
     let mut child = Command::new("python3")
         .arg(script)
@@ -50,7 +74,7 @@ fn duckdb(setup: &[String], queries: &[String]) -> Vec<Result<Rows, String>> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3");
-    let job = json!({"setup": setup, "queries": queries}).to_string();
+    let job = json!({"setup": setup, "queries": queries, "whole_rows": whole_rows}).to_string();
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(job.as_bytes()));
     let out = child.wait_with_output().unwrap();
@@ -68,12 +92,7 @@ fn duckdb(setup: &[String], queries: &[String]) -> Vec<Result<Rows, String>> {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|r| {
-                        (
-                            r[0].as_str().unwrap_or("").to_string(),
-                            r[1].as_str().unwrap().to_string(),
-                        )
-                    })
+                    .map(|r| r.as_array().unwrap().clone())
                     .collect())
             } else {
                 Err(v["error"].as_str().unwrap_or("?").to_string())
@@ -118,16 +137,28 @@ struct Report {
     failures: Vec<String>,
 }
 
-/// Compares search and DuckDB over `archive` for each filter argument list.
+/// Compares search and DuckDB over `archive` (the raw files) for each filter argument list.
 fn differential(archive: &str, cases: &[Vec<String>]) -> Report {
     let view = run_ok(&["sql", "--dialect", "duckdb", "--print-view", archive], None);
+    differential_over(archive, &[view], &["--from", "raw"], cases)
+}
+
+/// Compares search over `archive` with DuckDB running `trailscan sql --dialect duckdb SQL_ARGS
+/// CASE` after the `setup` statements.
+fn differential_over(
+    archive: &str,
+    setup: &[String],
+    sql_args: &[&str],
+    cases: &[Vec<String>],
+) -> Report {
     let mut queries = Vec::new();
     for c in cases {
-        let mut a = vec!["sql", "--dialect", "duckdb", "--from", "raw"];
+        let mut a = vec!["sql", "--dialect", "duckdb"];
+        a.extend(sql_args);
         a.extend(c.iter().map(String::as_str));
         queries.push(run_ok(&a, None));
     }
-    let answers = duckdb(&[view], &queries);
+    let answers = duckdb(setup, &queries);
     let mut r = Report { cases: 0, exact: 0, supersets: 0, extra_rows: 0, failures: Vec::new() };
     for ((c, q), ans) in cases.iter().zip(&queries).zip(answers) {
         r.cases += 1;
@@ -150,7 +181,12 @@ fn differential(archive: &str, cases: &[Vec<String>]) -> Report {
         if q.contains("/* superset:") {
             r.supersets += 1;
             r.extra_rows += got.len() - want.len();
-            let lines: String = rows.iter().map(|(_, raw)| format!("{raw}\n")).collect();
+            // One compact record a line (the lake's raw is the record as delivered, maybe
+            // pretty-printed).
+            let lines: String = rows
+                .iter()
+                .map(|(_, raw)| format!("{}\n", serde_json::from_str::<Value>(raw).unwrap()))
+                .collect();
             let mut a = vec!["search", "-", "--format", "jsonl", "-q"];
             a.extend(c.iter().map(String::as_str));
             let rechecked =
@@ -200,6 +236,32 @@ fn every_filter_flag_and_operator_over_raw_files() {
     if !duckdb_available() {
         return;
     }
+    check("flags and operators", &differential(ARCHIVE, &flag_and_operator_cases()));
+}
+
+/// The fixture archive exported with `trailscan export --raw`, read through the view
+/// `export --ddl duckdb` prints: the same cases, with the SQL written for the lake (partition
+/// predicates) with and without `--raw-column`.
+#[test]
+fn every_filter_flag_and_operator_over_the_exported_lake() {
+    if !duckdb_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_s = lake.to_str().unwrap();
+    let (code, _, err) = util::run(&["export", ARCHIVE, "--out", lake_s, "--raw", "-q"]);
+    assert_eq!(code, 0, "export: {err}");
+    let ddl = run_ok(&["export", "--ddl", "duckdb", "--location", lake_s], None);
+    let cases = flag_and_operator_cases();
+    check(
+        "lake, --raw-column",
+        &differential_over(ARCHIVE, std::slice::from_ref(&ddl), &["--raw-column"], &cases),
+    );
+    check("lake", &differential_over(ARCHIVE, &[ddl], &[], &cases));
+}
+
+fn flag_and_operator_cases() -> Vec<Vec<String>> {
     let mut cases = vec![
         args(&["--event", "CreateUser"]),
         args(&["--event", "CreateUser", "--event", "ConsoleLogin"]),
@@ -295,7 +357,7 @@ fn every_filter_flag_and_operator_over_raw_files() {
         "--pattern",
         r#"{"source":["aws.iam"],"detail":{"errorCode":[{"exists":true}]}}"#,
     ]));
-    check("flags and operators", &differential(ARCHIVE, &cases));
+    cases
 }
 
 /// The conformance events (tests/data/conformance) as records of a synthetic delivery file,
@@ -486,4 +548,100 @@ fn random_patterns_over_fixture_records() {
         cases.push(pattern(p));
     }
     check("random patterns", &differential(ARCHIVE, &cases));
+}
+
+/// `audit --emit-sql duckdb` for the threshold rules of the `threats` pack, over seeded bursts
+/// of matching events: DuckDB reports the same (rule, group, first window start) as the first
+/// finding of each group `trailscan audit` reports.
+#[test]
+fn threshold_rules_report_the_same_groups_as_audit() {
+    if !duckdb_available() {
+        return;
+    }
+    let mut rng = Rng(0xA0D1_7000_0023);
+    let mut records = Vec::new();
+    let mut n = 0;
+    let mut push = |mut r: Value, secs: u64, records: &mut Vec<Value>| {
+        let t = chrono::DateTime::from_timestamp(1_714_557_600 + secs as i64, 0).unwrap();
+        r["eventTime"] = json!(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        r["eventID"] = json!(format!("00000000-0000-4000-8000-{n:012}"));
+        r["recipientAccountId"] = json!("111122223333");
+        r["awsRegion"] = json!("us-east-1");
+        n += 1;
+        records.push(r);
+    };
+    for actor in ["alice", "bob", "carol", "dave", "erin"] {
+        let arn = format!("arn:aws:iam::111122223333:user/{actor}");
+        // Secrets read in bursts or spread out, depending on the actor.
+        let spread = 60 + rng.below(900) as u64;
+        let start = rng.below(7200) as u64;
+        for i in 0..(6 + rng.below(12)) as u64 {
+            let r = json!({"eventSource": "secretsmanager.amazonaws.com", "eventName": "GetSecretValue",
+                "userIdentity": {"type": "IAMUser", "userName": actor, "arn": arn},
+                "requestParameters": {"secretId": format!("s{i}")}});
+            push(r, start + i * spread / 4 + rng.below(60) as u64, &mut records);
+        }
+        for i in 0..(3 + rng.below(6)) as u64 {
+            let r = json!({"eventSource": "ssm.amazonaws.com", "eventName": "GetParameters",
+                "userIdentity": {"type": "IAMUser", "userName": actor, "arn": arn},
+                "requestParameters": {"names": ["a", "b"], "withDecryption": rng.below(4) != 0}});
+            push(r, start + i * 50 + rng.below(200) as u64, &mut records);
+        }
+        for i in 0..(3 + rng.below(6)) as u64 {
+            let r = json!({"eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+                "errorMessage": "Failed authentication",
+                "userIdentity": {"type": "IAMUser", "userName": actor},
+                "responseElements": {"ConsoleLogin": "Failure"}});
+            push(r, start + i * 40 + rng.below(120) as u64, &mut records);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bursts.json");
+    std::fs::write(&file, json!({"Records": records}).to_string()).unwrap();
+    let path = file.to_str().unwrap();
+
+    // trailscan audit: the first finding of each (rule, group).
+    let out = util::std_command(&["audit", path, "--pack", "threats", "--format", "jsonl", "-q"])
+        .output()
+        .unwrap();
+    let mut want = BTreeSet::new();
+    for l in String::from_utf8(out.stdout).unwrap().lines() {
+        let f: Value = serde_json::from_str(l).unwrap();
+        let Some(by) = f["threshold"]["by"].as_object() else { continue };
+        let group: Vec<String> =
+            by.values().map(|v| v.as_str().unwrap_or("").to_string()).collect();
+        let key = (f["rule"].as_str().unwrap().to_string(), group.join("|"));
+        let first = f["first_seen"].as_str().unwrap().to_string();
+        if !want.iter().any(|(k, _): &((String, String), String)| *k == key) {
+            want.insert((key, first));
+        }
+    }
+
+    // DuckDB: the threshold queries.
+    let view = run_ok(&["sql", "--dialect", "duckdb", "--print-view", path], None);
+    let sql =
+        run_ok(&["audit", "--emit-sql", "duckdb", "--from", "raw", "--pack", "threats"], None);
+    let mut ids = Vec::new();
+    let mut queries = Vec::new();
+    for stmt in sql.split("\n\n").filter(|s| s.contains("-- threshold:")) {
+        let id = stmt.split_whitespace().nth(2).unwrap().to_string();
+        let body: String =
+            stmt.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+        ids.push(id);
+        queries.push(body);
+    }
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let mut got = BTreeSet::new();
+    for (id, rows) in ids.iter().zip(oracle(&[view], &queries, true)) {
+        for r in rows.unwrap_or_else(|e| panic!("{id}: {e}")) {
+            let cols: Vec<String> =
+                r.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect();
+            // g1.., first_window_start, windows, max_events
+            let k = cols.len() - 3;
+            got.insert(((id.clone(), cols[..k].join("|")), cols[k].clone()));
+        }
+    }
+    eprintln!("threshold groups: {} from audit, {} from DuckDB", want.len(), got.len());
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
 }
