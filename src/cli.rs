@@ -71,6 +71,7 @@ Examples:
   trailscan audit AWSLogs/ --pack cis --format csv > cis-findings.csv
   trailscan audit AWSLogs/ --pack threats --rules my-rules/ --format jsonl --min-severity medium
   trailscan audit AWSLogs/ --account 111122223333 --fail-on high
+  trailscan audit --emit-sql athena --pack threats --since 7d      (SQL per rule; doc/sql.md)
 
 Rules: all built-in packs unless --pack or --rules is given (`trailscan rules list`). A rule
 matches a record like `search --pattern` does; a threshold rule fires once per window of at

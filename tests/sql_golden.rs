@@ -167,3 +167,37 @@ fn every_statement_parses_and_uses_known_functions() {
         assert!(d == "duckdb" || !used.is_empty());
     }
 }
+
+#[test]
+fn explain_says_whether_exact_and_how_to_recheck() {
+    let (code, out, err) =
+        util::run(&["sql", "--dialect", "duckdb", "--event", "CreateUser", "--explain"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("the SQL is exact"), "{out}");
+    let (code, out, err) = util::run(&[
+        "sql",
+        "--dialect",
+        "athena",
+        "--from",
+        "raw",
+        "--since",
+        "2024-03-01",
+        "--pattern",
+        r#"{"readOnly":[true]}"#,
+        "--explain",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("SUPERSET"), "{out}");
+    assert!(out.contains("readOnly: the column holds numbers and booleans as text"), "{out}");
+    // The recheck repeats the filters, times resolved, patterns canonical.
+    assert!(
+        out.contains(
+            "trailscan search FILES --since 2024-03-01T00:00:00Z --pattern '{\"readOnly\":[true]}'"
+        ),
+        "{out}"
+    );
+    let (code, out, _) =
+        util::run(&["sql", "--dialect", "duckdb", "--from", "raw", "--errors", "--explain"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("the SQL is exact"), "{out}");
+}

@@ -65,10 +65,10 @@ fn recheck_args(args: &FilterArgs, f: &Filters, patterns: &[String]) -> String {
         push("--error-code", v);
     }
     if let Some(t) = f.since {
-        push("--since", &t.to_rfc3339());
+        push("--since", &t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
     }
     if let Some(t) = f.until {
-        push("--until", &t.to_rfc3339());
+        push("--until", &t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
     }
     for p in patterns {
         push("--pattern", p);

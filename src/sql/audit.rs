@@ -120,7 +120,7 @@ pub fn rules_sql(rules: &[Rule], query: &Query, filters: &Filters, o: &Options) 
                         "WITH m AS (\n  SELECT {sel}eventtime, {ep} AS ts\n  FROM {table}\n  WHERE {cond}\n),\nw AS (\n  SELECT *, COUNT(*) OVER ({partition}ORDER BY ts RANGE BETWEEN CURRENT ROW AND {within} FOLLOWING) AS n\n  FROM m\n  WHERE ts IS NOT NULL\n)\nSELECT {cols}MIN(eventtime) AS first_window_start, COUNT(*) AS windows, MAX(n) AS max_events\nFROM w\nWHERE n >= {count}{group_by}",
                         sel = if sel.is_empty() { String::new() } else { format!("{}, ", sel.join(", ")) },
                         ep = epoch(d),
-                        table = o.table,
+                        table = super::from(o),
                         cond = tr.condition,
                         within = t.within_secs,
                         count = t.count.max(1),

@@ -122,7 +122,7 @@ pub(crate) fn condition(
 /// order.
 #[must_use]
 pub fn select(tr: &Translation, o: &Options) -> String {
-    format!("SELECT *\nFROM {}\nWHERE {}\nORDER BY eventtime", o.table, tr.condition)
+    format!("SELECT *\nFROM {}\nWHERE {}\nORDER BY eventtime", from(o), tr.condition)
 }
 
 /// The query for `trailscan sql`: the flags AND-ed, the patterns OR-ed, the time window.
@@ -130,6 +130,15 @@ pub fn select(tr: &Translation, o: &Options) -> String {
 pub fn translate(q: &Query, filters: &Filters, o: &Options) -> Translation {
     let ps: Vec<&ViewPattern> = q.patterns().iter().collect();
     condition(q.flags(), &ps, q.window(), filters, o)
+}
+
+/// The table after FROM. Spark gets an alias: `WHERE` is not reserved there, so
+/// `FROM t WHERE (TRUE)` would read as the table aliased `WHERE` with a column list.
+pub(crate) fn from(o: &Options) -> String {
+    match o.dialect {
+        Dialect::Spark => format!("{} AS ct", o.table),
+        _ => o.table.clone(),
+    }
 }
 
 /// The header comment and the statement, ready to paste.

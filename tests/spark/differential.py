@@ -94,7 +94,12 @@ def main():
                 extra = ["--raw-column"] if raw_column else []
                 sql = run([ts, "sql", "--dialect", "spark", "--from", "lake"] + extra + case)
                 want = ids(run([ts, "search", a.archive, "--format", "jsonl", "-q"] + case))
-                rows = spark.sql(sql.strip().rstrip(";")).select("eventid", "raw").collect()
+                try:
+                    rows = spark.sql(sql.strip().rstrip(";")).select("eventid", "raw").collect()
+                except Exception as e:  # reported as a failure
+                    print(f"FAIL {' '.join(case)}: Spark: {str(e)[:300]}", flush=True)
+                    failures += 1
+                    continue
                 got = {r["eventid"] for r in rows}
                 label = ("--raw-column " if raw_column else "") + " ".join(case)
                 if not want <= got:
@@ -110,11 +115,15 @@ def main():
                         else set()
                     )
                     ok = rechecked == want
-                    print(f"{'ok  ' if ok else 'FAIL'} superset {len(got)} rows -> {len(rechecked)} = search {len(want)}: {label}")
+                    print(
+                        f"{'ok  ' if ok else 'FAIL'} superset {len(got)} rows -> {len(rechecked)}"
+                        f" = search {len(want)}: {label}",
+                        flush=True,
+                    )
                 else:
                     exact += 1
                     ok = got == want
-                    print(f"{'ok  ' if ok else 'FAIL'} exact {len(got)} = search {len(want)}: {label}")
+                    print(f"{'ok  ' if ok else 'FAIL'} exact {len(got)} = search {len(want)}: {label}", flush=True)
                 failures += not ok
         spark.stop()
         print(
