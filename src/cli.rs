@@ -51,6 +51,14 @@ pub enum Command {
     /// and log file hashes.
     #[command(after_long_help = VERIFY_HELP)]
     Verify(Box<VerifyArgs>),
+    /// Print the SQL (DuckDB, Athena, Trino, Spark) that asks the same question as the filters
+    /// and patterns, over Athena's CloudTrail table (the Parquet lake or the raw files).
+    #[command(after_long_help = SQL_HELP)]
+    Sql(Box<SqlArgs>),
+    /// Export matching records to a Hive-partitioned Parquet lake for DuckDB, Athena, Trino
+    /// and Spark (incremental), or print the lake's CREATE TABLE statement.
+    #[command(after_long_help = EXPORT_HELP)]
+    Export(Box<ExportArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_long_help = "Example:\n  trailscan completions bash > /etc/bash_completion.d/trailscan"
@@ -71,6 +79,7 @@ Examples:
   trailscan audit AWSLogs/ --pack cis --format csv > cis-findings.csv
   trailscan audit AWSLogs/ --pack threats --rules my-rules/ --format jsonl --min-severity medium
   trailscan audit AWSLogs/ --account 111122223333 --fail-on high
+  trailscan audit --emit-sql athena --pack threats --since 7d      (SQL per rule; doc/sql.md)
 
 Rules: all built-in packs unless --pack or --rules is given (`trailscan rules list`). A rule
 matches a record like `search --pattern` does; a threshold rule fires once per window of at
@@ -117,6 +126,163 @@ pub struct AuditArgs {
     /// CSV cells as they are, without neutralising spreadsheet formulas.
     #[arg(long, help_heading = "Audit")]
     pub csv_raw: bool,
+
+    /// Print one SQL query per rule in this dialect (threshold rules as GROUP BY over time
+    /// windows) instead of reading an archive.
+    #[arg(long, value_enum, value_name = "DIALECT", help_heading = "SQL")]
+    pub emit_sql: Option<crate::sql::Dialect>,
+
+    #[command(flatten)]
+    pub sql: SqlTableArgs,
+}
+
+const SQL_HELP: &str = "\
+Examples:
+  trailscan sql --dialect athena --event CreateUser --since 30d
+  trailscan sql --dialect duckdb --from raw --user alice --explain
+  trailscan sql --dialect duckdb --print-view AWSLogs/ > view.sql
+  trailscan sql --dialect spark --table trail --pattern @rule.json
+  trailscan audit --emit-sql trino --pack threats
+
+The table is Athena's documented CloudTrail table: the Parquet lake of `trailscan export`
+(--from lake, partitions account/region/dt), or the table over the delivery files (--from raw;
+for DuckDB, the view --print-view prints). The SQL is exact or a marked superset (`/* superset:
+... */`): --explain says why and how to recheck the rows with `trailscan search -`.
+See doc/sql.md.";
+
+/// The table the SQL reads (shared by `sql` and `audit --emit-sql`).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "SQL")]
+pub struct SqlTableArgs {
+    /// The table (or view) name.
+    #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs")]
+    pub table: String,
+
+    /// What the table is over: the Parquet lake (`trailscan export`) or the raw delivery files.
+    #[arg(long = "from", value_enum, value_name = "lake|raw", default_value_t = crate::sql::Source::Lake)]
+    pub from: crate::sql::Source,
+
+    /// The table has the `raw` column (`export --raw`): exact tests where columns are not
+    /// enough, and rows that can be rechecked.
+    #[arg(long)]
+    pub raw_column: bool,
+}
+
+/// `trailscan sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// The SQL dialect.
+    #[arg(long, value_enum, value_name = "DIALECT", help_heading = "SQL")]
+    pub dialect: crate::sql::Dialect,
+
+    #[command(flatten)]
+    pub table: SqlTableArgs,
+
+    /// Say what the SQL does, whether it is exact, and how to recheck a superset.
+    #[arg(long, help_heading = "SQL")]
+    pub explain: bool,
+
+    /// DuckDB: print a CREATE VIEW presenting Athena's table (with `raw`) over the delivery
+    /// files under PATH (a folder, a glob or an s3:// URL), and exit.
+    #[arg(long, value_name = "PATH", help_heading = "SQL")]
+    pub print_view: Option<String>,
+}
+
+const EXPORT_HELP: &str = "\
+Examples:
+  trailscan export AWSLogs/ --format parquet --out lake/
+  trailscan export AWSLogs/ --out lake/ --raw --since 2024-01-01
+  trailscan export --ddl athena --location s3://bucket/lake/
+  trailscan export --ddl duckdb --location lake/
+
+The lake: DIR/account=ID/region=R/dt=YYYY-MM-DD/part-RUN-N.parquet, Athena's CloudTrail table
+columns plus managementevent (and raw with --raw), rows sorted by eventTime, zstd. Running again
+on a grown archive exports only the files not yet exported (DIR/_trailscan_manifest.json); a
+changed file is exported again and its old rows removed. See doc/lake.md.
+
+Exit status: 0 when records were exported, 1 when none were (nothing new, or nothing matched),
+2 on any error (every readable record is still exported).";
+
+/// The lake's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet, zstd-compressed.
+    Parquet,
+}
+
+/// An engine whose CREATE TABLE statement `export --ddl` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DdlEngine {
+    /// Amazon Athena (engine v3), with partition projection.
+    Athena,
+    /// Trino's Hive connector.
+    Trino,
+    /// Apache Spark SQL.
+    Spark,
+    /// DuckDB (a view over read_parquet).
+    Duckdb,
+}
+
+/// `trailscan export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// The lake's file format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet, help_heading = "Export")]
+    pub format: ExportFormat,
+
+    /// The lake folder (created if needed).
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        required_unless_present = "ddl",
+        help_heading = "Export"
+    )]
+    pub out: Option<PathBuf>,
+
+    /// Also store each record exactly as delivered, in a `raw` column.
+    #[arg(long, help_heading = "Export")]
+    pub raw: bool,
+
+    /// Print the CREATE TABLE statement for a lake at --location, and exit.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "ENGINE",
+        requires = "location",
+        conflicts_with = "out",
+        help_heading = "Export"
+    )]
+    pub ddl: Option<DdlEngine>,
+
+    /// Where the lake is, for --ddl (s3://bucket/prefix/, a local folder).
+    #[arg(long, value_name = "URI", requires = "ddl", help_heading = "Export")]
+    pub location: Option<String>,
+
+    /// The table name for --ddl.
+    #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs", help_heading = "Export")]
+    pub table: String,
+
+    /// Benchmarking: rows per Parquet row group.
+    #[arg(long, value_name = "N", hide = true)]
+    pub row_group_rows: Option<usize>,
+
+    /// Benchmarking: memory for the partition buffers, all together (one partition gets half).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide = true)]
+    pub buffer_size: Option<u64>,
+
+    /// Benchmarking: the zstd level (1 to 22).
+    #[arg(long, value_name = "N", hide = true)]
+    pub zstd_level: Option<i32>,
 }
 
 const VERIFY_HELP: &str = "\

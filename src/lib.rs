@@ -22,6 +22,7 @@ pub mod query;
 pub mod record;
 pub mod sort;
 pub mod source;
+pub mod sql;
 pub mod stats;
 pub mod summary;
 pub mod verify;
@@ -47,6 +48,8 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::Rules(args) => commands::rules::run(args, out),
         Command::Index(args) => commands::index::run(args, out, stop),
         Command::Verify(args) => commands::verify::run(args, out, stop),
+        Command::Sql(args) => commands::sql::run(args, out),
+        Command::Export(args) => commands::export::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

@@ -32,6 +32,9 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
         bail!("no rule at or above --min-severity {}", args.min_severity);
     }
     let filters = config::filters(&args.filters)?;
+    if let Some(dialect) = args.emit_sql {
+        return super::sql::emit_rules(&rules, &filters, dialect, &args.sql, out);
+    }
     let texts: Vec<String> = rules.iter().map(|r| r.pattern_text.clone()).collect();
     let query = Query::new(&filters, &texts, !args.input.no_prefilter)?;
     // Every match is parsed whole here, which checks it.

@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod index;
+pub mod export;
 pub mod rules;
 pub mod search;
+pub mod sql;
 pub mod summary;
 pub mod test_pattern;
 pub mod verify;

@@ -43,7 +43,7 @@ impl Pattern {
     }
 
     /// The validated tree, as written (for consumers that translate the pattern).
-    #[expect(dead_code, reason = "read by src/index and src/sql, which land next")]
+    #[expect(dead_code, reason = "read by src/index, which lands next")]
     pub(crate) fn root(&self) -> &Obj {
         &self.root
     }

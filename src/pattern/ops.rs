@@ -74,7 +74,6 @@ impl Glob {
     }
 
     /// The literal runs between the stars (`parts().len()` is the number of stars plus one).
-    #[expect(dead_code, reason = "read by src/index and src/sql, which land next")]
     pub(crate) fn parts(&self) -> &[String] {
         &self.parts
     }
@@ -138,6 +137,12 @@ impl CaseSeq {
             cur = next;
         }
         cur
+    }
+
+    /// For each pattern character, its lower-case and upper-case forms (what an event's text
+    /// must hold there, one or the other), for consumers that translate the pattern.
+    pub(crate) fn alternatives(&self) -> &[[String; 2]] {
+        &self.alts
     }
 
     pub(crate) fn equals(&self, s: &str) -> bool {
@@ -221,7 +226,6 @@ impl Cidr {
     }
 
     /// IPv6 or not, and the first and last address of the range (IPv4 in the low 32 bits).
-    #[expect(dead_code, reason = "read by src/index and src/sql, which land next")]
     pub(crate) fn range(&self) -> (bool, u128, u128) {
         (self.v6, self.lo, self.hi)
     }

@@ -1,0 +1,234 @@
+//! Partition buffers and the Parquet files they become.
+//!
+//! Rows are buffered per partition, in memory bounded by [`Limits`]: when the buffers hold more
+//! than the budget, the partitions touched least recently are flushed first (with a walk of a
+//! CloudTrail archive, a day's folder fills a partition and then moves on); a partition that
+//! outgrows its own cap is flushed on the spot, so a big partition may get more than one file
+//! in a run, each sorted by `eventTime`. Files are encoded and written on a thread of their own
+//! under a temporary name (`.part-....tmp`, which engines and globs skip); [`LakeWriter::finish`] lists them for
+//! the caller to rename once the run is recorded.
+
+use super::arrow::file_schema;
+use super::rows::{Part, PartitionKey};
+use super::schema::{self, Type};
+use anyhow::{Context, Result, anyhow};
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+/// Memory and file-shape limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// All partition buffers together (Arrow memory).
+    pub budget: usize,
+    /// One partition's buffer.
+    pub partition: usize,
+    /// Rows per Parquet row group.
+    pub row_group: usize,
+    /// zstd level.
+    pub zstd: i32,
+}
+
+impl Default for Limits {
+    /// Measured on the bench archive (BENCHMARKS.md, "export").
+    fn default() -> Limits {
+        Limits { budget: 64 << 20, partition: 32 << 20, row_group: 64 * 1024, zstd: 3 }
+    }
+}
+
+/// A Parquet file this run wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Its final path, relative to the lake (`account=.../region=.../dt=.../part-RUN-N.parquet`).
+    pub path: String,
+    /// The temporary path it was written to, relative to the lake.
+    pub tmp: String,
+    /// The sources (caller's ids) whose rows it holds.
+    pub sources: BTreeSet<u32>,
+    /// Rows.
+    pub rows: u64,
+}
+
+#[derive(Default)]
+struct Buffer {
+    batches: Vec<RecordBatch>,
+    times: Vec<Vec<i64>>,
+    sources: BTreeSet<u32>,
+    bytes: usize,
+    touched: u64,
+}
+
+struct Job {
+    tmp: PathBuf,
+    batches: Vec<RecordBatch>,
+    times: Vec<Vec<i64>>,
+}
+
+/// Buffers partitions and writes their files.
+pub struct LakeWriter {
+    dir: PathBuf,
+    run: String,
+    limits: Limits,
+    parts: HashMap<PartitionKey, Buffer>,
+    held: usize,
+    tick: u64,
+    seq: u64,
+    written: Vec<Written>,
+    jobs: Option<mpsc::SyncSender<Job>>,
+    thread: Option<JoinHandle<Result<()>>>,
+}
+
+impl LakeWriter {
+    /// A writer into lake `dir` for run `run` (part of every file name).
+    #[must_use]
+    pub fn new(dir: &Path, run: &str, raw: bool, limits: Limits) -> LakeWriter {
+        let schema = file_schema(raw);
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(limits.zstd).unwrap_or_default()))
+            .set_max_row_group_row_count(Some(limits.row_group))
+            .set_created_by(format!("trailscan {}", env!("CARGO_PKG_VERSION")));
+        // JSON text and the raw record: nearly every value distinct, and min/max of JSON text
+        // prune nothing. No dictionary attempt, no statistics: less work, same answers.
+        let texts = schema::COLUMNS
+            .iter()
+            .filter(|c| c.ty == Type::Json)
+            .map(|c| c.name)
+            .chain(raw.then_some(schema::RAW));
+        for name in texts {
+            let col = ColumnPath::from(name);
+            props = props
+                .set_column_dictionary_enabled(col.clone(), false)
+                .set_column_statistics_enabled(col, EnabledStatistics::None);
+        }
+        let props = props.build();
+        // One job waits while another is written: the buffers stay bounded when encoding is slow.
+        let (tx, rx) = mpsc::sync_channel::<Job>(1);
+        let thread = std::thread::spawn(move || -> Result<()> {
+            for job in rx {
+                write_file(&schema, &props, limits.row_group, &job)
+                    .with_context(|| format!("writing {}", job.tmp.display()))?;
+            }
+            Ok(())
+        });
+        LakeWriter {
+            dir: dir.to_path_buf(),
+            run: run.to_string(),
+            limits,
+            parts: HashMap::new(),
+            held: 0,
+            tick: 0,
+            seq: 0,
+            written: Vec::new(),
+            jobs: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Adds one file's part (from source `source`), flushing what the limits require.
+    ///
+    /// # Errors
+    /// When a file cannot be written.
+    pub fn add(&mut self, source: u32, part: Part) -> Result<()> {
+        self.tick += 1;
+        let bytes = part.batch.get_array_memory_size() + part.times.len() * 8;
+        let buf = self.parts.entry(part.key.clone()).or_default();
+        buf.batches.push(part.batch);
+        buf.times.push(part.times);
+        buf.sources.insert(source);
+        buf.bytes += bytes;
+        buf.touched = self.tick;
+        self.held += bytes;
+        if buf.bytes >= self.limits.partition {
+            self.flush(&part.key)?;
+        }
+        while self.held > self.limits.budget {
+            let oldest = self.parts.iter().min_by_key(|(_, b)| b.touched).map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.flush(&k)?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, key: &PartitionKey) -> Result<()> {
+        let Some(buf) = self.parts.remove(key) else { return Ok(()) };
+        self.held -= buf.bytes;
+        self.seq += 1;
+        let dir = key.dir();
+        let name = format!("part-{}-{:05}.parquet", self.run, self.seq);
+        let tmp = format!("{dir}/.{name}.tmp");
+        std::fs::create_dir_all(self.dir.join(&dir))
+            .with_context(|| format!("creating {}", self.dir.join(&dir).display()))?;
+        let rows = buf.times.iter().map(|t| t.len() as u64).sum();
+        self.written.push(Written {
+            path: format!("{dir}/{name}"),
+            tmp: tmp.clone(),
+            sources: buf.sources,
+            rows,
+        });
+        let job = Job { tmp: self.dir.join(&tmp), batches: buf.batches, times: buf.times };
+        let sent = self.jobs.as_ref().map(|tx| tx.send(job));
+        if !matches!(sent, Some(Ok(()))) {
+            // The writer thread stopped: its error says why.
+            return Err(self.join().err().unwrap_or_else(|| anyhow!("the Parquet writer stopped")));
+        }
+        Ok(())
+    }
+
+    fn join(&mut self) -> Result<()> {
+        self.jobs = None;
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| anyhow!("the Parquet writer panicked"))?,
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes every buffer, waits for the files and lists them (under their temporary names).
+    ///
+    /// # Errors
+    /// When a file cannot be written.
+    pub fn finish(mut self) -> Result<Vec<Written>> {
+        let mut keys: Vec<PartitionKey> = self.parts.keys().cloned().collect();
+        keys.sort();
+        for k in keys {
+            self.flush(&k)?;
+        }
+        self.join()?;
+        Ok(std::mem::take(&mut self.written))
+    }
+
+    /// The temporary files written so far (to delete when the run is abandoned).
+    #[must_use]
+    pub fn abandon(mut self) -> Vec<String> {
+        self.parts.clear();
+        let _ = self.join();
+        self.written.iter().map(|w| w.tmp.clone()).collect()
+    }
+}
+
+/// Sorts a partition's batches by time (stable: equal times keep their order) and writes them.
+fn write_file(schema: &SchemaRef, props: &WriterProperties, chunk: usize, job: &Job) -> Result<()> {
+    let mut order: Vec<(i64, usize, usize)> = Vec::new();
+    for (b, times) in job.times.iter().enumerate() {
+        order.extend(times.iter().enumerate().map(|(r, &t)| (t, b, r)));
+    }
+    order.sort_by_key(|o| o.0);
+    let file = std::fs::File::create(&job.tmp)?;
+    let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props.clone()))?;
+    let batches: Vec<&RecordBatch> = job.batches.iter().collect();
+    for rows in order.chunks(chunk) {
+        let indices: Vec<(usize, usize)> = rows.iter().map(|&(_, b, r)| (b, r)).collect();
+        let sorted = arrow_select::interleave::interleave_record_batch(&batches, &indices)?;
+        w.write(&sorted)?;
+    }
+    w.close()?;
+    Ok(())
+}
