@@ -22,6 +22,7 @@ pub mod sort;
 pub mod source;
 pub mod stats;
 pub mod summary;
+pub mod trace;
 
 use cli::{Cli, Command};
 use commands::Outcome;
@@ -42,6 +43,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::TestPattern(args) => commands::test_pattern::run(args, out),
         Command::Audit(args) => commands::audit::run(args, out, stop),
         Command::Rules(args) => commands::rules::run(args, out),
+        Command::Trace(args) => commands::trace::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

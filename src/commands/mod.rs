@@ -5,6 +5,7 @@ pub mod rules;
 pub mod search;
 pub mod summary;
 pub mod test_pattern;
+pub mod trace;
 
 /// How a command ended, mapped to grep-like exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

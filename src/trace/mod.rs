@@ -1,0 +1,813 @@
+//! `trace`: where a credential came from and everything it led to.
+//!
+//! A few passes over the archive through the engine, each a query in the project's one pattern
+//! language so the literal prefilter skips what cannot match:
+//!
+//! 1. **links**: the issuing events ([`link::ISSUING`]) and the events that name the seeds (a
+//!    user, a session ARN, an address). Issuing events are rare and carry literal markers.
+//! 2. **activity**: the events made with any credential of the trace
+//!    (`{"userIdentity":{"accessKeyId":[…]}}`), plus, for sessions whose key CloudTrail does not
+//!    name (console sign-ins, redacted credentials), the events of their principal
+//!    (`{"userIdentity":{"arn":[…]}}`). Repeated while the trace grows (a credential found by
+//!    inference may have issued others).
+//!
+//! The graph is built in memory from what the passes found ([`Facts`]); [`Trace`] is the
+//! result every renderer prints.
+
+pub mod link;
+pub mod render;
+
+use crate::engine::{self, FileReport, Match, ScanConfig};
+use crate::query::{Filters, Query};
+use crate::record::time;
+use crate::source::name::FileMeta;
+use crate::stats::Stats;
+use link::{Event, Issuance, Issued};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+/// How far apart a session's `creationDate` and the sign-in (or redacted issuance) it is linked
+/// to by inference may be.
+pub const INFER_SECONDS: i64 = 5;
+
+/// Which way to follow the links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Provenance: from the seed to the credential that issued it, and so on.
+    Up,
+    /// Blast radius: everything the seed obtained, recursively.
+    Down,
+    /// Both.
+    Both,
+}
+
+impl Direction {
+    fn up(self) -> bool {
+        matches!(self, Direction::Up | Direction::Both)
+    }
+    fn down(self) -> bool {
+        matches!(self, Direction::Down | Direction::Both)
+    }
+}
+
+/// Where to start.
+#[derive(Debug, Clone, Default)]
+pub struct Seeds {
+    /// Access key ids (AKIA or ASIA).
+    pub keys: Vec<String>,
+    /// Session ARNs (assumed-role or federated).
+    pub sessions: Vec<String>,
+    /// IAM user names or ARNs.
+    pub users: Vec<String>,
+    /// Addresses or CIDR blocks.
+    pub ips: Vec<String>,
+}
+
+impl Seeds {
+    /// Whether no seed was given.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+            && self.sessions.is_empty()
+            && self.users.is_empty()
+            && self.ips.is_empty()
+    }
+
+    /// The seeds as one EventBridge pattern (for the first pass), if any needs looking up.
+    fn lookup_pattern(&self) -> Option<Value> {
+        let mut any = Vec::new();
+        if !self.sessions.is_empty() {
+            any.push(json!({ "userIdentity": { "arn": self.sessions } }));
+        }
+        if !self.users.is_empty() {
+            let (arns, names): (Vec<&String>, Vec<&String>) =
+                self.users.iter().partition(|u| u.starts_with("arn:"));
+            if !names.is_empty() {
+                any.push(json!({ "userIdentity": { "type": ["IAMUser"], "userName": names } }));
+            }
+            if !arns.is_empty() {
+                any.push(json!({ "userIdentity": { "arn": arns } }));
+            }
+        }
+        if !self.ips.is_empty() {
+            let f = Filters { ips: self.ips.clone(), ..Filters::default() };
+            any.extend(f.to_pattern_json());
+        }
+        match any.len() {
+            0 => None,
+            1 => any.pop(),
+            _ => Some(json!({ "$or": any })),
+        }
+    }
+}
+
+/// A node of the credential graph: a credential named by its key, or the session of an
+/// issuing event whose key is not recorded (console sign-ins, redacted credentials; also
+/// failed issuances, which issued nothing and are leaves).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeId {
+    /// A credential by access key id.
+    Key(String),
+    /// The issuing event at this index of [`Facts::issuances`].
+    Issuance(usize),
+}
+
+/// How a credential is tied to what issued it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "evidence", rename_all = "lowercase")]
+pub enum Link {
+    /// By its key: the issuing event returned it.
+    Certain,
+    /// By principal and session creation time, with the evidence in words.
+    Inferred(String),
+}
+
+/// Everything the passes found.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Issuing events, one per call (copies logged by other accounts merged).
+    pub issuances: Vec<Issuance>,
+    /// New key → the issuance that returned it.
+    pub by_key: HashMap<String, usize>,
+    /// Caller key → the issuances it made.
+    pub by_caller: HashMap<String, Vec<usize>>,
+    /// Events made with the credentials of the trace, by key (or, for events found by
+    /// principal, by key too: those carry their key).
+    pub events: HashMap<String, Vec<Event>>,
+    /// Keys linked by inference: key → (unkeyed issuance, evidence).
+    pub inferred: HashMap<String, (usize, String)>,
+    /// Accounts whose logs the archive holds (from the file paths and the records seen).
+    pub accounts: BTreeSet<String>,
+    /// Seeds resolved to nodes.
+    pub seeds: BTreeSet<NodeId>,
+    /// Keys whose events have been collected.
+    scanned_keys: HashSet<String>,
+    /// Principal ARNs whose events have been collected.
+    scanned_arns: HashSet<String>,
+    /// Event ids already kept (the same call logged twice is kept once).
+    seen_events: HashSet<String>,
+    /// Copies of calls already kept, dropped.
+    pub duplicates: u64,
+}
+
+/// What one pass of the scan produced.
+struct PassOut {
+    stats: Stats,
+    failed: bool,
+}
+
+/// A finished trace.
+#[derive(Debug)]
+pub struct Trace {
+    /// The facts.
+    pub facts: Facts,
+    /// The nodes in the trace, each with its parent in the trace (if any) and how it is linked.
+    pub nodes: BTreeMap<NodeId, NodeInfo>,
+    /// The way followed.
+    pub direction: Direction,
+    /// Passes over the archive.
+    pub passes: usize,
+    /// The first pass's accounting (each pass reads the same files), with `records_matched`
+    /// the number of events in the trace.
+    pub stats: Stats,
+    /// Whether any input could not be read.
+    pub failed: bool,
+}
+
+/// A node's place in the trace.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    /// The node above it in the trace.
+    pub parent: Option<NodeId>,
+    /// The nodes below it in the trace, in issuance time order.
+    pub children: Vec<NodeId>,
+    /// How it is linked to its issuer, when it has one.
+    pub link: Option<Link>,
+    /// Above the seed (provenance) rather than the seed or below it.
+    pub ancestor: bool,
+}
+
+/// What a trace reads and filters.
+pub struct TraceSetup<'a> {
+    /// The scan (paths, pruning, threads).
+    pub scan: ScanConfig,
+    /// The archive scope: time window, accounts, regions (links are followed only inside it).
+    pub scope: Filters,
+    /// Whether the literal prefilter is on.
+    pub prefilter: bool,
+    /// Keep the records' text (for `json`/`jsonl`).
+    pub keep_raw: bool,
+    /// Stop on Ctrl-C.
+    pub stop: &'a AtomicBool,
+}
+
+/// Runs the passes and builds the trace.
+pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyhow::Result<Trace> {
+    let mut facts = Facts::default();
+    let first = links_pass(setup, seeds, &mut facts)?;
+    let mut passes = 1;
+    let mut failed = first.failed;
+    for k in &seeds.keys {
+        facts.seeds.insert(NodeId::Key(k.clone()));
+    }
+    loop {
+        let nodes = closure(&facts, direction);
+        let mut keys: Vec<String> = nodes
+            .keys()
+            .filter_map(|n| match n {
+                NodeId::Key(k) if !facts.scanned_keys.contains(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        // Issuers of keys not seen issued yet are looked for by inference: their own events
+        // (principal, creation time) are needed, which the key's pass brings.
+        let mut arns: Vec<String> = nodes
+            .keys()
+            .filter_map(|n| match n {
+                NodeId::Issuance(i) if facts.issuances[*i].unkeyed() && direction.down() => {
+                    facts.issuances[*i].session_arn.clone()
+                }
+                _ => None,
+            })
+            .filter(|a| !facts.scanned_arns.contains(a))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        arns.sort();
+        arns.dedup();
+        if keys.is_empty() && arns.is_empty() {
+            break;
+        }
+        let out = activity_pass(setup, &keys, &arns, &mut facts)?;
+        failed |= out.failed;
+        passes += 1;
+        infer(&mut facts, direction);
+    }
+    let nodes = closure(&facts, direction);
+    let mut stats = first.stats;
+    stats.records_matched = facts.events.values().map(|v| v.len() as u64).sum();
+    Ok(Trace { facts, nodes, direction, passes, stats, failed })
+}
+
+fn query(scope: &Filters, patterns: &[Value], prefilter: bool) -> anyhow::Result<Query> {
+    let texts: Vec<String> = patterns.iter().map(Value::to_string).collect();
+    Ok(Query::new(scope, &texts, prefilter)?)
+}
+
+/// Pass 1: issuing events and the events naming the seeds.
+fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyhow::Result<PassOut> {
+    let issuing = link::issuing_pattern();
+    let lookup = seeds.lookup_pattern();
+    let seed_pattern = match &lookup {
+        Some(p) => Some(crate::pattern::Pattern::parse(&p.to_string())?),
+        None => None,
+    };
+    let mut patterns = vec![issuing];
+    patterns.extend(lookup);
+    let q = query(&setup.scope, &patterns, setup.prefilter)?;
+    // Per file: the issuances, the seed keys and console sign-ins the seeds name.
+    type Found = (Vec<Issuance>, Vec<String>, Vec<String>);
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        let mut found: Found = (Vec::new(), Vec::new(), Vec::new());
+        let mut bad = Vec::new();
+        for m in &hits {
+            let v: Value = match serde_json::from_str(&m.raw) {
+                Ok(v) => v,
+                Err(e) => {
+                    bad.push((m.index, e));
+                    continue;
+                }
+            };
+            if let Some(i) = Issuance::from_record(&v) {
+                found.0.push(i);
+            }
+            if seed_pattern.as_ref().is_some_and(|p| p.matches(&v)) {
+                match crate::summary::actions::text_at(&v, "userIdentity.accessKeyId") {
+                    Some(k) if link::is_key(&k) => found.1.push(k),
+                    _ => found.2.extend(crate::summary::actions::text_at(&v, "eventID")),
+                }
+            }
+            if let Some(a) = crate::summary::actions::text_at(&v, "recipientAccountId") {
+                found.2.push(format!("account:{a}"));
+            }
+        }
+        for (i, e) in bad {
+            report.reject_match(i, e);
+        }
+        report.partial = Some(Box::new(found));
+    };
+    let mut stats = Stats::default();
+    let mut failed = false;
+    let mut seed_keys: BTreeSet<String> = BTreeSet::new();
+    let mut seed_events: HashSet<String> = HashSet::new();
+    engine::scan_with(&setup.scan, &q, setup.stop, &worker, |_, mut report| {
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        if let Some(a) = FileMeta::from_path(Path::new(&report.name)).account {
+            facts.accounts.insert(a);
+        }
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Found>().ok()) {
+            let (issuances, keys, others) = *part;
+            for i in issuances {
+                add_issuance(facts, i);
+            }
+            seed_keys.extend(keys);
+            for o in others {
+                match o.strip_prefix("account:") {
+                    Some(a) => {
+                        facts.accounts.insert(a.to_string());
+                    }
+                    None => {
+                        seed_events.insert(o);
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    facts.issuances.iter().enumerate().for_each(|(i, iss)| {
+        if iss.unkeyed() || iss.issued == Issued::Nothing {
+            // Console sign-ins (and failed or unkeyed calls) the seeds name are seeds too.
+            if iss.event_id.as_ref().is_some_and(|id| seed_events.contains(id)) {
+                facts.seeds.insert(NodeId::Issuance(i));
+            }
+        }
+        if iss.session_arn.as_ref().is_some_and(|a| seeds.sessions.contains(a)) {
+            facts.seeds.insert(match iss.key() {
+                Some(k) => NodeId::Key(k.to_string()),
+                None => NodeId::Issuance(i),
+            });
+        }
+    });
+    for k in seed_keys {
+        facts.seeds.insert(NodeId::Key(k));
+    }
+    Ok(PassOut { stats, failed })
+}
+
+/// Adds an issuing event, merging the copy another account's trail logged of the same call.
+fn add_issuance(facts: &mut Facts, iss: Issuance) {
+    if let Some(k) = iss.key()
+        && let Some(&j) = facts.by_key.get(k)
+    {
+        let prev = &mut facts.issuances[j];
+        prev.logged_in.extend(iss.logged_in.iter().cloned());
+        prev.logged_in.sort();
+        prev.logged_in.dedup();
+        // Keep the caller's own account's copy as the one shown.
+        let own = |i: &Issuance| i.account.is_some() && i.account == i.caller.account;
+        if own(&iss) && !own(prev) {
+            let logged = std::mem::take(&mut prev.logged_in);
+            *prev = Issuance { logged_in: logged, ..iss };
+        }
+        return;
+    }
+    let i = facts.issuances.len();
+    if let Some(k) = iss.key() {
+        facts.by_key.insert(k.to_string(), i);
+    }
+    if let Some(c) = &iss.caller.key {
+        facts.by_caller.entry(c.clone()).or_default().push(i);
+    }
+    facts.issuances.push(iss);
+}
+
+/// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns`.
+fn activity_pass(
+    setup: &TraceSetup<'_>,
+    keys: &[String],
+    arns: &[String],
+    facts: &mut Facts,
+) -> anyhow::Result<PassOut> {
+    let mut patterns = Vec::new();
+    if !keys.is_empty() {
+        patterns.push(json!({ "userIdentity": { "accessKeyId": keys } }));
+    }
+    if !arns.is_empty() {
+        patterns.push(json!({ "userIdentity": { "arn": arns } }));
+    }
+    let q = query(&setup.scope, &patterns, setup.prefilter)?;
+    let keep_raw = setup.keep_raw;
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        let mut events: Vec<Event> = Vec::new();
+        let mut bad = Vec::new();
+        for m in &hits {
+            match serde_json::from_str::<Value>(&m.raw) {
+                Ok(v) => events.push(Event::from_record(&v, &m.raw, (0, m.index), keep_raw)),
+                Err(e) => bad.push((m.index, e)),
+            }
+        }
+        for (i, e) in bad {
+            report.reject_match(i, e);
+        }
+        report.partial = Some(Box::new(events));
+    };
+    let mut stats = Stats::default();
+    let mut failed = false;
+    engine::scan_with(&setup.scan, &q, setup.stop, &worker, |file, mut report| {
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Vec<Event>>().ok()) {
+            for mut e in *part {
+                e.at.0 = file;
+                let Some(k) = e.caller.key.clone() else { continue };
+                // The same record found again (by key, then by principal): kept once.
+                if let Some(id) = &e.event_id
+                    && !facts
+                        .seen_events
+                        .insert(format!("{id}/{}", e.account.as_deref().unwrap_or("")))
+                {
+                    continue;
+                }
+                // The same call logged by another account's trail: counted, kept once.
+                if let Some(id) = &e.shared_event_id
+                    && !facts.seen_events.insert(format!("shared:{id}"))
+                {
+                    facts.duplicates += 1;
+                    continue;
+                }
+                facts.events.entry(k).or_default().push(e);
+            }
+        }
+        Ok(())
+    })?;
+    facts.scanned_keys.extend(keys.iter().cloned());
+    facts.scanned_arns.extend(arns.iter().cloned());
+    for v in facts.events.values_mut() {
+        v.sort_by_key(|e| (e.sort, e.at));
+    }
+    Ok(PassOut { stats, failed })
+}
+
+/// The seconds between two `eventTime`-like texts.
+fn seconds_apart(a: &str, b: &str) -> Option<i64> {
+    let a = time::parse_event_time(a)?;
+    let b = time::parse_event_time(b)?;
+    Some((a - b).num_seconds().abs())
+}
+
+/// Links keys that no event issued to the unkeyed sessions (console sign-ins, redacted or
+/// unrecorded credentials) of the same principal created at the same time.
+fn infer(facts: &mut Facts, direction: Direction) {
+    let _ = direction;
+    let unkeyed: Vec<usize> =
+        (0..facts.issuances.len()).filter(|&i| facts.issuances[i].unkeyed()).collect();
+    let mut found = Vec::new();
+    for (key, events) in &facts.events {
+        if facts.by_key.contains_key(key) || facts.inferred.contains_key(key) {
+            continue;
+        }
+        // Only session credentials carry a creation date; the first event that names one.
+        let Some(e) = events.iter().find(|e| e.caller.session_created.is_some()) else {
+            continue;
+        };
+        let (Some(arn), Some(created)) = (&e.caller.arn, &e.caller.session_created) else {
+            continue;
+        };
+        let best = unkeyed
+            .iter()
+            .filter_map(|&i| {
+                let iss = &facts.issuances[i];
+                if iss.session_arn.as_ref() != Some(arn) {
+                    return None;
+                }
+                let d = seconds_apart(iss.time.as_deref()?, created)?;
+                (d <= INFER_SECONDS).then_some((d, i))
+            })
+            .min();
+        if let Some((d, i)) = best {
+            let iss = &facts.issuances[i];
+            let evidence = format!(
+                "same principal {arn}; session created {created}, {} at {} ({d} s apart); \
+CloudTrail does not record this session's key",
+                iss.event_name,
+                iss.time.as_deref().unwrap_or("?"),
+            );
+            found.push((key.clone(), i, evidence));
+        }
+    }
+    for (key, i, evidence) in found {
+        // Every event of an inferred session carries the principal whose events were read.
+        if facts.issuances[i].session_arn.as_ref().is_some_and(|a| facts.scanned_arns.contains(a)) {
+            facts.scanned_keys.insert(key.clone());
+        }
+        facts.inferred.insert(key, (i, evidence));
+    }
+}
+
+/// The issuer of a node: (issuance, how linked).
+fn issuer(facts: &Facts, node: &NodeId) -> Option<(usize, Link)> {
+    match node {
+        NodeId::Key(k) => facts
+            .by_key
+            .get(k)
+            .map(|&i| (i, Link::Certain))
+            .or_else(|| facts.inferred.get(k).map(|(i, e)| (*i, Link::Inferred(e.clone())))),
+        NodeId::Issuance(i) => Some((*i, Link::Certain)),
+    }
+}
+
+/// The node above `node`: the credential that made its issuing call.
+fn parent(facts: &Facts, node: &NodeId) -> Option<(NodeId, Link)> {
+    let (i, link) = issuer(facts, node)?;
+    match node {
+        NodeId::Key(_) if facts.issuances[i].unkeyed() => Some((NodeId::Issuance(i), link)),
+        _ => {
+            let caller = facts.issuances[i].caller.key.clone()?;
+            Some((NodeId::Key(caller), link))
+        }
+    }
+}
+
+/// The nodes directly below `node`, in issuance time order.
+fn children(facts: &Facts, node: &NodeId) -> Vec<NodeId> {
+    let mut out: Vec<(i64, NodeId)> = Vec::new();
+    match node {
+        NodeId::Key(k) => {
+            for &i in facts.by_caller.get(k).map(Vec::as_slice).unwrap_or_default() {
+                let iss = &facts.issuances[i];
+                let child = match iss.key() {
+                    Some(c) => NodeId::Key(c.to_string()),
+                    None => NodeId::Issuance(i),
+                };
+                out.push((iss.sort, child));
+            }
+        }
+        NodeId::Issuance(i) => {
+            for (k, (j, _)) in &facts.inferred {
+                if j == i {
+                    let first =
+                        facts.events.get(k).and_then(|v| v.first()).map_or(i64::MAX, |e| e.sort);
+                    out.push((first, NodeId::Key(k.clone())));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out.into_iter().map(|(_, n)| n).collect()
+}
+
+/// The nodes of the trace: the seeds, their ancestors (up) and descendants (down).
+fn closure(facts: &Facts, direction: Direction) -> BTreeMap<NodeId, NodeInfo> {
+    let mut nodes: BTreeMap<NodeId, NodeInfo> = BTreeMap::new();
+    let info = |ancestor| NodeInfo { parent: None, children: Vec::new(), link: None, ancestor };
+    for s in &facts.seeds {
+        nodes.entry(s.clone()).or_insert_with(|| info(false));
+    }
+    if direction.down() {
+        let mut todo: Vec<NodeId> = facts.seeds.iter().cloned().collect();
+        while let Some(n) = todo.pop() {
+            for c in children(facts, &n) {
+                if !nodes.contains_key(&c) {
+                    nodes.insert(c.clone(), info(false));
+                    todo.push(c);
+                }
+            }
+        }
+    }
+    if direction.up() {
+        for s in &facts.seeds {
+            let mut cur = s.clone();
+            while let Some((p, _)) = parent(facts, &cur) {
+                if nodes.contains_key(&p) {
+                    break;
+                }
+                nodes.insert(p.clone(), info(true));
+                cur = p;
+            }
+        }
+    }
+    // Parents and children within the trace.
+    let ids: Vec<NodeId> = nodes.keys().cloned().collect();
+    for id in &ids {
+        let issued = issuer(facts, id).map(|(_, l)| l);
+        let above = parent(facts, id).map(|(p, _)| p).filter(|p| nodes.contains_key(p) && p != id);
+        if let Some(n) = nodes.get_mut(id) {
+            n.link = issued;
+            n.parent = above;
+        }
+    }
+    for id in &ids {
+        let kids: Vec<NodeId> = children(facts, id)
+            .into_iter()
+            .filter(|c| nodes.get(c).is_some_and(|n| n.parent.as_ref() == Some(id)))
+            .collect();
+        if let Some(n) = nodes.get_mut(id) {
+            n.children = kids;
+        }
+    }
+    nodes
+}
+
+/// Totals for one credential.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Totals {
+    /// Events made with it.
+    pub events: u64,
+    /// Distinct `eventSource`s.
+    pub services: BTreeSet<String>,
+    /// Distinct `recipientAccountId`s.
+    pub accounts: BTreeSet<String>,
+    /// Distinct `awsRegion`s.
+    pub regions: BTreeSet<String>,
+    /// Distinct `sourceIPAddress`es.
+    pub ips: BTreeSet<String>,
+    /// Events with an error.
+    pub errors: u64,
+    /// First event time.
+    pub first_seen: Option<String>,
+    /// Last event time.
+    pub last_seen: Option<String>,
+}
+
+impl Totals {
+    /// Adds up `events` (in time order).
+    #[must_use]
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a Event>) -> Totals {
+        let mut t = Totals::default();
+        for e in events {
+            t.events += 1;
+            t.services.insert(e.event_source.clone());
+            t.accounts.extend(e.account.clone());
+            t.regions.extend(e.region.clone());
+            t.ips.extend(e.source_ip.clone());
+            t.errors += u64::from(e.error_code.is_some());
+            if t.first_seen.is_none() {
+                t.first_seen.clone_from(&e.time);
+            }
+            if e.time.is_some() {
+                t.last_seen.clone_from(&e.time);
+            }
+        }
+        t
+    }
+}
+
+impl Trace {
+    /// Whether the seeds were seen at all.
+    #[must_use]
+    pub fn found(&self) -> bool {
+        self.facts.seeds.iter().any(|s| match s {
+            NodeId::Key(k) => {
+                self.facts.events.contains_key(k)
+                    || self.facts.by_key.contains_key(k)
+                    || self.facts.by_caller.contains_key(k)
+            }
+            NodeId::Issuance(_) => true,
+        })
+    }
+
+    /// The tops of the trees: nodes without a parent in the trace, in time order.
+    #[must_use]
+    pub fn roots(&self) -> Vec<NodeId> {
+        let mut r: Vec<(i64, NodeId)> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.parent.is_none())
+            .map(|(id, _)| (self.first_time(id), id.clone()))
+            .collect();
+        r.sort();
+        r.into_iter().map(|(_, id)| id).collect()
+    }
+
+    fn first_time(&self, id: &NodeId) -> i64 {
+        match issuer(&self.facts, id) {
+            Some((i, _)) => self.facts.issuances[i].sort,
+            None => self.events_of(id).first().map_or(i64::MAX, |e| e.sort),
+        }
+    }
+
+    /// The events made with a node's credential.
+    #[must_use]
+    pub fn events_of(&self, id: &NodeId) -> &[Event] {
+        match id {
+            NodeId::Key(k) => self.facts.events.get(k).map(Vec::as_slice).unwrap_or_default(),
+            NodeId::Issuance(_) => &[],
+        }
+    }
+
+    /// The issuing event of a node, if the archive holds it.
+    #[must_use]
+    pub fn issuance_of(&self, id: &NodeId) -> Option<&Issuance> {
+        issuer(&self.facts, id).map(|(i, _)| &self.facts.issuances[i])
+    }
+
+    /// Where the evidence ends above a root of the trace, in plain words.
+    #[must_use]
+    pub fn origin(&self, id: &NodeId) -> String {
+        if let Some((i, _)) = issuer(&self.facts, id) {
+            let iss = &self.facts.issuances[i];
+            if let Some(o) = iss.origin() {
+                return o;
+            }
+            if let Some(k) = &iss.caller.key {
+                return format!(
+                    "issued by a call made with {k} (provenance not traced: use --up or --both)"
+                );
+            }
+        }
+        let NodeId::Key(k) = id else {
+            return "the start of the trace".to_string();
+        };
+        let seen = self.events_of(id).first();
+        let account = seen.and_then(|e| e.caller.account.clone());
+        let who = seen.map(|e| e.caller.actor.clone());
+        let long_term = k.starts_with("AKIA");
+        let what = match (long_term, &who) {
+            (true, Some(w)) => format!("long-term access key of {w}"),
+            (true, None) => "long-term access key".to_string(),
+            (false, Some(w)) => format!("temporary credentials of {w}"),
+            (false, None) => "temporary credentials".to_string(),
+        };
+        match &account {
+            Some(a) if !self.facts.accounts.contains(a) => format!(
+                "{what}: issued in an account not in the archive ({a}); no event in the archive issued it"
+            ),
+            _ if self.facts.by_key.contains_key(k) && !self.direction.up() => {
+                format!("{what} (provenance not traced: use --up or --both)")
+            }
+            _ => format!(
+                "{what}: issued before the archive starts (or outside the searched window); no event in the archive issued it{}",
+                seen.and_then(|e| e.time.as_deref())
+                    .map(|t| format!("; first used {t}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The path from a seed to a node: seed first, node last.
+    #[must_use]
+    pub fn path_from_seed(&self, id: &NodeId) -> Vec<NodeId> {
+        let mut up = vec![id.clone()];
+        let mut cur = id.clone();
+        while !self.facts.seeds.contains(&cur) {
+            match self.nodes.get(&cur).and_then(|n| n.parent.clone()) {
+                Some(p) if !up.contains(&p) => {
+                    up.push(p.clone());
+                    cur = p;
+                }
+                _ => break,
+            }
+        }
+        if self.facts.seeds.contains(&cur) {
+            up.reverse();
+            return up;
+        }
+        // An ancestor: the path goes up from the seed below it.
+        let mut down = Vec::new();
+        let mut stack = vec![(id.clone(), vec![id.clone()])];
+        while let Some((n, path)) = stack.pop() {
+            if self.facts.seeds.contains(&n) {
+                down = path;
+                break;
+            }
+            for c in self.nodes.get(&n).map(|i| i.children.clone()).unwrap_or_default() {
+                let mut p = path.clone();
+                p.push(c.clone());
+                stack.push((c, p));
+            }
+        }
+        down.reverse();
+        down
+    }
+
+    /// Every event of the trace with its node, in time order.
+    #[must_use]
+    pub fn activity(&self) -> Vec<(&NodeId, &Event)> {
+        let mut all: Vec<(&NodeId, &Event)> = self
+            .nodes
+            .keys()
+            .flat_map(|id| self.events_of(id).iter().map(move |e| (id, e)))
+            .collect();
+        all.sort_by_key(|(_, e)| (e.sort, e.at));
+        all
+    }
+
+    /// A short label for a node: its key, or the kind of session.
+    #[must_use]
+    pub fn label(&self, id: &NodeId) -> String {
+        match id {
+            NodeId::Key(k) => k.clone(),
+            NodeId::Issuance(i) => {
+                let iss = &self.facts.issuances[*i];
+                match &iss.issued {
+                    Issued::ConsoleSession => "console session".to_string(),
+                    Issued::Redacted(r) => format!("credentials redacted ({r})"),
+                    Issued::NotRecorded => "credentials not recorded".to_string(),
+                    Issued::Nothing => format!(
+                        "FAILED {}: issued nothing",
+                        iss.error.as_deref().unwrap_or("error")
+                    ),
+                    Issued::Key(k) => k.clone(),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
