@@ -357,6 +357,8 @@ pub struct Event {
     pub shared_event_id: Option<String>,
     /// The `summary`'s plain-words line, for notable actions.
     pub notable: Option<String>,
+    /// For an issuing event: what it issued, in plain words.
+    pub issued: Option<String>,
     /// The record itself (kept for `json` and `jsonl`).
     #[serde(skip)]
     pub raw: Option<Box<serde_json::value::RawValue>>,
@@ -393,6 +395,18 @@ impl Event {
             event_id: t("eventID"),
             shared_event_id: t("sharedEventID"),
             notable: actions::describe(v).map(|n| n.description),
+            issued: Issuance::from_record(v).map(|i| {
+                let got = match &i.issued {
+                    Issued::Key(k) => format!("issued {k}"),
+                    Issued::ConsoleSession => "opened a console session".to_string(),
+                    Issued::Redacted(r) => format!("issued credentials recorded as {r:?}"),
+                    Issued::NotRecorded => {
+                        "issued credentials CloudTrail did not record".to_string()
+                    }
+                    Issued::Nothing => "issued nothing".to_string(),
+                };
+                format!("{}: {got}", i.what())
+            }),
             raw: keep_raw
                 .then(|| serde_json::value::RawValue::from_string(raw.to_string()).ok())
                 .flatten(),

@@ -794,12 +794,16 @@ impl Trace {
             NodeId::Key(k) => k.clone(),
             NodeId::Issuance(i) => {
                 let iss = &self.facts.issuances[*i];
+                let at = iss.time.as_deref().unwrap_or("(no time)");
                 match &iss.issued {
-                    Issued::ConsoleSession => "console session".to_string(),
-                    Issued::Redacted(r) => format!("credentials redacted ({r})"),
-                    Issued::NotRecorded => "credentials not recorded".to_string(),
+                    Issued::ConsoleSession => format!("console session signed in {at}"),
+                    Issued::Redacted(_) => format!("{} {at}: credentials redacted", iss.event_name),
+                    Issued::NotRecorded => {
+                        format!("{} {at}: credentials not recorded", iss.event_name)
+                    }
                     Issued::Nothing => format!(
-                        "FAILED {}: issued nothing",
+                        "FAILED {} {at} ({}): issued nothing",
+                        iss.event_name,
                         iss.error.as_deref().unwrap_or("error")
                     ),
                     Issued::Key(k) => k.clone(),

@@ -44,7 +44,11 @@ fn who(tr: &Trace, id: &NodeId) -> String {
         };
     }
     match (id, tr.issuance_of(id)) {
-        (NodeId::Issuance(_), Some(i)) => i.caller.actor.clone(),
+        (NodeId::Issuance(_), Some(i)) if i.issued == super::link::Issued::Nothing => String::new(),
+        (NodeId::Issuance(_), Some(i)) if i.issued == super::link::Issued::ConsoleSession => {
+            i.caller.actor.clone()
+        }
+        (NodeId::Issuance(_), Some(i)) => i.session_arn.clone().unwrap_or_default(),
         (_, Some(i)) => i
             .session_arn
             .clone()
@@ -101,11 +105,10 @@ fn node_head(tr: &Trace, id: &NodeId) -> String {
 
 fn node_details(tr: &Trace, id: &NodeId) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(i) = tr.issuance_of(id) {
-        out.push(format!("issued: {}", issuance_line(i)));
-    }
-    if let Some(Link::Inferred(e)) = tr.nodes.get(id).and_then(|n| n.link.as_ref()) {
-        out.push(format!("INFERRED link: {e}"));
+    match tr.nodes.get(id).and_then(|n| n.link.as_ref()) {
+        // The session it belongs to shows the issuing event.
+        Some(Link::Inferred(e)) => out.push(format!("INFERRED link: {e}")),
+        _ => out.extend(tr.issuance_of(id).map(|i| format!("issued: {}", issuance_line(i)))),
     }
     out
 }
@@ -176,7 +179,7 @@ pub fn text(tr: &Trace, out: &mut dyn Write) -> io::Result<()> {
     if tr.facts.duplicates > 0 {
         writeln!(
             out,
-            "\n{} copies of the same calls logged by a second account were counted once",
+            "\n{} call(s) logged by a second account (same sharedEventID) counted once",
             tr.facts.duplicates
         )?;
     }
@@ -218,7 +221,10 @@ fn event_line(e: &Event) -> String {
         s.push_str(&format!("FAILED {c}: "));
     }
     let svc = e.event_source.strip_suffix(".amazonaws.com").unwrap_or(&e.event_source);
-    s.push_str(&format!("{} called {svc}:{}", e.caller.actor, e.event_name));
+    match &e.issued {
+        Some(what) => s.push_str(&format!("{} called {what}", e.caller.actor)),
+        None => s.push_str(&format!("{} called {svc}:{}", e.caller.actor, e.event_name)),
+    }
     if let Some(ip) = &e.source_ip {
         s.push_str(&format!(" from {ip}"));
     }
