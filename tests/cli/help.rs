@@ -11,6 +11,7 @@ fn help_snapshots() {
         &["audit", "--help"],
         &["test-pattern", "--help"],
         &["rules", "--help"],
+        &["trace", "--help"],
         &["search", "-h"],
     ] {
         let (code, out, _) = run(cmd);
