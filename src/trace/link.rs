@@ -31,6 +31,43 @@ pub fn issuing_pattern() -> Value {
     serde_json::json!({ "eventName": names, "eventSource": sources })
 }
 
+/// The fields that make the links of an issuing event: enough to build the graph. The rest
+/// ([`ISSUANCE_FIELDS`]) is read only for the issuances in the trace.
+pub const LINK_FIELDS: [&str; 11] = [
+    "eventSource",
+    "eventName",
+    "eventID",
+    "eventTime",
+    "recipientAccountId",
+    "errorCode",
+    "userIdentity.accessKeyId",
+    "userIdentity.accountId",
+    "responseElements.credentials.accessKeyId",
+    "responseElements.accessKey.accessKeyId",
+    "responseElements.ConsoleLogin",
+];
+
+/// The record fields [`Issuance::from_record`] reads (to keep when projecting).
+pub const ISSUANCE_FIELDS: [&str; 17] = [
+    "eventSource",
+    "eventName",
+    "eventID",
+    "eventTime",
+    "sourceIPAddress",
+    "userAgent",
+    "recipientAccountId",
+    "awsRegion",
+    "errorCode",
+    "userIdentity",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData.MFAUsed",
+    "sharedEventID",
+    "errorMessage",
+    "readOnly",
+    "eventType",
+];
+
 /// Whether `s` looks like an access key id as AWS writes them (`AKIA…`, `ASIA…`: upper-case
 /// letters and digits), not a redacted or masked one (`HIDDEN_DUE_TO_SECURITY_REASONS`,
 /// `AKIA****`).
@@ -143,6 +180,9 @@ pub struct Issuance {
     pub mfa_used: Option<String>,
     /// The accounts whose trails logged this same call (cross-account calls are logged twice).
     pub logged_in: Vec<String>,
+    /// Read in full ([`ISSUANCE_FIELDS`]), not only its links ([`LINK_FIELDS`]).
+    #[serde(skip)]
+    pub detailed: bool,
 }
 
 impl Issuance {
@@ -224,6 +264,7 @@ impl Issuance {
                 })
                 .flatten(),
             mfa_used: console.then(|| t("additionalEventData.MFAUsed")).flatten(),
+            detailed: true,
             caller,
             event_name: name,
             event_source: source,

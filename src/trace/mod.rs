@@ -151,6 +151,8 @@ pub struct Facts {
     seen_events: HashSet<String>,
     /// Copies of calls already kept, dropped.
     pub duplicates: u64,
+    /// Event ids of issuances whose full record was asked for.
+    asked_details: HashSet<String>,
 }
 
 /// What one pass of the scan produced.
@@ -234,14 +236,25 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
             })
             .filter(|a| !facts.scanned_arns.contains(a))
             .collect();
+        let mut details: Vec<String> = nodes
+            .keys()
+            .filter_map(|n| issuer(&facts, n))
+            .filter_map(|(i, _)| {
+                let iss = &facts.issuances[i];
+                (!iss.detailed).then(|| iss.event_id.clone()).flatten()
+            })
+            .filter(|id| !facts.asked_details.contains(id))
+            .collect();
         keys.sort();
         keys.dedup();
         arns.sort();
         arns.dedup();
-        if keys.is_empty() && arns.is_empty() {
+        details.sort();
+        details.dedup();
+        if keys.is_empty() && arns.is_empty() && details.is_empty() {
             break;
         }
-        let out = activity_pass(setup, &keys, &arns, &mut facts)?;
+        let out = activity_pass(setup, &keys, &arns, &details, &mut facts)?;
         failed |= out.failed;
         passes += 1;
         infer(&mut facts, direction);
@@ -268,21 +281,36 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     let mut patterns = vec![issuing];
     patterns.extend(lookup);
     let q = query(&setup.scope, &patterns, setup.prefilter)?;
+    // Only the fields the links and the seed patterns read are parsed; issuances that issued
+    // no key (console sign-ins, failures, redacted) are read in full at once, the others when
+    // they turn out to be in the trace.
+    let mut paths: Vec<String> = link::LINK_FIELDS.iter().map(|s| (*s).to_string()).collect();
+    paths.extend(seed_pattern.iter().flat_map(crate::pattern::Pattern::field_paths));
+    let keep = crate::record::KeepSet::new(paths);
+    let keep_all = crate::record::KeepSet::new(link::ISSUANCE_FIELDS.map(String::from));
     // Per file: the issuances, the seed keys and console sign-ins the seeds name.
     type Found = (Vec<Issuance>, Vec<String>, Vec<String>);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut found: Found = (Vec::new(), Vec::new(), Vec::new());
         let mut bad = Vec::new();
         for m in &hits {
-            let v: Value = match serde_json::from_str(&m.raw) {
+            let v: Value = match keep.project(&m.raw) {
                 Ok(v) => v,
                 Err(e) => {
                     bad.push((m.index, e));
                     continue;
                 }
             };
-            if let Some(i) = Issuance::from_record(&v) {
-                found.0.push(i);
+            if let Some(mut i) = Issuance::from_record(&v) {
+                if i.key().is_some() {
+                    i.detailed = false;
+                    found.0.push(i);
+                } else {
+                    match keep_all.project(&m.raw) {
+                        Ok(full) => found.0.extend(Issuance::from_record(&full)),
+                        Err(e) => bad.push((m.index, e)),
+                    }
+                }
             }
             if seed_pattern.as_ref().is_some_and(|p| p.matches(&v)) {
                 match crate::summary::actions::text_at(&v, "userIdentity.accessKeyId") {
@@ -303,7 +331,9 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     let mut failed = false;
     let mut seed_keys: BTreeSet<String> = BTreeSet::new();
     let mut seed_events: HashSet<String> = HashSet::new();
-    engine::scan_with(&setup.scan, &q, setup.stop, &worker, |_, mut report| {
+    // The records are read here, not passed on: no time or full validation needed.
+    let scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
+    engine::scan_with(&scan, &q, setup.stop, &worker, |_, mut report| {
         stats.merge(&report.stats);
         failed |= report.failed;
         if let Some(a) = FileMeta::from_path(Path::new(&report.name)).account {
@@ -375,14 +405,29 @@ fn add_issuance(facts: &mut Facts, iss: Issuance) {
     facts.issuances.push(iss);
 }
 
+/// Replaces the links-only issuance with the same key by the full record.
+fn add_details(facts: &mut Facts, full: Issuance) {
+    let Some(&i) = full.key().and_then(|k| facts.by_key.get(k)) else { return };
+    let prev = &mut facts.issuances[i];
+    if prev.detailed || prev.event_id != full.event_id {
+        return;
+    }
+    let logged = std::mem::take(&mut prev.logged_in);
+    *prev = Issuance { logged_in: logged, ..full };
+}
+
 /// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns`.
 fn activity_pass(
     setup: &TraceSetup<'_>,
     keys: &[String],
     arns: &[String],
+    details: &[String],
     facts: &mut Facts,
 ) -> anyhow::Result<PassOut> {
     let mut patterns = Vec::new();
+    if !details.is_empty() {
+        patterns.push(json!({ "eventID": details }));
+    }
     if !keys.is_empty() {
         patterns.push(json!({ "userIdentity": { "accessKeyId": keys } }));
     }
@@ -391,27 +436,41 @@ fn activity_pass(
     }
     let q = query(&setup.scope, &patterns, setup.prefilter)?;
     let keep_raw = setup.keep_raw;
+    let wanted: HashSet<&str> = details.iter().map(String::as_str).collect();
+    type Found = (Vec<Event>, Vec<Issuance>);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
-        let mut events: Vec<Event> = Vec::new();
+        let mut found: Found = (Vec::new(), Vec::new());
         let mut bad = Vec::new();
         for m in &hits {
             match serde_json::from_str::<Value>(&m.raw) {
-                Ok(v) => events.push(Event::from_record(&v, &m.raw, (0, m.index), keep_raw)),
+                Ok(v) => {
+                    let e = Event::from_record(&v, &m.raw, (0, m.index), keep_raw);
+                    if e.event_id.as_deref().is_some_and(|id| wanted.contains(id)) {
+                        found.1.extend(Issuance::from_record(&v));
+                    }
+                    found.0.push(e);
+                }
                 Err(e) => bad.push((m.index, e)),
             }
         }
         for (i, e) in bad {
             report.reject_match(i, e);
         }
-        report.partial = Some(Box::new(events));
+        report.partial = Some(Box::new(found));
     };
     let mut stats = Stats::default();
     let mut failed = false;
-    engine::scan_with(&setup.scan, &q, setup.stop, &worker, |file, mut report| {
+    // Matches are parsed in full by the worker (which reports those it cannot read).
+    let scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
+    engine::scan_with(&scan, &q, setup.stop, &worker, |file, mut report| {
         stats.merge(&report.stats);
         failed |= report.failed;
-        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Vec<Event>>().ok()) {
-            for mut e in *part {
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Found>().ok()) {
+            let (events, issuances) = *part;
+            for full in issuances {
+                add_details(facts, full);
+            }
+            for mut e in events {
                 e.at.0 = file;
                 let Some(k) = e.caller.key.clone() else { continue };
                 // The same record found again (by key, then by principal): kept once.
@@ -435,6 +494,7 @@ fn activity_pass(
         Ok(())
     })?;
     facts.scanned_keys.extend(keys.iter().cloned());
+    facts.asked_details.extend(details.iter().cloned());
     facts.scanned_arns.extend(arns.iter().cloned());
     for v in facts.events.values_mut() {
         v.sort_by_key(|e| (e.sort, e.at));
