@@ -19,6 +19,11 @@ pub fn run(args: &TraceArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
 with --event, --source, --errors or --error-code"
         );
     }
+    if args.input.paths.iter().any(|p| p.as_os_str() == "-") {
+        bail!(
+            "trace reads the archive more than once: it cannot read stdin (-); save it to a file"
+        );
+    }
     let seeds = Seeds {
         keys: args.access_key.clone(),
         sessions: args.session.clone(),

@@ -183,6 +183,9 @@ pub struct Issuance {
     /// Read in full ([`ISSUANCE_FIELDS`]), not only its links ([`LINK_FIELDS`]).
     #[serde(skip)]
     pub detailed: bool,
+    /// The file it was read from (pass 1's walk order).
+    #[serde(skip)]
+    pub file: usize,
 }
 
 impl Issuance {
@@ -265,6 +268,7 @@ impl Issuance {
                 .flatten(),
             mfa_used: console.then(|| t("additionalEventData.MFAUsed")).flatten(),
             detailed: true,
+            file: usize::MAX,
             caller,
             event_name: name,
             event_source: source,

@@ -23,6 +23,7 @@ use crate::record::time;
 use crate::source::name::FileMeta;
 use crate::stats::Stats;
 use link::{Event, Issuance, Issued};
+use rustc_hash::FxHashSet;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -153,6 +154,11 @@ pub struct Facts {
     pub duplicates: u64,
     /// Event ids of issuances whose full record was asked for.
     asked_details: HashSet<String>,
+    /// The files pass 1 read, in walk order, with the hashes of the access key ids in them.
+    files: Vec<(std::path::PathBuf, FxHashSet<u64>)>,
+    /// Whether every file read is named by its path (so the activity passes can open only
+    /// the files that may hold what they look for).
+    files_by_name: bool,
 }
 
 /// What one pass of the scan produced.
@@ -270,58 +276,162 @@ fn query(scope: &Filters, patterns: &[Value], prefilter: bool) -> anyhow::Result
     Ok(Query::new(scope, &texts, prefilter)?)
 }
 
-/// Pass 1: issuing events and the events naming the seeds.
+/// What pass 1 learns from one file.
+#[derive(Default)]
+struct FileFound {
+    issuances: Vec<Issuance>,
+    seed_keys: Vec<String>,
+    seed_events: Vec<String>,
+    accounts: Vec<String>,
+    /// Hashes of the `userIdentity.accessKeyId`s of its records.
+    keys: FxHashSet<u64>,
+}
+
+fn key_hash(k: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(k.as_bytes());
+    h.finish()
+}
+
+/// The string a JSON value's text holds (`"AssumeRole"` → `AssumeRole`), unescaped if needed.
+fn json_str(text: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(text).ok().map(std::borrow::Cow::Owned)
+    } else {
+        Some(std::borrow::Cow::Borrowed(inner))
+    }
+}
+
+/// Pass 1: every record is looked at through a few fields (read while the file is split):
+/// issuing events are read (their links), the seeds' patterns are tested (behind their own
+/// literal prefilter), and the access key ids of each file are noted, so that the activity
+/// passes open only the files that can hold the trace's keys.
 fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyhow::Result<PassOut> {
-    let issuing = link::issuing_pattern();
+    use crate::record::fields::{Extracted, Extractor, Fields};
     let lookup = seeds.lookup_pattern();
     let seed_pattern = match &lookup {
         Some(p) => Some(crate::pattern::Pattern::parse(&p.to_string())?),
         None => None,
     };
-    let mut patterns = vec![issuing];
-    patterns.extend(lookup);
-    let q = query(&setup.scope, &patterns, setup.prefilter)?;
-    // Only the fields the links and the seed patterns read are parsed; issuances that issued
-    // no key (console sign-ins, failures, redacted) are read in full at once, the others when
-    // they turn out to be in the trace.
-    let mut paths: Vec<String> = link::LINK_FIELDS.iter().map(|s| (*s).to_string()).collect();
-    paths.extend(seed_pattern.iter().flat_map(crate::pattern::Pattern::field_paths));
-    let keep = crate::record::KeepSet::new(paths);
+    let seed_prefilter = match &seed_pattern {
+        Some(p) if setup.prefilter => crate::query::Prefilter::new(&p.literal_clauses("")),
+        _ => crate::query::Prefilter::default(),
+    };
+    let seed_keep = crate::record::KeepSet::new(
+        seed_pattern.iter().flat_map(crate::pattern::Pattern::field_paths).collect::<Vec<_>>(),
+    );
+    let q = Query::new(&setup.scope, &[], setup.prefilter)?;
+    const NAME: usize = 0;
+    const KEY: usize = 1;
+    const ACCOUNT: usize = 2;
+    let extractor = std::sync::Arc::new(Extractor::new(&[
+        "eventName",
+        "userIdentity.accessKeyId",
+        "recipientAccountId",
+    ]));
+    let issuing: FxHashSet<&str> = link::ISSUING.iter().map(|(_, n)| *n).collect();
+    let keep_links = crate::record::KeepSet::new(link::LINK_FIELDS.map(String::from));
     let keep_all = crate::record::KeepSet::new(link::ISSUANCE_FIELDS.map(String::from));
-    // Per file: the issuances, the seed keys and console sign-ins the seeds name.
-    type Found = (Vec<Issuance>, Vec<String>, Vec<String>);
+    let scratch: std::sync::Mutex<Vec<Fields>> = std::sync::Mutex::new(Vec::new());
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
-        let mut found: Found = (Vec::new(), Vec::new(), Vec::new());
-        let mut bad = Vec::new();
+        let mut found = FileFound::default();
+        let mut bad: Vec<(u64, String)> = Vec::new();
+        let mut fields = scratch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default();
+        let mut last_account = String::new();
         for m in &hits {
-            let v: Value = match keep.project(&m.raw) {
-                Ok(v) => v,
-                Err(e) => {
-                    bad.push((m.index, e));
-                    continue;
-                }
-            };
-            if let Some(mut i) = Issuance::from_record(&v) {
-                if i.key().is_some() {
-                    i.detailed = false;
-                    found.0.push(i);
-                } else {
-                    match keep_all.project(&m.raw) {
-                        Ok(full) => found.0.extend(Issuance::from_record(&full)),
-                        Err(e) => bad.push((m.index, e)),
+            let raw: &str = &m.raw;
+            let (name, key, account) = match m.fields {
+                Some(row) => (
+                    extractor.get_in(row, raw, NAME),
+                    extractor.get_in(row, raw, KEY),
+                    extractor.get_in(row, raw, ACCOUNT),
+                ),
+                None => match extractor.extract(raw, &mut fields) {
+                    Extracted::Done => (
+                        extractor.get(&fields, raw, NAME),
+                        extractor.get(&fields, raw, KEY),
+                        extractor.get(&fields, raw, ACCOUNT),
+                    ),
+                    Extracted::Unusual => {
+                        // Read the exact way.
+                        match keep_links.project(raw) {
+                            Ok(v) => {
+                                let t = |p: &str| crate::summary::actions::text_at(&v, p);
+                                if let Some(k) = t("userIdentity.accessKeyId") {
+                                    found.keys.insert(key_hash(&k));
+                                }
+                                found.accounts.extend(t("recipientAccountId"));
+                                if let Some(i) = Issuance::from_record(&v) {
+                                    found.issuances.push(i);
+                                }
+                            }
+                            Err(e) => bad.push((m.index, e.to_string())),
+                        }
+                        (None, None, None)
                     }
+                },
+            };
+            if let Some(k) = key.and_then(json_str) {
+                found.keys.insert(key_hash(&k));
+            }
+            if let Some(a) = account.and_then(json_str)
+                && *a != *last_account
+            {
+                last_account = a.to_string();
+                found.accounts.push(a.into_owned());
+            }
+            if name.and_then(json_str).is_some_and(|n| issuing.contains(&*n)) {
+                match keep_links.project(raw) {
+                    Ok(v) => match Issuance::from_record(&v) {
+                        Some(mut i) if i.key().is_some() => {
+                            i.detailed = false;
+                            found.issuances.push(i);
+                        }
+                        // Issued no key: read in full now (console sign-ins, failures).
+                        Some(_) => match keep_all.project(raw) {
+                            Ok(full) => found.issuances.extend(Issuance::from_record(&full)),
+                            Err(e) => bad.push((m.index, e.to_string())),
+                        },
+                        None => {}
+                    },
+                    Err(e) => bad.push((m.index, e.to_string())),
                 }
             }
-            if seed_pattern.as_ref().is_some_and(|p| p.matches(&v)) {
-                match crate::summary::actions::text_at(&v, "userIdentity.accessKeyId") {
-                    Some(k) if link::is_key(&k) => found.1.push(k),
-                    _ => found.2.extend(crate::summary::actions::text_at(&v, "eventID")),
+            if let Some(p) = &seed_pattern
+                && seed_prefilter.maybe(raw.as_bytes())
+            {
+                match seed_keep.project(raw) {
+                    Ok(v) if p.matches(&v) => match key.and_then(json_str) {
+                        Some(k) if link::is_key(&k) => found.seed_keys.push(k.into_owned()),
+                        _ => {
+                            // A keyless event (a console sign-in): by its eventID.
+                            if let Ok(full) = keep_all.project(raw) {
+                                found
+                                    .seed_events
+                                    .extend(crate::summary::actions::text_at(&full, "eventID"));
+                                if let Some(k) = crate::summary::actions::text_at(
+                                    &full,
+                                    "userIdentity.accessKeyId",
+                                )
+                                .filter(|k| link::is_key(k))
+                                {
+                                    found.seed_keys.push(k);
+                                }
+                            }
+                        }
+                    },
+                    Ok(_) => {}
+                    Err(e) => bad.push((m.index, e.to_string())),
                 }
-            }
-            if let Some(a) = crate::summary::actions::text_at(&v, "recipientAccountId") {
-                found.2.push(format!("account:{a}"));
             }
         }
+        scratch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(fields);
         for (i, e) in bad {
             report.reject_match(i, e);
         }
@@ -331,33 +441,39 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     let mut failed = false;
     let mut seed_keys: BTreeSet<String> = BTreeSet::new();
     let mut seed_events: HashSet<String> = HashSet::new();
-    // The records are read here, not passed on: no time or full validation needed.
-    let scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
+    // Every record is handed over unread (when no scope flag filters), its fields read while
+    // the file is split.
+    let scan = ScanConfig {
+        validate_hits: false,
+        hit_times: false,
+        extract: Some(extractor.clone()),
+        ..setup.scan.clone()
+    };
+    let mut all_files = true;
     engine::scan_with(&scan, &q, setup.stop, &worker, |_, mut report| {
         stats.merge(&report.stats);
         failed |= report.failed;
         if let Some(a) = FileMeta::from_path(Path::new(&report.name)).account {
             facts.accounts.insert(a);
         }
-        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Found>().ok()) {
-            let (issuances, keys, others) = *part;
-            for i in issuances {
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<FileFound>().ok()) {
+            let found = *part;
+            let file = facts.files.len();
+            for mut i in found.issuances {
+                i.file = file;
                 add_issuance(facts, i);
             }
-            seed_keys.extend(keys);
-            for o in others {
-                match o.strip_prefix("account:") {
-                    Some(a) => {
-                        facts.accounts.insert(a.to_string());
-                    }
-                    None => {
-                        seed_events.insert(o);
-                    }
-                }
-            }
+            seed_keys.extend(found.seed_keys);
+            seed_events.extend(found.seed_events);
+            facts.accounts.extend(found.accounts);
+            let path = std::path::PathBuf::from(&report.name);
+            // Files are re-read by name: only when the name is the file.
+            all_files &= report.failed || path.is_file();
+            facts.files.push((path, found.keys));
         }
         Ok(())
     })?;
+    facts.files_by_name = all_files;
     facts.issuances.iter().enumerate().for_each(|(i, iss)| {
         if iss.unkeyed() || iss.issued == Issued::Nothing {
             // Console sign-ins (and failed or unkeyed calls) the seeds name are seeds too.
@@ -413,7 +529,7 @@ fn add_details(facts: &mut Facts, full: Issuance) {
         return;
     }
     let logged = std::mem::take(&mut prev.logged_in);
-    *prev = Issuance { logged_in: logged, ..full };
+    *prev = Issuance { logged_in: logged, file: prev.file, ..full };
 }
 
 /// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns`.
@@ -436,6 +552,33 @@ fn activity_pass(
     }
     let q = query(&setup.scope, &patterns, setup.prefilter)?;
     let keep_raw = setup.keep_raw;
+    // Only the files that can hold the keys or the issuances asked for, when pass 1 could
+    // tell (events found by principal can be anywhere).
+    let mut scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
+    let mut walk_index: Vec<u64> = Vec::new();
+    if facts.files_by_name && arns.is_empty() {
+        let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+        let detail_files: FxHashSet<usize> = facts
+            .issuances
+            .iter()
+            .filter(|i| i.event_id.as_ref().is_some_and(|id| details.contains(id)))
+            .map(|i| i.file)
+            .collect();
+        let mut paths = Vec::new();
+        for (n, (path, in_file)) in facts.files.iter().enumerate() {
+            if detail_files.contains(&n) || hashes.iter().any(|h| in_file.contains(h)) {
+                paths.push(path.clone());
+                walk_index.push(n as u64);
+            }
+        }
+        scan.paths = paths;
+        scan.progress = false;
+        if scan.paths.is_empty() {
+            facts.scanned_keys.extend(keys.iter().cloned());
+            facts.asked_details.extend(details.iter().cloned());
+            return Ok(PassOut { stats: Stats::default(), failed: false });
+        }
+    }
     let wanted: HashSet<&str> = details.iter().map(String::as_str).collect();
     type Found = (Vec<Event>, Vec<Issuance>);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
@@ -460,9 +603,8 @@ fn activity_pass(
     };
     let mut stats = Stats::default();
     let mut failed = false;
-    // Matches are parsed in full by the worker (which reports those it cannot read).
-    let scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
     engine::scan_with(&scan, &q, setup.stop, &worker, |file, mut report| {
+        let file = walk_index.get(file as usize).copied().unwrap_or(file);
         stats.merge(&report.stats);
         failed |= report.failed;
         if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Found>().ok()) {
