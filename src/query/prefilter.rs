@@ -6,12 +6,53 @@
 //! characters; so each literal is cut at those characters and its longest piece is searched,
 //! and any text containing `\u` is a "maybe".
 
+use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
 /// A compiled prefilter; `Prefilter::default()` says "maybe" to everything.
 #[derive(Debug, Clone, Default)]
 pub struct Prefilter {
-    clauses: Vec<Vec<Finder<'static>>>,
+    clauses: Vec<Clause>,
+}
+
+/// Clauses with more needles than this are searched with one Aho-Corasick automaton (one pass
+/// over the text) rather than one `memmem` search per needle (one pass each).
+const MULTI_LITERAL: usize = 8;
+
+/// One clause: the text must contain one of its needles.
+#[derive(Debug, Clone)]
+enum Clause {
+    /// A few needles, each searched on its own.
+    Few(Vec<Finder<'static>>),
+    /// Many needles (a trace's access key ids, long lists of event names): one automaton.
+    Many(AhoCorasick, Vec<String>),
+}
+
+impl Clause {
+    fn new(needles: &[&str]) -> Clause {
+        if needles.len() > MULTI_LITERAL
+            && let Ok(ac) = AhoCorasick::new(needles)
+        {
+            return Clause::Many(ac, needles.iter().map(|n| (*n).to_string()).collect());
+        }
+        Clause::Few(needles.iter().map(|n| Finder::new(n.as_bytes()).into_owned()).collect())
+    }
+
+    fn found_in(&self, text: &[u8]) -> bool {
+        match self {
+            Clause::Few(finders) => finders.iter().any(|f| f.find(text).is_some()),
+            Clause::Many(ac, _) => ac.is_match(text),
+        }
+    }
+
+    fn needles(&self) -> Vec<String> {
+        match self {
+            Clause::Few(finders) => {
+                finders.iter().map(|f| String::from_utf8_lossy(f.needle()).into_owned()).collect()
+            }
+            Clause::Many(_, needles) => needles.clone(),
+        }
+    }
 }
 
 /// The longest piece of `literal` that JSON writes verbatim, if any.
@@ -45,7 +86,7 @@ impl Prefilter {
             needles.sort_unstable();
             needles.dedup();
             if !needles.is_empty() {
-                out.push(needles.iter().map(|n| Finder::new(n.as_bytes()).into_owned()).collect());
+                out.push(Clause::new(&needles));
             }
         }
         Prefilter { clauses: out }
@@ -63,7 +104,7 @@ impl Prefilter {
         if self.clauses.is_empty() {
             return true;
         }
-        if self.clauses.iter().all(|c| c.iter().any(|f| f.find(text).is_some())) {
+        if self.clauses.iter().all(|c| c.found_in(text)) {
             return true;
         }
         has_unicode_escape(text)
@@ -72,10 +113,7 @@ impl Prefilter {
     /// The searched strings, for `--explain`.
     #[must_use]
     pub fn describe(&self) -> Vec<Vec<String>> {
-        self.clauses
-            .iter()
-            .map(|c| c.iter().map(|f| String::from_utf8_lossy(f.needle()).into_owned()).collect())
-            .collect()
+        self.clauses.iter().map(Clause::needles).collect()
     }
 }
 
@@ -104,5 +142,27 @@ mod tests {
         // A literal with nothing verbatim makes no claim.
         assert!(!pf(&[&["\"/"]]).is_active());
         assert!(Prefilter::default().maybe(b""));
+    }
+
+    #[test]
+    fn many_needles_answer_as_few() {
+        // The same answers whether a clause is searched needle by needle or by one automaton.
+        let keys: Vec<String> = (0..40).map(|i| format!("ASIAEXAMPLE{i:09}")).collect();
+        let many = Prefilter::new(&[keys.clone()]);
+        assert!(matches!(many.clauses[0], Clause::Many(..)));
+        let texts = [
+            format!(r#"{{"accessKeyId":"{}"}}"#, keys[0]),
+            format!(r#"{{"accessKeyId":"{}"}}"#, keys[39]),
+            r#"{"accessKeyId":"ASIAEXAMPLE999999999"}"#.to_string(),
+            r#"{"accessKeyId":"ASIA\u0045XAMPLE000000000"}"#.to_string(),
+            String::new(),
+        ];
+        for t in &texts {
+            let one_by_one = keys.iter().any(|k| t.contains(k.as_str()));
+            assert_eq!(many.maybe(t.as_bytes()), one_by_one || t.contains("\\u"), "{t}");
+        }
+        assert_eq!(many.describe()[0].len(), 40);
+        let few = Prefilter::new(&[keys[..3].to_vec()]);
+        assert!(matches!(few.clauses[0], Clause::Few(_)));
     }
 }
