@@ -148,7 +148,7 @@ mod tests {
     fn many_needles_answer_as_few() {
         // The same answers whether a clause is searched needle by needle or by one automaton.
         let keys: Vec<String> = (0..40).map(|i| format!("ASIAEXAMPLE{i:09}")).collect();
-        let many = Prefilter::new(&[keys.clone()]);
+        let many = Prefilter::new(std::slice::from_ref(&keys));
         assert!(matches!(many.clauses[0], Clause::Many(..)));
         let texts = [
             format!(r#"{{"accessKeyId":"{}"}}"#, keys[0]),
