@@ -152,7 +152,7 @@ pub struct Facts {
     seen_events: HashSet<String>,
     /// Copies of calls already kept, dropped.
     pub duplicates: u64,
-    /// Event ids of issuances whose full record was asked for.
+    /// New keys of the issuances whose full record was asked for.
     asked_details: HashSet<String>,
     /// The files pass 1 read, in walk order, with the hashes of the access key ids in them.
     files: Vec<(std::path::PathBuf, FxHashSet<u64>)>,
@@ -247,7 +247,7 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
             .filter_map(|n| issuer(&facts, n))
             .filter_map(|(i, _)| {
                 let iss = &facts.issuances[i];
-                (!iss.detailed).then(|| iss.event_id.clone()).flatten()
+                (!iss.detailed).then(|| iss.key().map(str::to_owned)).flatten()
             })
             .filter(|id| !facts.asked_details.contains(id))
             .collect();
@@ -542,7 +542,9 @@ fn activity_pass(
 ) -> anyhow::Result<PassOut> {
     let mut patterns = Vec::new();
     if !details.is_empty() {
-        patterns.push(json!({ "eventID": details }));
+        // The issuing events, by the key they returned (the same literals as the keys).
+        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": details } } }));
+        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": details } } }));
     }
     if !keys.is_empty() {
         patterns.push(json!({ "userIdentity": { "accessKeyId": keys } }));
@@ -558,10 +560,11 @@ fn activity_pass(
     let mut walk_index: Vec<u64> = Vec::new();
     if facts.files_by_name && arns.is_empty() {
         let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+        let asked: FxHashSet<&str> = details.iter().map(String::as_str).collect();
         let detail_files: FxHashSet<usize> = facts
             .issuances
             .iter()
-            .filter(|i| i.event_id.as_ref().is_some_and(|id| details.contains(id)))
+            .filter(|i| i.key().is_some_and(|k| asked.contains(k)))
             .map(|i| i.file)
             .collect();
         let mut paths = Vec::new();
@@ -588,8 +591,10 @@ fn activity_pass(
             match serde_json::from_str::<Value>(&m.raw) {
                 Ok(v) => {
                     let e = Event::from_record(&v, &m.raw, (0, m.index), keep_raw);
-                    if e.event_id.as_deref().is_some_and(|id| wanted.contains(id)) {
-                        found.1.extend(Issuance::from_record(&v));
+                    if let Some(i) = Issuance::from_record(&v)
+                        && i.key().is_some_and(|k| wanted.contains(k))
+                    {
+                        found.1.push(i);
                     }
                     found.0.push(e);
                 }
