@@ -279,3 +279,32 @@ fn hostile_strings_are_escaped() {
     assert!(out.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     let _ = root();
 }
+
+#[test]
+fn time_window_is_an_edge_of_the_evidence() {
+    // From 09:06 on, the chain's issuing events are outside the window.
+    let (code, out, _) = trace(&["--access-key", CHAIN, "--since", "2024-03-04T09:06:00Z"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("origin: temporary credentials of DataPipeline/alice-chain: issued before the archive starts (or outside the searched window)"), "{out}");
+    assert!(!out.contains(ALICE) && !out.contains(CROSS));
+    // The key it created is still found (its CreateAccessKey is inside the window).
+    assert!(out.contains(&format!("── {BACKDOOR}")));
+}
+
+#[test]
+fn escaped_keys_are_still_found() {
+    // A record whose key is written with a JSON escape: the links pass notes the decoded key
+    // for its file, so the activity pass opens that file and the pattern matches it.
+    let dir = tempfile::tempdir().unwrap();
+    let issue = r#"{"Records":[{"eventTime":"2024-03-04T09:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","userIdentity":{"type":"IAMUser","userName":"alice","accessKeyId":"AKIAIOSFODNN7EXAMPLE","accountId":"111122223333"},"requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/R","roleSessionName":"s"},"responseElements":{"credentials":{"accessKeyId":"ASIAQRSTUVWXCHAINED1"}},"eventID":"a","recipientAccountId":"111122223333"}]}"#;
+    let used = r#"{"Records":[{"eventTime":"2024-03-04T09:05:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/R/s","accessKeyId":"ASIAQRSTUVWX\u0043HAINED1","accountId":"111122223333"},"eventID":"b","recipientAccountId":"111122223333"}]}"#;
+    std::fs::write(dir.path().join("1.json"), issue).unwrap();
+    std::fs::write(dir.path().join("2.json"), used).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, out, err) = run(&["trace", d, "--access-key", ALICE, "--down", "--format", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let events = jsonl(&out);
+    assert_eq!(events.len(), 2, "{out}");
+    assert_eq!(events[1]["credential"], CHAIN);
+    assert_eq!(events[1]["event"]["eventName"], "ListUsers");
+}
