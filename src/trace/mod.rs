@@ -367,8 +367,18 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                                     found.keys.insert(key_hash(&k));
                                 }
                                 found.accounts.extend(t("recipientAccountId"));
-                                if let Some(i) = Issuance::from_record(&v) {
-                                    found.issuances.push(i);
+                                if let Some(mut i) = Issuance::from_record(&v) {
+                                    if i.key().is_some() {
+                                        i.detailed = false;
+                                        found.issuances.push(i);
+                                    } else {
+                                        match keep_all.project(raw) {
+                                            Ok(full) => {
+                                                found.issuances.extend(Issuance::from_record(&full))
+                                            }
+                                            Err(e) => bad.push((m.index, e.to_string())),
+                                        }
+                                    }
                                 }
                             }
                             Err(e) => bad.push((m.index, e.to_string())),
@@ -456,7 +466,10 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         if let Some(a) = FileMeta::from_path(Path::new(&report.name)).account {
             facts.accounts.insert(a);
         }
-        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<FileFound>().ok()) {
+        let read = report.stats.files_read > 0 || report.stats.records_read > 0;
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<FileFound>().ok())
+            && read
+        {
             let found = *part;
             let file = facts.files.len();
             for mut i in found.issuances {
@@ -468,7 +481,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             facts.accounts.extend(found.accounts);
             let path = std::path::PathBuf::from(&report.name);
             // Files are re-read by name: only when the name is the file.
-            all_files &= report.failed || path.is_file();
+            all_files &= path.is_file();
             facts.files.push((path, found.keys));
         }
         Ok(())
