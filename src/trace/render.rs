@@ -290,15 +290,19 @@ pub fn jsonl(tr: &Trace, out: &mut dyn Write) -> io::Result<()> {
         };
         let path: Vec<String> = tr.path_from_seed(id).iter().map(|n| tr.label(n)).collect();
         let inferred = path_inferred(tr, id);
-        let line = json!({
+        let tags = json!({
             "credential": tr.label(id),
             "relation": relation,
             "path": path,
             "inferred": inferred,
-            "event": event_json(e),
         });
-        serde_json::to_writer(&mut *out, &line)?;
-        writeln!(out)?;
+        let tags = tags.to_string();
+        // The record as it is in the archive (on one line), not re-serialised.
+        let event = match &e.raw {
+            Some(r) => crate::output::compact(r.get()).into_owned(),
+            None => event_json(e).to_string(),
+        };
+        writeln!(out, "{},\"event\":{event}}}", &tags[..tags.len() - 1])?;
     }
     Ok(())
 }
