@@ -263,7 +263,7 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
         let out = activity_pass(setup, &keys, &arns, &details, &mut facts)?;
         failed |= out.failed;
         passes += 1;
-        infer(&mut facts, direction);
+        infer(&mut facts);
     }
     let nodes = closure(&facts, direction);
     let mut stats = first.stats;
@@ -671,8 +671,7 @@ fn seconds_apart(a: &str, b: &str) -> Option<i64> {
 
 /// Links keys that no event issued to the unkeyed sessions (console sign-ins, redacted or
 /// unrecorded credentials) of the same principal created at the same time.
-fn infer(facts: &mut Facts, direction: Direction) {
-    let _ = direction;
+fn infer(facts: &mut Facts) {
     let unkeyed: Vec<usize> =
         (0..facts.issuances.len()).filter(|&i| facts.issuances[i].unkeyed()).collect();
     let mut found = Vec::new();

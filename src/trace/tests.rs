@@ -107,7 +107,7 @@ fn console_sessions_are_inferred_within_seconds() {
     };
     f.events.insert(B.into(), vec![ev(B, "2024-03-01T09:00:02Z")]);
     f.events.insert(C.into(), vec![ev(C, "2024-03-01T08:00:00Z")]);
-    infer(&mut f, Direction::Both);
+    infer(&mut f);
     assert!(f.inferred.contains_key(B));
     assert!(!f.inferred.contains_key(C), "an hour apart is another session");
     let up = closure(&f, Direction::Up);
