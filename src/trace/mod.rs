@@ -260,7 +260,20 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
         if keys.is_empty() && arns.is_empty() && details.is_empty() {
             break;
         }
-        let out = activity_pass(setup, &keys, &arns, &details, &mut facts)?;
+        // Issuing events made with a key of this pass (or an earlier one) come with its
+        // activity; only the others are searched for.
+        let fetch: Vec<String> = details
+            .iter()
+            .filter(|k| {
+                let caller =
+                    facts.by_key.get(*k).and_then(|&i| facts.issuances[i].caller.key.as_ref());
+                !caller.is_some_and(|c| {
+                    facts.scanned_keys.contains(c) || keys.binary_search(c).is_ok()
+                })
+            })
+            .cloned()
+            .collect();
+        let out = activity_pass(setup, &keys, &arns, &details, &fetch, &mut facts)?;
         failed |= out.failed;
         passes += 1;
         infer(&mut facts);
@@ -545,19 +558,22 @@ fn add_details(facts: &mut Facts, full: Issuance) {
     *prev = Issuance { logged_in: logged, file: prev.file, ..full };
 }
 
-/// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns`.
+/// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns`; the
+/// issuing events that returned the keys `details` are read in full on the way, and those of
+/// `fetch` (issued by a key not searched) searched for as well.
 fn activity_pass(
     setup: &TraceSetup<'_>,
     keys: &[String],
     arns: &[String],
     details: &[String],
+    fetch: &[String],
     facts: &mut Facts,
 ) -> anyhow::Result<PassOut> {
     let mut patterns = Vec::new();
-    if !details.is_empty() {
+    if !fetch.is_empty() {
         // The issuing events, by the key they returned (the same literals as the keys).
-        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": details } } }));
-        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": details } } }));
+        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": fetch } } }));
+        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": fetch } } }));
     }
     if !keys.is_empty() {
         patterns.push(json!({ "userIdentity": { "accessKeyId": keys } }));
@@ -573,7 +589,7 @@ fn activity_pass(
     let mut walk_index: Vec<u64> = Vec::new();
     if facts.files_by_name && arns.is_empty() {
         let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
-        let asked: FxHashSet<&str> = details.iter().map(String::as_str).collect();
+        let asked: FxHashSet<&str> = fetch.iter().map(String::as_str).collect();
         let detail_files: FxHashSet<usize> = facts
             .issuances
             .iter()
