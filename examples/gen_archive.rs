@@ -46,12 +46,28 @@ struct Args {
     /// Worker threads (default: all cores). Does not affect the output.
     #[arg(long)]
     threads: Option<usize>,
+    /// Stop after this many log files instead of at --size (the shape of real archives: a
+    /// file per account and region every five minutes, most of them small).
+    #[arg(long, value_name = "N")]
+    files: Option<u64>,
+    /// Records per log file, `MIN-MAX` (default: 100-2000).
+    #[arg(long, value_name = "MIN-MAX", value_parser = parse_range)]
+    records: Option<(u64, u64)>,
     /// Output directory (must not already contain AWSLogs/).
     out: PathBuf,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
     trailscan::cli::parse_size(s)
+}
+
+fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s.split_once('-').ok_or_else(|| format!("{s:?}: expected MIN-MAX"))?;
+    let (a, b) = (a.trim().parse::<u64>(), b.trim().parse::<u64>());
+    match (a, b) {
+        (Ok(a), Ok(b)) if 1 <= a && a <= b => Ok((a, b)),
+        _ => Err(format!("{s:?}: expected MIN-MAX with 1 <= MIN <= MAX")),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -407,6 +423,8 @@ struct Account {
 
 struct World {
     seed: u64,
+    /// Records per file (`--records`), when not the default mix.
+    records: Option<(u64, u64)>,
     accounts: Vec<Account>,
     account_pick: Weighted,
     region_pick: Weighted,
@@ -504,6 +522,7 @@ impl World {
             .collect();
         World {
             seed,
+            records: None,
             accounts,
             account_pick: Weighted::new(ACCOUNT_WEIGHTS),
             region_pick: Weighted::new(REGIONS.iter().map(|r| r.1)),
@@ -1840,7 +1859,11 @@ fn gen_file(world: &World, idx: u64) -> (FileMeta, Vec<u8>, Vec<u8>) {
     let phase = idx.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let slot = 3 + ((phase as u128 * slots as u128) >> 64) as u64;
     let stamp = start_secs() + slot as i64 * SLOT_SECS;
-    let n = if rng.chance(0.3) { rng.range(100, 400) } else { rng.range(400, 2000) };
+    let n = match world.records {
+        Some((lo, hi)) => rng.range(lo, hi),
+        None if rng.chance(0.3) => rng.range(100, 400),
+        None => rng.range(400, 2000),
+    };
     let mut times: Vec<i64> =
         (0..n).map(|_| stamp - WINDOW_SECS + rng.below(WINDOW_SECS as u64) as i64).collect();
     times.sort_unstable();
@@ -2016,8 +2039,17 @@ struct Summary {
     digest_bytes: u64,
 }
 
-fn generate(out: &Path, seed: u64, target: u64) -> Result<Summary> {
-    let world = World::new(seed);
+fn generate(
+    out: &Path,
+    seed: u64,
+    target: u64,
+    limit: Option<u64>,
+    records: Option<(u64, u64)>,
+) -> Result<Summary> {
+    let mut world = World::new(seed);
+    world.records = records;
+    let target = if limit.is_some() { u64::MAX } else { target };
+    let limit = limit.unwrap_or(u64::MAX);
     let mut sum = Summary::default();
     let mut metas = Vec::new();
     let mut next = 0u64;
@@ -2033,7 +2065,7 @@ fn generate(out: &Path, seed: u64, target: u64) -> Result<Summary> {
         // Decide in index order which files are kept, then write them in parallel.
         let mut keep = Vec::new();
         for (m, raw_len, gz) in batch {
-            if sum.raw_bytes >= target {
+            if sum.raw_bytes >= target || sum.files >= limit {
                 break;
             }
             sum.files += 1;
@@ -2045,7 +2077,7 @@ fn generate(out: &Path, seed: u64, target: u64) -> Result<Summary> {
         }
         keep.par_iter().try_for_each(|(m, gz)| write_file(out, &m.key, gz))?;
         metas.extend(keep.into_iter().map(|(m, _)| m));
-        if sum.raw_bytes >= target {
+        if sum.raw_bytes >= target || sum.files >= limit {
             break 'outer;
         }
     }
@@ -2065,7 +2097,7 @@ fn main() -> Result<()> {
     fs::create_dir_all(&args.out)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build()?;
     let t0 = Instant::now();
-    let s = pool.install(|| generate(&args.out, args.seed, args.size))?;
+    let s = pool.install(|| generate(&args.out, args.seed, args.size, args.files, args.records))?;
     let secs = t0.elapsed().as_secs_f64();
     eprintln!(
         "gen_archive: seed {} -> {}\n  log files:          {}\n  records:            {}\n  uncompressed bytes: {} ({:.1} MB, {:.0} B/record)\n  compressed bytes:   {} ({:.1} MB, ratio {:.1}x)\n  CreateUser records: {}\n  digest files:       {} ({} bytes)\n  elapsed:            {:.1} s ({:.0} MB/s uncompressed)",

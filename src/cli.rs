@@ -43,6 +43,10 @@ pub enum Command {
     Audit(Box<AuditArgs>),
     /// List the built-in rules or check rule files.
     Rules(RulesArgs),
+    /// Build or update the archive index, so that repeated searches, summaries and audits
+    /// skip unopened every file that cannot hold a match; or show its state (--status).
+    #[command(after_long_help = INDEX_HELP)]
+    Index(Box<IndexArgs>),
     /// Follow the credentials: where an access key or session came from (up) and every
     /// credential it obtained and everything done with them (down).
     #[command(after_long_help = TRACE_HELP)]
@@ -214,6 +218,71 @@ pub struct RulesValidateArgs {
     pub files: Vec<PathBuf>,
 }
 
+const INDEX_HELP: &str = "\
+Examples:
+  trailscan index AWSLogs/                 build the index, or bring it up to date
+  trailscan search AWSLogs/ --event CreateUser     uses it (--no-index: reads every file)
+  trailscan index --status AWSLogs/        where it lives, what it covers, what changed since
+
+The index lives outside the archive: in the user's cache directory (on Linux
+$XDG_CACHE_HOME/trailscan/index, else ~/.cache/trailscan/index), or in --index-dir /
+$TRAILSCAN_INDEX_DIR; one index per archive folder. An update reads only files that are new
+or changed (size, modification time, status-change time, inode) and drops deleted ones. A
+file that changed after the index was built is read by every search, never trusted.
+
+Exit status: 0 when the index was written (--status: an index exists), 1 (--status) when
+none does, 2 on any error (an unreadable file is named and left out of the index).";
+
+/// `trailscan index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Archive folders, each indexed on its own. Default: the current folder.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Show where each folder's index lives, what it covers and how much of it is stale;
+    /// build nothing.
+    #[arg(long)]
+    pub status: bool,
+
+    /// With --status: text, or json for scripts.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text, requires = "status")]
+    pub format: StatusFormat,
+
+    /// Read every file again instead of updating (an unusable index is rebuilt anyway).
+    #[arg(long, conflicts_with = "status")]
+    pub rebuild: bool,
+
+    /// Where indexes live (default: the cache directory; also TRAILSCAN_INDEX_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub index_dir: Option<PathBuf>,
+
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Refuse files larger than this once decompressed (e.g. 512MiB, 2GB).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Do not print the final accounting line on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also write the accounting of files and records as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+}
+
+/// `index --status` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// For people.
+    Text,
+    /// One JSON object per folder, in an array.
+    Json,
+}
+
 const SEARCH_EXAMPLES: &str = "\
 Examples:
   trailscan search AWSLogs/ --event CreateUser --since 30d
@@ -274,6 +343,14 @@ pub struct InputArgs {
     /// Parse every record, without the literal-text prefilter (results are the same).
     #[arg(long)]
     pub no_prefilter: bool,
+
+    /// Read every file, without the archive index (`trailscan index`; results are the same).
+    #[arg(long)]
+    pub no_index: bool,
+
+    /// Where archive indexes live (default: the cache directory; also TRAILSCAN_INDEX_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub index_dir: Option<PathBuf>,
 
     /// Do not print the final accounting line on stderr.
     #[arg(short, long)]

@@ -82,7 +82,37 @@ pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
         validate_hits: true,
         hit_times: true,
         extract: None,
+        gate: None,
+        stamp_files: false,
     }
+}
+
+/// Lets `scan` use the archive indexes that cover its paths for `query` (unless `--no-index`).
+/// Returns what `--explain` says of them.
+pub fn use_index(scan: &mut ScanConfig, query: &Query, input: &InputArgs) -> Result<Vec<String>> {
+    if input.no_index || scan.inflate_only {
+        return Ok(vec!["index: not used (--no-index)".to_string()]);
+    }
+    let dir = match crate::index::store::dir(input.index_dir.as_deref()) {
+        Ok(d) => d,
+        // No cache directory and none given: there is no index to use.
+        Err(_) if input.index_dir.is_none() => return Ok(vec!["index: none".to_string()]),
+        Err(e) => return Err(e),
+    };
+    let Some(gate) = crate::index::store::open(&scan.paths, &dir, query) else {
+        let planner = crate::index::plan::Planner::new(query);
+        return Ok(vec![if planner.can_decide() {
+            format!("index: none covers these paths (in {})", dir.display())
+        } else {
+            "index: not used: it cannot rule out any file for this query".to_string()
+        }]);
+    };
+    let mut lines = gate.describe();
+    if let Some(p) = gate.planner() {
+        lines.extend(p.describe().into_iter().map(|l| format!("  {l}")));
+    }
+    scan.gate = Some(std::sync::Arc::new(gate));
+    Ok(lines)
 }
 
 /// The end of every scanning command: the accounting line on stderr (unless `--quiet`) and

@@ -1,5 +1,5 @@
-//! The pipeline: walk → prune → read + inflate → split → prefilter → match, in parallel over
-//! files, with results handed back in walk order.
+//! The pipeline: walk → prune → (index) → read + inflate → split → prefilter → match, in
+//! parallel over files, with results handed back in walk order.
 //!
 //! Worker threads take the next walk item, process the whole file and send its report to the
 //! calling thread, which reorders reports by walk index and hands them to the consumer. A
@@ -13,12 +13,12 @@ use crate::progress::Progress;
 use crate::query::{Hit, Query};
 use crate::record::fields::{Extractor, Fields, Row, Table};
 use crate::source::{
-    Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, split_with, validate,
+    FileStamp, Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, split_with, validate,
 };
 use crate::stats::Stats;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
@@ -51,6 +51,33 @@ pub struct ScanConfig {
     /// files are delimited by reading them with this extractor, and each match carries where
     /// its fields are ([`Match::fields`]), so that no record is walked twice.
     pub extract: Option<std::sync::Arc<Extractor>>,
+    /// Decides, before a file is opened, from what is known of it (an index), whether it can
+    /// hold a match.
+    pub gate: Option<std::sync::Arc<dyn Gate>>,
+    /// Stat every file before reading it and keep its stamp in [`FileReport::stamp`] (for
+    /// building an index: a file changed after the stat is seen as changed next time).
+    pub stamp_files: bool,
+}
+
+/// What a [`Gate`] made of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateDecision {
+    /// Known as it is now, and no record in it can match: not opened.
+    RuledOut,
+    /// Known as it is now, and it may hold a match: read.
+    Read,
+    /// Known, but changed since (or unreadable to `stat`): read.
+    Stale,
+    /// Not known: read.
+    Unknown,
+}
+
+/// A per-file decision made before reading, from knowledge kept outside the file (the
+/// archive index, [`crate::index`]). It may only rule a file out when no record in the file,
+/// as it is now, can match; anything it is unsure of is read.
+pub trait Gate: Send + Sync + std::fmt::Debug {
+    /// Decides for the file at `path` (as walked), whose current stamp is `stamp`.
+    fn decide(&self, path: &Path, stamp: &FileStamp) -> GateDecision;
 }
 
 /// The scan was stopped (Ctrl-C) before it finished.
@@ -76,6 +103,10 @@ pub struct FileReport {
     pub failed: bool,
     /// What a per-file worker step ([`scan_with`]) made of the hits, for its consumer.
     pub partial: Option<Box<dyn std::any::Any + Send>>,
+    /// The file's stamp, taken before it was read ([`ScanConfig::stamp_files`], or a gate).
+    pub stamp: Option<FileStamp>,
+    /// What the gate decided, when there is one.
+    pub gate: Option<GateDecision>,
 }
 
 impl FileReport {
@@ -148,15 +179,49 @@ impl Buffers {
 pub type WorkerStep<'w> = dyn for<'a> Fn(&mut FileReport, Vec<Match<'a>>) + Sync + 'w;
 
 /// Processes one walk item.
+/// A walk item with what is known of it before it is read: its stamp and the gate's
+/// decision.
+struct Staged {
+    item: WalkItem,
+    stamp: Option<FileStamp>,
+    decision: Option<GateDecision>,
+}
+
+impl Staged {
+    /// Whether processing the item reads nothing: its report is a name and a few counts.
+    fn is_light(&self) -> bool {
+        !matches!(self.item, WalkItem::File(..)) || self.decision == Some(GateDecision::RuledOut)
+    }
+}
+
+/// Stats the file (when a gate or [`ScanConfig::stamp_files`] wants it) and asks the gate.
+fn stage(item: WalkItem, cfg: &ScanConfig) -> Staged {
+    let mut staged = Staged { item, stamp: None, decision: None };
+    if let WalkItem::File(Input::Path(path), _) = &staged.item
+        && (cfg.gate.is_some() || cfg.stamp_files)
+    {
+        match FileStamp::read(path) {
+            Ok(stamp) => {
+                staged.decision = cfg.gate.as_ref().map(|g| g.decide(path, &stamp));
+                staged.stamp = Some(stamp);
+            }
+            // Reading the file names the problem.
+            Err(_) => staged.decision = cfg.gate.as_ref().map(|_| GateDecision::Stale),
+        }
+    }
+    staged
+}
+
+/// Processes one walk item.
 fn process(
     buffers: &mut Buffers,
-    item: WalkItem,
+    staged: Staged,
     query: &Query,
     cfg: &ScanConfig,
     worker: &WorkerStep<'_>,
 ) -> FileReport {
-    let mut r = FileReport::default();
-    match item {
+    let mut r = FileReport { stamp: staged.stamp, gate: staged.decision, ..FileReport::default() };
+    match staged.item {
         WalkItem::Pruned { path, reason, dir } => {
             r.name = path.display().to_string();
             match (reason, dir) {
@@ -176,6 +241,19 @@ fn process(
             r.message(format!("{}: {message}", r.name));
         }
         WalkItem::File(input, _meta) => {
+            match staged.decision {
+                Some(GateDecision::RuledOut) => {
+                    // Known to be read cleanly as it is: counted as read.
+                    r.name = input.display();
+                    r.stats.files_read = 1;
+                    r.stats.files_indexed = 1;
+                    worker(&mut r, Vec::new());
+                    return r;
+                }
+                Some(GateDecision::Stale) => r.stats.files_index_stale = 1,
+                Some(GateDecision::Unknown) => r.stats.files_index_uncovered = 1,
+                Some(GateDecision::Read) | None => {}
+            }
             let hits = read_file(buffers, &input, query, cfg, &mut r);
             worker(&mut r, hits);
             return r;
@@ -329,6 +407,10 @@ fn held_bytes(report: &FileReport) -> u64 {
 /// How far ahead of the consumer workers may run, in files, per thread.
 const WINDOW_PER_THREAD: u64 = 16;
 
+/// How many times further items that read nothing may run ahead (their reports hold a name
+/// and a few counts: 4,096 of them per thread are well under a megabyte).
+const LIGHT_WINDOW: u64 = 256;
+
 /// Matched records held in reports that wait for the consumer, beyond which workers only
 /// start the file the consumer needs next (with every record matching, a window of files
 /// could otherwise hold that many files' worth of text).
@@ -395,7 +477,7 @@ fn scan_ordered(
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            let report = process(&mut buffers, item, query, cfg, worker);
+            let report = process(&mut buffers, stage(item, cfg), query, cfg, worker);
             consume(i as u64, report)?;
         }
         return Ok(());
@@ -405,12 +487,14 @@ fn scan_ordered(
     let consumed = AtomicU64::new(0);
     let held = AtomicU64::new(0);
     let gate = (Mutex::new(()), Condvar::new());
+    let waiting = AtomicU64::new(0);
     let abort = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<(u64, FileReport)>();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (source, consumed, held, gate, abort) = (&source, &consumed, &held, &gate, &abort);
+            let (source, consumed, held, gate, abort, waiting) =
+                (&source, &consumed, &held, &gate, &abort, &waiting);
             scope.spawn(move || {
                 let mut buffers = Buffers::new(cfg);
                 loop {
@@ -427,18 +511,29 @@ fn scan_ordered(
                         })
                     };
                     let Some((index, item)) = next else { return };
-                    // Do not run too far ahead of the consumer.
-                    let mut g = gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let staged = stage(item, cfg);
+                    // Do not run too far ahead of the consumer. Items that read nothing (a file
+                    // the index rules out) make reports of a few counts: they may run further.
+                    let window = if staged.is_light() { window * LIGHT_WINDOW } else { window };
                     let waits = |consumed: u64| {
                         index >= consumed + window
                             || (index > consumed && held.load(Ordering::Acquire) >= HELD_BYTES)
                     };
-                    while waits(consumed.load(Ordering::Acquire)) && !abort.load(Ordering::Relaxed)
-                    {
-                        g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if waits(consumed.load(Ordering::Acquire)) {
+                        let mut g =
+                            gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        // SeqCst with the consumer's store and load below: either it sees this
+                        // worker waiting, or this worker sees its new count.
+                        waiting.fetch_add(1, Ordering::SeqCst);
+                        while waits(consumed.load(Ordering::SeqCst))
+                            && !abort.load(Ordering::Relaxed)
+                        {
+                            g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
+                        }
+                        waiting.fetch_sub(1, Ordering::AcqRel);
+                        drop(g);
                     }
-                    drop(g);
-                    let report = process(&mut buffers, item, query, cfg, worker);
+                    let report = process(&mut buffers, staged, query, cfg, worker);
                     held.fetch_add(held_bytes(&report), Ordering::AcqRel);
                     if tx.send((index, report)).is_err() {
                         return;
@@ -456,9 +551,13 @@ fn scan_ordered(
                     held.fetch_sub(held_bytes(&report), Ordering::AcqRel);
                     consume(expected, report)?;
                     expected += 1;
-                    consumed.store(expected, Ordering::Release);
-                    let _g = gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    gate.1.notify_all();
+                    consumed.store(expected, Ordering::SeqCst);
+                    // A worker registers as waiting before it checks again, so one that is
+                    // about to wait is either counted here or sees the new count.
+                    if waiting.load(Ordering::SeqCst) > 0 {
+                        let _g = gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        gate.1.notify_all();
+                    }
                 }
             }
             Ok(())

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod index;
 pub mod lake;
 pub mod messages;
 pub mod output;
@@ -43,6 +44,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::TestPattern(args) => commands::test_pattern::run(args, out),
         Command::Audit(args) => commands::audit::run(args, out, stop),
         Command::Rules(args) => commands::rules::run(args, out),
+        Command::Index(args) => commands::index::run(args, out, stop),
         Command::Trace(args) => commands::trace::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -20,6 +20,13 @@ pub struct Stats {
     pub files_ignored: u64,
     /// Files whose whole text the prefilter ruled out (read, not parsed).
     pub files_prefiltered: u64,
+    /// Files the archive index showed, unopened, to hold no match (counted in `files_read`:
+    /// the index knows them as read cleanly).
+    pub files_indexed: u64,
+    /// Files the index knew, but that changed since it was built (read).
+    pub files_index_stale: u64,
+    /// Files the index did not cover, with an index in use (read).
+    pub files_index_uncovered: u64,
     /// Records taken from files.
     pub records_read: u64,
     /// Records or lines that could not be used (invalid JSON, not an object); each named.
@@ -44,6 +51,9 @@ impl Stats {
         self.files_digest += other.files_digest;
         self.files_ignored += other.files_ignored;
         self.files_prefiltered += other.files_prefiltered;
+        self.files_indexed += other.files_indexed;
+        self.files_index_stale += other.files_index_stale;
+        self.files_index_uncovered += other.files_index_uncovered;
         self.records_read += other.records_read;
         self.records_failed += other.records_failed;
         self.records_matched += other.records_matched;
@@ -75,10 +85,18 @@ impl Stats {
             skipped.push(format!("{} not log files", self.files_ignored));
         }
         let skipped_n = self.files_digest + self.files_pruned + self.files_ignored;
-        let prefiltered = if self.files_prefiltered > 0 {
-            format!(" ({} ruled out unparsed by the prefilter)", self.files_prefiltered)
-        } else {
+        let mut ruled_out = Vec::new();
+        if self.files_indexed > 0 {
+            ruled_out.push(format!("{} ruled out unopened by the index", self.files_indexed));
+        }
+        if self.files_prefiltered > 0 {
+            ruled_out
+                .push(format!("{} ruled out unparsed by the prefilter", self.files_prefiltered));
+        }
+        let prefiltered = if ruled_out.is_empty() {
             String::new()
+        } else {
+            format!(" ({})", ruled_out.join(", "))
         };
         let mut s = format!(
             "{} files read{prefiltered}, {} skipped{}, {} failed; {} records read, {} matched",
@@ -94,6 +112,12 @@ impl Stats {
         }
         if self.duplicates_dropped > 0 {
             s.push_str(&format!(", {} duplicates dropped", self.duplicates_dropped));
+        }
+        if self.files_index_stale + self.files_index_uncovered > 0 {
+            s.push_str(&format!(
+                "; index: {} files changed since it was built, {} not in it (read; `trailscan index` brings it up to date)",
+                self.files_index_stale, self.files_index_uncovered
+            ));
         }
         s
     }

@@ -23,6 +23,8 @@ fn fired(file: &str) -> Vec<String> {
         validate_hits: true,
         hit_times: true,
         extract: None,
+        gate: None,
+        stamp_files: false,
     };
     let mut auditor = Auditor::new(&rules);
     let mut ids = Vec::new();

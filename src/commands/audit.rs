@@ -35,11 +35,13 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     let texts: Vec<String> = rules.iter().map(|r| r.pattern_text.clone()).collect();
     let query = Query::new(&filters, &texts, !args.input.no_prefilter)?;
     // Every match is parsed whole here, which checks it.
-    let scan = ScanConfig {
+    let mut scan = ScanConfig {
         validate_hits: false,
         hit_times: false,
         ..config::scan(&filters, &args.input)
     };
+    // A file is skipped only when no rule can match a record in it.
+    config::use_index(&mut scan, &query, &args.input)?;
     let mut auditor = Auditor::new(&rules);
     let mut sink = Report::new(args, out);
     let mut stats = Stats::default();

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod audit;
+pub mod index;
 pub mod rules;
 pub mod search;
 pub mod summary;

@@ -19,9 +19,13 @@ const SORT_BUDGET: usize = 64 << 20;
 pub fn run(args: &SearchArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome> {
     let filters = config::filters(&args.filters)?;
     let query = config::query(&filters, &args.filters, &args.input)?;
-    let scan = config::scan(&filters, &args.input);
+    let mut scan = config::scan(&filters, &args.input);
+    let index = config::use_index(&mut scan, &query, &args.input)?;
     if args.explain {
         write!(out, "{}", query.explain())?;
+        for line in index {
+            writeln!(out, "{}", crate::output::sanitize::terminal(&line))?;
+        }
         writeln!(out, "threads: {}", scan.threads)?;
         return Ok(Outcome::Found);
     }

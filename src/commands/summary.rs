@@ -39,12 +39,13 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     }
     // One reader for every thread; the scan reads its fields while it splits files.
     let first_reader = Reader::new(&spec);
-    let scan = ScanConfig {
+    let mut scan = ScanConfig {
         validate_hits: false,
         hit_times: false,
         extract: Some(first_reader.extractor()),
         ..config::scan(&filters, &args.input)
     };
+    config::use_index(&mut scan, &query, &args.input)?;
     let mut stats = Stats::default();
     let mut failed = false;
     // Records are read and counted in the worker threads, each adding into one of a few

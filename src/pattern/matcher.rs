@@ -93,6 +93,26 @@ impl<'v> Walker<'_, 'v> {
     }
 }
 
+/// The scalar leaves the matcher sees at each of `c`'s paths (in [`Compiled::paths`] order),
+/// each with whether it sits inside an element of an array of objects or arrays (where an
+/// `exists: false` test depends on the other fields' choices). The index records these, so
+/// that what it knows of a record is what the matcher would see.
+pub(crate) fn leaves<'v>(c: &Compiled, event: &'v Value) -> Vec<Vec<(&'v Value, bool)>> {
+    let mut w = Walker {
+        c,
+        path: String::new(),
+        stack: Vec::new(),
+        next_array: 0,
+        flat: Flat { leaves: vec![Vec::new(); c.paths.len()], arena: Vec::new() },
+    };
+    w.walk(event, false);
+    w.flat
+        .leaves
+        .into_iter()
+        .map(|ls| ls.into_iter().map(|l| (l.value, l.mem_len > 0)).collect())
+        .collect()
+}
+
 fn consistent(cur: &[Binding], mem: &[Binding]) -> bool {
     mem.iter().all(|&(a, i)| cur.iter().all(|&(b, j)| a != b || i == j))
 }

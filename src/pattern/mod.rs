@@ -50,7 +50,6 @@ impl Pattern {
 
     /// The compiled sub-rules (disjunctive normal form), for consumers that reason over the
     /// pattern (the index planner): each [`compile::Conj`] is a conjunction of field tests.
-    #[expect(dead_code, reason = "read by src/index and src/sql, which land next")]
     pub(crate) fn compiled(&self) -> &Compiled {
         &self.compiled
     }

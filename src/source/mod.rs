@@ -5,10 +5,12 @@ pub mod name;
 pub mod prune;
 pub mod read;
 pub mod shape;
+pub mod stamp;
 pub mod walk;
 
 pub use name::{FileKind, FileMeta};
 pub use prune::{PruneRules, SkipReason};
 pub use read::{Loaded, ReadError, Reader};
 pub use shape::{NotUtf8, Problem, Record, Split, Walk, split, split_with, validate};
+pub use stamp::FileStamp;
 pub use walk::{Input, WalkItem, Walker};

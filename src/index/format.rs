@@ -1,0 +1,562 @@
+//! The index file: a header, then the body, deflated.
+//!
+//! ```text
+//! magic     16 bytes   "trailscan-index\n"
+//! version   u32 LE     VERSION
+//! length    u64 LE     the body's length once inflated
+//! checksum  u64 LE     XXH3-64 of the deflated body
+//! body      deflate    postcard of Body: the root, times, field list and dictionary, then
+//!                      three column blobs of LEB128 varints: paths (front-coded), per-file
+//!                      facts (stamps delta-coded), and per file and field its set
+//! ```
+//!
+//! The blobs are borrowed from the inflated body and decoded straight into the index's flat
+//! tables: loading 100,000 entries allocates a few vectors, not millions.
+//!
+//! The file is untrusted input (a cache anyone could have written, or a disk could have
+//! damaged): [`decode`] checks the checksum, every length, every id and every filter's shape,
+//! and answers an error, never a panic and never an index that could rule out a file wrongly
+//! for a reason other than what it says of that file.
+
+use super::fields::{FIELDS, untag};
+use super::{FieldSet, FileEntry, Fuse, Index, SetFlags};
+use crate::source::FileStamp;
+use serde::{Deserialize, Serialize};
+use xorf::{BinaryFuse8, Descriptor};
+
+/// The first bytes of every index file.
+pub const MAGIC: &[u8; 16] = b"trailscan-index\n";
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// Header length.
+const HEADER: usize = 16 + 4 + 8 + 8;
+/// The largest body this build inflates.
+const MAX_BODY: u64 = 4 << 30;
+
+/// Why an index file cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FormatError {
+    /// Not an index file.
+    #[error("not a trailscan index")]
+    NotAnIndex,
+    /// Written by another version.
+    #[error("index format version {0}, this trailscan reads version {VERSION}")]
+    Version(u32),
+    /// Cut short.
+    #[error("truncated")]
+    Truncated,
+    /// The checksum does not match.
+    #[error("damaged (checksum mismatch)")]
+    Checksum,
+    /// The body does not decode, or says something impossible.
+    #[error("damaged ({0})")]
+    Corrupt(String),
+}
+
+fn corrupt(what: impl Into<String>) -> FormatError {
+    FormatError::Corrupt(what.into())
+}
+
+/// Bytes serialized as one byte string (postcard: a length, then the bytes), borrowed back.
+struct Blob<'a>(std::borrow::Cow<'a, [u8]>);
+
+impl Serialize for Blob<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Blob<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Blob<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_borrowed_bytes<E: serde::de::Error>(
+                self,
+                v: &'de [u8],
+            ) -> Result<Blob<'de>, E> {
+                Ok(Blob(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Blob<'de>, E> {
+                Ok(Blob(std::borrow::Cow::Owned(v.to_vec())))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body<'a> {
+    root: String,
+    built_at: i64,
+    build_ms: u64,
+    fields: Vec<String>,
+    dict: Vec<String>,
+    files: u64,
+    #[serde(borrow)]
+    paths: Blob<'a>,
+    #[serde(borrow)]
+    facts: Blob<'a>,
+    #[serde(borrow)]
+    sets: Blob<'a>,
+}
+
+fn put(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_i(out: &mut Vec<u8>, v: i64) {
+    put(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+/// Reads from a blob, every read checked.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn u(&mut self) -> Result<u64, FormatError> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let (&b, rest) = self.0.split_first().ok_or_else(|| corrupt("a blob ends early"))?;
+            self.0 = rest;
+            v |= u64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(corrupt("a number too long"))
+    }
+
+    fn i(&mut self) -> Result<i64, FormatError> {
+        let z = self.u()?;
+        Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
+    }
+
+    fn u32(&mut self) -> Result<u32, FormatError> {
+        u32::try_from(self.u()?).map_err(|_| corrupt("a number out of range"))
+    }
+
+    fn bytes(&mut self, n: u64) -> Result<&'a [u8], FormatError> {
+        let n = usize::try_from(n).map_err(|_| corrupt("a length out of range"))?;
+        if n > self.0.len() {
+            return Err(corrupt("a blob ends early"));
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+
+    fn byte(&mut self) -> Result<u8, FormatError> {
+        Ok(self.bytes(1)?[0])
+    }
+}
+
+const EXACT: u8 = 0;
+const HASHES: u8 = 1;
+const FILTER: u8 = 2;
+
+/// The index as file bytes.
+#[must_use]
+pub fn encode(index: &Index) -> Vec<u8> {
+    let (mut paths, mut facts, mut sets) = (Vec::new(), Vec::new(), Vec::new());
+    let mut prev_path: &str = "";
+    let mut prev = FileStamp { size: 0, mtime_ns: 0, ctime_ns: 0, inode: 0 };
+    let mut prev_first = 0i64;
+    for f in &index.files {
+        let shared = prev_path.bytes().zip(f.path.bytes()).take_while(|(a, b)| a == b).count();
+        let shared = (0..=shared).rev().find(|&n| f.path.is_char_boundary(n)).unwrap_or(0);
+        put(&mut paths, shared as u64);
+        put(&mut paths, (f.path.len() - shared) as u64);
+        paths.extend_from_slice(&f.path.as_bytes()[shared..]);
+        prev_path = &f.path;
+        put(&mut facts, f.stamp.size);
+        put_i(&mut facts, f.stamp.mtime_ns.wrapping_sub(prev.mtime_ns));
+        put_i(&mut facts, f.stamp.ctime_ns.wrapping_sub(prev.ctime_ns));
+        put_i(&mut facts, (f.stamp.inode as i64).wrapping_sub(prev.inode as i64));
+        prev = f.stamp;
+        put(&mut facts, f.records);
+        facts.push(u8::from(f.untimed) | (u8::from(f.span.is_some()) << 1));
+        if let Some((a, b)) = f.span {
+            put_i(&mut facts, a.wrapping_sub(prev_first));
+            put(&mut facts, b.wrapping_sub(a) as u64);
+            prev_first = a;
+        }
+        for k in 0..FIELDS.len() {
+            let set = index.set(f, k);
+            let flags = set.flags().bits() << 2;
+            match set {
+                FieldSet::Exact(ids, _) => {
+                    sets.push(EXACT | flags);
+                    put(&mut sets, ids.len() as u64);
+                    let mut last = 0;
+                    for &id in ids {
+                        put(&mut sets, u64::from(id - last));
+                        last = id;
+                    }
+                }
+                FieldSet::Hashes(fps, _) => {
+                    sets.push(HASHES | flags);
+                    put(&mut sets, fps.len() as u64);
+                    for fp in fps {
+                        sets.extend_from_slice(&fp.to_le_bytes());
+                    }
+                }
+                FieldSet::Filter(fuse, _) => {
+                    sets.push(FILTER | flags);
+                    let d = &fuse.0.descriptor;
+                    sets.extend_from_slice(&d.seed.to_le_bytes());
+                    put(&mut sets, u64::from(d.segment_length));
+                    put(&mut sets, u64::from(d.segment_length_mask));
+                    put(&mut sets, u64::from(d.segment_count_length));
+                    put(&mut sets, fuse.0.fingerprints.len() as u64);
+                    sets.extend_from_slice(&fuse.0.fingerprints);
+                }
+            }
+        }
+    }
+    let body = Body {
+        root: index.root.clone(),
+        built_at: index.built_at,
+        build_ms: index.build_ms,
+        fields: FIELDS.iter().map(|f| f.path.to_string()).collect(),
+        dict: index.dict.clone(),
+        files: index.files.len() as u64,
+        paths: Blob(paths.into()),
+        facts: Blob(facts.into()),
+        sets: Blob(sets.into()),
+    };
+    let raw = postcard::to_allocvec(&body).expect("postcard writes any index to memory");
+    pack(&raw)
+}
+
+/// An index file around `raw`, an uncompressed body (postcard), whatever it holds: deflated,
+/// with its header and checksum. For [`encode`], and for tests and fuzzing that must reach
+/// the body's decoder past the checksum.
+#[must_use]
+pub fn pack(raw: &[u8]) -> Vec<u8> {
+    let mut z = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+    let mut packed = vec![0; z.deflate_compress_bound(raw.len())];
+    let n = z.deflate_compress(raw, &mut packed).expect("the bound holds the output");
+    packed.truncate(n);
+    let mut out = Vec::with_capacity(HEADER + packed.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&packed).to_le_bytes());
+    out.extend_from_slice(&packed);
+    out
+}
+
+/// Reads the header only: the format version, if the bytes start like an index file.
+pub fn version(bytes: &[u8]) -> Result<u32, FormatError> {
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(FormatError::NotAnIndex);
+    }
+    let v = bytes.get(16..20).ok_or(FormatError::Truncated)?;
+    Ok(u32::from_le_bytes(v.try_into().expect("four bytes")))
+}
+
+/// Checks a filter's shape: every position a lookup can reach lies inside its fingerprints
+/// (the filter's own lookup indexes them unchecked).
+fn fuse(
+    seed: u64,
+    segment_length: u32,
+    segment_length_mask: u32,
+    segment_count_length: u32,
+    fingerprints: Vec<u8>,
+) -> Result<Fuse, FormatError> {
+    let ok = segment_length.is_power_of_two()
+        && segment_length_mask == segment_length - 1
+        && segment_count_length.is_multiple_of(segment_length)
+        && u64::from(segment_count_length) + 2 * u64::from(segment_length)
+            <= fingerprints.len() as u64
+        && u64::from(segment_count_length) + 3 * u64::from(segment_length) < u64::from(u32::MAX);
+    if !ok {
+        return Err(corrupt("a filter of impossible shape"));
+    }
+    Ok(Fuse(BinaryFuse8 {
+        descriptor: Descriptor { seed, segment_length, segment_length_mask, segment_count_length },
+        fingerprints: fingerprints.into_boxed_slice(),
+    }))
+}
+
+/// Reads an index file.
+pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
+    let v = version(bytes)?;
+    if v != VERSION {
+        return Err(FormatError::Version(v));
+    }
+    if bytes.len() < HEADER {
+        return Err(FormatError::Truncated);
+    }
+    let len = u64::from_le_bytes(bytes[20..28].try_into().expect("eight bytes"));
+    let sum = u64::from_le_bytes(bytes[28..36].try_into().expect("eight bytes"));
+    let packed = &bytes[HEADER..];
+    if xxhash_rust::xxh3::xxh3_64(packed) != sum {
+        return Err(FormatError::Checksum);
+    }
+    // A deflate stream expands at most 1032 times: a header that claims more lies.
+    if len > MAX_BODY || len > (packed.len() as u64).saturating_mul(1032) {
+        return Err(corrupt("the body's length is not the one the header gives"));
+    }
+    let mut raw = vec![0; usize::try_from(len).map_err(|_| corrupt("too large"))?];
+    let n = libdeflater::Decompressor::new()
+        .deflate_decompress(packed, &mut raw)
+        .map_err(|e| corrupt(format!("inflating: {e}")))?;
+    if n as u64 != len {
+        return Err(corrupt("the body's length is not the one the header gives"));
+    }
+    let body: Body<'_> = postcard::from_bytes(&raw).map_err(|e| corrupt(e.to_string()))?;
+    let expected: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
+    if body.fields != expected {
+        return Err(corrupt("indexed fields differ from this trailscan's"));
+    }
+    let mut values = Vec::with_capacity(body.dict.len());
+    for t in &body.dict {
+        values.push(untag(t).ok_or_else(|| corrupt("a dictionary value of unknown type"))?);
+    }
+    let n_dict = body.dict.len() as u64;
+    // Every file takes at least a byte in each blob: a count past that is a lie.
+    if body.files > body.facts.0.len() as u64 {
+        return Err(corrupt("more files than the body holds"));
+    }
+    let files = usize::try_from(body.files).map_err(|_| corrupt("too many files"))?;
+    let mut idx = Index {
+        root: body.root,
+        built_at: body.built_at,
+        build_ms: body.build_ms,
+        dict: body.dict,
+        values,
+        files: Vec::with_capacity(files),
+        sets: Vec::with_capacity(files * FIELDS.len()),
+        ..Index::default()
+    };
+    let (mut paths, mut facts, mut sets) =
+        (Reader(&body.paths.0), Reader(&body.facts.0), Reader(&body.sets.0));
+    let mut prev = FileStamp { size: 0, mtime_ns: 0, ctime_ns: 0, inode: 0 };
+    let mut prev_first = 0i64;
+    for _ in 0..files {
+        let shared = paths.u()?;
+        let rest = paths.u()?;
+        let prev_path = idx.files.last().map_or("", |p| p.path.as_str());
+        let head = usize::try_from(shared)
+            .ok()
+            .and_then(|s| prev_path.get(..s))
+            .ok_or_else(|| corrupt("a path that shares more than the one before it"))?;
+        let tail = std::str::from_utf8(paths.bytes(rest)?)
+            .map_err(|_| corrupt("a path that is not UTF-8"))?;
+        let path = format!("{head}{tail}");
+        if !idx.files.is_empty() && path.as_str() <= prev_path {
+            return Err(corrupt("paths out of order"));
+        }
+        let stamp = FileStamp {
+            size: facts.u()?,
+            mtime_ns: prev.mtime_ns.wrapping_add(facts.i()?),
+            ctime_ns: prev.ctime_ns.wrapping_add(facts.i()?),
+            inode: (prev.inode as i64).wrapping_add(facts.i()?) as u64,
+        };
+        prev = stamp;
+        let records = facts.u()?;
+        let bits = facts.byte()?;
+        if bits > 3 {
+            return Err(corrupt("bad file flags"));
+        }
+        let span = if bits & 2 != 0 {
+            let a = prev_first.wrapping_add(facts.i()?);
+            let b = a
+                .checked_add_unsigned(facts.u()?)
+                .ok_or_else(|| corrupt("a time span out of range"))?;
+            prev_first = a;
+            Some((a, b))
+        } else {
+            None
+        };
+        let first_set = u32::try_from(idx.sets.len()).map_err(|_| corrupt("too many sets"))?;
+        idx.files.push(FileEntry {
+            path,
+            stamp,
+            records,
+            span,
+            untimed: bits & 1 != 0,
+            sets: first_set,
+        });
+        for _ in 0..FIELDS.len() {
+            let head = sets.byte()?;
+            let flags = SetFlags::from_bits(head >> 2);
+            if head >> 4 != 0 {
+                return Err(corrupt("bad set flags"));
+            }
+            match head & 3 {
+                EXACT => {
+                    let n = sets.u()?;
+                    if n > n_dict {
+                        return Err(corrupt("a set larger than the dictionary"));
+                    }
+                    let start =
+                        u32::try_from(idx.ids.len()).map_err(|_| corrupt("too many ids"))?;
+                    let mut last: u64 = 0;
+                    for i in 0..n {
+                        let d = sets.u()?;
+                        if i > 0 && d == 0 {
+                            return Err(corrupt("a repeated value"));
+                        }
+                        last = last
+                            .checked_add(d)
+                            .filter(|&v| v < n_dict)
+                            .ok_or_else(|| corrupt("a value id past the dictionary"))?;
+                        idx.ids.push(last as u32);
+                    }
+                    let len = u32::try_from(n).map_err(|_| corrupt("too many ids"))?;
+                    idx.sets.push(super::SetRef { kind: super::SetKind::Exact, flags, start, len });
+                }
+                HASHES => {
+                    let n = sets.u()?;
+                    let raw = sets
+                        .bytes(n.checked_mul(2).ok_or_else(|| corrupt("a length out of range"))?)?;
+                    let fps: Vec<u16> =
+                        raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+                    if !fps.is_sorted() {
+                        return Err(corrupt("unsorted fingerprints"));
+                    }
+                    idx.push_set(FieldSet::Hashes(&fps, flags));
+                }
+                FILTER => {
+                    let seed = u64::from_le_bytes(sets.bytes(8)?.try_into().expect("eight bytes"));
+                    let (sl, mask, scl) = (sets.u32()?, sets.u32()?, sets.u32()?);
+                    let n = sets.u()?;
+                    let fp = sets.bytes(n)?.to_vec();
+                    let f = fuse(seed, sl, mask, scl, fp)?;
+                    idx.push_set(FieldSet::Filter(&f, flags));
+                }
+                _ => return Err(corrupt("an unknown kind of set")),
+            }
+        }
+    }
+    if !paths.0.is_empty() || !facts.0.is_empty() || !sets.0.is_empty() {
+        return Err(corrupt("bytes after the last file"));
+    }
+    Ok(idx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::fields::FileValues;
+    use crate::index::{Builder, hash};
+
+    fn sample() -> Index {
+        let mut b = Builder::new("/archive".into());
+        let n = FIELDS.len();
+        let mut values = vec![Vec::new(); n];
+        values[0] = vec!["sCreateUser".to_string(), "sDeleteUser".to_string()];
+        // Enough user ARNs for a filter.
+        values[11] = (0..100).map(|i| format!("sarn:aws:iam::1:user/u{i}")).collect();
+        let v = FileValues {
+            values,
+            missing: vec![true; n],
+            irregular: vec![false; n],
+            span: Some((10, 20)),
+            untimed: false,
+            records: 7,
+        };
+        let stamp = FileStamp { size: 1, mtime_ns: 2, ctime_ns: 3, inode: 4 };
+        b.add("AWSLogs/1/a.json.gz".into(), stamp, v.clone());
+        b.add("AWSLogs/1/b.json.gz".into(), stamp, v);
+        b.finish(100, 5)
+    }
+
+    #[test]
+    fn round_trips() {
+        let idx = sample();
+        let bytes = encode(&idx);
+        let back = decode(&bytes).unwrap();
+        assert_eq!(back.files().len(), 2);
+        assert_eq!(back.root, "/archive");
+        let f = back.get("AWSLogs/1/b.json.gz").unwrap();
+        assert_eq!(f.records, 7);
+        match back.set(f, 0) {
+            FieldSet::Exact(ids, flags) => {
+                let texts: Vec<&str> = ids.iter().map(|&i| back.text(i)).collect();
+                assert_eq!(texts, ["sCreateUser", "sDeleteUser"]);
+                assert!(flags.missing);
+            }
+            _ => panic!("eventName is exact"),
+        }
+        match back.set(f, 11) {
+            FieldSet::Filter(fuse, _) => {
+                assert!(fuse.contains(hash("\u{1}/u42")));
+            }
+            _ => panic!("100 ARNs make a filter"),
+        }
+        assert_eq!(encode(&back), bytes, "encoding is deterministic");
+    }
+
+    #[test]
+    fn damage_is_an_error_never_a_panic() {
+        let bytes = encode(&sample());
+        assert_eq!(decode(b"hello").unwrap_err(), FormatError::NotAnIndex);
+        assert_eq!(decode(&bytes[..30]).unwrap_err(), FormatError::Truncated);
+        let mut v = bytes.clone();
+        v[16] = 9;
+        assert_eq!(decode(&v).unwrap_err(), FormatError::Version(9));
+        for cut in [36, 40, bytes.len() - 1] {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        for i in (HEADER..bytes.len()).step_by(7) {
+            let mut v = bytes.clone();
+            v[i] ^= 0x55;
+            assert_eq!(decode(&v).unwrap_err(), FormatError::Checksum);
+        }
+    }
+
+    /// The body of a real index with bytes changed, packed with a valid checksum: decoding
+    /// answers, never panics, and what decodes plans without panicking.
+    #[test]
+    fn forged_bodies_never_panic() {
+        use proptest::prelude::*;
+        let bytes = encode(&sample());
+        let mut raw = vec![
+            0;
+            usize::try_from(u64::from_le_bytes(bytes[20..28].try_into().unwrap()))
+                .unwrap()
+        ];
+        libdeflater::Decompressor::new().deflate_decompress(&bytes[HEADER..], &mut raw).unwrap();
+        let q = crate::query::Query::new(
+            &crate::query::Filters { users: vec!["u1".into()], ..Default::default() },
+            &[],
+            true,
+        )
+        .unwrap();
+        let planner = crate::index::plan::Planner::new(&q);
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6), |edits| {
+                let mut body = raw.clone();
+                for (at, b) in edits {
+                    let i = at % body.len();
+                    body[i] = b;
+                }
+                if let Ok(idx) = decode(&pack(&body)) {
+                    for e in idx.files() {
+                        let _ = planner.may_match(e, &idx);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_forged_filter_shape_is_refused() {
+        assert!(fuse(1, 4, 3, 8, vec![0; 15]).is_err());
+        assert!(fuse(1, 4, 3, 8, vec![0; 16]).is_ok());
+        assert!(fuse(1, 3, 2, 6, vec![0; 16]).is_err());
+        assert!(fuse(1, 4, 1, 8, vec![0; 16]).is_err());
+    }
+}

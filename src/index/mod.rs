@@ -1,0 +1,366 @@
+//! The archive index: what each file of an archive holds, kept outside the archive, so that
+//! repeated questions skip unopened every file that cannot hold a match.
+//!
+//! ```text
+//! trailscan index AWSLogs/          build it, or bring it up to date (only new and changed files are read)
+//! trailscan search AWSLogs/ ...     uses it when it covers the paths (--no-index: not)
+//! ```
+//!
+//! Per file it keeps the file's stamp ([`FileStamp`]: size, mtime, ctime, inode), its record
+//! count, the span of its `eventTime`s, and for each field of [`fields::FIELDS`] the scalar
+//! values its records hold there, as the matcher sees them: an exact set (values shared across
+//! files in one dictionary) where the field has few values, else a binary fuse filter of the
+//! values' hashes (and of the tails of ARNs and principal ids, for `--user`). The planner
+//! ([`plan`]) reads the query's compiled patterns and decides per file whether a record can
+//! match; a file it rules out is not opened. It rules a file out only when the file is
+//! unchanged since it was indexed and no record in it can match: a filter's false positive,
+//! a field the index does not keep, a changed or unknown file all mean "read it".
+//!
+//! Only files read cleanly are indexed: a file with any unreadable record or byte is always
+//! scanned, so that its problems are reported as they are without an index.
+
+pub mod fields;
+pub mod format;
+pub mod plan;
+pub mod store;
+
+use crate::source::FileStamp;
+use fields::{FIELDS, FileValues, Keep};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use xorf::{BinaryFuse8, Filter as _};
+
+/// A [`fields::Keep::Mixed`] field with at most this many distinct values in a file is kept
+/// as an exact set there.
+pub const EXACT_MAX: usize = 32;
+
+/// At most this many hashes are kept as a plain list of 16-bit fingerprints (at most
+/// 32/65,536 = 0.05 % false positives); more make a binary fuse filter.
+pub const LIST_MAX: usize = 32;
+
+/// What a field's flags say of a file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SetFlags {
+    /// Some record has no value at the field.
+    pub missing: bool,
+    /// Some record's value there is not a single plain scalar (an array, or inside an array
+    /// element): `exists: false` and the envelope's derived fields are then left to the scan.
+    pub irregular: bool,
+}
+
+impl SetFlags {
+    fn bits(self) -> u8 {
+        u8::from(self.missing) | (u8::from(self.irregular) << 1)
+    }
+
+    fn from_bits(b: u8) -> SetFlags {
+        SetFlags { missing: b & 1 != 0, irregular: b & 2 != 0 }
+    }
+}
+
+/// A probabilistic set of hashed texts (no false negatives; about 0.4 % false positives).
+#[derive(Debug, Clone)]
+pub struct Fuse(BinaryFuse8);
+
+/// The hash the filters hold for a text.
+#[must_use]
+pub fn hash(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// The 16-bit fingerprint a short hash list holds for a hash.
+#[must_use]
+pub fn fingerprint(h: u64) -> u16 {
+    (h >> 48) as u16
+}
+
+impl Fuse {
+    /// A filter of these hashes (duplicates allowed), if one can be built.
+    #[must_use]
+    pub fn new(mut hashes: Vec<u64>) -> Option<Fuse> {
+        hashes.sort_unstable();
+        hashes.dedup();
+        BinaryFuse8::try_from(&hashes).ok().map(Fuse)
+    }
+
+    /// Whether the text whose hash is `h` may be in the set.
+    #[must_use]
+    pub fn contains(&self, h: u64) -> bool {
+        self.0.contains(&h)
+    }
+}
+
+/// What the index knows of one field in one file.
+#[derive(Debug, Clone, Copy)]
+pub enum FieldSet<'a> {
+    /// Every distinct value, as dictionary ids (sorted).
+    Exact(&'a [u32], SetFlags),
+    /// The 16-bit fingerprints of the values' hashes (sorted).
+    Hashes(&'a [u16], SetFlags),
+    /// A filter of the values' hashes.
+    Filter(&'a Fuse, SetFlags),
+}
+
+impl FieldSet<'_> {
+    /// The set's flags.
+    #[must_use]
+    pub fn flags(&self) -> SetFlags {
+        match self {
+            FieldSet::Exact(_, f) | FieldSet::Hashes(_, f) | FieldSet::Filter(_, f) => *f,
+        }
+    }
+
+    /// Whether a text whose hash is `h` may be in a hashed set (`None` for exact sets).
+    #[must_use]
+    pub fn may_hold(&self, h: u64) -> Option<bool> {
+        match self {
+            FieldSet::Exact(..) => None,
+            FieldSet::Hashes(fps, _) => Some(fps.binary_search(&fingerprint(h)).is_ok()),
+            FieldSet::Filter(f, _) => Some(f.contains(h)),
+        }
+    }
+}
+
+/// Where a file's field set is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetKind {
+    Exact,
+    Hashes,
+    Filter,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SetRef {
+    kind: SetKind,
+    flags: SetFlags,
+    /// Into `ids` or `fps` (with `len`), or `fuses`.
+    start: u32,
+    len: u32,
+}
+
+/// What the index knows of one file.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// The path relative to the index's root, `/`-separated.
+    pub path: String,
+    /// The file as it was when read.
+    pub stamp: FileStamp,
+    /// Records in it.
+    pub records: u64,
+    /// Earliest and latest parseable `eventTime`, in seconds (rounded down and up).
+    pub span: Option<(i64, i64)>,
+    /// Some record has no parseable `eventTime`.
+    pub untimed: bool,
+    /// Its field sets: `sets..sets + FIELDS.len()` in the index's set table.
+    sets: u32,
+}
+
+/// A loaded (or newly built) index of one archive root.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    /// The archive root, canonical.
+    pub root: String,
+    /// When it was last written, seconds since the epoch.
+    pub built_at: i64,
+    /// How long the last build or update took, milliseconds.
+    pub build_ms: u64,
+    /// Tagged values ([`fields::tag`]) the exact sets refer to.
+    dict: Vec<String>,
+    /// The same, as values.
+    values: Vec<Value>,
+    /// Sorted by path.
+    files: Vec<FileEntry>,
+    sets: Vec<SetRef>,
+    ids: Vec<u32>,
+    fps: Vec<u16>,
+    fuses: Vec<Fuse>,
+}
+
+impl Index {
+    /// Every file entry, sorted by path.
+    #[must_use]
+    pub fn files(&self) -> &[FileEntry] {
+        &self.files
+    }
+
+    /// The entry of the file at `path` (relative to the root, `/`-separated).
+    #[must_use]
+    pub fn get(&self, path: &str) -> Option<&FileEntry> {
+        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().map(|i| &self.files[i])
+    }
+
+    /// What the index knows of field `k` ([`FIELDS`] order) in the file of `e`.
+    #[must_use]
+    pub fn set(&self, e: &FileEntry, k: usize) -> FieldSet<'_> {
+        let r = &self.sets[e.sets as usize + k];
+        let (a, b) = (r.start as usize, r.start as usize + r.len as usize);
+        match r.kind {
+            SetKind::Exact => FieldSet::Exact(&self.ids[a..b], r.flags),
+            SetKind::Hashes => FieldSet::Hashes(&self.fps[a..b], r.flags),
+            SetKind::Filter => FieldSet::Filter(&self.fuses[a], r.flags),
+        }
+    }
+
+    /// The value of dictionary id `id`.
+    #[must_use]
+    pub fn value(&self, id: u32) -> &Value {
+        &self.values[id as usize]
+    }
+
+    /// The tagged text of dictionary id `id`.
+    #[must_use]
+    pub fn text(&self, id: u32) -> &str {
+        &self.dict[id as usize]
+    }
+
+    /// Dictionary size.
+    #[must_use]
+    pub fn dictionary_len(&self) -> usize {
+        self.dict.len()
+    }
+
+    /// Records over all files.
+    #[must_use]
+    pub fn records(&self) -> u64 {
+        self.files.iter().map(|f| f.records).sum()
+    }
+
+    fn push_set(&mut self, set: FieldSet<'_>) {
+        let n = |x: usize| u32::try_from(x).expect("fewer than 2^32 entries");
+        let r = match set {
+            FieldSet::Exact(ids, flags) => {
+                let start = n(self.ids.len());
+                self.ids.extend_from_slice(ids);
+                SetRef { kind: SetKind::Exact, flags, start, len: n(ids.len()) }
+            }
+            FieldSet::Hashes(fps, flags) => {
+                let start = n(self.fps.len());
+                self.fps.extend_from_slice(fps);
+                SetRef { kind: SetKind::Hashes, flags, start, len: n(fps.len()) }
+            }
+            FieldSet::Filter(f, flags) => {
+                self.fuses.push(f.clone());
+                SetRef { kind: SetKind::Filter, flags, start: n(self.fuses.len() - 1), len: 1 }
+            }
+        };
+        self.sets.push(r);
+    }
+}
+
+/// Builds an index, from new files and entries kept from an older index.
+pub struct Builder {
+    intern: FxHashMap<String, u32>,
+    index: Index,
+}
+
+impl Builder {
+    /// An empty index of `root` (canonical).
+    #[must_use]
+    pub fn new(root: String) -> Builder {
+        Builder { intern: FxHashMap::default(), index: Index { root, ..Index::default() } }
+    }
+
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.intern.get(text) {
+            return id;
+        }
+        let id = u32::try_from(self.index.dict.len()).expect("fewer than 2^32 distinct values");
+        self.index.dict.push(text.to_string());
+        self.intern.insert(text.to_string(), id);
+        id
+    }
+
+    fn entry(
+        &mut self,
+        path: String,
+        stamp: FileStamp,
+        records: u64,
+        span: Option<(i64, i64)>,
+        untimed: bool,
+    ) {
+        let sets = u32::try_from(self.index.sets.len()).expect("fewer than 2^32 sets");
+        self.index.files.push(FileEntry { path, stamp, records, span, untimed, sets });
+    }
+
+    /// Adds a file read now.
+    pub fn add(&mut self, path: String, stamp: FileStamp, v: FileValues) {
+        self.entry(path, stamp, v.records, v.span, v.untimed);
+        for (k, values) in v.values.iter().enumerate() {
+            let flags = SetFlags { missing: v.missing[k], irregular: v.irregular[k] };
+            let hashed = |texts: &mut dyn Iterator<Item = std::borrow::Cow<'_, str>>| {
+                let mut hs: Vec<u64> = texts.map(|t| hash(&t)).collect();
+                hs.sort_unstable();
+                hs.dedup();
+                hs
+            };
+            let (hashes, exact) = match FIELDS[k].keep {
+                Keep::Exact => (None, true),
+                Keep::Mixed if values.len() <= EXACT_MAX => (None, true),
+                Keep::Mixed => (
+                    Some(hashed(
+                        &mut values.iter().map(|t| std::borrow::Cow::Borrowed(t.as_str())),
+                    )),
+                    false,
+                ),
+                Keep::Hashed(sep) => {
+                    (Some(hashed(&mut values.iter().map(|t| fields::token(t, sep)))), false)
+                }
+            };
+            let fuse =
+                hashes.as_ref().filter(|h| h.len() > LIST_MAX).and_then(|h| Fuse::new(h.clone()));
+            match (exact, hashes, fuse) {
+                (false, _, Some(f)) => self.index.push_set(FieldSet::Filter(&f, flags)),
+                (false, Some(h), None) if h.len() <= LIST_MAX || FIELDS[k].keep != Keep::Mixed => {
+                    let mut fps: Vec<u16> = h.iter().map(|&h| fingerprint(h)).collect();
+                    fps.sort_unstable();
+                    fps.dedup();
+                    self.index.push_set(FieldSet::Hashes(&fps, flags));
+                }
+                _ => {
+                    let mut ids: Vec<u32> = values.iter().map(|t| self.id(t)).collect();
+                    ids.sort_unstable();
+                    self.index.push_set(FieldSet::Exact(&ids, flags));
+                }
+            }
+        }
+    }
+
+    /// Keeps an entry of `old` (its exact sets moved to this dictionary).
+    pub fn keep(&mut self, old: &Index, e: &FileEntry) {
+        self.entry(e.path.clone(), e.stamp, e.records, e.span, e.untimed);
+        for k in 0..FIELDS.len() {
+            match old.set(e, k) {
+                FieldSet::Exact(ids, flags) => {
+                    let mut ids: Vec<u32> = ids.iter().map(|&id| self.id(old.text(id))).collect();
+                    ids.sort_unstable();
+                    self.index.push_set(FieldSet::Exact(&ids, flags));
+                }
+                other => self.index.push_set(other),
+            }
+        }
+    }
+
+    /// Files added so far.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.index.files.len()
+    }
+
+    /// No file added yet.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.index.files.is_empty()
+    }
+
+    /// The index.
+    #[must_use]
+    pub fn finish(mut self, built_at: i64, build_ms: u64) -> Index {
+        let idx = &mut self.index;
+        idx.built_at = built_at;
+        idx.build_ms = build_ms;
+        idx.files.sort_by(|a, b| a.path.cmp(&b.path));
+        idx.files.dedup_by(|a, b| a.path == b.path);
+        idx.values = idx.dict.iter().map(|t| fields::untag(t).unwrap_or(Value::Null)).collect();
+        self.index
+    }
+}

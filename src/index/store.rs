@@ -1,0 +1,315 @@
+//! Where indexes live, finding the one that covers a path, loading, saving, and the gate the
+//! engine asks before it opens a file.
+//!
+//! Indexes never live inside an archive unless asked: evidence may be read-only, and an
+//! investigator must not alter it. The default place is the user's cache directory
+//! (`$XDG_CACHE_HOME/trailscan/index` on Linux, the platform's equivalent elsewhere);
+//! `--index-dir` or `TRAILSCAN_INDEX_DIR` choose another. One file per archive root, named
+//! after a hash of the root's canonical path.
+
+use super::format::{self, FormatError};
+use super::plan::Planner;
+use super::{FileEntry, Index};
+use crate::engine::{Gate, GateDecision};
+use crate::messages;
+use crate::query::Query;
+use crate::source::FileStamp;
+use anyhow::{Context, Result, anyhow};
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// The environment variable naming the index directory.
+pub const ENV_DIR: &str = "TRAILSCAN_INDEX_DIR";
+
+/// The index directory: `explicit`, else `$TRAILSCAN_INDEX_DIR`, else the cache directory's
+/// `trailscan/index`.
+pub fn dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(d) = explicit {
+        return Ok(d.to_path_buf());
+    }
+    if let Some(d) = std::env::var_os(ENV_DIR).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    dirs::cache_dir().map(|c| c.join("trailscan").join("index")).ok_or_else(|| {
+        anyhow!("no cache directory on this system: give --index-dir or set {ENV_DIR}")
+    })
+}
+
+/// The index file of the archive at canonical `root`.
+#[must_use]
+pub fn file_for(dir: &Path, root: &Path) -> PathBuf {
+    let key = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+    dir.join(format!("{key:016x}.tsi"))
+}
+
+/// The canonical form of `p`, as text the index stores.
+pub fn canonical(p: &Path) -> std::io::Result<PathBuf> {
+    std::fs::canonicalize(p)
+}
+
+/// The index that covers `path` (its root is `path` or a folder above it): (root, index file).
+#[must_use]
+pub fn find(dir: &Path, path: &Path) -> Option<(PathBuf, PathBuf)> {
+    let canon = canonical(path).ok()?;
+    canon.ancestors().find_map(|a| {
+        let f = file_for(dir, a);
+        f.is_file().then(|| (a.to_path_buf(), f))
+    })
+}
+
+/// Why an index could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Reading the file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The file is not a usable index.
+    #[error("{0}")]
+    Format(#[from] FormatError),
+    /// The file is the index of another folder (a hash collision, or a copied cache).
+    #[error("it indexes {0}, not this folder")]
+    Foreign(String),
+}
+
+/// Loads the index file `file` of the archive at canonical `root`.
+pub fn load(file: &Path, root: &Path) -> Result<Index, LoadError> {
+    let bytes = std::fs::read(file)?;
+    let index = format::decode(&bytes)?;
+    if Path::new(&index.root) != root {
+        return Err(LoadError::Foreign(index.root));
+    }
+    Ok(index)
+}
+
+/// Writes `index` into `dir` atomically (a temporary file renamed over the old one), so that a
+/// reader sees the old index or the new one, whole, and an interrupted write leaves the old
+/// one in place. Returns the file and its size.
+pub fn save(dir: &Path, index: &Index) -> Result<(PathBuf, u64)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let target = file_for(dir, Path::new(&index.root));
+    let bytes = format::encode(index);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .suffix(".tsi")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(&bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.persist(&target).with_context(|| format!("writing {}", target.display()))?;
+    Ok((target, bytes.len() as u64))
+}
+
+/// The index key of `path` under `given` (a path as the user named it), prefixed with the
+/// key of `given` itself: `/`-separated, `None` for names that are not UTF-8.
+fn key(prefix: &str, given: &Path, path: &Path) -> Option<String> {
+    // The walk joins names onto `given` as the user wrote it: on Unix the key is most often
+    // the text after it, taken without parsing components.
+    #[cfg(unix)]
+    {
+        let (g, p) = (given.as_os_str().as_encoded_bytes(), path.as_os_str().as_encoded_bytes());
+        if let Some(rest) = p.strip_prefix(g)
+            && let Ok(rest) = std::str::from_utf8(rest)
+        {
+            let rest = if g.ends_with(b"/") || rest.is_empty() {
+                Some(rest)
+            } else {
+                rest.strip_prefix('/')
+            };
+            if let Some(rest) = rest
+                && !rest.starts_with('/')
+                && !rest.contains("//")
+                && !rest.split('/').any(|c| c == "." || c == "..")
+            {
+                return Some(match (prefix.is_empty(), rest.is_empty()) {
+                    (true, _) => rest.to_string(),
+                    (false, true) => prefix.to_string(),
+                    (false, false) => format!("{prefix}/{rest}"),
+                });
+            }
+        }
+    }
+    let rest = path.strip_prefix(given).ok()?;
+    let mut key = prefix.to_string();
+    for c in rest.components() {
+        match c {
+            Component::Normal(s) => {
+                if !key.is_empty() {
+                    key.push('/');
+                }
+                key.push_str(s.to_str()?);
+            }
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(key)
+}
+
+/// One path the user named, covered by an index.
+#[derive(Debug)]
+struct Scope {
+    given: PathBuf,
+    /// The key of `given` in its index ("" for the root itself).
+    prefix: String,
+    index: Arc<Index>,
+}
+
+/// What a gate does with fresh files.
+#[derive(Debug)]
+enum Mode {
+    /// Rules out fresh files that cannot match the query.
+    Plan(Planner),
+    /// Rules out every fresh file (an update keeps its entry).
+    Reuse,
+}
+
+/// The engine's [`Gate`] over one or more indexes.
+#[derive(Debug)]
+pub struct IndexGate {
+    scopes: Vec<Scope>,
+    mode: Mode,
+}
+
+impl IndexGate {
+    /// The entry for `path`, and whether it is fresh.
+    fn entry(&self, path: &Path, stamp: &FileStamp) -> Option<(&FileEntry, &Index, bool)> {
+        let (scope, key) =
+            self.scopes.iter().find_map(|s| Some((s, key(&s.prefix, &s.given, path)?)))?;
+        let e = scope.index.get(&key)?;
+        Some((e, &scope.index, e.stamp == *stamp))
+    }
+
+    /// A gate that rules out the files of `old` that are unchanged (for updating the index of
+    /// the archive at `given`).
+    #[must_use]
+    pub fn reuse(given: &Path, old: Arc<Index>) -> IndexGate {
+        IndexGate {
+            scopes: vec![Scope { given: given.to_path_buf(), prefix: String::new(), index: old }],
+            mode: Mode::Reuse,
+        }
+    }
+
+    /// The planner, when the gate plans a query.
+    #[must_use]
+    pub fn planner(&self) -> Option<&Planner> {
+        match &self.mode {
+            Mode::Plan(p) => Some(p),
+            Mode::Reuse => None,
+        }
+    }
+
+    /// The indexes in use: (root, files, built at).
+    #[must_use]
+    pub fn describe(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in &self.scopes {
+            let at = chrono::DateTime::<chrono::Utc>::from_timestamp(s.index.built_at, 0)
+                .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            let line = format!(
+                "index of {} ({} files, updated {at}) covers {}",
+                s.index.root,
+                s.index.files().len(),
+                s.given.display()
+            );
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+        out
+    }
+}
+
+impl Gate for IndexGate {
+    fn decide(&self, path: &Path, stamp: &FileStamp) -> GateDecision {
+        match self.entry(path, stamp) {
+            None => GateDecision::Unknown,
+            Some((_, _, false)) => GateDecision::Stale,
+            Some((e, idx, true)) => match &self.mode {
+                Mode::Reuse => GateDecision::RuledOut,
+                Mode::Plan(p) if p.may_match(e, idx) => GateDecision::Read,
+                Mode::Plan(_) => GateDecision::RuledOut,
+            },
+        }
+    }
+}
+
+/// The gate for a query over `paths`, from the indexes in `dir` that cover them; `None` when
+/// none does or the index cannot help the query. A damaged or foreign index is named on
+/// stderr and left unused (the scan reads every file).
+#[must_use]
+pub fn open(paths: &[PathBuf], dir: &Path, query: &Query) -> Option<IndexGate> {
+    let planner = Planner::new(query);
+    if !planner.can_decide() {
+        return None;
+    }
+    let roots: Vec<PathBuf> =
+        if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
+    let mut loaded: Vec<(PathBuf, Arc<Index>)> = Vec::new();
+    let mut scopes = Vec::new();
+    for given in roots {
+        if given.as_os_str() == "-" {
+            continue;
+        }
+        let Some((root, file)) = find(dir, &given) else { continue };
+        let index = match loaded.iter().find(|(f, _)| *f == file) {
+            Some((_, i)) => Arc::clone(i),
+            None => match load(&file, &root) {
+                Ok(i) => {
+                    let i = Arc::new(i);
+                    loaded.push((file.clone(), Arc::clone(&i)));
+                    i
+                }
+                Err(e) => {
+                    messages::error(&format!(
+                        "index {} of {} is not used: {e} (`trailscan index {}` rebuilds it)",
+                        file.display(),
+                        root.display(),
+                        root.display()
+                    ));
+                    continue;
+                }
+            },
+        };
+        let Ok(canon) = canonical(&given) else { continue };
+        let Some(prefix) = key("", &root, &canon) else { continue };
+        scopes.push(Scope { given, prefix, index });
+    }
+    (!scopes.is_empty()).then_some(IndexGate { scopes, mode: Mode::Plan(planner) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_join_components() {
+        let k = key("", Path::new("./a"), Path::new("./a/AWSLogs/1/x.json.gz"));
+        assert_eq!(k.as_deref(), Some("AWSLogs/1/x.json.gz"));
+        assert_eq!(key("AWSLogs", Path::new("b"), Path::new("b/1")).as_deref(), Some("AWSLogs/1"));
+        assert_eq!(key("p", Path::new("b"), Path::new("b")).as_deref(), Some("p"));
+        assert_eq!(key("", Path::new("b"), Path::new("c/1")), None);
+        assert_eq!(key("", Path::new("b"), Path::new("b2/1")), None);
+        assert_eq!(key("", Path::new("b/"), Path::new("b/1")).as_deref(), Some("1"));
+        assert_eq!(key("", Path::new("b"), Path::new("b/./1")).as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn saves_atomically_and_finds_by_ancestor() {
+        let archive = tempfile::tempdir().unwrap();
+        let store = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(archive.path().join("AWSLogs/1")).unwrap();
+        let root = canonical(archive.path()).unwrap();
+        let idx = super::super::Builder::new(root.to_string_lossy().into_owned()).finish(1, 2);
+        let (file, size) = save(store.path(), &idx).unwrap();
+        assert!(size > 0);
+        let names: Vec<_> =
+            std::fs::read_dir(store.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
+        let (r, f) = find(store.path(), &archive.path().join("AWSLogs/1")).unwrap();
+        assert_eq!((r.as_path(), f.as_path()), (root.as_path(), file.as_path()));
+        assert!(load(&file, &root).is_ok());
+        assert!(matches!(load(&file, Path::new("/elsewhere")), Err(LoadError::Foreign(_))));
+    }
+}
