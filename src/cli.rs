@@ -59,6 +59,10 @@ pub enum Command {
     /// and Spark (incremental), or print the lake's CREATE TABLE statement.
     #[command(after_long_help = EXPORT_HELP)]
     Export(Box<ExportArgs>),
+    /// Follow the credentials: where an access key or session came from (up) and every
+    /// credential it obtained and everything done with them (down).
+    #[command(after_long_help = TRACE_HELP)]
+    Trace(Box<TraceArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_long_help = "Example:\n  trailscan completions bash > /etc/bash_completion.d/trailscan"
@@ -355,6 +359,67 @@ pub struct VerifyArgs {
     /// Refuse files larger than this once decompressed (e.g. 512MiB, 2GB).
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
     pub max_file_size: u64,
+}
+
+const TRACE_HELP: &str = "\
+Examples:
+  trailscan trace AWSLogs/ --access-key ASIAWHOJDLGPOEXAMPLE
+  trailscan trace AWSLogs/ --access-key AKIAIOSFODNN7EXAMPLE --down --format html > trace.html
+  trailscan trace AWSLogs/ --session arn:aws:sts::111122223333:assumed-role/Admin/alice --up
+  trailscan trace AWSLogs/ --user alice --since 7d --format jsonl
+  trailscan trace AWSLogs/ --ip 203.0.113.0/24 --event CreateUser --event CreateAccessKey
+
+Links are made by credential only: the event that issued a credential returned its access key
+id, and later events carry the key they were made with. Console sessions and credentials whose
+key CloudTrail does not record are linked by principal and session creation time, marked
+INFERRED with the evidence. Where the archive ends the trace says so.
+
+--since/--until/--account/--region limit the archive read (links are followed inside it);
+--event/--source/--errors/--error-code limit the activity listed, not the links.
+
+Exit status: 0 when a seed was found, 1 when no seed was ever seen, 2 on any error.";
+
+/// `trailscan trace`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("user", |a| a.help("SEED: an IAM user name or ARN: every credential it used (repeatable)").help_heading("Seeds (at least one)")),
+    mut_arg("ip", |a| a.help("SEED: every credential used from this address or CIDR block (repeatable)").help_heading("Seeds (at least one)")),
+    mut_arg("pattern", |a| a.hide(true))
+)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// SEED: an access key id, AKIA… or ASIA… (repeatable).
+    #[arg(long = "access-key", value_name = "ID", help_heading = "Seeds (at least one)")]
+    pub access_key: Vec<String>,
+
+    /// SEED: an assumed-role or federated session ARN (repeatable).
+    #[arg(long = "session", value_name = "ARN", help_heading = "Seeds (at least one)")]
+    pub session: Vec<String>,
+
+    /// Provenance only: from the seed up to where its credentials came from.
+    #[arg(long, conflicts_with_all = ["down", "both"], help_heading = "Trace")]
+    pub up: bool,
+
+    /// Blast radius only: every credential the seed obtained and what was done with them.
+    #[arg(long, conflicts_with = "both", help_heading = "Trace")]
+    pub down: bool,
+
+    /// Both ways (the default).
+    #[arg(long, help_heading = "Trace")]
+    pub both: bool,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = crate::trace::render::TraceFormat::Text, help_heading = "Trace")]
+    pub format: crate::trace::render::TraceFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = "Trace")]
+    pub output: Option<PathBuf>,
 }
 
 /// `trailscan rules`.

@@ -26,6 +26,7 @@ pub mod sql;
 pub mod stats;
 pub mod summary;
 pub mod verify;
+pub mod trace;
 
 use cli::{Cli, Command};
 use commands::Outcome;
@@ -50,6 +51,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::Verify(args) => commands::verify::run(args, out, stop),
         Command::Sql(args) => commands::sql::run(args, out),
         Command::Export(args) => commands::export::run(args, out, stop),
+        Command::Trace(args) => commands::trace::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

@@ -9,6 +9,7 @@ pub mod sql;
 pub mod summary;
 pub mod test_pattern;
 pub mod verify;
+pub mod trace;
 
 /// How a command ended, mapped to grep-like exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@ fn help_snapshots() {
         &["test-pattern", "--help"],
         &["rules", "--help"],
         &["verify", "--help"],
+        &["trace", "--help"],
         &["search", "-h"],
     ] {
         let (code, out, _) = run(cmd);

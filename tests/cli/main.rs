@@ -10,3 +10,4 @@ mod help;
 mod hostile;
 mod invariants;
 mod search;
+mod trace;

@@ -1,0 +1,546 @@
+//! What CloudTrail records about credentials: the events that issue them ([`Issuance`]) and
+//! the events made with them ([`Event`]), read from parsed records.
+//!
+//! Links are made by credential only: an issuing event names its caller's access key
+//! (`userIdentity.accessKeyId`) and returns the new one
+//! (`responseElements.credentials.accessKeyId`, or `responseElements.accessKey.accessKeyId`
+//! for `CreateAccessKey`); later events carry the key they were made with.
+
+use crate::record::{actor, time};
+use crate::summary::actions::{self, text_at};
+use serde::Serialize;
+use serde_json::Value;
+
+/// The events that can issue credentials (with their `eventSource`).
+pub const ISSUING: [(&str, &str); 7] = [
+    ("sts.amazonaws.com", "AssumeRole"),
+    ("sts.amazonaws.com", "AssumeRoleWithSAML"),
+    ("sts.amazonaws.com", "AssumeRoleWithWebIdentity"),
+    ("sts.amazonaws.com", "GetSessionToken"),
+    ("sts.amazonaws.com", "GetFederationToken"),
+    ("iam.amazonaws.com", "CreateAccessKey"),
+    ("signin.amazonaws.com", "ConsoleLogin"),
+];
+
+/// The EventBridge pattern of the issuing events (the first pass of a trace).
+#[must_use]
+pub fn issuing_pattern() -> Value {
+    let names: Vec<&str> = ISSUING.iter().map(|(_, n)| *n).collect();
+    let mut sources: Vec<&str> = ISSUING.iter().map(|(s, _)| *s).collect();
+    sources.dedup();
+    serde_json::json!({ "eventName": names, "eventSource": sources })
+}
+
+/// The fields that make the links of an issuing event: enough to build the graph. The rest
+/// ([`ISSUANCE_FIELDS`]) is read only for the issuances in the trace.
+pub const LINK_FIELDS: [&str; 11] = [
+    "eventSource",
+    "eventName",
+    "eventID",
+    "eventTime",
+    "recipientAccountId",
+    "errorCode",
+    "userIdentity.accessKeyId",
+    "userIdentity.accountId",
+    "responseElements.credentials.accessKeyId",
+    "responseElements.accessKey.accessKeyId",
+    "responseElements.ConsoleLogin",
+];
+
+/// The record fields [`Issuance::from_record`] reads (to keep when projecting).
+pub const ISSUANCE_FIELDS: [&str; 17] = [
+    "eventSource",
+    "eventName",
+    "eventID",
+    "eventTime",
+    "sourceIPAddress",
+    "userAgent",
+    "recipientAccountId",
+    "awsRegion",
+    "errorCode",
+    "userIdentity",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData.MFAUsed",
+    "sharedEventID",
+    "errorMessage",
+    "readOnly",
+    "eventType",
+];
+
+/// Whether `s` looks like an access key id as AWS writes them (`AKIA…`, `ASIA…`: upper-case
+/// letters and digits), not a redacted or masked one (`HIDDEN_DUE_TO_SECURITY_REASONS`,
+/// `AKIA****`).
+#[must_use]
+pub fn is_key(s: &str) -> bool {
+    s.len() >= 16
+        && s.len() <= 128
+        && s.starts_with('A')
+        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Who made a call, as its `userIdentity` says.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Caller {
+    /// `userIdentity.accessKeyId`, when it is a key.
+    pub key: Option<String>,
+    /// `userIdentity.type`.
+    pub identity_type: Option<String>,
+    /// `userIdentity.arn`.
+    pub arn: Option<String>,
+    /// `userIdentity.accountId`.
+    pub account: Option<String>,
+    /// `userIdentity.invokedBy` (AWS services).
+    pub invoked_by: Option<String>,
+    /// `userIdentity.sessionContext.attributes.creationDate`.
+    pub session_created: Option<String>,
+    /// `userIdentity.sessionContext.sourceIdentity`.
+    pub source_identity: Option<String>,
+    /// The computed actor (`alice`, `Role/session`, `ec2.amazonaws.com`).
+    pub actor: String,
+}
+
+impl Caller {
+    fn of(v: &Value) -> Caller {
+        let t = |p: &str| text_at(v, p);
+        Caller {
+            key: t("userIdentity.accessKeyId").filter(|k| is_key(k)),
+            identity_type: t("userIdentity.type"),
+            arn: t("userIdentity.arn"),
+            account: t("userIdentity.accountId"),
+            invoked_by: t("userIdentity.invokedBy"),
+            session_created: t("userIdentity.sessionContext.attributes.creationDate"),
+            source_identity: t("userIdentity.sessionContext.sourceIdentity"),
+            actor: actor::actor(v),
+        }
+    }
+}
+
+/// What an issuing event issued.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum Issued {
+    /// A credential, by its access key id.
+    Key(String),
+    /// A console session (no key is recorded; later events are linked by inference).
+    ConsoleSession,
+    /// The response names credentials but not a usable key id (what was written instead).
+    Redacted(String),
+    /// No `responseElements` (or none naming credentials) on a successful call.
+    NotRecorded,
+    /// The call failed: nothing was issued.
+    Nothing,
+}
+
+/// One event that issued (or tried to issue) a credential.
+#[derive(Debug, Clone, Serialize)]
+pub struct Issuance {
+    /// `eventName`.
+    pub event_name: String,
+    /// `eventSource`.
+    pub event_source: String,
+    /// `eventID`.
+    pub event_id: Option<String>,
+    /// `eventTime` as written.
+    pub time: Option<String>,
+    /// For ordering: nanoseconds since the epoch (`i64::MAX` when unknown).
+    #[serde(skip)]
+    pub sort: i64,
+    /// Who called.
+    pub caller: Caller,
+    /// `sourceIPAddress`.
+    pub source_ip: Option<String>,
+    /// `userAgent`.
+    pub user_agent: Option<String>,
+    /// `recipientAccountId`: the account whose trail logged it.
+    pub account: Option<String>,
+    /// `awsRegion`.
+    pub region: Option<String>,
+    /// `errorCode` (or `Failure` for a failed console sign-in).
+    pub error: Option<String>,
+    /// What it issued.
+    pub issued: Issued,
+    /// `requestParameters.roleArn` (the role assumed).
+    pub role_arn: Option<String>,
+    /// The session's ARN: `responseElements.assumedRoleUser.arn`,
+    /// `responseElements.federatedUser.arn`, or for a console sign-in the caller's ARN.
+    pub session_arn: Option<String>,
+    /// `responseElements.assumedRoleUser.assumedRoleId`.
+    pub assumed_role_id: Option<String>,
+    /// `sourceIdentity` kept through role chaining (response or request).
+    pub source_identity: Option<String>,
+    /// SAML or web identity provider (`responseElements.issuer` / `provider`, or the request's
+    /// `principalArn` / `providerId`).
+    pub provider: Option<String>,
+    /// SAML `subject` or `subjectFromWebIdentityToken`.
+    pub subject: Option<String>,
+    /// `CreateAccessKey`: the user the key was created for.
+    pub for_user: Option<String>,
+    /// `ConsoleLogin`: `additionalEventData.MFAUsed`.
+    pub mfa_used: Option<String>,
+    /// The accounts whose trails logged this same call (cross-account calls are logged twice).
+    pub logged_in: Vec<String>,
+    /// Read in full ([`ISSUANCE_FIELDS`]), not only its links ([`LINK_FIELDS`]).
+    #[serde(skip)]
+    pub detailed: bool,
+    /// The file it was read from (pass 1's walk order).
+    #[serde(skip)]
+    pub file: usize,
+}
+
+impl Issuance {
+    /// Reads an issuing event; `None` when the record is not one.
+    #[must_use]
+    pub fn from_record(v: &Value) -> Option<Issuance> {
+        let t = |p: &str| text_at(v, p);
+        let source = t("eventSource")?;
+        let name = t("eventName")?;
+        if !ISSUING.iter().any(|(s, n)| *s == source && *n == name) {
+            return None;
+        }
+        let console = name == "ConsoleLogin";
+        let login = t("responseElements.ConsoleLogin");
+        let error = t("errorCode").or_else(|| {
+            (console && login.as_deref() != Some("Success")).then(|| {
+                login.clone().unwrap_or_else(|| "no ConsoleLogin result recorded".to_string())
+            })
+        });
+        let key_path = if name == "CreateAccessKey" {
+            "responseElements.accessKey.accessKeyId"
+        } else {
+            "responseElements.credentials.accessKeyId"
+        };
+        let issued = if error.is_some() {
+            Issued::Nothing
+        } else if console {
+            Issued::ConsoleSession
+        } else {
+            match t(key_path) {
+                Some(k) if is_key(&k) => Issued::Key(k),
+                Some(other) => Issued::Redacted(other),
+                None => Issued::NotRecorded,
+            }
+        };
+        let caller = Caller::of(v);
+        let session_arn = if console {
+            caller.arn.clone()
+        } else {
+            t("responseElements.assumedRoleUser.arn")
+                .or_else(|| t("responseElements.federatedUser.arn"))
+                .or_else(|| session_arn_from_request(v))
+        };
+        let when = t("eventTime");
+        let sort = when
+            .as_deref()
+            .and_then(time::parse_event_time)
+            .and_then(time::sort_key)
+            .unwrap_or(i64::MAX);
+        let account = t("recipientAccountId");
+        Some(Issuance {
+            event_id: t("eventID"),
+            time: when,
+            sort,
+            source_ip: t("sourceIPAddress"),
+            user_agent: t("userAgent"),
+            logged_in: account.iter().cloned().collect(),
+            account,
+            region: t("awsRegion"),
+            error,
+            issued,
+            role_arn: t("requestParameters.roleArn"),
+            session_arn,
+            assumed_role_id: t("responseElements.assumedRoleUser.assumedRoleId"),
+            source_identity: t("responseElements.sourceIdentity")
+                .or_else(|| t("requestParameters.sourceIdentity"))
+                .or_else(|| caller.source_identity.clone()),
+            provider: t("responseElements.issuer")
+                .or_else(|| t("responseElements.provider"))
+                .or_else(|| t("requestParameters.principalArn"))
+                .or_else(|| t("requestParameters.providerId")),
+            subject: t("responseElements.subject")
+                .or_else(|| t("responseElements.subjectFromWebIdentityToken")),
+            for_user: (name == "CreateAccessKey")
+                .then(|| {
+                    t("responseElements.accessKey.userName")
+                        .or_else(|| t("requestParameters.userName"))
+                        .or_else(|| caller.arn.as_deref().and_then(user_of_arn).map(str::to_owned))
+                })
+                .flatten(),
+            mfa_used: console.then(|| t("additionalEventData.MFAUsed")).flatten(),
+            detailed: true,
+            file: usize::MAX,
+            caller,
+            event_name: name,
+            event_source: source,
+        })
+    }
+
+    /// The new key, if one was recorded.
+    #[must_use]
+    pub fn key(&self) -> Option<&str> {
+        match &self.issued {
+            Issued::Key(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// Whether the call succeeded but its credential cannot be named (console sessions,
+    /// redacted or unrecorded credentials): later events are linked to it by principal and
+    /// session creation time, as an inference.
+    #[must_use]
+    pub fn unkeyed(&self) -> bool {
+        matches!(self.issued, Issued::ConsoleSession | Issued::Redacted(_) | Issued::NotRecorded)
+    }
+
+    /// What the call was, in plain words ("AssumeRole of arn:aws:iam::…:role/Admin").
+    #[must_use]
+    pub fn what(&self) -> String {
+        let mut s = self.event_name.clone();
+        if let Some(r) = &self.role_arn {
+            s.push_str(&format!(" of {r}"));
+        }
+        if let Some(u) = &self.for_user {
+            s.push_str(&format!(" for user {u}"));
+        }
+        if let Some(p) = &self.provider {
+            s.push_str(&format!(" via {p}"));
+        }
+        if let Some(sub) = &self.subject {
+            s.push_str(&format!(" (subject {sub})"));
+        }
+        if let Some(m) = &self.mfa_used {
+            s.push_str(if m == "Yes" { " with MFA" } else { " without MFA" });
+        }
+        s
+    }
+
+    /// Where the chain ends above this call when its caller used no key: a plain sentence.
+    #[must_use]
+    pub fn origin(&self) -> Option<String> {
+        if self.caller.key.is_some() {
+            return None;
+        }
+        let c = &self.caller;
+        let who = match c.identity_type.as_deref() {
+            Some("SAMLUser") => format!(
+                "SAML federation: provider {}, subject {}",
+                self.provider.as_deref().unwrap_or("(not recorded)"),
+                self.subject.as_deref().or(c.arn.as_deref()).unwrap_or("(not recorded)")
+            ),
+            Some("WebIdentityUser") => format!(
+                "web identity federation: provider {}, subject {}",
+                self.provider.as_deref().unwrap_or("(not recorded)"),
+                self.subject.as_deref().unwrap_or("(not recorded)")
+            ),
+            Some("AWSService") => {
+                format!("the AWS service {}", c.invoked_by.as_deref().unwrap_or(&c.actor))
+            }
+            _ if self.event_name == "ConsoleLogin" => format!(
+                "a console sign-in by {} ({})",
+                c.actor,
+                c.identity_type.as_deref().unwrap_or("identity type not recorded")
+            ),
+            _ => format!(
+                "{} ({}), without an access key recorded",
+                c.actor,
+                c.identity_type.as_deref().unwrap_or("identity type not recorded")
+            ),
+        };
+        Some(who)
+    }
+}
+
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` from the request of an `AssumeRole*` call
+/// (for responses that name no session).
+fn session_arn_from_request(v: &Value) -> Option<String> {
+    let role = text_at(v, "requestParameters.roleArn")?;
+    let session = text_at(v, "requestParameters.roleSessionName")?;
+    let mut parts = role.splitn(6, ':');
+    let (_, partition, _, _, account, resource) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    Some(format!("arn:{partition}:sts::{account}:assumed-role/{name}/{session}"))
+}
+
+/// `alice` of `arn:aws:iam::1:user/alice` (or `user/path/alice`).
+#[must_use]
+pub fn user_of_arn(arn: &str) -> Option<&str> {
+    let res = arn.splitn(6, ':').nth(5)?;
+    res.strip_prefix("user/").map(|r| r.rsplit('/').next().unwrap_or(r))
+}
+
+/// One event made with a credential of the trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// For ordering: nanoseconds since the epoch (`i64::MAX` when unknown).
+    #[serde(skip)]
+    pub sort: i64,
+    /// Walk position, for a stable order among equal times.
+    #[serde(skip)]
+    pub at: (u64, u64),
+    /// `eventTime` as written.
+    pub time: Option<String>,
+    /// Who, and with which key.
+    pub caller: Caller,
+    /// `eventSource`.
+    pub event_source: String,
+    /// `eventName`.
+    pub event_name: String,
+    /// `errorCode`.
+    pub error_code: Option<String>,
+    /// `sourceIPAddress`.
+    pub source_ip: Option<String>,
+    /// `userAgent`.
+    pub user_agent: Option<String>,
+    /// `recipientAccountId`.
+    pub account: Option<String>,
+    /// `awsRegion`.
+    pub region: Option<String>,
+    /// `eventID`.
+    pub event_id: Option<String>,
+    /// `sharedEventID` (the same call logged in another account).
+    pub shared_event_id: Option<String>,
+    /// The `summary`'s plain-words line, for notable actions.
+    pub notable: Option<String>,
+    /// For an issuing event: what it issued, in plain words.
+    pub issued: Option<String>,
+    /// The record itself (kept for `json` and `jsonl`).
+    #[serde(skip)]
+    pub raw: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl Event {
+    /// Reads an event; `keep_raw` keeps the record text too.
+    #[must_use]
+    pub fn from_record(v: &Value, raw: &str, at: (u64, u64), keep_raw: bool) -> Event {
+        let t = |p: &str| text_at(v, p);
+        let when = t("eventTime");
+        let sort = when
+            .as_deref()
+            .and_then(time::parse_event_time)
+            .and_then(time::sort_key)
+            .unwrap_or(i64::MAX);
+        let error_code = t("errorCode").or_else(|| {
+            (t("eventName").as_deref() == Some("ConsoleLogin")
+                && t("responseElements.ConsoleLogin").as_deref() == Some("Failure"))
+            .then(|| "Failure".to_string())
+        });
+        Event {
+            sort,
+            at,
+            time: when,
+            caller: Caller::of(v),
+            event_source: t("eventSource").unwrap_or_default(),
+            event_name: t("eventName").unwrap_or_default(),
+            error_code,
+            source_ip: t("sourceIPAddress"),
+            user_agent: t("userAgent"),
+            account: t("recipientAccountId"),
+            region: t("awsRegion"),
+            event_id: t("eventID"),
+            shared_event_id: t("sharedEventID"),
+            notable: actions::describe(v).map(|n| n.description),
+            issued: Issuance::from_record(v).map(|i| {
+                let got = match &i.issued {
+                    Issued::Key(k) => format!("issued {k}"),
+                    Issued::ConsoleSession => "opened a console session".to_string(),
+                    Issued::Redacted(r) => format!("issued credentials recorded as {r:?}"),
+                    Issued::NotRecorded => {
+                        "issued credentials CloudTrail did not record".to_string()
+                    }
+                    Issued::Nothing => "issued nothing".to_string(),
+                };
+                format!("{}: {got}", i.what())
+            }),
+            raw: keep_raw
+                .then(|| serde_json::value::RawValue::from_string(raw.to_string()).ok())
+                .flatten(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_and_redactions() {
+        assert!(is_key("ASIAWHOJDLGPOEXAMPLE"));
+        assert!(is_key("AKIAIOSFODNN7EXAMPLE"));
+        assert!(!is_key("HIDDEN_DUE_TO_SECURITY_REASONS"));
+        assert!(!is_key("AKIA****************"));
+        assert!(!is_key("1111"));
+    }
+
+    #[test]
+    fn reads_issuing_events() {
+        let ok = json!({
+            "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+            "eventTime": "2024-03-01T10:00:00Z", "recipientAccountId": "111122223333",
+            "userIdentity": {"type": "IAMUser", "userName": "alice", "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+                "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333"},
+            "requestParameters": {"roleArn": "arn:aws:iam::444455556666:role/Admin", "roleSessionName": "s"},
+            "responseElements": {"credentials": {"accessKeyId": "ASIAWHOJDLGPOEXAMPLE"},
+                "assumedRoleUser": {"arn": "arn:aws:sts::444455556666:assumed-role/Admin/s"}}
+        });
+        let i = Issuance::from_record(&ok).unwrap();
+        assert_eq!(i.issued, Issued::Key("ASIAWHOJDLGPOEXAMPLE".into()));
+        assert_eq!(i.caller.key.as_deref(), Some("AKIAIOSFODNN7EXAMPLE"));
+        assert_eq!(
+            i.session_arn.as_deref(),
+            Some("arn:aws:sts::444455556666:assumed-role/Admin/s")
+        );
+        assert_eq!(i.what(), "AssumeRole of arn:aws:iam::444455556666:role/Admin");
+        assert_eq!(i.origin(), None);
+
+        let mut failed = ok.clone();
+        failed["errorCode"] = json!("AccessDenied");
+        assert_eq!(Issuance::from_record(&failed).unwrap().issued, Issued::Nothing);
+
+        let mut none = ok.clone();
+        none["responseElements"] = Value::Null;
+        let n = Issuance::from_record(&none).unwrap();
+        assert_eq!(n.issued, Issued::NotRecorded);
+        // The session is still named from the request.
+        assert_eq!(
+            n.session_arn.as_deref(),
+            Some("arn:aws:sts::444455556666:assumed-role/Admin/s")
+        );
+
+        let mut hidden = ok.clone();
+        hidden["responseElements"]["credentials"]["accessKeyId"] =
+            json!("HIDDEN_DUE_TO_SECURITY_REASONS");
+        assert!(matches!(Issuance::from_record(&hidden).unwrap().issued, Issued::Redacted(_)));
+
+        let mut other = ok;
+        other["eventName"] = json!("GetCallerIdentity");
+        assert!(Issuance::from_record(&other).is_none());
+    }
+
+    #[test]
+    fn console_sign_in_and_access_keys() {
+        let login = json!({
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "userIdentity": {"type": "IAMUser", "userName": "bob", "arn": "arn:aws:iam::1:user/bob"},
+            "responseElements": {"ConsoleLogin": "Success"}, "additionalEventData": {"MFAUsed": "No"}
+        });
+        let i = Issuance::from_record(&login).unwrap();
+        assert_eq!(i.issued, Issued::ConsoleSession);
+        assert_eq!(i.session_arn.as_deref(), Some("arn:aws:iam::1:user/bob"));
+        assert!(i.origin().unwrap().starts_with("a console sign-in by bob"));
+        let mut failed = login;
+        failed["responseElements"]["ConsoleLogin"] = json!("Failure");
+        assert_eq!(Issuance::from_record(&failed).unwrap().error.as_deref(), Some("Failure"));
+
+        let key = json!({
+            "eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey",
+            "userIdentity": {"type": "IAMUser", "userName": "bob", "accessKeyId": "AKIAIOSFODNN7EXAMPLE"},
+            "requestParameters": {"userName": "carol"},
+            "responseElements": {"accessKey": {"userName": "carol", "accessKeyId": "AKIAI44QH8DHBEXAMPLE"}}
+        });
+        let k = Issuance::from_record(&key).unwrap();
+        assert_eq!(k.key(), Some("AKIAI44QH8DHBEXAMPLE"));
+        assert_eq!(k.for_user.as_deref(), Some("carol"));
+    }
+}

@@ -1,0 +1,1052 @@
+//! `trace`: where a credential came from and everything it led to.
+//!
+//! A few passes over the archive through the engine, each a query in the project's one pattern
+//! language so the literal prefilter skips what cannot match:
+//!
+//! 1. **links**: the issuing events ([`link::ISSUING`]) and the events that name the seeds (a
+//!    user, a session ARN, an address). Issuing events are rare and carry literal markers.
+//! 2. **activity**: the events made with any credential of the trace
+//!    (`{"userIdentity":{"accessKeyId":[…]}}`), plus, for sessions whose key CloudTrail does not
+//!    name (console sign-ins, redacted credentials), the events of their principal
+//!    (`{"userIdentity":{"arn":[…]}}`). Repeated while the trace grows (a credential found by
+//!    inference may have issued others).
+//!
+//! The graph is built in memory from what the passes found ([`Facts`]); [`Trace`] is the
+//! result every renderer prints.
+
+pub mod link;
+pub mod render;
+
+use crate::engine::{self, FileReport, Match, ScanConfig};
+use crate::query::{Filters, Query};
+use crate::record::time;
+use crate::source::name::FileMeta;
+use crate::stats::Stats;
+use link::{Event, Issuance, Issued};
+use rustc_hash::FxHashSet;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+/// How far apart a session's `creationDate` and the sign-in (or redacted issuance) it is linked
+/// to by inference may be.
+pub const INFER_SECONDS: i64 = 5;
+
+/// Which way to follow the links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Provenance: from the seed to the credential that issued it, and so on.
+    Up,
+    /// Blast radius: everything the seed obtained, recursively.
+    Down,
+    /// Both.
+    Both,
+}
+
+impl Direction {
+    fn up(self) -> bool {
+        matches!(self, Direction::Up | Direction::Both)
+    }
+    fn down(self) -> bool {
+        matches!(self, Direction::Down | Direction::Both)
+    }
+}
+
+/// Where to start.
+#[derive(Debug, Clone, Default)]
+pub struct Seeds {
+    /// Access key ids (AKIA or ASIA).
+    pub keys: Vec<String>,
+    /// Session ARNs (assumed-role or federated).
+    pub sessions: Vec<String>,
+    /// IAM user names or ARNs.
+    pub users: Vec<String>,
+    /// Addresses or CIDR blocks.
+    pub ips: Vec<String>,
+}
+
+impl Seeds {
+    /// Whether no seed was given.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+            && self.sessions.is_empty()
+            && self.users.is_empty()
+            && self.ips.is_empty()
+    }
+
+    /// The seeds as one EventBridge pattern (for the first pass), if any needs looking up.
+    fn lookup_pattern(&self) -> Option<Value> {
+        let mut any = Vec::new();
+        if !self.sessions.is_empty() {
+            any.push(json!({ "userIdentity": { "arn": self.sessions } }));
+        }
+        if !self.users.is_empty() {
+            let (arns, names): (Vec<&String>, Vec<&String>) =
+                self.users.iter().partition(|u| u.starts_with("arn:"));
+            if !names.is_empty() {
+                any.push(json!({ "userIdentity": { "type": ["IAMUser"], "userName": names } }));
+            }
+            if !arns.is_empty() {
+                any.push(json!({ "userIdentity": { "arn": arns } }));
+            }
+        }
+        if !self.ips.is_empty() {
+            let f = Filters { ips: self.ips.clone(), ..Filters::default() };
+            any.extend(f.to_pattern_json());
+        }
+        match any.len() {
+            0 => None,
+            1 => any.pop(),
+            _ => Some(json!({ "$or": any })),
+        }
+    }
+}
+
+/// A node of the credential graph: a credential named by its key, or the session of an
+/// issuing event whose key is not recorded (console sign-ins, redacted credentials; also
+/// failed issuances, which issued nothing and are leaves).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeId {
+    /// A credential by access key id.
+    Key(String),
+    /// The issuing event at this index of [`Facts::issuances`].
+    Issuance(usize),
+}
+
+/// How a credential is tied to what issued it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "evidence", rename_all = "lowercase")]
+pub enum Link {
+    /// By its key: the issuing event returned it.
+    Certain,
+    /// By principal and session creation time, with the evidence in words.
+    Inferred(String),
+}
+
+/// Everything the passes found.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Issuing events, one per call (copies logged by other accounts merged).
+    pub issuances: Vec<Issuance>,
+    /// New key → the issuance that returned it.
+    pub by_key: HashMap<String, usize>,
+    /// Caller key → the issuances it made.
+    pub by_caller: HashMap<String, Vec<usize>>,
+    /// Events made with the credentials of the trace, by key (or, for events found by
+    /// principal, by key too: those carry their key).
+    pub events: HashMap<String, Vec<Event>>,
+    /// Keys linked by inference: key → (unkeyed issuance, evidence).
+    pub inferred: HashMap<String, (usize, String)>,
+    /// Accounts whose logs the archive holds (from the file paths and the records seen).
+    pub accounts: BTreeSet<String>,
+    /// Seeds resolved to nodes.
+    pub seeds: BTreeSet<NodeId>,
+    /// Keys whose events have been collected.
+    scanned_keys: HashSet<String>,
+    /// Principal ARNs whose events have been collected.
+    scanned_arns: HashSet<String>,
+    /// Event ids already kept (the same call logged twice is kept once).
+    seen_events: HashSet<String>,
+    /// Copies of calls already kept, dropped.
+    pub duplicates: u64,
+    /// New keys of the issuances whose full record was asked for.
+    asked_details: HashSet<String>,
+    /// The files pass 1 read, in walk order, with the hashes of the access key ids in them.
+    files: Vec<(std::path::PathBuf, FxHashSet<u64>)>,
+    /// Whether every file read is named by its path (so the activity passes can open only
+    /// the files that may hold what they look for).
+    files_by_name: bool,
+}
+
+/// What one pass of the scan produced.
+struct PassOut {
+    stats: Stats,
+    failed: bool,
+}
+
+/// A finished trace.
+#[derive(Debug)]
+pub struct Trace {
+    /// The facts.
+    pub facts: Facts,
+    /// The nodes in the trace, each with its parent in the trace (if any) and how it is linked.
+    pub nodes: BTreeMap<NodeId, NodeInfo>,
+    /// The way followed.
+    pub direction: Direction,
+    /// Passes over the archive.
+    pub passes: usize,
+    /// The first pass's accounting (each pass reads the same files), with `records_matched`
+    /// the number of events in the trace.
+    pub stats: Stats,
+    /// Whether any input could not be read.
+    pub failed: bool,
+}
+
+/// A node's place in the trace.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    /// The node above it in the trace.
+    pub parent: Option<NodeId>,
+    /// The nodes below it in the trace, in issuance time order.
+    pub children: Vec<NodeId>,
+    /// How it is linked to its issuer, when it has one.
+    pub link: Option<Link>,
+    /// Above the seed (provenance) rather than the seed or below it.
+    pub ancestor: bool,
+}
+
+/// What a trace reads and filters.
+pub struct TraceSetup<'a> {
+    /// The scan (paths, pruning, threads).
+    pub scan: ScanConfig,
+    /// The archive scope: time window, accounts, regions (links are followed only inside it).
+    pub scope: Filters,
+    /// Whether the literal prefilter is on.
+    pub prefilter: bool,
+    /// Keep the records' text (for `json`/`jsonl`).
+    pub keep_raw: bool,
+    /// Stop on Ctrl-C.
+    pub stop: &'a AtomicBool,
+}
+
+/// Runs the passes and builds the trace.
+pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyhow::Result<Trace> {
+    let mut facts = Facts::default();
+    let first = links_pass(setup, seeds, &mut facts)?;
+    let mut passes = 1;
+    let mut failed = first.failed;
+    for k in &seeds.keys {
+        facts.seeds.insert(NodeId::Key(k.clone()));
+    }
+    loop {
+        let nodes = closure(&facts, direction);
+        let mut keys: Vec<String> = nodes
+            .keys()
+            .filter_map(|n| match n {
+                NodeId::Key(k) if !facts.scanned_keys.contains(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        // Issuers of keys not seen issued yet are looked for by inference: their own events
+        // (principal, creation time) are needed, which the key's pass brings.
+        let mut arns: Vec<String> = nodes
+            .keys()
+            .filter_map(|n| match n {
+                NodeId::Issuance(i) if facts.issuances[*i].unkeyed() && direction.down() => {
+                    facts.issuances[*i].session_arn.clone()
+                }
+                _ => None,
+            })
+            .filter(|a| !facts.scanned_arns.contains(a))
+            .collect();
+        let mut details: Vec<String> = nodes
+            .keys()
+            .filter_map(|n| issuer(&facts, n))
+            .filter_map(|(i, _)| {
+                let iss = &facts.issuances[i];
+                (!iss.detailed).then(|| iss.key().map(str::to_owned)).flatten()
+            })
+            .filter(|id| !facts.asked_details.contains(id))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        arns.sort();
+        arns.dedup();
+        details.sort();
+        details.dedup();
+        if keys.is_empty() && arns.is_empty() && details.is_empty() {
+            break;
+        }
+        // Issuing events made with a key of this pass (or an earlier one) come with its
+        // activity; only the others are searched for.
+        let fetch: Vec<String> = details
+            .iter()
+            .filter(|k| {
+                let caller =
+                    facts.by_key.get(*k).and_then(|&i| facts.issuances[i].caller.key.as_ref());
+                !caller.is_some_and(|c| {
+                    facts.scanned_keys.contains(c) || keys.binary_search(c).is_ok()
+                })
+            })
+            .cloned()
+            .collect();
+        let out = activity_pass(setup, &keys, &arns, &details, &fetch, &mut facts)?;
+        failed |= out.failed;
+        passes += 1;
+        infer(&mut facts);
+    }
+    let nodes = closure(&facts, direction);
+    let mut stats = first.stats;
+    stats.records_matched = facts.events.values().map(|v| v.len() as u64).sum();
+    Ok(Trace { facts, nodes, direction, passes, stats, failed })
+}
+
+fn query(scope: &Filters, patterns: &[Value], prefilter: bool) -> anyhow::Result<Query> {
+    let texts: Vec<String> = patterns.iter().map(Value::to_string).collect();
+    Ok(Query::new(scope, &texts, prefilter)?)
+}
+
+/// What pass 1 learns from one file.
+#[derive(Default)]
+struct FileFound {
+    issuances: Vec<Issuance>,
+    seed_keys: Vec<String>,
+    seed_events: Vec<String>,
+    accounts: Vec<String>,
+    /// Hashes of the `userIdentity.accessKeyId`s of its records.
+    keys: FxHashSet<u64>,
+}
+
+fn key_hash(k: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(k.as_bytes());
+    h.finish()
+}
+
+/// The string a JSON value's text holds (`"AssumeRole"` → `AssumeRole`), unescaped if needed.
+fn json_str(text: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(text).ok().map(std::borrow::Cow::Owned)
+    } else {
+        Some(std::borrow::Cow::Borrowed(inner))
+    }
+}
+
+/// Pass 1: every record is looked at through a few fields (read while the file is split):
+/// issuing events are read (their links), the seeds' patterns are tested (behind their own
+/// literal prefilter), and the access key ids of each file are noted, so that the activity
+/// passes open only the files that can hold the trace's keys.
+fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyhow::Result<PassOut> {
+    use crate::record::fields::{Extracted, Extractor, Fields};
+    let lookup = seeds.lookup_pattern();
+    let seed_pattern = match &lookup {
+        Some(p) => Some(crate::pattern::Pattern::parse(&p.to_string())?),
+        None => None,
+    };
+    let seed_prefilter = match &seed_pattern {
+        Some(p) if setup.prefilter => crate::query::Prefilter::new(&p.literal_clauses("")),
+        _ => crate::query::Prefilter::default(),
+    };
+    let seed_keep = crate::record::KeepSet::new(
+        seed_pattern.iter().flat_map(crate::pattern::Pattern::field_paths).collect::<Vec<_>>(),
+    );
+    let q = Query::new(&setup.scope, &[], setup.prefilter)?;
+    const NAME: usize = 0;
+    const KEY: usize = 1;
+    const ACCOUNT: usize = 2;
+    let extractor = std::sync::Arc::new(Extractor::new(&[
+        "eventName",
+        "userIdentity.accessKeyId",
+        "recipientAccountId",
+    ]));
+    let issuing: FxHashSet<&str> = link::ISSUING.iter().map(|(_, n)| *n).collect();
+    let keep_links = crate::record::KeepSet::new(link::LINK_FIELDS.map(String::from));
+    let keep_all = crate::record::KeepSet::new(link::ISSUANCE_FIELDS.map(String::from));
+    let scratch: std::sync::Mutex<Vec<Fields>> = std::sync::Mutex::new(Vec::new());
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        let mut found = FileFound::default();
+        let mut bad: Vec<(u64, String)> = Vec::new();
+        let mut fields = scratch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default();
+        let mut last_account = String::new();
+        for m in &hits {
+            let raw: &str = &m.raw;
+            let (name, key, account) = match m.fields {
+                Some(row) => (
+                    extractor.get_in(row, raw, NAME),
+                    extractor.get_in(row, raw, KEY),
+                    extractor.get_in(row, raw, ACCOUNT),
+                ),
+                None => match extractor.extract(raw, &mut fields) {
+                    Extracted::Done => (
+                        extractor.get(&fields, raw, NAME),
+                        extractor.get(&fields, raw, KEY),
+                        extractor.get(&fields, raw, ACCOUNT),
+                    ),
+                    Extracted::Unusual => {
+                        // Read the exact way.
+                        match keep_links.project(raw) {
+                            Ok(v) => {
+                                let t = |p: &str| crate::summary::actions::text_at(&v, p);
+                                if let Some(k) = t("userIdentity.accessKeyId") {
+                                    found.keys.insert(key_hash(&k));
+                                }
+                                found.accounts.extend(t("recipientAccountId"));
+                                if let Some(mut i) = Issuance::from_record(&v) {
+                                    if i.key().is_some() {
+                                        i.detailed = false;
+                                        found.issuances.push(i);
+                                    } else {
+                                        match keep_all.project(raw) {
+                                            Ok(full) => {
+                                                found.issuances.extend(Issuance::from_record(&full))
+                                            }
+                                            Err(e) => bad.push((m.index, e.to_string())),
+                                        }
+                                    }
+                                }
+                            }
+                            Err(e) => bad.push((m.index, e.to_string())),
+                        }
+                        (None, None, None)
+                    }
+                },
+            };
+            if let Some(k) = key.and_then(json_str) {
+                found.keys.insert(key_hash(&k));
+            }
+            if let Some(a) = account.and_then(json_str)
+                && *a != *last_account
+            {
+                last_account = a.to_string();
+                found.accounts.push(a.into_owned());
+            }
+            if name.and_then(json_str).is_some_and(|n| issuing.contains(&*n)) {
+                match keep_links.project(raw) {
+                    Ok(v) => match Issuance::from_record(&v) {
+                        Some(mut i) if i.key().is_some() => {
+                            i.detailed = false;
+                            found.issuances.push(i);
+                        }
+                        // Issued no key: read in full now (console sign-ins, failures).
+                        Some(_) => match keep_all.project(raw) {
+                            Ok(full) => found.issuances.extend(Issuance::from_record(&full)),
+                            Err(e) => bad.push((m.index, e.to_string())),
+                        },
+                        None => {}
+                    },
+                    Err(e) => bad.push((m.index, e.to_string())),
+                }
+            }
+            if let Some(p) = &seed_pattern
+                && seed_prefilter.maybe(raw.as_bytes())
+            {
+                match seed_keep.project(raw) {
+                    Ok(v) if p.matches(&v) => match key.and_then(json_str) {
+                        Some(k) if link::is_key(&k) => found.seed_keys.push(k.into_owned()),
+                        _ => {
+                            // A keyless event (a console sign-in): by its eventID.
+                            if let Ok(full) = keep_all.project(raw) {
+                                found
+                                    .seed_events
+                                    .extend(crate::summary::actions::text_at(&full, "eventID"));
+                                if let Some(k) = crate::summary::actions::text_at(
+                                    &full,
+                                    "userIdentity.accessKeyId",
+                                )
+                                .filter(|k| link::is_key(k))
+                                {
+                                    found.seed_keys.push(k);
+                                }
+                            }
+                        }
+                    },
+                    Ok(_) => {}
+                    Err(e) => bad.push((m.index, e.to_string())),
+                }
+            }
+        }
+        scratch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(fields);
+        for (i, e) in bad {
+            report.reject_match(i, e);
+        }
+        report.partial = Some(Box::new(found));
+    };
+    let mut stats = Stats::default();
+    let mut failed = false;
+    let mut seed_keys: BTreeSet<String> = BTreeSet::new();
+    let mut seed_events: HashSet<String> = HashSet::new();
+    // Every record is handed over unread (when no scope flag filters), its fields read while
+    // the file is split.
+    let scan = ScanConfig {
+        validate_hits: false,
+        hit_times: false,
+        extract: Some(extractor.clone()),
+        ..setup.scan.clone()
+    };
+    let mut all_files = true;
+    engine::scan_with(&scan, &q, setup.stop, &worker, |_, mut report| {
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        if let Some(a) = FileMeta::from_path(Path::new(&report.name)).account {
+            facts.accounts.insert(a);
+        }
+        let read = report.stats.files_read > 0 || report.stats.records_read > 0;
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<FileFound>().ok())
+            && read
+        {
+            let found = *part;
+            let file = facts.files.len();
+            for mut i in found.issuances {
+                i.file = file;
+                add_issuance(facts, i);
+            }
+            seed_keys.extend(found.seed_keys);
+            seed_events.extend(found.seed_events);
+            facts.accounts.extend(found.accounts);
+            let path = std::path::PathBuf::from(&report.name);
+            // Files are re-read by name: only when the name is the file.
+            all_files &= path.is_file();
+            facts.files.push((path, found.keys));
+        }
+        Ok(())
+    })?;
+    facts.files_by_name = all_files;
+    facts.issuances.iter().enumerate().for_each(|(i, iss)| {
+        if iss.unkeyed() || iss.issued == Issued::Nothing {
+            // Console sign-ins (and failed or unkeyed calls) the seeds name are seeds too.
+            if iss.event_id.as_ref().is_some_and(|id| seed_events.contains(id)) {
+                facts.seeds.insert(NodeId::Issuance(i));
+            }
+        }
+        if iss.session_arn.as_ref().is_some_and(|a| seeds.sessions.contains(a)) {
+            facts.seeds.insert(match iss.key() {
+                Some(k) => NodeId::Key(k.to_string()),
+                None => NodeId::Issuance(i),
+            });
+        }
+    });
+    for k in seed_keys {
+        facts.seeds.insert(NodeId::Key(k));
+    }
+    Ok(PassOut { stats, failed })
+}
+
+/// Adds an issuing event, merging the copy another account's trail logged of the same call.
+fn add_issuance(facts: &mut Facts, iss: Issuance) {
+    if let Some(k) = iss.key()
+        && let Some(&j) = facts.by_key.get(k)
+    {
+        let prev = &mut facts.issuances[j];
+        prev.logged_in.extend(iss.logged_in.iter().cloned());
+        prev.logged_in.sort();
+        prev.logged_in.dedup();
+        // Keep the caller's own account's copy as the one shown.
+        let own = |i: &Issuance| i.account.is_some() && i.account == i.caller.account;
+        if own(&iss) && !own(prev) {
+            let logged = std::mem::take(&mut prev.logged_in);
+            *prev = Issuance { logged_in: logged, ..iss };
+        }
+        return;
+    }
+    let i = facts.issuances.len();
+    if let Some(k) = iss.key() {
+        facts.by_key.insert(k.to_string(), i);
+    }
+    if let Some(c) = &iss.caller.key {
+        facts.by_caller.entry(c.clone()).or_default().push(i);
+    }
+    facts.issuances.push(iss);
+}
+
+/// Replaces the links-only issuance with the same key by the full record.
+fn add_details(facts: &mut Facts, full: Issuance) {
+    let Some(&i) = full.key().and_then(|k| facts.by_key.get(k)) else { return };
+    let prev = &mut facts.issuances[i];
+    if prev.detailed || prev.event_id != full.event_id {
+        return;
+    }
+    let logged = std::mem::take(&mut prev.logged_in);
+    *prev = Issuance { logged_in: logged, file: prev.file, ..full };
+}
+
+/// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns`; the
+/// issuing events that returned the keys `details` are read in full on the way, and those of
+/// `fetch` (issued by a key not searched) searched for as well.
+fn activity_pass(
+    setup: &TraceSetup<'_>,
+    keys: &[String],
+    arns: &[String],
+    details: &[String],
+    fetch: &[String],
+    facts: &mut Facts,
+) -> anyhow::Result<PassOut> {
+    let mut patterns = Vec::new();
+    if !fetch.is_empty() {
+        // The issuing events, by the key they returned (the same literals as the keys).
+        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": fetch } } }));
+        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": fetch } } }));
+    }
+    if !keys.is_empty() {
+        patterns.push(json!({ "userIdentity": { "accessKeyId": keys } }));
+    }
+    if !arns.is_empty() {
+        patterns.push(json!({ "userIdentity": { "arn": arns } }));
+    }
+    let q = query(&setup.scope, &patterns, setup.prefilter)?;
+    let keep_raw = setup.keep_raw;
+    // Only the files that can hold the keys or the issuances asked for, when pass 1 could
+    // tell (events found by principal can be anywhere).
+    let mut scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
+    let mut walk_index: Vec<u64> = Vec::new();
+    if facts.files_by_name && arns.is_empty() {
+        let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+        let asked: FxHashSet<&str> = fetch.iter().map(String::as_str).collect();
+        let detail_files: FxHashSet<usize> = facts
+            .issuances
+            .iter()
+            .filter(|i| i.key().is_some_and(|k| asked.contains(k)))
+            .map(|i| i.file)
+            .collect();
+        let mut paths = Vec::new();
+        for (n, (path, in_file)) in facts.files.iter().enumerate() {
+            if detail_files.contains(&n) || hashes.iter().any(|h| in_file.contains(h)) {
+                paths.push(path.clone());
+                walk_index.push(n as u64);
+            }
+        }
+        scan.paths = paths;
+        scan.progress = false;
+        if scan.paths.is_empty() {
+            facts.scanned_keys.extend(keys.iter().cloned());
+            facts.asked_details.extend(details.iter().cloned());
+            return Ok(PassOut { stats: Stats::default(), failed: false });
+        }
+    }
+    let wanted: HashSet<&str> = details.iter().map(String::as_str).collect();
+    type Found = (Vec<Event>, Vec<Issuance>);
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        let mut found: Found = (Vec::new(), Vec::new());
+        let mut bad = Vec::new();
+        for m in &hits {
+            match serde_json::from_str::<Value>(&m.raw) {
+                Ok(v) => {
+                    let e = Event::from_record(&v, &m.raw, (0, m.index), keep_raw);
+                    if let Some(i) = Issuance::from_record(&v)
+                        && i.key().is_some_and(|k| wanted.contains(k))
+                    {
+                        found.1.push(i);
+                    }
+                    found.0.push(e);
+                }
+                Err(e) => bad.push((m.index, e)),
+            }
+        }
+        for (i, e) in bad {
+            report.reject_match(i, e);
+        }
+        report.partial = Some(Box::new(found));
+    };
+    let mut stats = Stats::default();
+    let mut failed = false;
+    engine::scan_with(&scan, &q, setup.stop, &worker, |file, mut report| {
+        let file = walk_index.get(file as usize).copied().unwrap_or(file);
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Found>().ok()) {
+            let (events, issuances) = *part;
+            for full in issuances {
+                add_details(facts, full);
+            }
+            for mut e in events {
+                e.at.0 = file;
+                let Some(k) = e.caller.key.clone() else { continue };
+                // The same record found again (by key, then by principal): kept once.
+                if let Some(id) = &e.event_id
+                    && !facts
+                        .seen_events
+                        .insert(format!("{id}/{}", e.account.as_deref().unwrap_or("")))
+                {
+                    continue;
+                }
+                // The same call logged by another account's trail: counted, kept once.
+                if let Some(id) = &e.shared_event_id
+                    && !facts.seen_events.insert(format!("shared:{id}"))
+                {
+                    facts.duplicates += 1;
+                    continue;
+                }
+                facts.events.entry(k).or_default().push(e);
+            }
+        }
+        Ok(())
+    })?;
+    facts.scanned_keys.extend(keys.iter().cloned());
+    facts.asked_details.extend(details.iter().cloned());
+    facts.scanned_arns.extend(arns.iter().cloned());
+    for v in facts.events.values_mut() {
+        v.sort_by_key(|e| (e.sort, e.at));
+    }
+    Ok(PassOut { stats, failed })
+}
+
+/// The seconds between two `eventTime`-like texts.
+fn seconds_apart(a: &str, b: &str) -> Option<i64> {
+    let a = time::parse_event_time(a)?;
+    let b = time::parse_event_time(b)?;
+    Some((a - b).num_seconds().abs())
+}
+
+/// Links keys that no event issued to the unkeyed sessions (console sign-ins, redacted or
+/// unrecorded credentials) of the same principal created at the same time.
+fn infer(facts: &mut Facts) {
+    let unkeyed: Vec<usize> =
+        (0..facts.issuances.len()).filter(|&i| facts.issuances[i].unkeyed()).collect();
+    let mut found = Vec::new();
+    for (key, events) in &facts.events {
+        if facts.by_key.contains_key(key) || facts.inferred.contains_key(key) {
+            continue;
+        }
+        // Only session credentials carry a creation date; the first event that names one.
+        let Some(e) = events.iter().find(|e| e.caller.session_created.is_some()) else {
+            continue;
+        };
+        let (Some(arn), Some(created)) = (&e.caller.arn, &e.caller.session_created) else {
+            continue;
+        };
+        let best = unkeyed
+            .iter()
+            .filter_map(|&i| {
+                let iss = &facts.issuances[i];
+                if iss.session_arn.as_ref() != Some(arn) {
+                    return None;
+                }
+                let d = seconds_apart(iss.time.as_deref()?, created)?;
+                (d <= INFER_SECONDS).then_some((d, i))
+            })
+            .min();
+        if let Some((d, i)) = best {
+            let iss = &facts.issuances[i];
+            let evidence = format!(
+                "same principal {arn}; session created {created}, {} at {} ({d} s apart); \
+CloudTrail does not record this session's key",
+                iss.event_name,
+                iss.time.as_deref().unwrap_or("?"),
+            );
+            found.push((key.clone(), i, evidence));
+        }
+    }
+    for (key, i, evidence) in found {
+        // Every event of an inferred session carries the principal whose events were read.
+        if facts.issuances[i].session_arn.as_ref().is_some_and(|a| facts.scanned_arns.contains(a)) {
+            facts.scanned_keys.insert(key.clone());
+        }
+        facts.inferred.insert(key, (i, evidence));
+    }
+}
+
+/// The issuer of a node: (issuance, how linked).
+fn issuer(facts: &Facts, node: &NodeId) -> Option<(usize, Link)> {
+    match node {
+        NodeId::Key(k) => facts
+            .by_key
+            .get(k)
+            .map(|&i| (i, Link::Certain))
+            .or_else(|| facts.inferred.get(k).map(|(i, e)| (*i, Link::Inferred(e.clone())))),
+        NodeId::Issuance(i) => Some((*i, Link::Certain)),
+    }
+}
+
+/// The node above `node`: the credential that made its issuing call.
+fn parent(facts: &Facts, node: &NodeId) -> Option<(NodeId, Link)> {
+    let (i, link) = issuer(facts, node)?;
+    match node {
+        NodeId::Key(_) if facts.issuances[i].unkeyed() => Some((NodeId::Issuance(i), link)),
+        _ => {
+            let caller = facts.issuances[i].caller.key.clone()?;
+            Some((NodeId::Key(caller), link))
+        }
+    }
+}
+
+/// The nodes directly below `node`, in issuance time order.
+fn children(facts: &Facts, node: &NodeId) -> Vec<NodeId> {
+    let mut out: Vec<(i64, NodeId)> = Vec::new();
+    match node {
+        NodeId::Key(k) => {
+            for &i in facts.by_caller.get(k).map(Vec::as_slice).unwrap_or_default() {
+                let iss = &facts.issuances[i];
+                let child = match iss.key() {
+                    Some(c) => NodeId::Key(c.to_string()),
+                    None => NodeId::Issuance(i),
+                };
+                out.push((iss.sort, child));
+            }
+        }
+        NodeId::Issuance(i) => {
+            for (k, (j, _)) in &facts.inferred {
+                if j == i {
+                    let first =
+                        facts.events.get(k).and_then(|v| v.first()).map_or(i64::MAX, |e| e.sort);
+                    out.push((first, NodeId::Key(k.clone())));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out.into_iter().map(|(_, n)| n).collect()
+}
+
+/// The nodes of the trace: the seeds, their ancestors (up) and descendants (down).
+fn closure(facts: &Facts, direction: Direction) -> BTreeMap<NodeId, NodeInfo> {
+    let mut nodes: BTreeMap<NodeId, NodeInfo> = BTreeMap::new();
+    let info = |ancestor| NodeInfo { parent: None, children: Vec::new(), link: None, ancestor };
+    for s in &facts.seeds {
+        nodes.entry(s.clone()).or_insert_with(|| info(false));
+    }
+    if direction.down() {
+        let mut todo: Vec<NodeId> = facts.seeds.iter().cloned().collect();
+        while let Some(n) = todo.pop() {
+            for c in children(facts, &n) {
+                if !nodes.contains_key(&c) {
+                    nodes.insert(c.clone(), info(false));
+                    todo.push(c);
+                }
+            }
+        }
+    }
+    if direction.up() {
+        for s in &facts.seeds {
+            let mut cur = s.clone();
+            while let Some((p, _)) = parent(facts, &cur) {
+                if nodes.contains_key(&p) {
+                    break;
+                }
+                nodes.insert(p.clone(), info(true));
+                cur = p;
+            }
+        }
+    }
+    // Parents and children within the trace.
+    let ids: Vec<NodeId> = nodes.keys().cloned().collect();
+    for id in &ids {
+        let issued = issuer(facts, id).map(|(_, l)| l);
+        let above = parent(facts, id).map(|(p, _)| p).filter(|p| nodes.contains_key(p) && p != id);
+        if let Some(n) = nodes.get_mut(id) {
+            n.link = issued;
+            n.parent = above;
+        }
+    }
+    for id in &ids {
+        let kids: Vec<NodeId> = children(facts, id)
+            .into_iter()
+            .filter(|c| nodes.get(c).is_some_and(|n| n.parent.as_ref() == Some(id)))
+            .collect();
+        if let Some(n) = nodes.get_mut(id) {
+            n.children = kids;
+        }
+    }
+    nodes
+}
+
+/// Totals for one credential.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Totals {
+    /// Events made with it.
+    pub events: u64,
+    /// Distinct `eventSource`s.
+    pub services: BTreeSet<String>,
+    /// Distinct `recipientAccountId`s.
+    pub accounts: BTreeSet<String>,
+    /// Distinct `awsRegion`s.
+    pub regions: BTreeSet<String>,
+    /// Distinct `sourceIPAddress`es.
+    pub ips: BTreeSet<String>,
+    /// Events with an error.
+    pub errors: u64,
+    /// First event time.
+    pub first_seen: Option<String>,
+    /// Last event time.
+    pub last_seen: Option<String>,
+}
+
+impl Totals {
+    /// Adds up `events` (in time order).
+    #[must_use]
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a Event>) -> Totals {
+        let mut t = Totals::default();
+        for e in events {
+            t.events += 1;
+            t.services.insert(e.event_source.clone());
+            t.accounts.extend(e.account.clone());
+            t.regions.extend(e.region.clone());
+            t.ips.extend(e.source_ip.clone());
+            t.errors += u64::from(e.error_code.is_some());
+            if t.first_seen.is_none() {
+                t.first_seen.clone_from(&e.time);
+            }
+            if e.time.is_some() {
+                t.last_seen.clone_from(&e.time);
+            }
+        }
+        t
+    }
+}
+
+impl Trace {
+    /// Whether the seeds were seen at all.
+    #[must_use]
+    pub fn found(&self) -> bool {
+        self.facts.seeds.iter().any(|s| match s {
+            NodeId::Key(k) => {
+                self.facts.events.contains_key(k)
+                    || self.facts.by_key.contains_key(k)
+                    || self.facts.by_caller.contains_key(k)
+            }
+            NodeId::Issuance(_) => true,
+        })
+    }
+
+    /// The tops of the trees: nodes without a parent in the trace, in time order.
+    #[must_use]
+    pub fn roots(&self) -> Vec<NodeId> {
+        let mut r: Vec<(i64, NodeId)> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.parent.is_none())
+            .map(|(id, _)| (self.first_time(id), id.clone()))
+            .collect();
+        r.sort();
+        r.into_iter().map(|(_, id)| id).collect()
+    }
+
+    fn first_time(&self, id: &NodeId) -> i64 {
+        match issuer(&self.facts, id) {
+            Some((i, _)) => self.facts.issuances[i].sort,
+            None => self.events_of(id).first().map_or(i64::MAX, |e| e.sort),
+        }
+    }
+
+    /// The events made with a node's credential.
+    #[must_use]
+    pub fn events_of(&self, id: &NodeId) -> &[Event] {
+        match id {
+            NodeId::Key(k) => self.facts.events.get(k).map(Vec::as_slice).unwrap_or_default(),
+            NodeId::Issuance(_) => &[],
+        }
+    }
+
+    /// The issuing event of a node, if the archive holds it.
+    #[must_use]
+    pub fn issuance_of(&self, id: &NodeId) -> Option<&Issuance> {
+        issuer(&self.facts, id).map(|(i, _)| &self.facts.issuances[i])
+    }
+
+    /// Where the evidence ends above a root of the trace, in plain words.
+    #[must_use]
+    pub fn origin(&self, id: &NodeId) -> String {
+        if let Some((i, _)) = issuer(&self.facts, id) {
+            let iss = &self.facts.issuances[i];
+            if let Some(o) = iss.origin() {
+                return o;
+            }
+            if let Some(k) = &iss.caller.key {
+                return format!(
+                    "issued by a call made with {k} (provenance not traced: use --up or --both)"
+                );
+            }
+        }
+        let NodeId::Key(k) = id else {
+            return "the start of the trace".to_string();
+        };
+        let seen = self.events_of(id).first();
+        let account = seen.and_then(|e| e.caller.account.clone());
+        let who = seen.map(|e| e.caller.actor.clone());
+        let long_term = k.starts_with("AKIA");
+        let what = match (long_term, &who) {
+            (true, Some(w)) => format!("long-term access key of {w}"),
+            (true, None) => "long-term access key".to_string(),
+            (false, Some(w)) => format!("temporary credentials of {w}"),
+            (false, None) => "temporary credentials".to_string(),
+        };
+        match &account {
+            Some(a) if !self.facts.accounts.contains(a) => format!(
+                "{what}: issued in an account not in the archive ({a}); no event in the archive issued it"
+            ),
+            _ if self.facts.by_key.contains_key(k) && !self.direction.up() => {
+                format!("{what} (provenance not traced: use --up or --both)")
+            }
+            _ => format!(
+                "{what}: issued before the archive starts (or outside the searched window); no event in the archive issued it{}",
+                seen.and_then(|e| e.time.as_deref())
+                    .map(|t| format!("; first used {t}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The path from a seed to a node: seed first, node last.
+    #[must_use]
+    pub fn path_from_seed(&self, id: &NodeId) -> Vec<NodeId> {
+        let mut up = vec![id.clone()];
+        let mut cur = id.clone();
+        while !self.facts.seeds.contains(&cur) {
+            match self.nodes.get(&cur).and_then(|n| n.parent.clone()) {
+                Some(p) if !up.contains(&p) => {
+                    up.push(p.clone());
+                    cur = p;
+                }
+                _ => break,
+            }
+        }
+        if self.facts.seeds.contains(&cur) {
+            up.reverse();
+            return up;
+        }
+        // An ancestor: the path goes up from the seed below it.
+        let mut down = Vec::new();
+        let mut stack = vec![(id.clone(), vec![id.clone()])];
+        while let Some((n, path)) = stack.pop() {
+            if self.facts.seeds.contains(&n) {
+                down = path;
+                break;
+            }
+            for c in self.nodes.get(&n).map(|i| i.children.clone()).unwrap_or_default() {
+                let mut p = path.clone();
+                p.push(c.clone());
+                stack.push((c, p));
+            }
+        }
+        down.reverse();
+        down
+    }
+
+    /// Every event of the trace with its node, in time order.
+    #[must_use]
+    pub fn activity(&self) -> Vec<(&NodeId, &Event)> {
+        let mut all: Vec<(&NodeId, &Event)> = self
+            .nodes
+            .keys()
+            .flat_map(|id| self.events_of(id).iter().map(move |e| (id, e)))
+            .collect();
+        all.sort_by_key(|(_, e)| (e.sort, e.at));
+        all
+    }
+
+    /// A short label for a node: its key, or the kind of session.
+    #[must_use]
+    pub fn label(&self, id: &NodeId) -> String {
+        match id {
+            NodeId::Key(k) => k.clone(),
+            NodeId::Issuance(i) => {
+                let iss = &self.facts.issuances[*i];
+                let at = iss.time.as_deref().unwrap_or("(no time)");
+                match &iss.issued {
+                    Issued::ConsoleSession => format!("console session signed in {at}"),
+                    Issued::Redacted(_) => format!("{} {at}: credentials redacted", iss.event_name),
+                    Issued::NotRecorded => {
+                        format!("{} {at}: credentials not recorded", iss.event_name)
+                    }
+                    Issued::Nothing => format!(
+                        "FAILED {} {at} ({}): issued nothing",
+                        iss.event_name,
+                        iss.error.as_deref().unwrap_or("error")
+                    ),
+                    Issued::Key(k) => k.clone(),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

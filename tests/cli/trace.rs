@@ -1,0 +1,310 @@
+//! `trailscan trace` on fixtures/trace (see fixtures/README.md and
+//! scripts/make_trace_fixtures.py): exact credential sets up and down for each seed, decoys
+//! never in a trace, missing and odd links shown as such.
+
+use crate::util::{jsonl, root, run};
+use std::collections::BTreeSet;
+
+const ARCHIVE: &str = "fixtures/trace";
+
+const ALICE: &str = "AKIAIOSFODNN7EXAMPLE";
+const ALICE_STS: &str = "ASIAQRSTUVWXSESSION1";
+const CROSS: &str = "ASIAQRSTUVWXCROSSAC1";
+const CHAIN: &str = "ASIAQRSTUVWXCHAINED1";
+const BACKDOOR: &str = "AKIAQRSTUVWXBACKDOOR";
+const SAML: &str = "ASIAQRSTUVWXSAMLCAR1";
+const WEB: &str = "ASIAQRSTUVWXWEBIDGH1";
+const EC2: &str = "ASIAQRSTUVWXEC2INST1";
+const LAMBDA: &str = "ASIAQRSTUVWXLAMBDA01";
+const CONSOLE: &str = "ASIAQRSTUVWXCONSOLE1";
+const CONSOLE2: &str = "ASIAQRSTUVWXCONSOLE2";
+const DAVE_NEW: &str = "AKIAQRSTUVWXDAVENEW1";
+const VENDOR_PARENT: &str = "ASIAQRSTUVWXVENDOR00";
+const VENDOR: &str = "ASIAQRSTUVWXVENDOR01";
+/// Other principals that assumed the same roles (one with the same session name).
+const DECOYS: [&str; 5] = [
+    "AKIAI44QH8DHBEXAMPLE",
+    "ASIAQRSTUVWXDECOYBOB",
+    "ASIAQRSTUVWXDECOYCI1",
+    "ASIAQRSTUVWXDECOYCI2",
+    "decoy-",
+];
+
+fn trace(args: &[&str]) -> (i32, String, String) {
+    let mut a = vec!["trace", ARCHIVE];
+    a.extend_from_slice(args);
+    run(&a)
+}
+
+/// The credentials (keys) whose events a trace lists, from `--format jsonl`.
+fn credentials(args: &[&str]) -> BTreeSet<String> {
+    let mut a = args.to_vec();
+    a.extend(["--format", "jsonl"]);
+    let (code, out, err) = trace(&a);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    jsonl(&out).iter().map(|l| l["credential"].as_str().unwrap().to_string()).collect()
+}
+
+/// The keys in the `--format json` tree.
+fn tree_keys(args: &[&str]) -> BTreeSet<String> {
+    fn walk(v: &serde_json::Value, out: &mut BTreeSet<String>) {
+        if let Some(k) = v["key"].as_str() {
+            out.insert(k.to_string());
+        }
+        for c in v["children"].as_array().unwrap() {
+            walk(c, out);
+        }
+    }
+    let mut a = args.to_vec();
+    a.extend(["--format", "json"]);
+    let (code, out, err) = trace(&a);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut keys = BTreeSet::new();
+    for t in v["trees"].as_array().unwrap() {
+        walk(t, &mut keys);
+    }
+    keys
+}
+
+fn set(keys: &[&str]) -> BTreeSet<String> {
+    keys.iter().map(|s| (*s).to_string()).collect()
+}
+
+fn no_decoys(text: &str) {
+    for d in DECOYS {
+        assert!(!text.contains(d), "decoy {d} in the trace:\n{text}");
+    }
+}
+
+#[test]
+fn chained_session_up_down_and_both() {
+    let up = [ALICE, ALICE_STS, CROSS, CHAIN];
+    assert_eq!(tree_keys(&["--access-key", CHAIN, "--up"]), set(&up));
+    assert_eq!(credentials(&["--access-key", CHAIN, "--up"]), set(&up));
+    assert_eq!(tree_keys(&["--access-key", CHAIN, "--down"]), set(&[CHAIN, BACKDOOR]));
+    assert_eq!(
+        tree_keys(&["--access-key", CHAIN]),
+        set(&[ALICE, ALICE_STS, CROSS, CHAIN, BACKDOOR])
+    );
+    for fmt in ["text", "json", "jsonl", "html"] {
+        let (code, out, _) = trace(&["--access-key", CHAIN, "--format", fmt]);
+        assert_eq!(code, 0);
+        no_decoys(&out);
+    }
+}
+
+#[test]
+fn long_term_key_down_is_the_whole_chain() {
+    let all = set(&[ALICE, ALICE_STS, CROSS, CHAIN, BACKDOOR]);
+    assert_eq!(tree_keys(&["--access-key", ALICE, "--down"]), all);
+    assert_eq!(credentials(&["--access-key", ALICE, "--down"]), all);
+    let (_, out, _) = trace(&["--access-key", ALICE, "--down"]);
+    no_decoys(&out);
+    // Up: the edge of the archive, said plainly.
+    let (code, out, _) = trace(&["--access-key", ALICE, "--up"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("origin: long-term access key of alice: issued before the archive starts")
+    );
+}
+
+#[test]
+fn text_tree_activity_and_totals() {
+    let (code, out, err) = trace(&["--access-key", CHAIN]);
+    assert_eq!(code, 0, "{err}");
+    // The tree: each credential under the one that obtained it.
+    let lines: Vec<&str> = out.lines().collect();
+    let at = |s: &str| lines.iter().position(|l| l.contains(s)).unwrap_or_else(|| panic!("{s}"));
+    assert!(lines[at(ALICE)].starts_with(ALICE));
+    assert!(lines[at(&format!("── {ALICE_STS}"))].starts_with("└── "));
+    assert!(lines[at(&format!("── {CHAIN}"))].contains("· SEED"));
+    assert!(out.contains(
+        "issued: CreateAccessKey for user svc-reporting by DataPipeline/alice-chain with ASIAQRSTUVWXCHAINED1 at 2024-03-04T09:07:00Z from 198.51.100.77"
+    ));
+    assert!(out.contains("logged by accounts 111122223333, 444455556666"));
+    assert!(out.contains("sourceIdentity alice"));
+    // A failed AssumeRole issued nothing, and shows as such.
+    assert!(out.contains("FAILED AssumeRole 2024-03-04T09:08:00Z (AccessDenied): issued nothing"));
+    // Activity in time order, with the summary's phrases.
+    assert!(out.contains("Activity (12 events, in time order)"));
+    assert!(out.contains(
+        "2024-03-04T09:21:00Z  AKIAQRSTUVWXBACKDOOR  svc-reporting (IAMUser, 444455556666) stopped logging of trail"
+    ));
+    assert!(out.contains(
+        "DataPipeline/alice-chain (AssumedRole, 444455556666) attached policy arn:aws:iam::aws:policy/AdministratorAccess to user svc-reporting"
+    ));
+    assert!(out.contains("FAILED AccessDenied: DataPipeline/alice-chain called AssumeRole"));
+    let first = out.find("2024-03-04T09:00:00Z  AKIA").unwrap();
+    let last = out.find("2024-03-04T09:22:00Z  AKIA").unwrap();
+    assert!(first < last);
+    // Totals per credential.
+    assert!(out.lines().any(|l| l.starts_with(BACKDOOR)
+        && l.contains("eu-west-1,us-east-1")
+        && l.contains("2024-03-04T09:20:00Z  2024-03-04T09:22:00Z")));
+    // The cross-account AssumeRole logged in both accounts is one call.
+    assert!(out.contains("1 call(s) logged by a second account"));
+    assert!(err.contains("files read"), "{err}");
+}
+
+#[test]
+fn federation_services_and_edges() {
+    let origin = |key: &str| {
+        let (code, out, _) = trace(&["--access-key", key, "--up"]);
+        assert_eq!(code, 0);
+        no_decoys(&out);
+        out.lines().find(|l| l.starts_with("origin: ")).unwrap().to_string()
+    };
+    assert_eq!(
+        origin(SAML),
+        "origin: SAML federation: provider https://idp.example.com/saml2, subject carol@example.com"
+    );
+    assert_eq!(
+        origin(WEB),
+        "origin: web identity federation: provider arn:aws:iam::444455556666:oidc-provider/token.actions.githubusercontent.com, subject repo:example/app:ref:refs/heads/main"
+    );
+    assert_eq!(origin(EC2), "origin: the AWS service ec2.amazonaws.com");
+    assert_eq!(
+        origin(VENDOR),
+        "origin: temporary credentials of VendorAutomation/vendor-job: issued in an account not in the archive (999988887777); no event in the archive issued it"
+    );
+    assert_eq!(credentials(&["--access-key", VENDOR]), set(&[VENDOR_PARENT, VENDOR]));
+    assert_eq!(credentials(&["--access-key", SAML]), set(&[SAML]));
+    assert_eq!(credentials(&["--access-key", EC2]), set(&[EC2]));
+    // Failures are marked in the activity.
+    let (_, out, _) = trace(&["--access-key", EC2]);
+    assert!(out.contains("FAILED AccessDenied: WebServerRole/i-0abcd1234ef567890 called iam:ListUsers from 198.51.100.77"));
+}
+
+#[test]
+fn unrecorded_credentials_and_console_sessions_are_inferred() {
+    let (code, out, _) = trace(&["--access-key", LAMBDA]);
+    assert_eq!(code, 0);
+    assert!(out.contains("origin: the AWS service lambda.amazonaws.com"));
+    assert!(out.contains("AssumeRole 2024-03-04T09:46:00Z: credentials not recorded"));
+    assert!(out.contains("INFERRED link: same principal arn:aws:sts::444455556666:assumed-role/ProcessorRole/processor-fn; session created 2024-03-04T09:46:00Z, AssumeRole at 2024-03-04T09:46:00Z (0 s apart)"));
+
+    let (code, out, _) = trace(&["--access-key", CONSOLE]);
+    assert_eq!(code, 0);
+    assert!(out.contains("origin: a console sign-in by dave (IAMUser)"));
+    assert!(out.contains("console session signed in 2024-03-04T09:51:00Z"));
+    assert!(out.contains("INFERRED link: same principal arn:aws:iam::111122223333:user/dave"));
+    // The key created in the console session, then used elsewhere; never the later session.
+    assert_eq!(credentials(&["--access-key", CONSOLE]), set(&[CONSOLE, DAVE_NEW]));
+    assert!(!out.contains(CONSOLE2));
+    // jsonl says which events hang on an inferred link.
+    let (_, out, _) = trace(&["--access-key", DAVE_NEW, "--up", "--format", "jsonl"]);
+    let lines = jsonl(&out);
+    let created = lines.iter().find(|l| l["credential"] == CONSOLE).unwrap();
+    assert_eq!(created["relation"], "ancestor");
+    assert_eq!(created["path"], serde_json::json!([DAVE_NEW, CONSOLE]));
+    let used = lines.iter().find(|l| l["credential"] == DAVE_NEW).unwrap();
+    assert_eq!(used["relation"], "seed");
+    assert_eq!(used["event"]["eventName"], "ListBuckets");
+
+    // Down from the console sign-in: the session's keys, by inference.
+    let (_, out, _) = trace(&["--user", "dave", "--down"]);
+    assert!(out.contains("FAILED ConsoleLogin 2024-03-04T09:50:00Z (Failure): issued nothing"));
+    assert!(out.contains(CONSOLE2), "both of dave's sessions: {out}");
+}
+
+#[test]
+fn seeds_by_user_session_and_ip() {
+    // A session ARN names every session with that name: here the decoy reused it.
+    let s = "arn:aws:sts::444455556666:assumed-role/DataPipeline/alice-chain";
+    assert_eq!(
+        credentials(&["--session", s, "--down"]),
+        set(&[CHAIN, BACKDOOR, "ASIAQRSTUVWXDECOYCI2"])
+    );
+    assert_eq!(
+        credentials(&["--user", "alice", "--down"]),
+        credentials(&["--access-key", ALICE, "--down"])
+    );
+    assert_eq!(
+        credentials(&["--ip", "198.51.100.0/24", "--down"]),
+        set(&[CROSS, CHAIN, BACKDOOR, EC2, DAVE_NEW, VENDOR_PARENT, VENDOR])
+    );
+}
+
+#[test]
+fn activity_filters_narrow_events_not_links() {
+    let (code, out, _) =
+        trace(&["--access-key", ALICE, "--down", "--source", "iam", "--format", "jsonl"]);
+    assert_eq!(code, 0);
+    let names: Vec<String> =
+        jsonl(&out).iter().map(|l| l["event"]["eventName"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["ListRoles", "AttachUserPolicy", "CreateAccessKey"]);
+}
+
+#[test]
+fn exit_codes_and_errors() {
+    let (code, out, err) = trace(&["--access-key", "ASIAQRSTUVWXNOTSEEN1"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("no seed was seen"), "{err}");
+    assert!(err.contains("files read"), "{err}");
+    assert_eq!(trace(&["--user", "nobody-at-all"]).0, 1);
+    let (code, _, err) = trace(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("needs a seed"), "{err}");
+    assert_eq!(trace(&["--access-key", "not-a-key"]).0, 2);
+    assert_eq!(trace(&["--access-key", CHAIN, "--up", "--down"]).0, 2);
+    assert_eq!(trace(&["--access-key", CHAIN, "--pattern", "{}"]).0, 2);
+}
+
+#[test]
+fn hostile_strings_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = serde_json::json!({"Records": [
+        {"eventVersion": "1.09", "eventTime": "2024-03-04T09:00:00Z", "eventSource": "sts.amazonaws.com",
+         "eventName": "AssumeRole", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.5",
+         "userAgent": "<script>alert(1)</script>\u{1b}[2J\u{202e}",
+         "userIdentity": {"type": "IAMUser", "userName": "<img src=x>", "accessKeyId": ALICE, "accountId": "111122223333"},
+         "requestParameters": {"roleArn": "arn:aws:iam::111122223333:role/<b>x</b>", "roleSessionName": "s"},
+         "responseElements": {"credentials": {"accessKeyId": CHAIN}},
+         "eventID": "1", "recipientAccountId": "111122223333"}
+    ]});
+    let path = dir.path().join("hostile.json");
+    std::fs::write(&path, rec.to_string()).unwrap();
+    let p = path.to_str().unwrap();
+    let (code, out, _) = run(&["trace", p, "--access-key", CHAIN]);
+    assert_eq!(code, 0);
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'), "{out}");
+    assert!(out.contains("\\u{1b}[2J"));
+    let (code, out, _) = run(&["trace", p, "--access-key", CHAIN, "--format", "html"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(
+        "Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\""
+    ));
+    assert!(!out.contains("<script") && !out.contains("<img") && !out.contains("<b>"), "{out}");
+    assert!(out.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let _ = root();
+}
+
+#[test]
+fn time_window_is_an_edge_of_the_evidence() {
+    // From 09:06 on, the chain's issuing events are outside the window.
+    let (code, out, _) = trace(&["--access-key", CHAIN, "--since", "2024-03-04T09:06:00Z"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("origin: temporary credentials of DataPipeline/alice-chain: issued before the archive starts (or outside the searched window)"), "{out}");
+    assert!(!out.contains(ALICE) && !out.contains(CROSS));
+    // The key it created is still found (its CreateAccessKey is inside the window).
+    assert!(out.contains(&format!("── {BACKDOOR}")));
+}
+
+#[test]
+fn escaped_keys_are_still_found() {
+    // A record whose key is written with a JSON escape: the links pass notes the decoded key
+    // for its file, so the activity pass opens that file and the pattern matches it.
+    let dir = tempfile::tempdir().unwrap();
+    let issue = r#"{"Records":[{"eventTime":"2024-03-04T09:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","userIdentity":{"type":"IAMUser","userName":"alice","accessKeyId":"AKIAIOSFODNN7EXAMPLE","accountId":"111122223333"},"requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/R","roleSessionName":"s"},"responseElements":{"credentials":{"accessKeyId":"ASIAQRSTUVWXCHAINED1"}},"eventID":"a","recipientAccountId":"111122223333"}]}"#;
+    let used = r#"{"Records":[{"eventTime":"2024-03-04T09:05:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/R/s","accessKeyId":"ASIAQRSTUVWX\u0043HAINED1","accountId":"111122223333"},"eventID":"b","recipientAccountId":"111122223333"}]}"#;
+    std::fs::write(dir.path().join("1.json"), issue).unwrap();
+    std::fs::write(dir.path().join("2.json"), used).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, out, err) = run(&["trace", d, "--access-key", ALICE, "--down", "--format", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let events = jsonl(&out);
+    assert_eq!(events.len(), 2, "{out}");
+    assert_eq!(events[1]["credential"], CHAIN);
+    assert_eq!(events[1]["event"]["eventName"], "ListUsers");
+}
