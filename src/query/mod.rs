@@ -111,6 +111,14 @@ impl ViewPattern {
             View::Envelope => self.pattern.literal_clauses("detail"),
         }
     }
+
+    /// Clauses whose literals hold ignoring ASCII case (they include case-insensitive rules).
+    fn clauses_folded(&self) -> Vec<Vec<String>> {
+        match self.view {
+            View::Record => self.pattern.literal_clauses_folded(""),
+            View::Envelope => self.pattern.literal_clauses_folded("detail"),
+        }
+    }
 }
 
 /// What a matching record carries to the output stage.
@@ -226,24 +234,77 @@ impl Query {
             let p = Pattern::parse(text).map_err(|e| QueryError::Pattern(i + 1, e))?;
             compiled.push(ViewPattern::new(p));
         }
+        Ok(Self::with_flags(flags, compiled, filters, prefilter))
+    }
+
+    /// Like [`Query::new`] with patterns already compiled (rules built from other languages,
+    /// such as Sigma rules, have no EventBridge text).
+    pub fn from_patterns(
+        filters: &Filters,
+        patterns: Vec<ViewPattern>,
+        prefilter: bool,
+    ) -> Result<Query, QueryError> {
+        let flags = match filters.to_pattern_json() {
+            Some(v) => Some(ViewPattern {
+                pattern: Pattern::parse(&v.to_string())
+                    .map_err(|e| QueryError::Flags(e.to_string()))?,
+                view: View::Record,
+            }),
+            None => None,
+        };
+        Ok(Self::with_flags(flags, patterns, filters, prefilter))
+    }
+
+    fn with_flags(
+        flags: Option<ViewPattern>,
+        compiled: Vec<ViewPattern>,
+        filters: &Filters,
+        prefilter: bool,
+    ) -> Query {
         let mut paths: Vec<String> = vec!["eventTime".into()];
         for vp in flags.iter().chain(&compiled) {
             paths.extend(vp.record_paths());
         }
         let keep = KeepSet::new(paths);
         let prefilter = if prefilter {
-            Prefilter::new(&Self::clauses(flags.as_ref(), &compiled))
+            let mut pf = Prefilter::new(&Self::clauses(flags.as_ref(), &compiled));
+            pf.add_folded(&Self::clauses_folded(&compiled));
+            pf
         } else {
             Prefilter::default()
         };
-        Ok(Query {
+        Query {
             flags,
             patterns: compiled,
             since: filters.since,
             until: filters.until,
             keep,
             prefilter,
-        })
+        }
+    }
+
+    /// For the OR of the patterns, when some pattern has no exact clause but each has a folded
+    /// one (case-insensitive rules): the union of one folded clause per pattern.
+    fn clauses_folded(patterns: &[ViewPattern]) -> Vec<Vec<String>> {
+        if patterns.is_empty() || patterns.iter().all(|p| !p.clauses().is_empty()) {
+            return Vec::new();
+        }
+        let best: Vec<Option<Vec<String>>> = patterns
+            .iter()
+            .map(|p| {
+                p.clauses_folded()
+                    .into_iter()
+                    .max_by_key(|c| c.iter().map(String::len).min().unwrap_or(0))
+            })
+            .collect();
+        if best.iter().all(Option::is_some) {
+            let mut union: Vec<String> = best.into_iter().flatten().flatten().collect();
+            union.sort();
+            union.dedup();
+            vec![union]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Clauses every match satisfies: the flags' clauses, plus for the OR of the patterns one
