@@ -284,27 +284,37 @@ impl Query {
     }
 
     /// For the OR of the patterns, when some pattern has no exact clause but each has a folded
-    /// one (case-insensitive rules): the union of one folded clause per pattern.
+    /// one (case-insensitive rules): unions of one folded clause per pattern. Each union holds
+    /// on its own (every pattern implies its member), so several are kept: the j-th union takes
+    /// each pattern's j-th clause (its last when it has fewer), up to three. With rules on
+    /// `eventSource` and `eventName`, one union lists the sources and another the names.
     fn clauses_folded(patterns: &[ViewPattern]) -> Vec<Vec<String>> {
         if patterns.is_empty() || patterns.iter().all(|p| !p.clauses().is_empty()) {
             return Vec::new();
         }
-        let best: Vec<Option<Vec<String>>> = patterns
+        let per: Vec<Vec<Vec<String>>> = patterns
             .iter()
             .map(|p| {
-                p.clauses_folded()
-                    .into_iter()
-                    .max_by_key(|c| c.iter().map(String::len).min().unwrap_or(0))
+                let mut c = p.clauses_folded();
+                c.sort_by_key(|c| std::cmp::Reverse(c.iter().map(String::len).min().unwrap_or(0)));
+                c
             })
             .collect();
-        if best.iter().all(Option::is_some) {
-            let mut union: Vec<String> = best.into_iter().flatten().flatten().collect();
+        if per.iter().any(Vec::is_empty) {
+            return Vec::new();
+        }
+        let depth = per.iter().map(Vec::len).max().unwrap_or(0).min(3);
+        let mut out: Vec<Vec<String>> = Vec::new();
+        for j in 0..depth {
+            let mut union: Vec<String> =
+                per.iter().flat_map(|c| c[j.min(c.len() - 1)].iter().cloned()).collect();
             union.sort();
             union.dedup();
-            vec![union]
-        } else {
-            Vec::new()
+            if !out.contains(&union) {
+                out.push(union);
+            }
         }
+        out
     }
 
     /// Clauses every match satisfies: the flags' clauses, plus for the OR of the patterns one
@@ -485,5 +495,38 @@ mod tests {
         assert!(q.evaluate("{").is_err());
         let hit = q.evaluate(&rec("2024-03-01T10:00:00Z", "CreateUser")).unwrap().unwrap();
         assert_eq!(hit.time, Some(1_709_287_200_000_000_000));
+    }
+
+    #[test]
+    fn case_insensitive_patterns_get_folded_unions() {
+        use crate::pattern::ast::Alt;
+        use crate::pattern::text::{GlobTok, TextGlob};
+        let g =
+            |s: &str| Alt::TextGlob(TextGlob::new(vec![GlobTok::Lit(s.into())], false).unwrap());
+        let rule = |src: &str, name: &str| ViewPattern {
+            pattern: Pattern::from_dnf(vec![vec![
+                ("eventSource".into(), vec![g(src)]),
+                ("eventName".into(), vec![g(name)]),
+            ]])
+            .unwrap(),
+            view: View::Record,
+        };
+        let q = Query::from_patterns(
+            &Filters::default(),
+            vec![rule("iam.amazonaws.com", "CreateUser"), rule("s3.amazonaws.com", "DeleteBucket")],
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            q.prefilter().describe(),
+            vec![
+                vec!["iam.amazonaws.com (any case)", "s3.amazonaws.com (any case)"],
+                vec!["createuser (any case)", "deletebucket (any case)"],
+            ]
+        );
+        let rec = |s: &str, n: &str| format!(r#"{{"eventSource":"{s}","eventName":"{n}"}}"#);
+        assert!(q.prefilter().maybe(rec("IAM.amazonaws.com", "createUSER").as_bytes()));
+        assert!(!q.prefilter().maybe(rec("iam.amazonaws.com", "GetUser").as_bytes()));
+        assert!(q.evaluate(&rec("s3.amazonaws.com", "deletebucket")).unwrap().is_some());
     }
 }
