@@ -120,7 +120,7 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     sink.finish(&auditor)?;
     if !args.input.quiet && auditor.untimed > 0 {
         messages::error(&format!(
-            "{} records matched threshold rules without a valid eventTime and were not counted",
+            "{} records matched threshold or correlation rules without a valid eventTime and were not counted",
             auditor.untimed
         ));
     }

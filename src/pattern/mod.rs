@@ -173,11 +173,14 @@ impl Pattern {
         self.clauses(under, false)
     }
 
-    /// Like [`Pattern::literal_clauses`], but each literal occurs *ignoring ASCII case*: a
-    /// match holds it with any ASCII letter in either case, except that a `s` or `k` may also
-    /// be written U+017F or U+212A (the only non-ASCII characters Unicode simple case folding
-    /// matches to ASCII: see [`text::ASCII_CASE_TWINS`]). Literals are ASCII. Case-insensitive
-    /// globs ([`Alt::TextGlob`]) give clauses here, not in [`Pattern::literal_clauses`].
+    /// Like [`Pattern::literal_clauses`], but each string is a fragment of the *raw JSON text*
+    /// of any matching record, found *ignoring ASCII case*: ASCII, with no `\\`, `/` or
+    /// control character, and a `"` only at an end, where it is the quote that opens or closes
+    /// a string value (`"createuser"` for an exact value). It is there unless the text holds
+    /// a `\\u` escape, or a U+017F or U+212A where an `s` or `k` was expected (the only
+    /// non-ASCII characters Unicode simple case folding matches to ASCII letters: see
+    /// [`text::ASCII_CASE_TWINS`]). Case-insensitive globs ([`Alt::TextGlob`]) give clauses
+    /// here, not in [`Pattern::literal_clauses`].
     pub(crate) fn literal_clauses_folded(&self, under: &str) -> Vec<Vec<String>> {
         self.clauses(under, true)
     }
@@ -248,7 +251,7 @@ fn field_clause(f: &compile::FieldTest, fold: bool) -> Option<Vec<String>> {
     }
     let mut out: Vec<String> = Vec::new();
     for a in &f.alts {
-        let s = alt_literal(a, fold)?;
+        let s = if fold { alt_fragment(a)? } else { alt_literal(a)? };
         if !out.contains(&s) {
             out.push(s);
         }
@@ -257,34 +260,102 @@ fn field_clause(f: &compile::FieldTest, fold: bool) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// A literal every value matching `a` holds in its raw JSON text (modulo escapes; ignoring
-/// ASCII case when `fold`, then ASCII only), if there is one and it is not empty.
-fn alt_literal(a: &Alt, fold: bool) -> Option<String> {
+/// A literal every value matching `a` holds in its raw JSON text (modulo escapes), if there is
+/// one and it is not empty (case-sensitive clauses: no case-insensitive glob gives one).
+fn alt_literal(a: &Alt) -> Option<String> {
     let s = match a {
         Alt::Str(s) | Alt::Exactly(s) | Alt::Prefix(s) | Alt::Suffix(s) => s.as_str(),
         Alt::Wildcard(_, g) => g.longest_literal(),
-        Alt::TextGlob(g) if fold || g.cased() => {
+        Alt::TextGlob(g) if g.cased() => {
             let lit = g.longest_literal();
-            // A number's text is serde_json's spelling, which may differ from the raw one
-            // (`1e1` is `10.0`): a literal that could sit in a number claims nothing.
-            if lit.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')) {
+            if could_be_number(lit) {
                 return None;
             }
             lit
         }
-        Alt::Deep(inner) => return alt_literal(inner, fold),
+        Alt::Deep(inner) => return alt_literal(inner),
         Alt::AllOf(all) => {
-            return all.iter().filter_map(|x| alt_literal(x, fold)).max_by_key(String::len);
+            return all.iter().filter_map(alt_literal).max_by_key(String::len);
         }
         _ => return None,
     };
-    let s = if fold {
-        // Unicode folding may match a non-ASCII character to others: keep ASCII pieces.
-        s.split(|c: char| !c.is_ascii()).max_by_key(|p| p.len()).unwrap_or("")
-    } else {
-        s
-    };
     (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Could `lit` sit in a number's text? A number's text is serde_json's spelling, which may
+/// differ from the raw one (`1e1` is `10.0`), so such a literal claims nothing.
+fn could_be_number(lit: &str) -> bool {
+    lit.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+}
+
+/// For [`Pattern::literal_clauses_folded`]: a fragment of raw JSON text every value matching
+/// `a` puts in the record, ignoring ASCII case. The fragment is the longest run of the
+/// literal's characters that JSON writes verbatim (ASCII, not `"`, `\`, `/` or a control
+/// character); when that run starts (ends) a literal that starts (ends) a string value, the
+/// value's opening (closing) quote is part of the fragment: `"createuser"` for an exact value.
+fn alt_fragment(a: &Alt) -> Option<String> {
+    use text::GlobTok;
+    match a {
+        Alt::Str(s) | Alt::Exactly(s) => fragment(s, true, true),
+        Alt::Prefix(s) => fragment(s, true, false),
+        Alt::Suffix(s) => fragment(s, false, true),
+        Alt::Wildcard(_, g) => fragment(g.longest_literal(), false, false),
+        Alt::TextGlob(g) => {
+            // A boolean's text has no quotes around it in the raw JSON.
+            let quoted = !(g.matches("true") || g.matches("false"));
+            let toks = g.tokens();
+            fn lit(t: Option<&GlobTok>) -> Option<&str> {
+                match t {
+                    Some(GlobTok::Lit(s)) if !could_be_number(s) => Some(s.as_str()),
+                    _ => None,
+                }
+            }
+            let longest = g.longest_literal();
+            [
+                lit(toks.first()).and_then(|s| fragment(s, quoted, quoted && toks.len() == 1)),
+                lit(toks.last()).and_then(|s| fragment(s, false, quoted)),
+                (!could_be_number(longest)).then(|| fragment(longest, false, false)).flatten(),
+            ]
+            .into_iter()
+            .flatten()
+            .max_by_key(String::len)
+        }
+        Alt::Deep(inner) => alt_fragment(inner),
+        Alt::AllOf(all) => all.iter().filter_map(alt_fragment).max_by_key(String::len),
+        _ => None,
+    }
+}
+
+/// The longest run of `lit` that JSON writes verbatim (ASCII, not `"`, `\\`, `/` or a control
+/// character), with the opening quote when the run starts `lit` and `start` says `lit` starts
+/// a string value, and the closing quote likewise.
+fn fragment(lit: &str, start: bool, end: bool) -> Option<String> {
+    let safe = |c: char| c.is_ascii() && !c.is_ascii_control() && !matches!(c, '"' | '\\' | '/');
+    let (mut best, mut run) = ((0, 0), None::<usize>);
+    for (i, c) in lit.char_indices().chain(std::iter::once((lit.len(), '"'))) {
+        match (safe(c), run) {
+            (true, None) => run = Some(i),
+            (false, Some(b)) => {
+                if i - b > best.1 - best.0 {
+                    best = (b, i);
+                }
+                run = None;
+            }
+            _ => {}
+        }
+    }
+    if best.1 == best.0 {
+        return None;
+    }
+    let mut out = String::new();
+    if start && best.0 == 0 {
+        out.push('"');
+    }
+    out.push_str(&lit[best.0..best.1]);
+    if end && best.1 == lit.len() {
+        out.push('"');
+    }
+    Some(out)
 }
 
 impl fmt::Display for Pattern {

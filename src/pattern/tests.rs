@@ -331,10 +331,11 @@ fn internal_alternatives_match_and_give_sound_clauses() {
     assert!(!pat.matches(&json!({"o": {"needle": 1}})));
     assert!(pat.matches(&json!({"r": "xXx"})));
     assert!(!pat.matches(&json!({"r": "x"})));
-    // Nothing case-sensitive to claim; folded: ASCII pieces, no number-only literal, and one
+    // Nothing case-sensitive to claim; folded: ASCII pieces, no number-only literal, one
     // clause per sub-rule in the union.
     assert!(pat.literal_clauses("").is_empty());
-    assert_eq!(pat.literal_clauses_folded(""), vec![vec!["XX", "lete", "needle"]]);
+    // Raw-text fragments: `lete"` closes the value, `"XX` opens it.
+    assert_eq!(pat.literal_clauses_folded(""), vec![vec!["\"XX", "lete\"", "needle"]]);
     // Shown in the pattern style, marked as internal operators.
     let shown = pat.to_string();
     assert!(shown.contains(r#"{"deep":{"text-glob":"*needle*"}}"#), "{shown}");

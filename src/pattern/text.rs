@@ -36,12 +36,16 @@ const SIZE_LIMIT: usize = 1 << 20;
 
 /// A glob over the whole text of a value: `*` any run, `?` one character (Unicode scalar), the
 /// rest literal; case-insensitive (Unicode simple case folding, as the regex crate's `(?i)`)
-/// unless `cased`. Matched with a regex, so in linear time.
+/// unless `cased`. Matched with a regex (linear time); an ASCII text against a glob of ASCII
+/// literals and `*` only takes a direct path (among ASCII characters, simple case folding is
+/// ASCII case folding, so both agree: a test checks it).
 #[derive(Debug, Clone)]
 pub(crate) struct TextGlob {
     toks: Vec<GlobTok>,
     cased: bool,
     re: Regex,
+    /// The literal runs between stars, when the direct path applies.
+    ascii_parts: Option<Vec<Vec<u8>>>,
 }
 
 impl TextGlob {
@@ -70,7 +74,55 @@ impl TextGlob {
             .size_limit(SIZE_LIMIT)
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(TextGlob { toks: norm, cased, re })
+        let simple = norm.iter().all(|t| match t {
+            GlobTok::Lit(s) => s.is_ascii(),
+            GlobTok::Star => true,
+            GlobTok::One => false,
+        });
+        let ascii_parts = simple.then(|| {
+            let mut parts = vec![Vec::new()];
+            for t in &norm {
+                match t {
+                    GlobTok::Lit(s) => parts.last_mut().expect("non-empty").extend(s.bytes()),
+                    _ => parts.push(Vec::new()),
+                }
+            }
+            parts
+        });
+        Ok(TextGlob { toks: norm, cased, re, ascii_parts })
+    }
+
+    /// The direct path: `None` when the text or the glob needs the regex.
+    fn match_ascii(&self, text: &str) -> Option<bool> {
+        let parts = self.ascii_parts.as_ref()?;
+        if !text.is_ascii() {
+            return None;
+        }
+        let eq = |a: &[u8], b: &[u8]| if self.cased { a == b } else { a.eq_ignore_ascii_case(b) };
+        let t = text.as_bytes();
+        let n = parts.len();
+        if n == 1 {
+            return Some(eq(t, &parts[0]));
+        }
+        let (first, last) = (&parts[0], &parts[n - 1]);
+        if first.len() + last.len() > t.len()
+            || !eq(&t[..first.len()], first)
+            || !eq(&t[t.len() - last.len()..], last)
+        {
+            return Some(false);
+        }
+        // Leftmost match of each inner run, in order (as for EventBridge wildcards).
+        let mut rest = &t[first.len()..t.len() - last.len()];
+        for mid in &parts[1..n - 1] {
+            if mid.is_empty() {
+                continue;
+            }
+            match rest.windows(mid.len()).position(|w| eq(w, mid)) {
+                Some(at) => rest = &rest[at + mid.len()..],
+                None => return Some(false),
+            }
+        }
+        Some(true)
     }
 
     /// A glob matching exactly `s` (no wildcard).
@@ -80,11 +132,10 @@ impl TextGlob {
     }
 
     pub(crate) fn matches(&self, text: &str) -> bool {
-        self.re.is_match(text)
+        self.match_ascii(text).unwrap_or_else(|| self.re.is_match(text))
     }
 
     /// The pieces, for consumers that translate the glob.
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by src/index and src/sql"))]
     pub(crate) fn tokens(&self) -> &[GlobTok] {
         &self.toks
     }
@@ -193,6 +244,49 @@ mod tests {
         assert!(!TextGlob::literal("Ab", true).unwrap().matches("ab"));
         assert_eq!(g.longest_literal(), "Create");
         assert_eq!(g.tokens().len(), 3);
+    }
+
+    /// The direct path and the regex agree (every ASCII text of a small alphabet against
+    /// globs over it, both cases).
+    #[test]
+    fn direct_path_agrees_with_the_regex() {
+        use GlobTok::*;
+        let globs = [
+            vec![Lit("aB".into())],
+            vec![Star, Lit("ab".into()), Star],
+            vec![Lit("a".into()), Star, Lit("b".into())],
+            vec![Star, Lit("b".into()), Star, Lit("a".into())],
+            vec![Lit("ab".into()), Star],
+            vec![Star, Lit("ba".into())],
+            vec![Star],
+            vec![Lit("a".into()), Star, Lit("a".into()), Star, Lit("a".into())],
+        ];
+        let mut texts = vec![String::new()];
+        for len in 1..=5 {
+            let mut more = Vec::new();
+            for t in texts.iter().filter(|t| t.len() == len - 1) {
+                for c in ['a', 'A', 'b', 'B', 'x'] {
+                    more.push(format!("{t}{c}"));
+                }
+            }
+            texts.extend(more);
+        }
+        for cased in [false, true] {
+            for g in &globs {
+                let glob = TextGlob::new(g.clone(), cased).unwrap();
+                assert!(glob.ascii_parts.is_some());
+                for t in &texts {
+                    assert_eq!(
+                        glob.match_ascii(t),
+                        Some(glob.re.is_match(t)),
+                        "{g:?} {t:?} {cased}"
+                    );
+                }
+            }
+        }
+        // Non-ASCII text goes to the regex: a long s is an s.
+        let g = TextGlob::new(vec![Lit("s".into())], false).unwrap();
+        assert!(g.match_ascii("\u{17F}").is_none() && g.matches("\u{17F}"));
     }
 
     #[test]

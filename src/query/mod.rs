@@ -128,6 +128,14 @@ pub struct Hit {
     pub time: Option<i64>,
 }
 
+/// A guess at how rarely a literal occurs in CloudTrail text, for choosing among clauses that
+/// are all sound: its length, but a service host name (`iam.amazonaws.com`, in every record of
+/// its service) counts only its service part.
+fn selectivity(lit: &str) -> usize {
+    let lit = lit.trim_matches('"');
+    lit.strip_suffix(".amazonaws.com").map_or(lit.len(), str::len)
+}
+
 /// A compiled query.
 #[derive(Debug, Clone)]
 pub struct Query {
@@ -284,37 +292,28 @@ impl Query {
     }
 
     /// For the OR of the patterns, when some pattern has no exact clause but each has a folded
-    /// one (case-insensitive rules): unions of one folded clause per pattern. Each union holds
-    /// on its own (every pattern implies its member), so several are kept: the j-th union takes
-    /// each pattern's j-th clause (its last when it has fewer), up to three. With rules on
-    /// `eventSource` and `eventName`, one union lists the sources and another the names.
+    /// one (case-insensitive rules): the union of one folded clause per pattern, the one whose
+    /// weakest literal looks most selective ([`selectivity`]): a union is only as selective
+    /// as its most common member.
     fn clauses_folded(patterns: &[ViewPattern]) -> Vec<Vec<String>> {
         if patterns.is_empty() || patterns.iter().all(|p| !p.clauses().is_empty()) {
             return Vec::new();
         }
-        let per: Vec<Vec<Vec<String>>> = patterns
+        let best: Vec<Option<Vec<String>>> = patterns
             .iter()
             .map(|p| {
-                let mut c = p.clauses_folded();
-                c.sort_by_key(|c| std::cmp::Reverse(c.iter().map(String::len).min().unwrap_or(0)));
-                c
+                p.clauses_folded()
+                    .into_iter()
+                    .max_by_key(|c| c.iter().map(|l| selectivity(l)).min().unwrap_or(0))
             })
             .collect();
-        if per.iter().any(Vec::is_empty) {
+        if !best.iter().all(Option::is_some) {
             return Vec::new();
         }
-        let depth = per.iter().map(Vec::len).max().unwrap_or(0).min(3);
-        let mut out: Vec<Vec<String>> = Vec::new();
-        for j in 0..depth {
-            let mut union: Vec<String> =
-                per.iter().flat_map(|c| c[j.min(c.len() - 1)].iter().cloned()).collect();
-            union.sort();
-            union.dedup();
-            if !out.contains(&union) {
-                out.push(union);
-            }
-        }
-        out
+        let mut union: Vec<String> = best.into_iter().flatten().flatten().collect();
+        union.sort();
+        union.dedup();
+        vec![union]
     }
 
     /// Clauses every match satisfies: the flags' clauses, plus for the OR of the patterns one
@@ -517,12 +516,10 @@ mod tests {
             true,
         )
         .unwrap();
+        // The event names, not the service hosts every record of a service holds.
         assert_eq!(
             q.prefilter().describe(),
-            vec![
-                vec!["iam.amazonaws.com (any case)", "s3.amazonaws.com (any case)"],
-                vec!["createuser (any case)", "deletebucket (any case)"],
-            ]
+            vec![vec!["\"createuser\" (any case)", "\"deletebucket\" (any case)"]]
         );
         let rec = |s: &str, n: &str| format!(r#"{{"eventSource":"{s}","eventName":"{n}"}}"#);
         assert!(q.prefilter().maybe(rec("IAM.amazonaws.com", "createUSER").as_bytes()));

@@ -10,15 +10,58 @@
 //! ASCII case; text holding U+017F or U+212A (which Unicode case folding matches to `s` and `k`)
 //! is a "maybe" when one of them fails.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::memmem::Finder;
+use std::cell::RefCell;
+
+/// Needles per aho-corasick searcher of a folded clause (Teddy, its SIMD prefilter, takes up
+/// to 64; fewer give fewer false candidates).
+const GROUP: usize = 64;
+
+thread_local! {
+    /// The text lower-cased (ASCII) for the folded clauses, reused between calls.
+    static LOWER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// A compiled prefilter; `Prefilter::default()` says "maybe" to everything.
 #[derive(Debug, Clone, Default)]
 pub struct Prefilter {
     clauses: Vec<Vec<Finder<'static>>>,
-    /// Clauses searched ignoring ASCII case, with their needles (for `--explain`).
-    folded: Vec<(AhoCorasick, Vec<String>)>,
+    /// Clauses searched ignoring ASCII case, with their needles (for `--explain`): lower-case
+    /// needles searched in the lower-cased text, in groups of at most [`GROUP`] (aho-corasick's
+    /// case-insensitive search has no SIMD prefilter, and above 64 needles neither has the
+    /// case-sensitive one: several small searchers beat one large one).
+    folded: Vec<(Vec<Searcher>, Vec<String>)>,
+}
+
+/// One group of needles: Teddy (SIMD, aho-corasick's packed searcher) where the CPU has it,
+/// else an aho-corasick automaton. (aho-corasick's own choice prefers a `memchr` on the
+/// needles' common first byte, the `"` most of them start with: in JSON that is no filter.)
+#[derive(Debug, Clone)]
+enum Searcher {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Searcher {
+    fn new(needles: &[String]) -> Option<Searcher> {
+        if let Some(p) = aho_corasick::packed::Config::new().builder().extend(needles).build() {
+            return Some(Searcher::Packed(p));
+        }
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(needles)
+            .ok()
+            .map(Searcher::Automaton)
+    }
+
+    fn is_match(&self, text: &[u8]) -> bool {
+        match self {
+            Searcher::Packed(p) => p.find(text).is_some(),
+            Searcher::Automaton(a) => a.is_match(text),
+        }
+    }
 }
 
 /// Whether `text` holds a character that Unicode case folding matches to an ASCII letter.
@@ -66,31 +109,55 @@ impl Prefilter {
         Prefilter { clauses: out, folded: Vec::new() }
     }
 
-    /// Adds clauses whose literals (ASCII, see
-    /// [`crate::pattern::Pattern::literal_clauses_folded`]) are searched ignoring ASCII case.
+    /// Adds clauses of raw-text fragments (see
+    /// [`crate::pattern::Pattern::literal_clauses_folded`]: ASCII, no `\\`, `/` or control
+    /// character, a `"` only at an end), searched ignoring ASCII case. A clause holding
+    /// anything else is left out (no claim).
     pub fn add_folded(&mut self, clauses: &[Vec<String>]) {
         'clause: for clause in clauses {
             let mut needles: Vec<String> = Vec::new();
             for lit in clause {
-                let piece = verbatim_piece(lit)
-                    .and_then(|p| p.split(|c: char| !c.is_ascii()).max_by_key(|p| p.len()))
-                    .filter(|p| !p.is_empty());
-                match piece {
-                    Some(p) => needles.push(p.to_ascii_lowercase()),
-                    None => continue 'clause,
+                let inner = lit.strip_prefix('"').unwrap_or(lit);
+                let inner = inner.strip_suffix('"').unwrap_or(inner);
+                let fragment = !lit.is_empty()
+                    && lit
+                        .chars()
+                        .all(|c| c.is_ascii() && !c.is_ascii_control() && c != '\\' && c != '/')
+                    && !inner.contains('"');
+                if !fragment {
+                    continue 'clause;
                 }
+                needles.push(lit.to_ascii_lowercase());
             }
             needles.sort_unstable();
             needles.dedup();
             if needles.is_empty() {
                 continue;
             }
-            match AhoCorasick::builder().ascii_case_insensitive(true).build(&needles) {
-                Ok(ac) => self.folded.push((ac, needles)),
+            let searchers: Option<Vec<Searcher>> =
+                needles.chunks(GROUP).map(Searcher::new).collect();
+            match searchers {
+                Some(s) => self.folded.push((s, needles)),
                 // Too large to build: no claim.
-                Err(_) => continue,
+                None => continue,
             }
         }
+        // The clause with the most needles first: it is usually the most selective (event
+        // names rather than event sources), and the first to fail ends the test.
+        self.folded.sort_by_key(|(_, n)| std::cmp::Reverse(n.len()));
+    }
+
+    /// Do all folded clauses hold in `text`, ignoring ASCII case?
+    fn folded_hold(&self, text: &[u8]) -> bool {
+        if self.folded.is_empty() {
+            return true;
+        }
+        LOWER.with_borrow_mut(|lower| {
+            lower.clear();
+            lower.extend_from_slice(text);
+            lower.make_ascii_lowercase();
+            self.folded.iter().all(|(acs, _)| acs.iter().any(|ac| ac.is_match(lower.as_slice())))
+        })
     }
 
     /// Whether the prefilter can rule anything out at all.
@@ -106,7 +173,7 @@ impl Prefilter {
             return true;
         }
         let exact = self.clauses.iter().all(|c| c.iter().any(|f| f.find(text).is_some()));
-        if exact && self.folded.iter().all(|(ac, _)| ac.is_match(text)) {
+        if exact && self.folded_hold(text) {
             return true;
         }
         has_unicode_escape(text) || (exact && has_case_twin(text))

@@ -29,7 +29,7 @@ fn conditions_without_not_are_one_pattern_in_dnf() {
     assert!(!e.matches(&json!({"eventName": "a", "eventSource": "u"})));
     // The query pattern is the detection itself, with folded literal clauses for the prefilter.
     let clauses = r.pattern.pattern.literal_clauses_folded("");
-    assert!(clauses.contains(&vec!["A".to_string(), "B".to_string()]), "{clauses:?}");
+    assert!(clauses.contains(&vec![r#""A""#.to_string(), r#""B""#.to_string()]), "{clauses:?}");
     // Case-insensitive values claim nothing case-sensitively.
     assert!(r.pattern.pattern.literal_clauses("").is_empty());
 }
@@ -51,7 +51,10 @@ fn not_makes_a_tree_and_the_query_keeps_the_positive_part() {
             .pattern
             .matches(&json!({"eventName": "stoplogging", "userIdentity": {"arn": "a:role/admin"}}))
     );
-    assert_eq!(r.pattern.pattern.literal_clauses_folded(""), vec![vec!["StopLogging".to_string()]]);
+    assert_eq!(
+        r.pattern.pattern.literal_clauses_folded(""),
+        vec![vec![r#""StopLogging""#.to_string()]]
+    );
     // Only a negation: every record is a candidate.
     let n = one("    filter:\n        eventName: A\n    condition: not filter");
     assert!(n.pattern.pattern.literal_clauses_folded("").is_empty());
