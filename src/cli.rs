@@ -114,6 +114,9 @@ pub struct AuditArgs {
     #[arg(long = "rules", value_name = "FILE|DIR", help_heading = "Audit")]
     pub rules: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub sigma: SigmaArgs,
+
     /// Output: table (a summary per rule), jsonl or json (one finding per matched record or
     /// threshold window, with the records), csv (one row per finding).
     #[arg(short, long, value_enum, default_value_t = Format::Table, hide_possible_values = true, help_heading = "Audit")]
@@ -422,6 +425,74 @@ pub struct TraceArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Sigma rule options, shared by `audit` and `rules`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SigmaArgs {
+    /// A Sigma rule file or a folder of them, read recursively (*.yml, *.yaml; repeatable).
+    /// Only rules for product aws, service cloudtrail run; the others are counted as skipped.
+    #[arg(long = "sigma", value_name = "FILE|DIR", help_heading = "Sigma")]
+    pub sigma: Vec<PathBuf>,
+
+    /// Skip Sigma rules below this level: informational, low, medium, high, critical.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LEVEL",
+        hide_possible_values = true,
+        help_heading = "Sigma"
+    )]
+    pub min_level: Option<SigmaLevel>,
+
+    /// Run only Sigma rules with this status: stable, test, experimental, deprecated,
+    /// unsupported (repeatable; default: all but deprecated and unsupported).
+    #[arg(
+        long = "status",
+        value_enum,
+        value_name = "STATUS",
+        hide_possible_values = true,
+        help_heading = "Sigma"
+    )]
+    pub status: Vec<SigmaStatus>,
+
+    /// Skip the rule with this id (a Sigma id or name, or a pack rule id; repeatable).
+    #[arg(long = "exclude-rule", value_name = "ID", help_heading = "Sigma")]
+    pub exclude_rule: Vec<String>,
+
+    /// YAML file with values for `expand` placeholders: `placeholders: {name: [values]}`.
+    #[arg(long = "sigma-config", value_name = "FILE", help_heading = "Sigma")]
+    pub sigma_config: Option<PathBuf>,
+}
+
+/// A Sigma rule level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SigmaLevel {
+    /// informational
+    Informational,
+    /// low
+    Low,
+    /// medium
+    Medium,
+    /// high
+    High,
+    /// critical
+    Critical,
+}
+
+/// A Sigma rule status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SigmaStatus {
+    /// stable
+    Stable,
+    /// test
+    Test,
+    /// experimental
+    Experimental,
+    /// deprecated
+    Deprecated,
+    /// unsupported
+    Unsupported,
+}
+
 /// `trailscan rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -450,14 +521,20 @@ pub struct RulesListArgs {
     /// List the rules of this file or folder (repeatable; only these unless --pack is given).
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub sigma: SigmaArgs,
 }
 
 /// `trailscan rules validate`.
 #[derive(Debug, Args)]
 pub struct RulesValidateArgs {
     /// Rule files or folders.
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required_unless_present = "sigma")]
     pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub sigma: SigmaArgs,
 }
 
 const INDEX_HELP: &str = "\

@@ -7,6 +7,7 @@
 
 pub mod packs;
 pub mod rule;
+pub mod sigma;
 pub mod threshold;
 
 use crate::output::lookup;
@@ -54,6 +55,15 @@ pub fn matching(rules: &[Rule], record: &Value) -> Vec<usize> {
     let mut envelope: Option<Value> = None;
     let mut out = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
+        if let Some(s) = &rule.sigma {
+            // A Sigma detection is its boolean tree; a correlation matches no single record.
+            if let sigma::Kind::Detection(e) = &s.kind
+                && e.matches(record)
+            {
+                out.push(i);
+            }
+            continue;
+        }
         let hit = match rule.pattern.view {
             crate::query::View::Record => rule.pattern.pattern.matches(record),
             crate::query::View::Envelope => {
@@ -129,6 +139,10 @@ pub const SAMPLE_ACTORS: usize = 3;
 struct Candidate {
     group: Vec<(String, Value)>,
     matched: Matched,
+    /// For a correlation: which of its rules matched (index in its `rules`), and the value
+    /// of a `value_count` field.
+    base: usize,
+    value: Option<String>,
 }
 
 /// Tests records against rules and turns matches into findings.
@@ -136,6 +150,12 @@ pub struct Auditor<'r> {
     rules: &'r [Rule],
     pending: Vec<Vec<threshold::Event<Candidate>>>,
     summaries: Vec<Summary>,
+    /// Per rule: the Sigma correlations reading its matches (correlation index, position in
+    /// its `rules`).
+    feeds: Vec<Vec<(usize, usize)>>,
+    /// Per rule: matches make no finding of their own (a Sigma rule read by a correlation
+    /// without `generate: true`, or kept only for a correlation).
+    quiet: Vec<bool>,
     /// Records of threshold rules dropped because their eventTime does not parse.
     pub untimed: u64,
 }
@@ -144,11 +164,35 @@ impl<'r> Auditor<'r> {
     /// An auditor for `rules`.
     #[must_use]
     pub fn new(rules: &'r [Rule]) -> Self {
+        let mut feeds = vec![Vec::new(); rules.len()];
+        let mut quiet = vec![false; rules.len()];
+        for (c, r) in rules.iter().enumerate() {
+            if let Some(s) = &r.sigma
+                && let sigma::Kind::Correlation(corr) = &s.kind
+            {
+                for (pos, id) in corr.rule_ids.iter().enumerate() {
+                    if let Some(b) = rules.iter().position(|x| &x.id == id) {
+                        feeds[b].push((c, pos));
+                        quiet[b] |= !corr.generate;
+                    }
+                }
+            }
+        }
         Auditor {
             rules,
             pending: rules.iter().map(|_| Vec::new()).collect(),
             summaries: vec![Summary::default(); rules.len()],
+            feeds,
+            quiet,
             untimed: 0,
+        }
+    }
+
+    /// Rules below `min` make no finding of their own (they are kept only because a
+    /// correlation reads them).
+    pub fn quiet_below(&mut self, min: Severity) {
+        for (i, r) in self.rules.iter().enumerate() {
+            self.quiet[i] |= r.severity < min;
         }
     }
 
@@ -183,6 +227,37 @@ impl<'r> Auditor<'r> {
                     Matched { event_time, time, actor: actor(v), raw: raw.to_string() }
                 })
                 .clone();
+            for &(c, pos) in &self.feeds[i] {
+                let Some(time) = m.time else {
+                    self.untimed += 1;
+                    continue;
+                };
+                let Some(sigma::Kind::Correlation(corr)) =
+                    self.rules[c].sigma.as_ref().map(|s| &s.kind)
+                else {
+                    continue;
+                };
+                let group: Vec<(String, Value)> = corr
+                    .group_by
+                    .iter()
+                    .map(|p| (p.clone(), lookup(v, p).cloned().unwrap_or(Value::Null)))
+                    .collect();
+                let key = serde_json::to_string(&group.iter().map(|g| &g.1).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                let value = corr
+                    .field
+                    .as_deref()
+                    .and_then(|f| lookup(v, f))
+                    .and_then(|x| if x.is_null() { None } else { Some(x.to_string()) });
+                self.pending[c].push(threshold::Event {
+                    group: key,
+                    time,
+                    data: Candidate { group, matched: m.clone(), base: pos, value },
+                });
+            }
+            if self.quiet[i] {
+                continue;
+            }
             match &rule.threshold {
                 None => {
                     let f = Finding { rule: i, records: vec![m], group: None };
@@ -204,7 +279,7 @@ impl<'r> Auditor<'r> {
                     self.pending[i].push(threshold::Event {
                         group: key,
                         time,
-                        data: Candidate { group, matched: m },
+                        data: Candidate { group, matched: m, base: 0, value: None },
                     });
                 }
             }
@@ -216,9 +291,18 @@ impl<'r> Auditor<'r> {
     pub fn finish(&mut self) -> Vec<Finding> {
         let mut out = Vec::new();
         for i in 0..self.rules.len() {
-            let Some(t) = &self.rules[i].threshold else { continue };
             let events = std::mem::take(&mut self.pending[i]);
-            for (_, window) in threshold::windows(events, t.count, t.within_secs) {
+            let windows =
+                match (&self.rules[i].threshold, self.rules[i].sigma.as_ref().map(|s| &s.kind)) {
+                    (Some(t), _) => threshold::windows(events, t.count, t.within_secs),
+                    (None, Some(sigma::Kind::Correlation(c))) => {
+                        threshold::windows_where(events, c.timespan_secs, |w| {
+                            correlation_fires(c, w)
+                        })
+                    }
+                    _ => continue,
+                };
+            for (_, window) in windows {
                 let group = window.first().map(|e| e.data.group.clone());
                 let records = window.into_iter().map(|e| e.data.matched).collect();
                 let f = Finding { rule: i, records, group };
@@ -227,6 +311,12 @@ impl<'r> Auditor<'r> {
             }
         }
         out
+    }
+
+    /// Whether matches of rule `i` make findings of their own.
+    #[must_use]
+    pub fn reports(&self, i: usize) -> bool {
+        !self.quiet[i]
     }
 
     /// Per-rule summaries, in rule order.
@@ -255,6 +345,40 @@ impl<'r> Auditor<'r> {
                     s.more_actors = true;
                 }
             }
+        }
+    }
+}
+
+/// Does a window of a correlation's candidates (in time order) fire?
+fn correlation_fires(c: &sigma::Correlation, w: &[&threshold::Event<Candidate>]) -> bool {
+    use sigma::CorrelationType as T;
+    match c.kind {
+        T::EventCount => c.holds(w.len() as u64),
+        T::ValueCount => {
+            let mut vals: Vec<&str> = w.iter().filter_map(|e| e.data.value.as_deref()).collect();
+            vals.sort_unstable();
+            vals.dedup();
+            c.holds(vals.len() as u64)
+        }
+        T::Temporal => {
+            let mut seen: Vec<usize> = w.iter().map(|e| e.data.base).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            if c.condition.is_empty() {
+                seen.len() == c.rules.len()
+            } else {
+                c.holds(seen.len() as u64)
+            }
+        }
+        T::TemporalOrdered => {
+            // The rules occur in the order given (each after the previous one).
+            let mut next = 0;
+            for e in w {
+                if next < c.rules.len() && e.data.base == next {
+                    next += 1;
+                }
+            }
+            next == c.rules.len()
         }
     }
 }

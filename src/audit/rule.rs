@@ -98,6 +98,9 @@ pub struct Rule {
     pub examples_no_match: Vec<Value>,
     /// Where it came from: a built-in pack name or a file path.
     pub origin: String,
+    /// For a Sigma rule: its detection or correlation and its metadata (then `pattern` is a
+    /// pattern every match of the detection matches, for the query and the prefilter).
+    pub sigma: Option<std::sync::Arc<crate::audit::sigma::SigmaRule>>,
 }
 
 impl Rule {
@@ -380,6 +383,7 @@ fn parse_rule(item: Value, origin: &str) -> Result<Rule, Vec<String>> {
         examples_match,
         examples_no_match,
         origin: origin.to_string(),
+        sigma: None,
     })
 }
 

@@ -28,6 +28,17 @@ pub fn windows<T>(
     count: usize,
     within_secs: i64,
 ) -> Vec<(String, Vec<Event<T>>)> {
+    windows_where(events, within_secs, |w| w.len() >= count.max(1))
+}
+
+/// The same windows, firing when `fires` holds for the window's events (in time order) rather
+/// than on a count: Sigma's correlations (distinct values, rules seen, rules seen in order).
+#[must_use]
+pub fn windows_where<T>(
+    events: Vec<Event<T>>,
+    within_secs: i64,
+    fires: impl Fn(&[&Event<T>]) -> bool,
+) -> Vec<(String, Vec<Event<T>>)> {
     let within = within_secs.saturating_mul(1_000_000_000);
     let mut groups: BTreeMap<String, Vec<Event<T>>> = BTreeMap::new();
     for e in events {
@@ -45,7 +56,8 @@ pub fn windows<T>(
             while end < n && rest[end].as_ref().is_some_and(|e| e.time - start <= within) {
                 end += 1;
             }
-            if end - i >= count.max(1) {
+            let window: Vec<&Event<T>> = rest[i..end].iter().flatten().collect();
+            if !window.is_empty() && fires(&window) {
                 let found: Vec<Event<T>> =
                     rest[i..end].iter_mut().filter_map(Option::take).collect();
                 out.push((group.clone(), found));

@@ -6,7 +6,7 @@
 //! plain rules stream in archive walk order; threshold findings follow once the scan is done.
 
 use super::Outcome;
-use crate::audit::{self, Auditor, Finding, Rule, Severity};
+use crate::audit::{self, Auditor, Finding, Rule, Severity, sigma};
 use crate::cli::AuditArgs;
 use crate::config;
 use crate::engine::{self, FileReport, Match, ScanConfig};
@@ -26,8 +26,37 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     if !args.filters.pattern.is_empty() {
         bail!("--pattern is not an audit filter: put the pattern in a rule file (--rules)");
     }
-    let mut rules = audit::select(&args.pack, &args.rules)?;
-    rules.retain(|r| r.severity >= args.min_severity);
+    let sigma_only = !args.sigma.sigma.is_empty() && args.pack.is_empty() && args.rules.is_empty();
+    let mut rules = if sigma_only { Vec::new() } else { audit::select(&args.pack, &args.rules)? };
+    let mut rules_failed = false;
+    if !args.sigma.sigma.is_empty() {
+        let loaded = sigma::load(&args.sigma.sigma, &sigma::options(&args.sigma)?);
+        sigma::report(&loaded, false, args.input.quiet);
+        rules_failed = !loaded.failed.is_empty();
+        for r in loaded.rules {
+            if let Some(o) = rules.iter().find(|o| o.id == r.id) {
+                messages::error(&format!(
+                    "{}: rule {}: duplicate id (also in {}): not run",
+                    r.origin, r.id, o.origin
+                ));
+                rules_failed = true;
+                continue;
+            }
+            rules.push(r);
+        }
+    }
+    rules.retain(|r| !args.sigma.exclude_rule.contains(&r.id));
+    // Rules below --min-severity stay when a correlation at or above it reads them (quietly).
+    let read: Vec<String> = rules
+        .iter()
+        .filter(|r| r.severity >= args.min_severity)
+        .filter_map(|r| match r.sigma.as_ref().map(|s| &s.kind) {
+            Some(sigma::Kind::Correlation(c)) => Some(c.rule_ids.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    rules.retain(|r| r.severity >= args.min_severity || read.contains(&r.id));
     if rules.is_empty() {
         bail!("no rule at or above --min-severity {}", args.min_severity);
     }
@@ -35,8 +64,15 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     if let Some(dialect) = args.emit_sql {
         return super::sql::emit_rules(&rules, &filters, dialect, &args.sql, out);
     }
-    let texts: Vec<String> = rules.iter().map(|r| r.pattern_text.clone()).collect();
-    let query = Query::new(&filters, &texts, !args.input.no_prefilter)?;
+    // Each rule's pattern (for a Sigma rule: one every match matches); correlations match no
+    // record themselves.
+    let mut patterns = Vec::new();
+    for r in &rules {
+        if !matches!(r.sigma.as_ref().map(|s| &s.kind), Some(sigma::Kind::Correlation(_))) {
+            patterns.push(r.pattern.clone());
+        }
+    }
+    let query = Query::from_patterns(&filters, patterns, !args.input.no_prefilter)?;
     // Every match is parsed whole here, which checks it.
     let mut scan = ScanConfig {
         validate_hits: false,
@@ -46,7 +82,8 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     // A file is skipped only when no rule can match a record in it.
     config::use_index(&mut scan, &query, &args.input)?;
     let mut auditor = Auditor::new(&rules);
-    let mut sink = Report::new(args, out);
+    auditor.quiet_below(args.min_severity);
+    let mut sink = Report::new(args, out, rules.iter().any(|r| r.sigma.is_some()));
     let mut stats = Stats::default();
     let (mut failed, mut fail) = (false, false);
     // Rules are tested in the worker threads; findings and threshold windows are made here,
@@ -88,12 +125,12 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     sink.finish(&auditor)?;
     if !args.input.quiet && auditor.untimed > 0 {
         messages::error(&format!(
-            "{} records matched threshold rules without a valid eventTime and were not counted",
+            "{} records matched threshold or correlation rules without a valid eventTime and were not counted",
             auditor.untimed
         ));
     }
     config::report_stats(&stats, &args.input)?;
-    Ok(if failed {
+    Ok(if failed || rules_failed {
         Outcome::Error
     } else if fail {
         Outcome::Findings
@@ -114,6 +151,10 @@ struct FindingJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     threshold: Option<ThresholdJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    sigma: Option<SigmaJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    correlation: Option<CorrelationJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     record: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     records: Option<Vec<Box<RawValue>>>,
@@ -124,6 +165,47 @@ struct ThresholdJson<'a> {
     count: usize,
     within: &'a str,
     by: serde_json::Map<String, Value>,
+}
+
+/// A Sigma rule's metadata, with every finding (the author: the Detection Rule License).
+#[derive(Serialize)]
+struct SigmaJson<'a> {
+    id: Option<&'a str>,
+    title: &'a str,
+    level: &'a str,
+    status: Option<&'a str>,
+    author: &'a str,
+    tags: &'a [String],
+    falsepositives: &'a [String],
+    references: &'a [String],
+    file: &'a str,
+    line: usize,
+}
+
+#[derive(Serialize)]
+struct CorrelationJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    rules: &'a [String],
+    timespan: &'a str,
+    condition: serde_json::Map<String, Value>,
+    group_by: serde_json::Map<String, Value>,
+}
+
+fn sigma_json<'a>(rule: &'a Rule) -> Option<SigmaJson<'a>> {
+    let s = rule.sigma.as_deref()?;
+    Some(SigmaJson {
+        id: s.id.as_deref(),
+        title: &s.title,
+        level: &s.level,
+        status: s.status.as_deref(),
+        author: &s.author,
+        tags: &rule.tags,
+        falsepositives: &s.falsepositives,
+        references: &rule.references,
+        file: &s.file,
+        line: s.line,
+    })
 }
 
 fn raw_value(raw: &str) -> Result<Box<RawValue>> {
@@ -140,9 +222,29 @@ fn finding_json<'a>(rule: &'a Rule, f: &'a Finding) -> Result<FindingJson<'a>> {
         last_seen,
         events: f.records.len(),
         threshold: None,
+        sigma: sigma_json(rule),
+        correlation: None,
         record: None,
         records: None,
     };
+    if let Some(sigma::Kind::Correlation(c)) = rule.sigma.as_ref().map(|s| &s.kind) {
+        let mut condition = serde_json::Map::new();
+        for (op, n) in &c.condition {
+            condition.insert(op.clone(), Value::from(*n));
+        }
+        if let Some(fld) = &c.field {
+            condition.insert("field".into(), Value::from(fld.as_str()));
+        }
+        j.correlation = Some(CorrelationJson {
+            kind: c.kind.as_str(),
+            rules: &c.rules,
+            timespan: &c.timespan,
+            condition,
+            group_by: f.group.iter().flatten().cloned().collect(),
+        });
+        j.records = Some(f.records.iter().map(|m| raw_value(&m.raw)).collect::<Result<_>>()?);
+        return Ok(j);
+    }
     match (&rule.threshold, &f.group) {
         (Some(t), Some(group)) => {
             j.threshold = Some(ThresholdJson {
@@ -174,15 +276,19 @@ const CSV_HEADER: [&str; 13] = [
     "group",
 ];
 
+/// CSV columns added when Sigma rules run (empty for other rules).
+const CSV_SIGMA: [&str; 6] =
+    ["level", "author", "tags", "falsepositives", "references", "sigma_id"];
+
 enum Report<'w> {
     Table { out: &'w mut dyn Write, fit: bool },
     Jsonl { out: &'w mut dyn Write },
     Json { out: &'w mut dyn Write, first: bool },
-    Csv { out: Box<csv::Writer<&'w mut dyn Write>>, raw: bool },
+    Csv { out: Box<csv::Writer<&'w mut dyn Write>>, raw: bool, sigma: bool },
 }
 
 impl<'w> Report<'w> {
-    fn new(args: &AuditArgs, out: &'w mut dyn Write) -> Self {
+    fn new(args: &AuditArgs, out: &'w mut dyn Write, sigma: bool) -> Self {
         match args.format {
             Format::Table => Report::Table { out, fit: std::io::stdout().is_terminal() },
             Format::Jsonl => Report::Jsonl { out },
@@ -190,8 +296,12 @@ impl<'w> Report<'w> {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 // The header is written even when there is no finding.
-                let _ = w.write_record(CSV_HEADER);
-                Report::Csv { out: Box::new(w), raw: args.csv_raw }
+                let mut header: Vec<&str> = CSV_HEADER.to_vec();
+                if sigma {
+                    header.extend(CSV_SIGMA);
+                }
+                let _ = w.write_record(header);
+                Report::Csv { out: Box::new(w), raw: args.csv_raw, sigma }
             }
         }
     }
@@ -209,7 +319,7 @@ impl<'w> Report<'w> {
                 *first = false;
                 serde_json::to_writer(&mut **out, &finding_json(rule, f)?)?;
             }
-            Report::Csv { out, raw } => {
+            Report::Csv { out, raw, sigma } => {
                 let rec: Value = f
                     .records
                     .first()
@@ -230,7 +340,7 @@ impl<'w> Report<'w> {
                         .collect::<Vec<_>>()
                         .join(" ")
                 });
-                let cells = [
+                let mut cells = vec![
                     rule.id.clone(),
                     rule.severity.to_string(),
                     rule.title.clone(),
@@ -245,6 +355,19 @@ impl<'w> Report<'w> {
                     field("eventID"),
                     group,
                 ];
+                if *sigma {
+                    match rule.sigma.as_deref() {
+                        Some(s) => cells.extend([
+                            s.level.clone(),
+                            s.author.clone(),
+                            rule.tags.join(" "),
+                            s.falsepositives.join("; "),
+                            rule.references.join(" "),
+                            s.id.clone().unwrap_or_default(),
+                        ]),
+                        None => cells.extend(std::iter::repeat_n(String::new(), CSV_SIGMA.len())),
+                    }
+                }
                 let raw = *raw;
                 let cells = cells.iter().map(|c| {
                     if raw {
@@ -301,7 +424,8 @@ fn summary_table(out: &mut dyn Write, fit: bool, auditor: &Auditor<'_>) -> Resul
     } else {
         comfy_table::ContentArrangement::Disabled
     });
-    t.set_header([
+    let sigma = rules.iter().any(|r| r.sigma.is_some());
+    let mut header = vec![
         "severity",
         "rule",
         "title",
@@ -310,7 +434,11 @@ fn summary_table(out: &mut dyn Write, fit: bool, auditor: &Auditor<'_>) -> Resul
         "first seen",
         "last seen",
         "actors",
-    ]);
+    ];
+    if sigma {
+        header.extend(["author", "tags"]);
+    }
+    t.set_header(header);
     let term = |s: &str| sanitize::terminal(s).into_owned();
     for (i, s) in &rows {
         let r = &rules[*i];
@@ -325,7 +453,7 @@ fn summary_table(out: &mut dyn Write, fit: bool, auditor: &Auditor<'_>) -> Resul
             Severity::Info => None,
         };
         let severity = comfy_table::Cell::new(r.severity.to_string());
-        t.add_row([
+        let mut row = vec![
             match style {
                 Some(c) if color::enabled() => severity.fg(c),
                 _ => severity,
@@ -337,9 +465,36 @@ fn summary_table(out: &mut dyn Write, fit: bool, auditor: &Auditor<'_>) -> Resul
             comfy_table::Cell::new(s.first.as_ref().map_or(String::new(), |f| term(&f.1))),
             comfy_table::Cell::new(s.last.as_ref().map_or(String::new(), |f| term(&f.1))),
             comfy_table::Cell::new(term(&actors)),
-        ]);
+        ];
+        if sigma {
+            let author = r.sigma.as_ref().map_or(String::new(), |s| s.author.clone());
+            row.push(comfy_table::Cell::new(term(&author)));
+            row.push(comfy_table::Cell::new(term(&r.tags.join(" "))));
+        }
+        t.add_row(row);
     }
     writeln!(out, "{t}")?;
+    // Sigma rules with findings: where they come from, what may be benign, where to read more.
+    for (i, _) in &rows {
+        let r = &rules[*i];
+        let Some(s) = &r.sigma else { continue };
+        let mut line = format!(
+            "sigma {}: {} (level {}, author {}, {}:{})",
+            r.id,
+            s.title,
+            if s.level.is_empty() { "not set" } else { &s.level },
+            if s.author.is_empty() { "not given" } else { &s.author },
+            s.file,
+            s.line
+        );
+        if !s.falsepositives.is_empty() {
+            line.push_str(&format!("; false positives: {}", s.falsepositives.join("; ")));
+        }
+        if !r.references.is_empty() {
+            line.push_str(&format!("; references: {}", r.references.join(" ")));
+        }
+        writeln!(out, "{}", term(&line))?;
+    }
     let findings: u64 = rows.iter().map(|(_, s)| s.findings).sum();
     writeln!(out, "{findings} findings from {} of {} rules", rows.len(), rules.len())?;
     Ok(())

@@ -1,7 +1,7 @@
 //! `trailscan rules list` and `trailscan rules validate`.
 
 use super::Outcome;
-use crate::audit::{self, rule};
+use crate::audit::{self, rule, sigma};
 use crate::cli::{RulesArgs, RulesCommand, RulesListArgs, RulesValidateArgs};
 use crate::messages;
 use crate::output::sanitize;
@@ -17,7 +17,15 @@ pub fn run(args: &RulesArgs, out: &mut dyn Write) -> Result<Outcome> {
 }
 
 fn list(args: &RulesListArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let rules = audit::select(&args.pack, &args.rules)?;
+    let sigma_only = !args.sigma.sigma.is_empty() && args.pack.is_empty() && args.rules.is_empty();
+    let mut rules = if sigma_only { Vec::new() } else { audit::select(&args.pack, &args.rules)? };
+    let mut failed = false;
+    if !args.sigma.sigma.is_empty() {
+        let loaded = sigma::load(&args.sigma.sigma, &sigma::options(&args.sigma)?);
+        sigma::report(&loaded, true, false);
+        failed = !loaded.failed.is_empty();
+        rules.extend(loaded.rules);
+    }
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     t.set_content_arrangement(if std::io::stdout().is_terminal() {
@@ -28,10 +36,18 @@ fn list(args: &RulesListArgs, out: &mut dyn Write) -> Result<Outcome> {
     t.set_header(["id", "severity", "title", "pack", "tags"]);
     let term = |s: &str| sanitize::terminal(s).into_owned();
     for r in &rules {
-        let threshold = r
+        let mut threshold = r
             .threshold
             .as_ref()
             .map_or(String::new(), |th| format!(" (≥{} in {})", th.count, th.within));
+        if let Some(s) = &r.sigma {
+            if let sigma::Kind::Correlation(c) = &s.kind {
+                threshold = format!(" ({} in {})", c.kind.as_str(), c.timespan);
+            }
+            if !s.author.is_empty() {
+                threshold.push_str(&format!(" by {}", s.author));
+            }
+        }
         t.add_row([
             term(&r.id),
             r.severity.to_string(),
@@ -42,12 +58,21 @@ fn list(args: &RulesListArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     writeln!(out, "{t}")?;
     writeln!(out, "{} rules", rules.len())?;
-    Ok(Outcome::Clean)
+    Ok(if failed { Outcome::Error } else { Outcome::Clean })
 }
 
 fn validate(args: &RulesValidateArgs, out: &mut dyn Write) -> Result<Outcome> {
     let mut bad = false;
     let mut seen: Vec<(String, String)> = Vec::new();
+    if !args.sigma.sigma.is_empty() {
+        let loaded = sigma::load(&args.sigma.sigma, &sigma::options(&args.sigma)?);
+        sigma::report(&loaded, true, false);
+        bad |= !loaded.failed.is_empty();
+        for r in &loaded.rules {
+            seen.push((r.id.clone(), r.origin.clone()));
+        }
+        writeln!(out, "{}", loaded.summary())?;
+    }
     for path in &args.files {
         match rule::load_path(path) {
             Ok(rules) => {

@@ -5,6 +5,7 @@ use std::fmt::{self, Write as _};
 use super::json::write_str;
 use super::num::NumLit;
 use super::ops::{CaseSeq, Cidr, Glob};
+use super::text::{TextGlob, TextRegex};
 
 /// An object level of a pattern: entries in document order. Duplicate keys
 /// are kept; as in event-ruler, a later entry for the same field path
@@ -43,6 +44,28 @@ pub(crate) enum Alt {
     Numeric(Vec<(Cmp, NumLit)>),
     Cidr(String, Cidr),
     AnythingBut(AnyBut),
+    // Internal-only alternatives: never produced by parsing EventBridge pattern text; built by
+    // compilers of other rule languages (Sigma, `crate::audit::sigma`). See the module docs.
+    /// A glob (`*`, `?`) over the value's text, case-insensitive unless cased.
+    TextGlob(TextGlob),
+    /// A regular expression searched in the value's text.
+    TextRegex(TextRegex),
+    /// The value is a scalar matching the inner alternative, or an object or array holding, at
+    /// any depth, a scalar that does. Its path's objects and arrays are leaves too.
+    Deep(Box<Alt>),
+    /// One value matches every one of these.
+    AllOf(Vec<Alt>),
+}
+
+impl Alt {
+    /// Is this (or something inside it) a [`Alt::Deep`]?
+    pub(crate) fn is_deep(&self) -> bool {
+        match self {
+            Alt::Deep(_) => true,
+            Alt::AllOf(v) => v.iter().any(Alt::is_deep),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +149,29 @@ impl Alt {
                     write_str(o, c.as_str());
                     o.push(',');
                     o.push_str(&n.text);
+                }
+                o.push(']');
+            }),
+            // Internal-only alternatives are shown in the same style; they do not parse back.
+            Alt::TextGlob(g) => {
+                let op = if g.cased() { "text-glob-cased" } else { "text-glob" };
+                write_op(out, op, |o| write_str(o, &g.display()))
+            }
+            Alt::TextRegex(r) => write_op(out, "text-regex", |o| {
+                o.push('[');
+                write_str(o, r.source());
+                o.push(',');
+                write_str(o, r.flags());
+                o.push(']');
+            }),
+            Alt::Deep(inner) => write_op(out, "deep", |o| inner.write(o)),
+            Alt::AllOf(v) => write_op(out, "all-of", |o| {
+                o.push('[');
+                for (i, a) in v.iter().enumerate() {
+                    if i > 0 {
+                        o.push(',');
+                    }
+                    a.write(o);
                 }
                 o.push(']');
             }),

@@ -36,6 +36,9 @@ pub(crate) struct Compiled {
     /// Every path and every prefix of a path ending before a `.`.
     pub(crate) prefixes: HashSet<String>,
     pub(crate) conjs: Vec<Conj>,
+    /// Per path: does some alternative at it look inside objects and arrays ([`Alt::Deep`])?
+    /// Then the objects and arrays at that path are leaves too. Always false for EventBridge.
+    pub(crate) deep: Vec<bool>,
 }
 
 type Draft = Vec<(String, Vec<Alt>)>;
@@ -103,6 +106,12 @@ pub(crate) fn compile(root: &Obj) -> Result<Compiled, PatternError> {
             .collect();
         conjs.push(Conj { fields });
     }
+    let mut deep = vec![false; paths.len()];
+    for conj in &conjs {
+        for f in &conj.fields {
+            deep[f.path] |= f.alts.iter().any(Alt::is_deep);
+        }
+    }
     let mut prefixes = HashSet::default();
     for p in &paths {
         prefixes.insert(p.clone());
@@ -110,5 +119,5 @@ pub(crate) fn compile(root: &Obj) -> Result<Compiled, PatternError> {
             prefixes.insert(p[..i].to_string());
         }
     }
-    Ok(Compiled { paths, path_index, prefixes, conjs })
+    Ok(Compiled { paths, path_index, prefixes, conjs, deep })
 }

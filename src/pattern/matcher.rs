@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::ast::{Alt, AnyBut, Cmp};
 use super::compile::{Compiled, Conj};
 use super::num::event_value;
+use super::text::value_text;
 
 #[derive(Clone, Copy)]
 struct Leaf<'v> {
@@ -45,9 +46,33 @@ struct Walker<'c, 'v> {
 }
 
 impl<'v> Walker<'_, 'v> {
+    /// Records `v` as a leaf of the current path, if the pattern reads that path.
+    fn leaf(&mut self, v: &'v Value) {
+        if let Some(&idx) = self.c.path_index.get(self.path.as_str()) {
+            let start = self.flat.arena.len() as u32;
+            self.flat.arena.extend_from_slice(&self.stack);
+            self.flat.leaves[idx].push(Leaf {
+                value: v,
+                mem_start: start,
+                mem_len: self.stack.len() as u32,
+            });
+        }
+    }
+
+    /// An object or array at a path with a [`Alt::Deep`] test is a leaf as well.
+    fn deep_leaf(&mut self, v: &'v Value, under_key: bool) {
+        if under_key
+            && let Some(&idx) = self.c.path_index.get(self.path.as_str())
+            && self.c.deep[idx]
+        {
+            self.leaf(v);
+        }
+    }
+
     fn walk(&mut self, v: &'v Value, under_key: bool) {
         match v {
             Value::Object(m) => {
+                self.deep_leaf(v, under_key);
                 for (k, child) in m {
                     let old = self.path.len();
                     if under_key {
@@ -61,6 +86,7 @@ impl<'v> Walker<'_, 'v> {
                 }
             }
             Value::Array(a) => {
+                self.deep_leaf(v, under_key);
                 let id = self.next_array;
                 self.next_array += 1;
                 for (i, el) in a.iter().enumerate() {
@@ -76,17 +102,8 @@ impl<'v> Walker<'_, 'v> {
                 }
             }
             scalar => {
-                if !under_key {
-                    return;
-                }
-                if let Some(&idx) = self.c.path_index.get(self.path.as_str()) {
-                    let start = self.flat.arena.len() as u32;
-                    self.flat.arena.extend_from_slice(&self.stack);
-                    self.flat.leaves[idx].push(Leaf {
-                        value: scalar,
-                        mem_start: start,
-                        mem_len: self.stack.len() as u32,
-                    });
+                if under_key {
+                    self.leaf(scalar);
                 }
             }
         }
@@ -128,11 +145,27 @@ fn may_match(conj: &Conj, c: &Compiled, m: &serde_json::Map<String, Value>) -> b
             return true;
         }
         match m.get(path) {
-            None | Some(Value::Object(_)) => false,
+            None => false,
+            // An object is a leaf only where a deep test looks inside it.
+            Some(Value::Object(_)) => c.deep[f.path],
             Some(Value::Array(_)) => true,
             Some(v) => f.alts.iter().any(|a| alt_matches(a, v)),
         }
     })
+}
+
+/// The values at each path of `c` (in [`Compiled::paths`] order), as the matcher sees them:
+/// array elements one by one, objects and arrays too at deep paths.
+pub(crate) fn leaves<'v>(c: &Compiled, event: &'v Value) -> Vec<Vec<&'v Value>> {
+    let mut w = Walker {
+        c,
+        path: String::new(),
+        stack: Vec::new(),
+        next_array: 0,
+        flat: Flat { leaves: vec![Vec::new(); c.paths.len()], arena: Vec::new() },
+    };
+    w.walk(event, false);
+    w.flat.leaves.into_iter().map(|v| v.into_iter().map(|l| l.value).collect()).collect()
 }
 
 pub(crate) fn matches(c: &Compiled, event: &Value) -> bool {
@@ -268,6 +301,10 @@ pub(crate) fn alt_matches(alt: &Alt, v: &Value) -> bool {
                 }
             })
         }
+        Alt::TextGlob(g) => value_text(v).is_some_and(|t| g.matches(&t)),
+        Alt::TextRegex(r) => value_text(v).is_some_and(|t| r.is_match(&t)),
+        Alt::Deep(inner) => deep_matches(inner, v),
+        Alt::AllOf(all) => all.iter().all(|a| alt_matches(a, v)),
         Alt::AnythingBut(ab) => !match ab {
             AnyBut::Strs(list) => v.as_str().is_some_and(|s| list.iter().any(|x| x == s)),
             AnyBut::Nums(list) => {
@@ -286,5 +323,14 @@ pub(crate) fn alt_matches(alt: &Alt, v: &Value) -> bool {
                 v.as_str().is_some_and(|s| list.iter().any(|(_, seq)| seq.equals(s)))
             }
         },
+    }
+}
+
+/// A scalar matching `alt`, at `v` or anywhere inside it.
+fn deep_matches(alt: &Alt, v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.values().any(|x| deep_matches(alt, x)),
+        Value::Array(a) => a.iter().any(|x| deep_matches(alt, x)),
+        scalar => alt_matches(alt, scalar),
     }
 }

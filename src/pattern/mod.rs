@@ -7,6 +7,35 @@
 //! let e = serde_json::json!({"detail": {"eventName": "DeleteBucket"}});
 //! assert!(p.matches(&e));
 //! ```
+//!
+//! # Internal-only alternatives (other rule languages)
+//!
+//! The compiled pattern is the project's one language: Sigma rules (`crate::audit::sigma`)
+//! compile into it too. Four alternatives ([`ast::Alt`]) exist for them and are **never
+//! produced by parsing EventBridge text**, so EventBridge semantics are untouched; they are
+//! built with [`Pattern::from_dnf`]. Each consumer of the tree must handle them:
+//!
+//! - `TextGlob(g)`: the value's *text* (a string's content, a number's JSON spelling,
+//!   `true`/`false`; null, objects and arrays have none) matches a whole-text glob: `*` any
+//!   run, `?` one character, the rest literal ([`text::GlobTok`]); case-insensitive (Unicode
+//!   simple case folding) unless `g.cased()`. Index planner: "maybe" (or its longest literal,
+//!   folded); SQL: `ILIKE`/`LIKE` with `%`/`_` on strings (numbers and booleans cast to text).
+//! - `TextRegex(r)`: the regex crate's syntax, searched anywhere in the value's text, flags
+//!   `i`/`m`/`s`. Index planner: "maybe"; SQL: `regexp_like(text, '(?flags)source')` (RE2 and
+//!   the regex crate agree on the common syntax) or no filter (a superset) where unsure.
+//! - `Deep(alt)`: the value is a scalar matching `alt`, or an object or array holding at any
+//!   depth a scalar that does; at a path with a `Deep` test, objects and arrays are leaves too
+//!   ([`compile::Compiled::deep`]), so `exists` and `exists: false` see them. Index planner:
+//!   "maybe"; SQL: the inner test over the JSON text of the column (a superset) or no filter.
+//! - `AllOf(alts)`: one value matches every alternative (how a Sigma `|all` or a field named
+//!   twice in a selection is kept inside one conjunction). Index planner and SQL: the AND of
+//!   the members' translations on the same value.
+//!
+//! `Cidr` may also hold a full-width mask (`/32`, `/128`: [`ops::Cidr::parse_inclusive`]) when
+//! built for Sigma. Tests that are not about one value (Sigma's `fieldref`, `not`) are not
+//! alternatives: they live in the Sigma rule's boolean tree, whose leaves are patterns.
+//! [`Pattern::literal_clauses`] gives no clause for `TextGlob` (unless cased) or `TextRegex`;
+//! [`Pattern::literal_clauses_folded`] gives the case-insensitive clauses.
 
 // The tree and its compiled form are read inside the crate by the pattern's other consumers
 // (the index planner, the SQL translator): one representation, many uses.
@@ -18,10 +47,12 @@ pub(crate) mod matcher;
 pub(crate) mod num;
 pub(crate) mod ops;
 mod parse;
+pub(crate) mod text;
 
 use std::fmt;
 
 pub use error::PatternError;
+pub use text::ASCII_CASE_TWINS;
 
 use ast::{Alt, Node, Obj};
 use compile::Compiled;
@@ -40,6 +71,45 @@ impl Pattern {
         let root = parse::parse_text(text)?;
         let compiled = compile::compile(&root)?;
         Ok(Pattern { root, compiled })
+    }
+
+    /// A pattern built from sub-rules (disjunctive normal form): each inner list is a
+    /// conjunction of (dotted path, alternatives OR-ed); a path must not repeat within one
+    /// conjunction (merge its tests with [`Alt::AllOf`]). `vec![vec![]]` matches every event.
+    /// This is how other rule languages (Sigma) build patterns, including the internal-only
+    /// alternatives (see the module docs).
+    pub(crate) fn from_dnf(conjs: Vec<Vec<(String, Vec<Alt>)>>) -> Result<Pattern, PatternError> {
+        let obj = |conj: Vec<(String, Vec<Alt>)>| Obj {
+            entries: conj.into_iter().map(|(p, alts)| (p, Node::Values(alts))).collect(),
+        };
+        let root = if conjs.len() == 1 {
+            obj(conjs.into_iter().next().unwrap_or_default())
+        } else {
+            Obj {
+                entries: vec![("$or".to_string(), Node::Or(conjs.into_iter().map(obj).collect()))],
+            }
+        };
+        let compiled = compile::compile(&root)?;
+        Ok(Pattern { root, compiled })
+    }
+
+    /// The values at each of the pattern's paths (as [`Pattern::field_paths`] names them,
+    /// in the order given), as the matcher sees them.
+    pub(crate) fn values_at<'v>(
+        &self,
+        event: &'v serde_json::Value,
+        paths: &[&str],
+    ) -> Vec<Vec<&'v serde_json::Value>> {
+        let mut all = matcher::leaves(&self.compiled, event);
+        paths
+            .iter()
+            .map(|p| {
+                self.compiled
+                    .path_index
+                    .get(*p)
+                    .map_or_else(Vec::new, |&i| std::mem::take(&mut all[i]))
+            })
+            .collect()
     }
 
     /// The validated tree, as written (for consumers that translate the pattern).
@@ -99,6 +169,22 @@ impl Pattern {
     /// alternative is an exact string, `prefix`, `suffix` or `wildcard` (its
     /// longest literal run) give clauses; empty strings never appear.
     pub fn literal_clauses(&self, under: &str) -> Vec<Vec<String>> {
+        self.clauses(under, false)
+    }
+
+    /// Like [`Pattern::literal_clauses`], but each string is a fragment of the *raw JSON text*
+    /// of any matching record, found *ignoring ASCII case*: ASCII, with no `\\`, `/` or
+    /// control character, and a `"` only at an end, where it is the quote that opens or closes
+    /// a string value (`"createuser"` for an exact value). It is there unless the text holds
+    /// a `\\u` escape, or a U+017F or U+212A where an `s` or `k` was expected (the only
+    /// non-ASCII characters Unicode simple case folding matches to ASCII letters: see
+    /// [`text::ASCII_CASE_TWINS`]). Case-insensitive globs ([`Alt::TextGlob`]) give clauses
+    /// here, not in [`Pattern::literal_clauses`].
+    pub(crate) fn literal_clauses_folded(&self, under: &str) -> Vec<Vec<String>> {
+        self.clauses(under, true)
+    }
+
+    fn clauses(&self, under: &str, fold: bool) -> Vec<Vec<String>> {
         let c = &self.compiled;
         let per_conj: Vec<Vec<Vec<String>>> = c
             .conjs
@@ -110,7 +196,7 @@ impl Pattern {
                     if !is_under(path, under) {
                         continue;
                     }
-                    if let Some(cl) = field_clause(f)
+                    if let Some(cl) = field_clause(f, fold)
                         && !clauses.contains(&cl)
                     {
                         clauses.push(cl);
@@ -157,26 +243,117 @@ fn is_under(path: &str, under: &str) -> bool {
             && path.as_bytes()[under.len()] == b'.')
 }
 
-/// The literal clause one field gives, if every alternative is literal.
-fn field_clause(f: &compile::FieldTest) -> Option<Vec<String>> {
+/// The literal clause one field gives, if every alternative gives a literal.
+fn field_clause(f: &compile::FieldTest, fold: bool) -> Option<Vec<String>> {
     if f.absent_ok || f.alts.is_empty() {
         return None;
     }
     let mut out: Vec<String> = Vec::new();
     for a in &f.alts {
-        let s = match a {
-            Alt::Str(s) | Alt::Exactly(s) | Alt::Prefix(s) | Alt::Suffix(s) => s.as_str(),
-            Alt::Wildcard(_, g) => g.longest_literal(),
-            _ => return None,
-        };
-        if s.is_empty() {
-            return None;
-        }
-        if !out.iter().any(|x| x == s) {
-            out.push(s.to_string());
+        let s = if fold { alt_fragment(a)? } else { alt_literal(a)? };
+        if !out.contains(&s) {
+            out.push(s);
         }
     }
     out.sort();
+    Some(out)
+}
+
+/// A literal every value matching `a` holds in its raw JSON text (modulo escapes), if there is
+/// one and it is not empty (case-sensitive clauses: no case-insensitive glob gives one).
+fn alt_literal(a: &Alt) -> Option<String> {
+    let s = match a {
+        Alt::Str(s) | Alt::Exactly(s) | Alt::Prefix(s) | Alt::Suffix(s) => s.as_str(),
+        Alt::Wildcard(_, g) => g.longest_literal(),
+        Alt::TextGlob(g) if g.cased() => {
+            let lit = g.longest_literal();
+            if could_be_number(lit) {
+                return None;
+            }
+            lit
+        }
+        Alt::Deep(inner) => return alt_literal(inner),
+        Alt::AllOf(all) => {
+            return all.iter().filter_map(alt_literal).max_by_key(String::len);
+        }
+        _ => return None,
+    };
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Could `lit` sit in a number's text? A number's text is serde_json's spelling, which may
+/// differ from the raw one (`1e1` is `10.0`), so such a literal claims nothing.
+fn could_be_number(lit: &str) -> bool {
+    lit.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+}
+
+/// For [`Pattern::literal_clauses_folded`]: a fragment of raw JSON text every value matching
+/// `a` puts in the record, ignoring ASCII case. The fragment is the longest run of the
+/// literal's characters that JSON writes verbatim (ASCII, not `"`, `\`, `/` or a control
+/// character); when that run starts (ends) a literal that starts (ends) a string value, the
+/// value's opening (closing) quote is part of the fragment: `"createuser"` for an exact value.
+fn alt_fragment(a: &Alt) -> Option<String> {
+    use text::GlobTok;
+    match a {
+        Alt::Str(s) | Alt::Exactly(s) => fragment(s, true, true),
+        Alt::Prefix(s) => fragment(s, true, false),
+        Alt::Suffix(s) => fragment(s, false, true),
+        Alt::Wildcard(_, g) => fragment(g.longest_literal(), false, false),
+        Alt::TextGlob(g) => {
+            // A boolean's text has no quotes around it in the raw JSON.
+            let quoted = !(g.matches("true") || g.matches("false"));
+            let toks = g.tokens();
+            fn lit(t: Option<&GlobTok>) -> Option<&str> {
+                match t {
+                    Some(GlobTok::Lit(s)) if !could_be_number(s) => Some(s.as_str()),
+                    _ => None,
+                }
+            }
+            let longest = g.longest_literal();
+            [
+                lit(toks.first()).and_then(|s| fragment(s, quoted, quoted && toks.len() == 1)),
+                lit(toks.last()).and_then(|s| fragment(s, false, quoted)),
+                (!could_be_number(longest)).then(|| fragment(longest, false, false)).flatten(),
+            ]
+            .into_iter()
+            .flatten()
+            .max_by_key(String::len)
+        }
+        Alt::Deep(inner) => alt_fragment(inner),
+        Alt::AllOf(all) => all.iter().filter_map(alt_fragment).max_by_key(String::len),
+        _ => None,
+    }
+}
+
+/// The longest run of `lit` that JSON writes verbatim (ASCII, not `"`, `\\`, `/` or a control
+/// character), with the opening quote when the run starts `lit` and `start` says `lit` starts
+/// a string value, and the closing quote likewise.
+fn fragment(lit: &str, start: bool, end: bool) -> Option<String> {
+    let safe = |c: char| c.is_ascii() && !c.is_ascii_control() && !matches!(c, '"' | '\\' | '/');
+    let (mut best, mut run) = ((0, 0), None::<usize>);
+    for (i, c) in lit.char_indices().chain(std::iter::once((lit.len(), '"'))) {
+        match (safe(c), run) {
+            (true, None) => run = Some(i),
+            (false, Some(b)) => {
+                if i - b > best.1 - best.0 {
+                    best = (b, i);
+                }
+                run = None;
+            }
+            _ => {}
+        }
+    }
+    if best.1 == best.0 {
+        return None;
+    }
+    let mut out = String::new();
+    if start && best.0 == 0 {
+        out.push('"');
+    }
+    out.push_str(&lit[best.0..best.1]);
+    if end && best.1 == lit.len() {
+        out.push('"');
+    }
     Some(out)
 }
 

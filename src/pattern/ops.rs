@@ -200,6 +200,16 @@ pub(crate) fn parse_ip(s: &str) -> Option<(bool, u128)> {
 
 impl Cidr {
     pub(crate) fn parse(s: &str) -> Result<Cidr, String> {
+        Cidr::parse_with(s, false)
+    }
+
+    /// Like [`Cidr::parse`], but a full-width mask (`/32`, `/128`: one address) is accepted, as
+    /// Sigma's `cidr` allows (EventBridge does not).
+    pub(crate) fn parse_inclusive(s: &str) -> Result<Cidr, String> {
+        Cidr::parse_with(s, true)
+    }
+
+    fn parse_with(s: &str, full: bool) -> Result<Cidr, String> {
         let parts: Vec<&str> = s.split('/').collect();
         if parts.len() != 2 || parts[1].is_empty() {
             return Err("Malformed CIDR, one '/' required".into());
@@ -213,7 +223,7 @@ impl Cidr {
         let (v6, ip) =
             parse_ip(parts[0]).ok_or_else(|| format!("Invalid IP address: {}", parts[0]))?;
         let width: i64 = if v6 { 128 } else { 32 };
-        if bits >= width {
+        if bits > width || (bits == width && !full) {
             return Err(if v6 {
                 "IPv6 mask bits must be < 128".into()
             } else {

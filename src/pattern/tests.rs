@@ -299,3 +299,48 @@ fn independent_arrays_do_not_multiply_the_search() {
     ok["z"].as_array_mut().unwrap().push(json!({"d": "1", "e": "1"}));
     assert!(pat.matches(&ok));
 }
+
+#[test]
+fn internal_alternatives_match_and_give_sound_clauses() {
+    use super::ast::Alt;
+    use super::text::{GlobTok, TextGlob, TextRegex};
+    let glob = |t: Vec<GlobTok>| Alt::TextGlob(TextGlob::new(t, false).unwrap());
+    let lit = |s: &str| GlobTok::Lit(s.to_string());
+    let pat = Pattern::from_dnf(vec![
+        vec![
+            ("a".into(), vec![glob(vec![lit("Dé"), GlobTok::Star, lit("lete")])]),
+            ("n".into(), vec![glob(vec![lit("10")])]),
+        ],
+        vec![(
+            "o".into(),
+            vec![Alt::Deep(Box::new(glob(vec![GlobTok::Star, lit("needle"), GlobTok::Star])))],
+        )],
+        vec![(
+            "r".into(),
+            vec![Alt::AllOf(vec![
+                Alt::TextRegex(TextRegex::new("^x+$", true, false, false).unwrap()),
+                glob(vec![lit("XX"), GlobTok::Star]),
+            ])],
+        )],
+    ])
+    .unwrap();
+    assert!(pat.matches(&json!({"a": "DÉ-LETE", "n": 10})));
+    assert!(pat.matches(&json!({"a": "dé lete", "n": "10"})));
+    assert!(!pat.matches(&json!({"a": "de lete", "n": 10})));
+    assert!(pat.matches(&json!({"o": {"k": [1, {"z": "a NEEDLE"}]}})));
+    assert!(!pat.matches(&json!({"o": {"needle": 1}})));
+    assert!(pat.matches(&json!({"r": "xXx"})));
+    assert!(!pat.matches(&json!({"r": "x"})));
+    // Nothing case-sensitive to claim; folded: ASCII pieces, no number-only literal, one
+    // clause per sub-rule in the union.
+    assert!(pat.literal_clauses("").is_empty());
+    // Raw-text fragments: `lete"` closes the value, `"XX` opens it.
+    assert_eq!(pat.literal_clauses_folded(""), vec![vec!["\"XX", "lete\"", "needle"]]);
+    // Shown in the pattern style, marked as internal operators.
+    let shown = pat.to_string();
+    assert!(shown.contains(r#"{"deep":{"text-glob":"*needle*"}}"#), "{shown}");
+    assert!(shown.contains(r#"{"text-regex":["^x+$","i"]}"#), "{shown}");
+    // No sub-rule matches nothing; one empty sub-rule matches everything.
+    assert!(!Pattern::from_dnf(Vec::new()).unwrap().matches(&json!({})));
+    assert!(Pattern::from_dnf(vec![Vec::new()]).unwrap().matches(&json!({"x": 1})));
+}

@@ -111,6 +111,14 @@ impl ViewPattern {
             View::Envelope => self.pattern.literal_clauses("detail"),
         }
     }
+
+    /// Clauses whose literals hold ignoring ASCII case (they include case-insensitive rules).
+    fn clauses_folded(&self) -> Vec<Vec<String>> {
+        match self.view {
+            View::Record => self.pattern.literal_clauses_folded(""),
+            View::Envelope => self.pattern.literal_clauses_folded("detail"),
+        }
+    }
 }
 
 /// What a matching record carries to the output stage.
@@ -118,6 +126,14 @@ impl ViewPattern {
 pub struct Hit {
     /// `eventTime` in nanoseconds since the epoch, if it parses.
     pub time: Option<i64>,
+}
+
+/// A guess at how rarely a literal occurs in CloudTrail text, for choosing among clauses that
+/// are all sound: its length, but a service host name (`iam.amazonaws.com`, in every record of
+/// its service) counts only its service part.
+fn selectivity(lit: &str) -> usize {
+    let lit = lit.trim_matches('"');
+    lit.strip_suffix(".amazonaws.com").map_or(lit.len(), str::len)
 }
 
 /// A compiled query.
@@ -226,24 +242,78 @@ impl Query {
             let p = Pattern::parse(text).map_err(|e| QueryError::Pattern(i + 1, e))?;
             compiled.push(ViewPattern::new(p));
         }
+        Ok(Self::with_flags(flags, compiled, filters, prefilter))
+    }
+
+    /// Like [`Query::new`] with patterns already compiled (rules built from other languages,
+    /// such as Sigma rules, have no EventBridge text).
+    pub fn from_patterns(
+        filters: &Filters,
+        patterns: Vec<ViewPattern>,
+        prefilter: bool,
+    ) -> Result<Query, QueryError> {
+        let flags = match filters.to_pattern_json() {
+            Some(v) => Some(ViewPattern {
+                pattern: Pattern::parse(&v.to_string())
+                    .map_err(|e| QueryError::Flags(e.to_string()))?,
+                view: View::Record,
+            }),
+            None => None,
+        };
+        Ok(Self::with_flags(flags, patterns, filters, prefilter))
+    }
+
+    fn with_flags(
+        flags: Option<ViewPattern>,
+        compiled: Vec<ViewPattern>,
+        filters: &Filters,
+        prefilter: bool,
+    ) -> Query {
         let mut paths: Vec<String> = vec!["eventTime".into()];
         for vp in flags.iter().chain(&compiled) {
             paths.extend(vp.record_paths());
         }
         let keep = KeepSet::new(paths);
         let prefilter = if prefilter {
-            Prefilter::new(&Self::clauses(flags.as_ref(), &compiled))
+            let mut pf = Prefilter::new(&Self::clauses(flags.as_ref(), &compiled));
+            pf.add_folded(&Self::clauses_folded(&compiled));
+            pf
         } else {
             Prefilter::default()
         };
-        Ok(Query {
+        Query {
             flags,
             patterns: compiled,
             since: filters.since,
             until: filters.until,
             keep,
             prefilter,
-        })
+        }
+    }
+
+    /// For the OR of the patterns, when some pattern has no exact clause but each has a folded
+    /// one (case-insensitive rules): the union of one folded clause per pattern, the one whose
+    /// weakest literal looks most selective ([`selectivity`]): a union is only as selective
+    /// as its most common member.
+    fn clauses_folded(patterns: &[ViewPattern]) -> Vec<Vec<String>> {
+        if patterns.is_empty() || patterns.iter().all(|p| !p.clauses().is_empty()) {
+            return Vec::new();
+        }
+        let best: Vec<Option<Vec<String>>> = patterns
+            .iter()
+            .map(|p| {
+                p.clauses_folded()
+                    .into_iter()
+                    .max_by_key(|c| c.iter().map(|l| selectivity(l)).min().unwrap_or(0))
+            })
+            .collect();
+        if !best.iter().all(Option::is_some) {
+            return Vec::new();
+        }
+        let mut union: Vec<String> = best.into_iter().flatten().flatten().collect();
+        union.sort();
+        union.dedup();
+        vec![union]
     }
 
     /// Clauses every match satisfies: the flags' clauses, plus for the OR of the patterns one
@@ -424,5 +494,36 @@ mod tests {
         assert!(q.evaluate("{").is_err());
         let hit = q.evaluate(&rec("2024-03-01T10:00:00Z", "CreateUser")).unwrap().unwrap();
         assert_eq!(hit.time, Some(1_709_287_200_000_000_000));
+    }
+
+    #[test]
+    fn case_insensitive_patterns_get_folded_unions() {
+        use crate::pattern::ast::Alt;
+        use crate::pattern::text::{GlobTok, TextGlob};
+        let g =
+            |s: &str| Alt::TextGlob(TextGlob::new(vec![GlobTok::Lit(s.into())], false).unwrap());
+        let rule = |src: &str, name: &str| ViewPattern {
+            pattern: Pattern::from_dnf(vec![vec![
+                ("eventSource".into(), vec![g(src)]),
+                ("eventName".into(), vec![g(name)]),
+            ]])
+            .unwrap(),
+            view: View::Record,
+        };
+        let q = Query::from_patterns(
+            &Filters::default(),
+            vec![rule("iam.amazonaws.com", "CreateUser"), rule("s3.amazonaws.com", "DeleteBucket")],
+            true,
+        )
+        .unwrap();
+        // The event names, not the service hosts every record of a service holds.
+        assert_eq!(
+            q.prefilter().describe(),
+            vec![vec!["\"createuser\" (any case)", "\"deletebucket\" (any case)"]]
+        );
+        let rec = |s: &str, n: &str| format!(r#"{{"eventSource":"{s}","eventName":"{n}"}}"#);
+        assert!(q.prefilter().maybe(rec("IAM.amazonaws.com", "createUSER").as_bytes()));
+        assert!(!q.prefilter().maybe(rec("iam.amazonaws.com", "GetUser").as_bytes()));
+        assert!(q.evaluate(&rec("s3.amazonaws.com", "deletebucket")).unwrap().is_some());
     }
 }
