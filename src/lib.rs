@@ -25,8 +25,8 @@ pub mod source;
 pub mod sql;
 pub mod stats;
 pub mod summary;
-pub mod verify;
 pub mod trace;
+pub mod verify;
 
 use cli::{Cli, Command};
 use commands::Outcome;

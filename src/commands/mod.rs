@@ -1,15 +1,15 @@
 //! One module per subcommand.
 
 pub mod audit;
-pub mod index;
 pub mod export;
+pub mod index;
 pub mod rules;
 pub mod search;
 pub mod sql;
 pub mod summary;
 pub mod test_pattern;
-pub mod verify;
 pub mod trace;
+pub mod verify;
 
 /// How a command ended, mapped to grep-like exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

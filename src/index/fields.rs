@@ -328,7 +328,7 @@ impl<'a> FileFields<'a> {
             |e: serde_json::Error| Unreadable { record: Some(index), message: e.to_string() };
         let v = reader.keep.project(raw).map_err(unreadable)?;
         self.time(v.get("eventTime").and_then(Value::as_str));
-        let leaves = matcher::leaves(reader.compiled.compiled(), &v);
+        let leaves = matcher::placed_leaves(reader.compiled.compiled(), &v);
         for (k, &slot) in reader.slots.iter().enumerate() {
             let at = &leaves[slot];
             if at.is_empty() {

@@ -158,6 +158,11 @@ impl Test {
 
     /// Can some record of the file pass this test?
     fn may(&self, e: &FileEntry, idx: &Index) -> bool {
+        // A test that looks inside objects and arrays (Sigma's `contains` on a value that may
+        // be one) sees more than the scalars the index keeps.
+        if self.alts.iter().any(Alt::is_deep) {
+            return true;
+        }
         match &self.source {
             Source::Unknown => true,
             Source::Const(v) => self.passes(v),

@@ -114,7 +114,7 @@ impl<'v> Walker<'_, 'v> {
 /// each with whether it sits inside an element of an array of objects or arrays (where an
 /// `exists: false` test depends on the other fields' choices). The index records these, so
 /// that what it knows of a record is what the matcher would see.
-pub(crate) fn leaves<'v>(c: &Compiled, event: &'v Value) -> Vec<Vec<(&'v Value, bool)>> {
+pub(crate) fn placed_leaves<'v>(c: &Compiled, event: &'v Value) -> Vec<Vec<(&'v Value, bool)>> {
     let mut w = Walker {
         c,
         path: String::new(),

@@ -112,12 +112,6 @@ impl Pattern {
             .collect()
     }
 
-    /// The validated tree, as written (for consumers that translate the pattern).
-    #[expect(dead_code, reason = "read by src/index, which lands next")]
-    pub(crate) fn root(&self) -> &Obj {
-        &self.root
-    }
-
     /// The compiled sub-rules (disjunctive normal form), for consumers that reason over the
     /// pattern (the index planner): each [`compile::Conj`] is a conjunction of field tests.
     pub(crate) fn compiled(&self) -> &Compiled {

@@ -450,6 +450,10 @@ impl<'o> Translator<'o> {
         let nulls = format!("{path}: a JSON null reads as NULL, like a missing key");
         let texts = format!("{path}: the column holds numbers and booleans as text");
         match a {
+            // Sigma-only tests (never in an EventBridge pattern): left to the recheck.
+            Alt::TextGlob(_) | Alt::TextRegex(_) | Alt::Deep(_) | Alt::AllOf(_) => {
+                self.sup("TRUE".into(), &format!("{path}: a Sigma test is not translated"))
+            }
             Alt::Str(_)
             | Alt::Exactly(_)
             | Alt::Prefix(_)
@@ -739,6 +743,10 @@ impl<'o> Translator<'o> {
         let is_num = "t.type IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT')";
         let nums = format!("{path}: numbers inside JSON text are compared as DOUBLE");
         match a {
+            // Sigma-only tests (never in an EventBridge pattern): left to the recheck.
+            Alt::TextGlob(_) | Alt::TextRegex(_) | Alt::Deep(_) | Alt::AllOf(_) => {
+                self.sup("TRUE".into(), &format!("{path}: a Sigma test is not translated"))
+            }
             Alt::Str(_)
             | Alt::Exactly(_)
             | Alt::Prefix(_)
@@ -790,6 +798,10 @@ impl<'o> Translator<'o> {
         let mut tests = Vec::new();
         for a in alts {
             let t = match a {
+                // Sigma-only tests (never in an EventBridge pattern): left to the recheck.
+                Alt::TextGlob(_) | Alt::TextRegex(_) | Alt::Deep(_) | Alt::AllOf(_) => {
+                    self.sup("TRUE".into(), &format!("{path}: a Sigma test is not translated"))
+                }
                 Alt::Str(_)
                 | Alt::Exactly(_)
                 | Alt::Prefix(_)
