@@ -1,7 +1,7 @@
 //! From the compiled pattern (sub-rules of field tests) to one SQL condition.
 //!
-//! Each sub-rule ([`crate::pattern::compile::Conj`]) becomes an AND of its field tests, each pattern an OR of its
-//! sub-rules. A field test is written against where the table holds the field
+//! Each sub-rule ([`crate::pattern::compile::Conj`]) becomes an AND of its field tests, each
+//! pattern an OR of its sub-rules. A field test is written against where the table holds the field
 //! ([`crate::lake::schema::place`]): a typed column, a leaf inside a JSON text column, a field
 //! of the `resources` structs, or nowhere. What SQL over that table cannot decide exactly
 //! becomes a *sound superset* (every record the matcher accepts is kept) and is marked with a
