@@ -102,6 +102,9 @@ pub fn rules_sql(rules: &[Rule], query: &Query, filters: &Filters, o: &Options) 
                     } else {
                         format!("PARTITION BY {} ", names.join(", "))
                     };
+                    head.push_str(
+                        "-- groups and first_window_start as trailscan audit reports them; windows counts every event that opens a full window (doc/sql.md)\n",
+                    );
                     head.push_str(&format!(
                         "-- threshold: at least {} matches with the same {} within {} ({} s); g1.. are: {}\n",
                         t.count,
@@ -128,7 +131,7 @@ pub fn rules_sql(rules: &[Rule], query: &Query, filters: &Filters, o: &Options) 
                 }
             };
             if notes.is_empty() {
-                head.push_str("-- exact\n");
+                head.push_str(if rule.threshold.is_some() { "-- pattern: exact\n" } else { "-- exact\n" });
             } else {
                 head.push_str("-- SUPERSET (recheck the rows with `trailscan search - --pattern` of the rule):\n");
                 for n in &notes {

@@ -1,7 +1,7 @@
 //! From the compiled pattern (sub-rules of field tests) to one SQL condition.
 //!
-//! Each sub-rule ([`Conj`]) becomes an AND of its field tests, each pattern an OR of its
-//! sub-rules. A field test is written against where the table holds the field
+//! Each sub-rule ([`crate::pattern::compile::Conj`]) becomes an AND of its field tests, each
+//! pattern an OR of its sub-rules. A field test is written against where the table holds the field
 //! ([`crate::lake::schema::place`]): a typed column, a leaf inside a JSON text column, a field
 //! of the `resources` structs, or nowhere. What SQL over that table cannot decide exactly
 //! becomes a *sound superset* (every record the matcher accepts is kept) and is marked with a
@@ -334,6 +334,10 @@ impl<'o> Translator<'o> {
                 }
                 or(alts)
             }
+            Loc::Json { keys, .. } if keys.iter().any(|k| k.contains('[')) => self.sup(
+                "TRUE".into(),
+                &format!("{path}: a key with [ is not told from an array index in JSON paths"),
+            ),
             Loc::Json { col, keys, rec } => {
                 // A JSON text column itself as the leaf: the table reads a JSON null there as
                 // NULL, like a missing key.
@@ -1064,11 +1068,14 @@ fn sqljson_path(keys: &[&str]) -> String {
 
 /// A lax SQL/JSON path that unwraps arrays at every step (two levels: `[*]` and lax unwrapping).
 fn trino_leaf_path(keys: &[String]) -> String {
-    let mut p = String::from("lax $[*]");
+    // In lax mode `[*]` on a non-array is that value alone, so each `[*]` unwraps one more
+    // level of arrays directly inside arrays where there is one, and changes nothing where
+    // there is not: three per step, plus the member accessor's and the filter's own unwrapping.
+    let mut p = String::from("lax $[*][*][*]");
     for k in keys {
         p.push('.');
         p.push_str(&json_string(k));
-        p.push_str("[*]");
+        p.push_str("[*][*][*]");
     }
     p
 }
