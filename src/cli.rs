@@ -387,7 +387,10 @@ Exit status: 0 when a seed was found, 1 when no seed was ever seen, 2 on any err
 #[command(
     mut_arg("user", |a| a.help("SEED: an IAM user name or ARN: every credential it used (repeatable)").help_heading("Seeds (at least one)")),
     mut_arg("ip", |a| a.help("SEED: every credential used from this address or CIDR block (repeatable)").help_heading("Seeds (at least one)")),
-    mut_arg("pattern", |a| a.hide(true))
+    mut_arg("pattern", |a| a.hide(true)),
+    // The archive index is not used by trace (yet): its options are accepted and hidden.
+    mut_arg("no_index", |a| a.hide(true)),
+    mut_arg("index_dir", |a| a.hide(true))
 )]
 pub struct TraceArgs {
     #[command(flatten)]
