@@ -4,7 +4,7 @@
 //!
 //! Values are read the fast way where the record allows it (the extractor's spans, as
 //! `summary` reads them) and otherwise exactly as the query reads them: projected
-//! ([`KeepSet::project`]) and flattened by the matcher's own walk ([`matcher::leaves`]). A
+//! ([`KeepSet::project`]) and flattened by the matcher's own walk (`matcher::placed_leaves`). A
 //! record whose values cannot be read makes the whole file unindexable: it is then always
 //! scanned, so that the scan reports the problem as it does without an index.
 

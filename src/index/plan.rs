@@ -1,7 +1,7 @@
 //! Planning a query against the index: per file, can a record match?
 //!
 //! The planner walks the query's compiled patterns (the sub-rules the matcher runs, with the
-//! matcher's own leaf test, [`alt_matches`]) and asks of each field test whether some value
+//! matcher's own leaf test, `alt_matches`) and asks of each field test whether some value
 //! the file holds there can pass it. A sub-rule fails for the file when one of its tests
 //! cannot pass; a pattern when all its sub-rules fail; the query when the flags fail, or every
 //! `--pattern` does, or the file's `eventTime`s all lie outside the window. Anything the

@@ -211,7 +211,7 @@ impl Prefilter {
     }
 
     /// Adds clauses of raw-text fragments (see
-    /// [`crate::pattern::Pattern::literal_clauses_folded`]: ASCII, no `\\`, `/` or control
+    /// `crate::pattern::Pattern::literal_clauses_folded`: ASCII, no `\\`, `/` or control
     /// character, a `"` only at an end), searched ignoring ASCII case. A clause holding
     /// anything else is left out (no claim).
     pub fn add_folded(&mut self, clauses: &[Vec<String>]) {

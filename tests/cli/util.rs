@@ -15,6 +15,8 @@ pub fn trailscan(args: &[&str]) -> Command {
     for v in ["NO_COLOR", "COLUMNS", "TERM", "CLICOLOR_FORCE"] {
         cmd.env_remove(v);
     }
+    // No archive index from the user's cache: the accounting in snapshots is a full scan's.
+    cmd.env("TRAILSCAN_INDEX_DIR", root().join("target/no-index-in-tests"));
     cmd.args(args);
     cmd
 }
@@ -26,6 +28,8 @@ pub fn std_command(args: &[&str]) -> std::process::Command {
     for v in ["NO_COLOR", "COLUMNS", "TERM", "CLICOLOR_FORCE"] {
         cmd.env_remove(v);
     }
+    // No archive index from the user's cache: the accounting in snapshots is a full scan's.
+    cmd.env("TRAILSCAN_INDEX_DIR", root().join("target/no-index-in-tests"));
     cmd.args(args);
     cmd
 }
