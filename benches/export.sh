@@ -33,7 +33,7 @@ run() {
   local name=$1; shift
   local t; t=$(mktemp)
   /usr/bin/time -f "%e %U %S %M" -o "$t" "$@" >/dev/null 2>&1 || true
-  echo "$name $(cat "$t")"
+  echo "$name $(tail -n 1 "$t")"
   rm -f "$t"
 }
 

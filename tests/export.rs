@@ -311,6 +311,16 @@ fn export_refuses_stdin_and_needs_out() {
 }
 
 #[test]
+fn export_refuses_a_lake_inside_the_archive() {
+    let src = tempfile::tempdir().unwrap();
+    copy(src.path(), &archive_files()[0]);
+    let lake = src.path().join("lake");
+    let err = export(src.path(), &lake, &[], 2);
+    assert!(err.contains("inside the input"), "{err}");
+    assert!(!lake.exists());
+}
+
+#[test]
 fn export_ddl() {
     let (c, out, _) = run(&["export", "--ddl", "athena", "--location", "s3://b/lake/"]);
     assert_eq!(c, 0);
