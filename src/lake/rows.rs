@@ -112,10 +112,16 @@ impl Splitter {
         // Keys borrowed from the records while grouping; owned once per partition.
         type Key<'k> = (Option<Cow<'k, str>>, Option<Cow<'k, str>>, Option<NaiveDate>);
         let mut groups: HashMap<Key<'a>, Vec<(i64, usize)>> = HashMap::new();
-        let mut rows: Vec<(Vec<Option<&'a RawValue>>, &'a str)> = Vec::new();
+        // Every record's slots, one after another.
+        let n = self.table.len();
+        let mut flat: Vec<Option<&'a RawValue>> = Vec::new();
+        let mut texts: Vec<&'a str> = Vec::new();
         for (index, text) in records {
-            match self.table.slots(text) {
-                Ok(slots) => {
+            let start = flat.len();
+            flat.resize(start + n, None);
+            match self.table.fill(text, &mut flat[start..]) {
+                Ok(()) => {
+                    let slots = &flat[start..];
                     let time = slots[self.time]
                         .and_then(|v| string_value(v).ok().flatten())
                         .and_then(|t| parse_event_time(&t));
@@ -125,10 +131,13 @@ impl Splitter {
                         time.map(|t| t.date_naive()),
                     );
                     let nanos = time.and_then(sort_key).unwrap_or(i64::MAX);
-                    groups.entry(key).or_default().push((nanos, rows.len()));
-                    rows.push((slots, text));
+                    groups.entry(key).or_default().push((nanos, texts.len()));
+                    texts.push(text);
                 }
-                Err(e) => rejected.push(Rejected { index, error: e.to_string() }),
+                Err(e) => {
+                    flat.truncate(start);
+                    rejected.push(Rejected { index, error: e.to_string() });
+                }
             }
         }
         let mut parts = Vec::with_capacity(groups.len());
@@ -143,9 +152,9 @@ impl Splitter {
             };
             members.sort_by_key(|m| m.0);
             let slots: Vec<&[Option<&RawValue>]> =
-                members.iter().map(|&(_, i)| rows[i].0.as_slice()).collect();
+                members.iter().map(|&(_, i)| &flat[i * n..(i + 1) * n]).collect();
             let raws: Option<Vec<&str>> =
-                self.raw.then(|| members.iter().map(|&(_, i)| rows[i].1).collect());
+                self.raw.then(|| members.iter().map(|&(_, i)| texts[i]).collect());
             let batch = batch(&self.table, &slots, raws.as_deref())?;
             parts.push(Part { key, batch, times: members.iter().map(|m| m.0).collect() });
         }
