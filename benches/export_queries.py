@@ -23,7 +23,9 @@ con.execute(f"SET threads = {threads}")
 LAKE = (f"read_parquet('{lake}/*/*/*/*.parquet', hive_partitioning = true, "
         "hive_types = {'account': VARCHAR, 'region': VARCHAR, 'dt': VARCHAR})")
 # Athena's way over the delivered files: each file is one {"Records": [...]} object.
-RAW = (f"(SELECT unnest(Records) AS r FROM read_json('{archive}/AWSLogs/**/CloudTrail/**/*.json.gz', "
+# Accounts' own trails and organization trails (AWSLogs/o-.../ACCOUNT/CloudTrail/...).
+GLOBS = [f"{archive}/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz", f"{archive}/AWSLogs/*/*/CloudTrail/*/*/*/*/*.json.gz"]
+RAW = (f"(SELECT unnest(Records) AS r FROM read_json({GLOBS!r}, "
        "columns = {Records: 'JSON[]'}, maximum_object_size = 1073741824))")
 
 

@@ -81,6 +81,11 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let plan = plan(&scan, &manifest, &mut stats, &mut failed)?;
     let run = run_id();
     let mut limits = Limits::default();
+    if args.raw {
+        // Each row holds its record twice (columns and raw): half as many rows in the buffers.
+        limits.budget /= 2;
+        limits.partition /= 2;
+    }
     if let Some(n) = args.row_group_rows.filter(|&n| n > 0) {
         limits.row_group = n;
     }
