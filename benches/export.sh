@@ -11,6 +11,7 @@
 #   LAKE        where the lake goes (default target/bench-lake; deleted first)
 #   EXTRA       extra export arguments for every round (e.g. "--zstd-level 1")
 #   VARIANTS    1 = also one round per row-group size / buffer size / zstd level
+#   QUERIES     0 = skip the DuckDB query part
 #   RESULTS_DIR where results.md goes (default target/bench-results)
 # Requires: GNU time at /usr/bin/time; python3 with duckdb for the query part (skipped
 # with a message without it).
@@ -79,6 +80,10 @@ if [ "${VARIANTS:-0}" = 1 ]; then
   "$BIN" export "$ARCHIVE" -j "$THREADS" --out "$LAKE" -q
 fi
 
+if [ "${QUERIES:-1}" = 0 ]; then
+  echo "results: $OUT"
+  exit 0
+fi
 if ! python3 -c 'import duckdb' 2>/dev/null; then
   echo "SKIPPED the query part: python3 with duckdb not available (pip install duckdb)" | tee -a "$OUT"
   exit 0
