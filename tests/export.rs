@@ -355,3 +355,40 @@ fn export_ddl_duckdb_reads_the_lake() {
     assert!(stdout.starts_with(&format!("[({n}, ")), "{stdout}");
     assert!(stdout.contains("'VARCHAR')]"), "{stdout}");
 }
+
+/// Local Spark runs `export --ddl spark` (CREATE TABLE ... USING PARQUET, MSCK REPAIR TABLE) and
+/// reads the lake as trailscan and DuckDB do. Skipped with a message without pyspark and Java.
+#[test]
+fn export_ddl_spark_reads_the_lake() {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import pyspark, shutil, sys; sys.exit(0 if shutil.which('java') else 1)"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "SKIPPED: pyspark and java not available (pip install pyspark; apt-get install openjdk-17-jre-headless)"
+        );
+        return;
+    }
+    let lake = tempfile::tempdir().unwrap();
+    export(Path::new(ARCHIVE), lake.path(), &["-q"], 0);
+    let out = std::process::Command::new("python3")
+        .arg(root().join("tests/lake/spark_ddl.py"))
+        .arg(assert_cmd::cargo::cargo_bin("trailscan"))
+        .arg(lake.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let all = search_ids(Path::new(ARCHIVE), &[]).values().sum::<usize>();
+    let create = search_ids(Path::new(ARCHIVE), &["--event", "CreateUser"]).values().sum::<usize>();
+    assert!(stdout.contains(&format!("rows {all}\n")), "{stdout}");
+    assert!(stdout.contains(&format!("createuser {create}\n")), "{stdout}");
+    assert!(stdout.contains("('account', 'string')"), "{stdout}");
+    assert!(
+        stdout.contains("('resources', 'array<struct<arn:string,accountid:string,type:string>>')"),
+        "{stdout}"
+    );
+    let (_, parts) = event_ids(lake.path());
+    assert!(stdout.contains(&format!("partitions {}\n", parts.len())), "{stdout}");
+}
