@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Hive's name for a partition whose value is missing: `account`, `region` or `dt` of a record
-/// without a usable `recipientAccountId`, `awsRegion` or `eventTime`. Spark and Hive read it as
-/// `NULL`; the row's own columns keep whatever the record held.
+/// without a usable `recipientAccountId`, `awsRegion` or `eventTime`. Spark, Hive and DuckDB
+/// read it as `NULL`; the row's own columns keep whatever the record held.
 pub const DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
 /// A partition: `account`, `region` and `dt` values, safe as path components.
