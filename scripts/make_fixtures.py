@@ -485,7 +485,8 @@ def verify():
     for root, _, names in os.walk(OUT):
         for n in names:
             p = os.path.join(root, n)
-            if rel(p) not in ("README.md", "manifest.json"):
+            # athena/ is hand-written (see README.md), not built here.
+            if rel(p) not in ("README.md", "manifest.json") and not rel(p).startswith("athena/"):
                 files[rel(p)] = p
     assert set(files) == set(manifest), set(files) ^ set(manifest)
     midnight = 0

@@ -42,6 +42,7 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     if args.input.paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("export reads files, not stdin: the manifest tracks each source file");
     }
+    inside_an_input(dir, &args.input.paths)?;
     let filters = config::filters(&args.filters)?;
     let query = config::query(&filters, &args.filters, &args.input)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -80,6 +81,11 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let plan = plan(&scan, &manifest, &mut stats, &mut failed)?;
     let run = run_id();
     let mut limits = Limits::default();
+    if args.raw {
+        // Each row holds its record twice (columns and raw): half as many rows in the buffers.
+        limits.budget /= 2;
+        limits.partition /= 2;
+    }
     if let Some(n) = args.row_group_rows.filter(|&n| n > 0) {
         limits.row_group = n;
     }
@@ -342,6 +348,29 @@ fn fingerprint(f: &FilterArgs) -> Vec<String> {
         out.push("--errors".into());
     }
     out
+}
+
+/// Refuses a lake inside an input folder: nothing trailscan does writes into an archive (and
+/// the next run would read the manifest as a log file).
+fn inside_an_input(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let out = std::path::absolute(out)?;
+    let out_real = std::fs::canonicalize(&out).ok();
+    let dot = [PathBuf::from(".")];
+    let inputs = if inputs.is_empty() { &dot[..] } else { inputs };
+    for input in inputs {
+        let forms = [std::path::absolute(input).ok(), std::fs::canonicalize(input).ok()];
+        for form in forms.iter().flatten() {
+            if out.starts_with(form) || out_real.as_ref().is_some_and(|o| o.starts_with(form)) {
+                bail!(
+                    "the lake {} is inside the input {}: trailscan does not write into an archive; \
+                     put the lake elsewhere",
+                    out.display(),
+                    input.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A name for this run, unique in practice and in time order: `20240301T100000Z-1a2b3c`.

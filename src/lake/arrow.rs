@@ -104,41 +104,62 @@ impl Layout {
     /// Parses a JSON object into one slot per column: the value's text, or `None` when the key
     /// is missing. Other keys are checked and skipped; a repeated key keeps its last value.
     pub fn slots<'a>(&self, text: &'a str) -> serde_json::Result<Vec<Option<&'a RawValue>>> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let slots = SlotsSeed(self).deserialize(&mut de)?;
-        de.end()?;
+        let mut slots = vec![None; self.cols.len()];
+        self.fill(text, &mut slots)?;
         Ok(slots)
+    }
+
+    /// [`Layout::slots`] into `out` (one slot per column, all `None` on entry).
+    pub fn fill<'a>(
+        &self,
+        text: &'a str,
+        out: &mut [Option<&'a RawValue>],
+    ) -> serde_json::Result<()> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        SlotsSeed(self, out).deserialize(&mut de)?;
+        de.end()
+    }
+
+    /// The number of columns.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.cols.len()
+    }
+
+    /// Whether there are no columns.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.cols.is_empty()
     }
 }
 
-struct SlotsSeed<'l>(&'l Layout);
+struct SlotsSeed<'l, 's, 'a>(&'l Layout, &'s mut [Option<&'a RawValue>]);
 
-impl<'de> DeserializeSeed<'de> for SlotsSeed<'_> {
-    type Value = Vec<Option<&'de RawValue>>;
+impl<'de> DeserializeSeed<'de> for SlotsSeed<'_, '_, 'de> {
+    type Value = ();
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for SlotsSeed<'_> {
-    type Value = Vec<Option<&'de RawValue>>;
+impl<'de> Visitor<'de> for SlotsSeed<'_, '_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut slots = vec![None; self.0.cols.len()];
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match self.0.position(&key.0) {
-                Some(i) => slots[i] = Some(map.next_value::<&'de RawValue>()?),
+                Some(i) => self.1[i] = Some(map.next_value::<&'de RawValue>()?),
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(slots)
+        Ok(())
     }
 }
 
@@ -220,29 +241,17 @@ pub fn build(ty: Type, layout: Option<&Layout>, vals: &[Option<&RawValue>]) -> R
         ),
         Type::Struct(fields) => {
             let layout = layout.context("a struct column without its layout")?;
-            let rows = vals
-                .iter()
-                .map(|v| v.filter(|v| is_object(v)).map(|v| layout.slots(v.get())).transpose())
-                .collect::<serde_json::Result<Vec<_>>>()?;
-            Arc::new(struct_array(fields, layout, &rows)?)
+            Arc::new(struct_array(fields, layout, vals)?)
         }
         Type::ArrayOfStruct(fields) => {
             let layout = layout.context("a list column without its layout")?;
             let mut offsets = Vec::with_capacity(vals.len());
             let mut valid = Vec::with_capacity(vals.len());
-            let mut elements: Vec<Option<Vec<Option<&RawValue>>>> = Vec::new();
+            let mut elements: Vec<Option<&RawValue>> = Vec::new();
             for v in vals {
                 match v.filter(|v| v.get().starts_with('[')) {
                     Some(v) => {
-                        let items: Vec<&RawValue> = serde_json::from_str(v.get())?;
-                        for item in items {
-                            elements.push(
-                                Some(item)
-                                    .filter(|i| is_object(i))
-                                    .map(|i| layout.slots(i.get()))
-                                    .transpose()?,
-                            );
-                        }
+                        push_items(v.get(), &mut elements)?;
                         valid.push(true);
                     }
                     None => valid.push(false),
@@ -332,20 +341,53 @@ fn entries(text: &str) -> serde_json::Result<Vec<(Key<'_>, &RawValue)>> {
     Ok(out)
 }
 
-/// A struct array from one slot row (or `None`: a `NULL` struct) per row.
+/// A struct array from one value per row: an object's fields, or a `NULL` struct for anything
+/// else (or nothing). The rows' fields are parsed into one flat buffer, row after row.
 fn struct_array(
     fields: &'static [Column],
     layout: &Layout,
-    rows: &[Option<Vec<Option<&RawValue>>>],
+    vals: &[Option<&RawValue>],
 ) -> Result<StructArray> {
-    let mut children = Vec::with_capacity(fields.len());
-    for (i, f) in fields.iter().enumerate() {
-        let vals: Vec<Option<&RawValue>> =
-            rows.iter().map(|r| r.as_ref().and_then(|s| s[i])).collect();
-        children.push(build(f.ty, layout.children[i].as_ref(), &vals)?);
+    let n = fields.len();
+    let mut flat: Vec<Option<&RawValue>> = vec![None; vals.len() * n];
+    let mut valid = Vec::with_capacity(vals.len());
+    for (r, v) in vals.iter().enumerate() {
+        match v.filter(|v| is_object(v)) {
+            Some(v) => {
+                layout.fill(v.get(), &mut flat[r * n..(r + 1) * n])?;
+                valid.push(true);
+            }
+            None => valid.push(false),
+        }
     }
-    let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
-    Ok(StructArray::try_new(struct_fields(fields), children, Some(nulls))?)
+    let mut children = Vec::with_capacity(n);
+    let mut column = Vec::with_capacity(vals.len());
+    for (i, f) in fields.iter().enumerate() {
+        column.clear();
+        column.extend(flat.iter().skip(i).step_by(n.max(1)).copied());
+        children.push(build(f.ty, layout.children[i].as_ref(), &column)?);
+    }
+    Ok(StructArray::try_new(struct_fields(fields), children, Some(NullBuffer::from(valid)))?)
+}
+
+/// Appends the items of a JSON array (its text) to `out`.
+fn push_items<'a>(text: &'a str, out: &mut Vec<Option<&'a RawValue>>) -> serde_json::Result<()> {
+    struct Items<'o, 'a>(&'o mut Vec<Option<&'a RawValue>>);
+    impl<'de> Visitor<'de> for Items<'_, 'de> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON array")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                self.0.push(Some(item));
+            }
+            Ok(())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de::Deserializer::deserialize_seq(&mut de, Items(out))?;
+    de.end()
 }
 
 /// The batch of `rows` (each the record's top-level slots, [`Layout::slots`] of the table),

@@ -6,12 +6,14 @@ use super::schema;
 use crate::record::time::{parse_event_time, sort_key};
 use anyhow::Result;
 use arrow_array::RecordBatch;
+use chrono::NaiveDate;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Hive's name for a partition whose value is missing: `account`, `region` or `dt` of a record
-/// without a usable `recipientAccountId`, `awsRegion` or `eventTime`. Spark and Hive read it as
-/// `NULL`; the row's own columns keep whatever the record held.
+/// without a usable `recipientAccountId`, `awsRegion` or `eventTime`. Spark, Hive and DuckDB
+/// read it as `NULL`; the row's own columns keep whatever the record held.
 pub const DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
 /// A partition: `account`, `region` and `dt` values, safe as path components.
@@ -36,19 +38,18 @@ impl PartitionKey {
 /// A partition value as a path component: letters, digits, `-` and `_` only (what account ids
 /// and region names are), at most 64 of them. Anything else, an attacker's `../..` included,
 /// goes to [`DEFAULT_PARTITION`].
-fn component(v: Option<&RawValue>) -> String {
-    let s = v.and_then(|v| string_value(v).ok().flatten());
-    match s {
-        Some(s)
-            if !s.is_empty()
-                && s.len() <= 64
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                && s != DEFAULT_PARTITION =>
-        {
-            s.into_owned()
-        }
-        _ => DEFAULT_PARTITION.to_string(),
-    }
+fn component(v: Option<&RawValue>) -> Option<Cow<'_, str>> {
+    v.and_then(|v| string_value(v).ok().flatten()).filter(|s| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && s != DEFAULT_PARTITION
+    })
+}
+
+/// A partition value, or Hive's default.
+fn value(v: Option<Cow<'_, str>>) -> String {
+    v.map_or_else(|| DEFAULT_PARTITION.to_string(), Cow::into_owned)
 }
 
 /// One partition's rows of a file, sorted by `eventTime`.
@@ -108,36 +109,52 @@ impl Splitter {
         records: impl Iterator<Item = (u64, &'a str)>,
     ) -> Result<(Vec<Part>, Vec<Rejected>)> {
         let mut rejected = Vec::new();
-        let mut groups: HashMap<PartitionKey, Vec<(i64, usize)>> = HashMap::new();
-        let mut rows: Vec<(Vec<Option<&'a RawValue>>, &'a str)> = Vec::new();
+        // Keys borrowed from the records while grouping; owned once per partition.
+        type Key<'k> = (Option<Cow<'k, str>>, Option<Cow<'k, str>>, Option<NaiveDate>);
+        let mut groups: HashMap<Key<'a>, Vec<(i64, usize)>> = HashMap::new();
+        // Every record's slots, one after another.
+        let n = self.table.len();
+        let mut flat: Vec<Option<&'a RawValue>> = Vec::new();
+        let mut texts: Vec<&'a str> = Vec::new();
         for (index, text) in records {
-            match self.table.slots(text) {
-                Ok(slots) => {
+            let start = flat.len();
+            flat.resize(start + n, None);
+            match self.table.fill(text, &mut flat[start..]) {
+                Ok(()) => {
+                    let slots = &flat[start..];
                     let time = slots[self.time]
                         .and_then(|v| string_value(v).ok().flatten())
                         .and_then(|t| parse_event_time(&t));
-                    let key = PartitionKey {
-                        account: component(slots[self.account]),
-                        region: component(slots[self.region]),
-                        dt: time.map_or_else(
-                            || DEFAULT_PARTITION.to_string(),
-                            |t| t.format("%Y-%m-%d").to_string(),
-                        ),
-                    };
+                    let key = (
+                        component(slots[self.account]),
+                        component(slots[self.region]),
+                        time.map(|t| t.date_naive()),
+                    );
                     let nanos = time.and_then(sort_key).unwrap_or(i64::MAX);
-                    groups.entry(key).or_default().push((nanos, rows.len()));
-                    rows.push((slots, text));
+                    groups.entry(key).or_default().push((nanos, texts.len()));
+                    texts.push(text);
                 }
-                Err(e) => rejected.push(Rejected { index, error: e.to_string() }),
+                Err(e) => {
+                    flat.truncate(start);
+                    rejected.push(Rejected { index, error: e.to_string() });
+                }
             }
         }
         let mut parts = Vec::with_capacity(groups.len());
-        for (key, mut members) in groups {
+        for ((account, region, dt), mut members) in groups {
+            let key = PartitionKey {
+                account: value(account),
+                region: value(region),
+                dt: dt.map_or_else(
+                    || DEFAULT_PARTITION.to_string(),
+                    |d| d.format("%Y-%m-%d").to_string(),
+                ),
+            };
             members.sort_by_key(|m| m.0);
             let slots: Vec<&[Option<&RawValue>]> =
-                members.iter().map(|&(_, i)| rows[i].0.as_slice()).collect();
+                members.iter().map(|&(_, i)| &flat[i * n..(i + 1) * n]).collect();
             let raws: Option<Vec<&str>> =
-                self.raw.then(|| members.iter().map(|&(_, i)| rows[i].1).collect());
+                self.raw.then(|| members.iter().map(|&(_, i)| texts[i]).collect());
             let batch = batch(&self.table, &slots, raws.as_deref())?;
             parts.push(Part { key, batch, times: members.iter().map(|m| m.0).collect() });
         }

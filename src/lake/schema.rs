@@ -14,7 +14,9 @@ pub enum Type {
     /// JSON text (`true`, `1.5`), as Hive's JsonSerDe reads it.
     String,
     /// `STRING` holding JSON text: the record's own text for the field, exactly as delivered
-    /// (`requestparameters`, `responseelements`, ...).
+    /// (`requestparameters`, `responseelements`, ...). In the lake, as in Athena's table over
+    /// the raw files, a JSON `null` and a missing key are both SQL `NULL` (every column type
+    /// reads them so); `raw` tells them apart.
     Json,
     /// `BOOLEAN` (only `managementevent`; Athena's table has no boolean column).
     Boolean,

@@ -220,9 +220,17 @@ fn write_file(schema: &SchemaRef, props: &WriterProperties, chunk: usize, job: &
     for (b, times) in job.times.iter().enumerate() {
         order.extend(times.iter().enumerate().map(|(r, &t)| (t, b, r)));
     }
-    order.sort_by_key(|o| o.0);
     let file = std::fs::File::create(&job.tmp)?;
     let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props.clone()))?;
+    if order.windows(2).all(|p| p[0].0 <= p[1].0) {
+        // Already in order (a partition filled by files in time order): no copy.
+        for b in &job.batches {
+            w.write(b)?;
+        }
+        w.close()?;
+        return Ok(());
+    }
+    order.sort_by_key(|o| o.0);
     let batches: Vec<&RecordBatch> = job.batches.iter().collect();
     for rows in order.chunks(chunk) {
         let indices: Vec<(usize, usize)> = rows.iter().map(|&(_, b, r)| (b, r)).collect();
@@ -231,4 +239,85 @@ fn write_file(schema: &SchemaRef, props: &WriterProperties, chunk: usize, job: &
     }
     w.close()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::rows::Splitter;
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    fn part(times: &[&str]) -> Part {
+        let recs: Vec<String> = times
+            .iter()
+            .map(|t| {
+                format!(
+                    r#"{{"eventTime":"{t}","recipientAccountId":"1","awsRegion":"r","eventID":"{t}"}}"#
+                )
+            })
+            .collect();
+        let (mut parts, _) = Splitter::new(false)
+            .split(recs.iter().enumerate().map(|(i, r)| (i as u64, r.as_str())))
+            .unwrap();
+        assert_eq!(parts.len(), 1);
+        parts.pop().unwrap()
+    }
+
+    fn written_times(dir: &Path, w: &Written) -> Vec<String> {
+        let file = std::fs::File::open(dir.join(&w.tmp)).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        let mut out = Vec::new();
+        for b in reader {
+            let b = b.unwrap();
+            let col = b.column_by_name("eventtime").unwrap().as_string::<i32>();
+            out.extend(col.iter().map(|v| v.unwrap().to_string()));
+        }
+        out
+    }
+
+    #[test]
+    fn a_partition_file_is_sorted_across_the_parts_that_fed_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for (a, b) in [
+            (
+                ["2024-01-01T00:00:03Z", "2024-01-01T00:00:05Z"],
+                ["2024-01-01T00:00:01Z", "2024-01-01T00:00:04Z"],
+            ),
+            (
+                ["2024-01-01T00:00:01Z", "2024-01-01T00:00:02Z"],
+                ["2024-01-01T00:00:03Z", "2024-01-01T00:00:04Z"],
+            ),
+        ] {
+            let mut w = LakeWriter::new(dir.path(), "run", false, Limits::default());
+            w.add(0, part(&a)).unwrap();
+            w.add(1, part(&b)).unwrap();
+            let written = w.finish().unwrap();
+            assert_eq!(written.len(), 1);
+            assert_eq!(written[0].sources.iter().copied().collect::<Vec<_>>(), [0, 1]);
+            assert_eq!(written[0].rows, 4);
+            let mut want: Vec<String> = a.iter().chain(&b).map(|s| (*s).to_string()).collect();
+            want.sort();
+            assert_eq!(written_times(dir.path(), &written[0]), want);
+            std::fs::remove_file(dir.path().join(&written[0].tmp)).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_partition_over_its_cap_gets_more_files_each_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits { budget: 1, partition: 1, ..Limits::default() };
+        let mut w = LakeWriter::new(dir.path(), "run", false, limits);
+        w.add(0, part(&["2024-01-01T00:00:02Z", "2024-01-01T00:00:01Z"])).unwrap();
+        w.add(1, part(&["2024-01-01T00:00:00Z"])).unwrap();
+        let written = w.finish().unwrap();
+        assert_eq!(written.len(), 2);
+        assert_eq!(written[0].path, "account=1/region=r/dt=2024-01-01/part-run-00001.parquet");
+        assert_eq!(written[0].tmp, "account=1/region=r/dt=2024-01-01/.part-run-00001.parquet.tmp");
+        assert_eq!(
+            written_times(dir.path(), &written[0]),
+            ["2024-01-01T00:00:01Z", "2024-01-01T00:00:02Z"]
+        );
+        assert_eq!(written_times(dir.path(), &written[1]), ["2024-01-01T00:00:00Z"]);
+    }
 }
