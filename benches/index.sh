@@ -38,9 +38,11 @@ export TRAILSCAN_INDEX_DIR=$IDX
 
 # Prints "wall cpu rss_kb" for a command (exit 1, nothing found, is fine).
 timed() {
-    local out
-    out=$( { /usr/bin/time -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1) || true
-    awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }' <<<"$out"
+    local f
+    f=$(mktemp)
+    /usr/bin/time -o "$f" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
+    tail -1 "$f" | awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }'
+    rm -f "$f"
 }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -129,7 +131,8 @@ cp -al "$BENCH_DIR/AWSLogs" "$GROW/AWSLogs"
 "$TS" index "$GROW" -q
 read -r fw _ < <(timed "$TS" index "$GROW" --rebuild -q)
 n=$(find "$GROW" -name '*.json.gz' -path '*/CloudTrail/*' | wc -l)
-find "$GROW" -name '*.json.gz' -path '*/CloudTrail/*' | head -$((n / 100)) | while read -r f; do
+mapfile -t all < <(find "$GROW" -name '*.json.gz' -path '*/CloudTrail/*' | sort)
+for f in "${all[@]:0:$((n / 100))}"; do
     cp "$f" "${f%.json.gz}-added.json.gz"
 done
 read -r uw _ < <(timed "$TS" index "$GROW" -q)
