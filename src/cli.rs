@@ -235,6 +235,12 @@ pub enum DdlEngine {
 
 /// `trailscan export`.
 #[derive(Debug, Args)]
+#[command(
+    // Export reads every file its filters allow and records each in the lake's manifest; it
+    // does not consult the archive index: its options are accepted and hidden.
+    mut_arg("no_index", |a| a.hide(true)),
+    mut_arg("index_dir", |a| a.hide(true))
+)]
 pub struct ExportArgs {
     #[command(flatten)]
     pub input: InputArgs,
