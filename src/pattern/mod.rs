@@ -11,13 +11,13 @@
 //! # Internal-only alternatives (other rule languages)
 //!
 //! The compiled pattern is the project's one language: Sigma rules (`crate::audit::sigma`)
-//! compile into it too. Four alternatives ([`ast::Alt`]) exist for them and are **never
+//! compile into it too. Four alternatives (`ast::Alt`) exist for them and are **never
 //! produced by parsing EventBridge text**, so EventBridge semantics are untouched; they are
-//! built with [`Pattern::from_dnf`]. Each consumer of the tree must handle them:
+//! built with `Pattern::from_dnf`. Each consumer of the tree must handle them:
 //!
 //! - `TextGlob(g)`: the value's *text* (a string's content, a number's JSON spelling,
 //!   `true`/`false`; null, objects and arrays have none) matches a whole-text glob: `*` any
-//!   run, `?` one character, the rest literal ([`text::GlobTok`]); case-insensitive (Unicode
+//!   run, `?` one character, the rest literal (`text::GlobTok`); case-insensitive (Unicode
 //!   simple case folding) unless `g.cased()`. Index planner: "maybe" (or its longest literal,
 //!   folded); SQL: `ILIKE`/`LIKE` with `%`/`_` on strings (numbers and booleans cast to text).
 //! - `TextRegex(r)`: the regex crate's syntax, searched anywhere in the value's text, flags
@@ -25,17 +25,17 @@
 //!   the regex crate agree on the common syntax) or no filter (a superset) where unsure.
 //! - `Deep(alt)`: the value is a scalar matching `alt`, or an object or array holding at any
 //!   depth a scalar that does; at a path with a `Deep` test, objects and arrays are leaves too
-//!   ([`compile::Compiled::deep`]), so `exists` and `exists: false` see them. Index planner:
+//!   (`compile::Compiled::deep`), so `exists` and `exists: false` see them. Index planner:
 //!   "maybe"; SQL: the inner test over the JSON text of the column (a superset) or no filter.
 //! - `AllOf(alts)`: one value matches every alternative (how a Sigma `|all` or a field named
 //!   twice in a selection is kept inside one conjunction). Index planner and SQL: the AND of
 //!   the members' translations on the same value.
 //!
-//! `Cidr` may also hold a full-width mask (`/32`, `/128`: [`ops::Cidr::parse_inclusive`]) when
+//! `Cidr` may also hold a full-width mask (`/32`, `/128`: `ops::Cidr::parse_inclusive`) when
 //! built for Sigma. Tests that are not about one value (Sigma's `fieldref`, `not`) are not
 //! alternatives: they live in the Sigma rule's boolean tree, whose leaves are patterns.
-//! [`Pattern::literal_clauses`] gives no clause for `TextGlob` (unless cased) or `TextRegex`;
-//! [`Pattern::literal_clauses_folded`] gives the case-insensitive clauses.
+//! `Pattern::literal_clauses` gives no clause for `TextGlob` (unless cased) or `TextRegex`;
+//! `Pattern::literal_clauses_folded` gives the case-insensitive clauses.
 
 // The tree and its compiled form are read inside the crate by the pattern's other consumers
 // (the index planner, the SQL translator): one representation, many uses.
@@ -174,10 +174,10 @@ impl Pattern {
     }
 
     /// Like [`Pattern::literal_clauses`], but each string is a fragment of the *raw JSON text*
-    /// of any matching record, found *ignoring ASCII case*: ASCII, with no `\\`, `/` or
+    /// of any matching record, found *ignoring ASCII case*: ASCII, with no `\`, `/` or
     /// control character, and a `"` only at an end, where it is the quote that opens or closes
     /// a string value (`"createuser"` for an exact value). It is there unless the text holds
-    /// a `\\u` escape, or a U+017F or U+212A where an `s` or `k` was expected (the only
+    /// a `\u` escape, or a U+017F or U+212A where an `s` or `k` was expected (the only
     /// non-ASCII characters Unicode simple case folding matches to ASCII letters: see
     /// [`text::ASCII_CASE_TWINS`]). Case-insensitive globs ([`Alt::TextGlob`]) give clauses
     /// here, not in [`Pattern::literal_clauses`].
@@ -326,7 +326,7 @@ fn alt_fragment(a: &Alt) -> Option<String> {
     }
 }
 
-/// The longest run of `lit` that JSON writes verbatim (ASCII, not `"`, `\\`, `/` or a control
+/// The longest run of `lit` that JSON writes verbatim (ASCII, not `"`, `\`, `/` or a control
 /// character), with the opening quote when the run starts `lit` and `start` says `lit` starts
 /// a string value, and the closing quote likewise.
 fn fragment(lit: &str, start: bool, end: bool) -> Option<String> {
