@@ -69,7 +69,9 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
             patterns.push(r.pattern.clone());
         }
     }
-    let query = Query::from_patterns(&filters, patterns, !args.input.no_prefilter)?;
+    // Every record the prefilter lets through is tested against every rule by the workers
+    // below: the query itself only applies the prefilter, the flags and the time window.
+    let query = Query::prefilter_only(&filters, patterns, !args.input.no_prefilter)?;
     // Every match is parsed whole here, which checks it.
     let scan = ScanConfig {
         validate_hits: false,
@@ -96,6 +98,8 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
                 Err(e) => report.reject_match(record, e),
             }
         }
+        // The query only prefiltered: "matched" counts the records some rule matches.
+        report.stats.records_matched = tested.len() as u64;
         report.partial = Some(Box::new(tested));
     };
     engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
