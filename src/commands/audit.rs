@@ -69,9 +69,16 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
             patterns.push(r.pattern.clone());
         }
     }
-    // Every record the prefilter lets through is tested against every rule by the workers
-    // below: the query itself only applies the prefilter, the flags and the time window.
-    let query = Query::prefilter_only(&filters, patterns, !args.input.no_prefilter)?;
+    // Every record the query lets through is tested against every rule by the workers below.
+    // With an active prefilter the query only applies it (and the flags and time window), so
+    // each candidate is tested once; without one, the rules' patterns are matched on the
+    // projected record first, which is cheaper than parsing every record whole.
+    let only = Query::prefilter_only(&filters, patterns.clone(), !args.input.no_prefilter)?;
+    let query = if only.prefilter().is_active() {
+        only
+    } else {
+        Query::from_patterns(&filters, patterns, !args.input.no_prefilter)?
+    };
     // Every match is parsed whole here, which checks it.
     let scan = ScanConfig {
         validate_hits: false,
