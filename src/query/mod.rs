@@ -365,7 +365,7 @@ impl Query {
         (self.since, self.until)
     }
 
-    /// Whether every record matches (no flag, pattern or time window).
+    /// Whether every record matches (no flag, pattern, time window or prefilter).
     #[must_use]
     pub fn matches_everything(&self) -> bool {
         self.flags.is_none()
