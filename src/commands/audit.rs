@@ -72,7 +72,16 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
             patterns.push(r.pattern.clone());
         }
     }
-    let query = Query::from_patterns(&filters, patterns, !args.input.no_prefilter)?;
+    // Every record the query lets through is tested against every rule by the workers below.
+    // With an active prefilter the query only applies it (and the flags and time window), so
+    // each candidate is tested once; without one, the rules' patterns are matched on the
+    // projected record first, which is cheaper than parsing every record whole.
+    let only = Query::prefilter_only(&filters, patterns.clone(), !args.input.no_prefilter)?;
+    let query = if only.prefilter().is_active() {
+        only
+    } else {
+        Query::from_patterns(&filters, patterns, !args.input.no_prefilter)?
+    };
     // Every match is parsed whole here, which checks it.
     let mut scan = ScanConfig {
         validate_hits: false,
@@ -101,6 +110,8 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
                 Err(e) => report.reject_match(record, e),
             }
         }
+        // The query only prefiltered: "matched" counts the records some rule matches.
+        report.stats.records_matched = tested.len() as u64;
         report.partial = Some(Box::new(tested));
     };
     engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {

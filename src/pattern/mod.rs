@@ -34,7 +34,7 @@
 //! `Cidr` may also hold a full-width mask (`/32`, `/128`: `ops::Cidr::parse_inclusive`) when
 //! built for Sigma. Tests that are not about one value (Sigma's `fieldref`, `not`) are not
 //! alternatives: they live in the Sigma rule's boolean tree, whose leaves are patterns.
-//! [`Pattern::literal_clauses`] gives no clause for `TextGlob` (unless cased) or `TextRegex`;
+//! `Pattern::literal_clauses` gives no clause for `TextGlob` (unless cased) or `TextRegex`;
 //! `Pattern::literal_clauses_folded` gives the case-insensitive clauses.
 
 // The tree and its compiled form are read inside the crate by the pattern's other consumers
@@ -167,10 +167,10 @@ impl Pattern {
     }
 
     /// Like [`Pattern::literal_clauses`], but each string is a fragment of the *raw JSON text*
-    /// of any matching record, found *ignoring ASCII case*: ASCII, with no `\\`, `/` or
+    /// of any matching record, found *ignoring ASCII case*: ASCII, with no `\`, `/` or
     /// control character, and a `"` only at an end, where it is the quote that opens or closes
     /// a string value (`"createuser"` for an exact value). It is there unless the text holds
-    /// a `\\u` escape, or a U+017F or U+212A where an `s` or `k` was expected (the only
+    /// a `\u` escape, or a U+017F or U+212A where an `s` or `k` was expected (the only
     /// non-ASCII characters Unicode simple case folding matches to ASCII letters: see
     /// [`text::ASCII_CASE_TWINS`]). Case-insensitive globs ([`Alt::TextGlob`]) give clauses
     /// here, not in [`Pattern::literal_clauses`].
@@ -319,7 +319,7 @@ fn alt_fragment(a: &Alt) -> Option<String> {
     }
 }
 
-/// The longest run of `lit` that JSON writes verbatim (ASCII, not `"`, `\\`, `/` or a control
+/// The longest run of `lit` that JSON writes verbatim (ASCII, not `"`, `\`, `/` or a control
 /// character), with the opening quote when the run starts `lit` and `start` says `lit` starts
 /// a string value, and the closing quote likewise.
 fn fragment(lit: &str, start: bool, end: bool) -> Option<String> {

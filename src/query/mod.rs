@@ -263,6 +263,21 @@ impl Query {
         Ok(Self::with_flags(flags, patterns, filters, prefilter))
     }
 
+    /// A query for a consumer that tests every record it gets itself (`audit`): the patterns
+    /// build the prefilter, but records the prefilter lets through are not matched against
+    /// them here (only against the flags and the time window), so each is tested once, by the
+    /// consumer. Sound as long as the consumer's tests imply one of the patterns.
+    pub fn prefilter_only(
+        filters: &Filters,
+        patterns: Vec<ViewPattern>,
+        prefilter: bool,
+    ) -> Result<Query, QueryError> {
+        let full = Self::from_patterns(filters, patterns, prefilter)?;
+        let mut q = Self::with_flags(full.flags, Vec::new(), filters, false);
+        q.prefilter = full.prefilter;
+        Ok(q)
+    }
+
     fn with_flags(
         flags: Option<ViewPattern>,
         compiled: Vec<ViewPattern>,
@@ -350,13 +365,14 @@ impl Query {
         (self.since, self.until)
     }
 
-    /// Whether every record matches (no flag, pattern or time window).
+    /// Whether every record matches (no flag, pattern, time window or prefilter).
     #[must_use]
     pub fn matches_everything(&self) -> bool {
         self.flags.is_none()
             && self.patterns.is_empty()
             && self.since.is_none()
             && self.until.is_none()
+            && !self.prefilter.is_active()
     }
 
     /// The byte-level prefilter for files and records.

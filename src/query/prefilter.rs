@@ -165,11 +165,15 @@ impl Searcher {
     }
 }
 
-/// Whether `text` holds a character that Unicode case folding matches to an ASCII letter.
+/// Whether `text` holds a character that Unicode case folding matches to an ASCII letter
+/// (U+017F is `C5 BF` in UTF-8, U+212A `E2 84 AA`: their first bytes are looked for first).
 fn has_case_twin(text: &[u8]) -> bool {
-    crate::pattern::ASCII_CASE_TWINS.iter().any(|c| {
-        let mut buf = [0u8; 4];
-        memchr::memmem::find(text, c.encode_utf8(&mut buf).as_bytes()).is_some()
+    memchr::memchr2_iter(0xC5, 0xE2, text).any(|i| {
+        let rest = &text[i..];
+        crate::pattern::ASCII_CASE_TWINS.iter().any(|c| {
+            let mut buf = [0u8; 4];
+            rest.starts_with(c.encode_utf8(&mut buf).as_bytes())
+        })
     })
 }
 
@@ -211,7 +215,7 @@ impl Prefilter {
     }
 
     /// Adds clauses of raw-text fragments (see
-    /// `crate::pattern::Pattern::literal_clauses_folded`: ASCII, no `\\`, `/` or control
+    /// `Pattern::literal_clauses_folded`: ASCII, no `\`, `/` or control
     /// character, a `"` only at an end), searched ignoring ASCII case. A clause holding
     /// anything else is left out (no claim).
     pub fn add_folded(&mut self, clauses: &[Vec<String>]) {
