@@ -130,6 +130,24 @@ pub fn verify(key: &RsaPublicKey, message: &[u8], signature: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// The example output of `aws cloudtrail list-public-keys` in aws-cli's documentation
+    /// (`awscli/examples/cloudtrail/list-public-keys.rst`, Apache-2.0): epoch validity times (CLI
+    /// v1), a PKCS#1 key, and the fingerprint CloudTrail gives it.
+    #[test]
+    fn pins_the_aws_cli_list_public_keys_example() {
+        let text = r#"{"PublicKeyList": [{"ValidityStartTime": 1453076702.0, "ValidityEndTime": 1455668702.0,
+            "Value": "MIIBCgKCAQEAlSS3cl92HDycr/MTj0moOhas8habjrraXw+KzlWF0axSI2tcF+3iJ9BKQAVSKxGwxwu3m0wG3J+kUl1xboEcEPHYoIYMbgfSw7KGnuDKwkLzsQWhUJ0cIbOHASox1vv/5fNXkrHhGbDCHeVXm804c83nvHUEFYThr1PfyP/8HwrCtR3FX5OANtQCP61C1nJtSSkC8JSQUOrIP4CuwJjc+4WGDk+BGH5m9iuiAKkipEHWmUl8/P7XpfpWQuk4h8g3pXZOrNXr08lbh4d39svj7UqdhvOXoBISp9t/EXYuePGEtBdrKD9Dz+VHwyUPtBQvYr9BnkF88qBnaPNhS44rzwIDAQAB",
+            "Fingerprint": "7f3f401420072e50a65a141430817ab3"}]}"#;
+        let keys = parse_key_list(text, "aws-cli example").unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].fingerprint, "7f3f401420072e50a65a141430817ab3");
+        assert_eq!(keys[0].valid_from.map(|t| t.timestamp()), Some(1_453_076_702));
+        assert_eq!(keys[0].valid_to.map(|t| t.timestamp()), Some(1_455_668_702));
+        // A wrong fingerprint is refused.
+        let forged = text.replace("7f3f4014", "00000000");
+        assert!(parse_key_list(&forged, "forged").is_err());
+    }
+
     #[test]
     fn fingerprint_is_md5_of_the_der() {
         // Vectors from RFC 1321.
