@@ -338,7 +338,9 @@ impl Query {
         let best: Vec<Option<Vec<String>>> = patterns
             .iter()
             .map(|p| {
-                p.clauses().into_iter().max_by_key(|c| c.iter().map(String::len).min().unwrap_or(0))
+                p.clauses()
+                    .into_iter()
+                    .max_by_key(|c| c.iter().map(|l| selectivity(l)).min().unwrap_or(0))
             })
             .collect();
         if !best.is_empty() && best.iter().all(Option::is_some) {
