@@ -482,11 +482,7 @@ fn a_damaged_index_is_named_and_not_used() {
     let a = copy.path().to_str().unwrap().to_string();
     let dir = indexed(copy.path());
     let d = dir.path();
-    let file = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "tsi"))
-        .unwrap();
+    let file = index_file(d);
     let good = std::fs::read(&file).unwrap();
     let args = ["search", a.as_str(), "--event", "CreateUser", "--format", "jsonl"];
     let expected = both(d, &args).1;
@@ -522,11 +518,7 @@ fn a_damaged_index_is_named_and_not_used() {
     // The index of another folder, under this folder's name.
     let other = copy_archive();
     let other_dir = indexed(other.path());
-    let other_file = std::fs::read_dir(other_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "tsi"))
-        .unwrap();
+    let other_file = index_file(other_dir.path());
     std::fs::copy(&other_file, &file).unwrap();
     let out = trailscan_bin(&[
         "search",
@@ -540,6 +532,15 @@ fn a_damaged_index_is_named_and_not_used() {
     ]);
     assert_eq!(out.1, expected.1);
     assert!(out.2.contains("indexes"), "{}", out.2);
+}
+
+/// The index file in the index folder `dir`.
+fn index_file(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "tsi"))
+        .unwrap()
 }
 
 /// The real binary: (exit code, stdout, stderr).

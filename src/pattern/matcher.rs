@@ -110,11 +110,8 @@ impl<'v> Walker<'_, 'v> {
     }
 }
 
-/// The scalar leaves the matcher sees at each of `c`'s paths (in [`Compiled::paths`] order),
-/// each with whether it sits inside an element of an array of objects or arrays (where an
-/// `exists: false` test depends on the other fields' choices). The index records these, so
-/// that what it knows of a record is what the matcher would see.
-pub(crate) fn placed_leaves<'v>(c: &Compiled, event: &'v Value) -> Vec<Vec<(&'v Value, bool)>> {
+/// The event's leaves at `c`'s paths, with their array membership.
+fn flatten<'v>(c: &Compiled, event: &'v Value) -> Flat<'v> {
     let mut w = Walker {
         c,
         path: String::new(),
@@ -124,6 +121,14 @@ pub(crate) fn placed_leaves<'v>(c: &Compiled, event: &'v Value) -> Vec<Vec<(&'v 
     };
     w.walk(event, false);
     w.flat
+}
+
+/// The scalar leaves the matcher sees at each of `c`'s paths (in [`Compiled::paths`] order),
+/// each with whether it sits inside an element of an array of objects or arrays (where an
+/// `exists: false` test depends on the other fields' choices). The index records these, so
+/// that what it knows of a record is what the matcher would see.
+pub(crate) fn placed_leaves<'v>(c: &Compiled, event: &'v Value) -> Vec<Vec<(&'v Value, bool)>> {
+    flatten(c, event)
         .leaves
         .into_iter()
         .map(|ls| ls.into_iter().map(|l| (l.value, l.mem_len > 0)).collect())
@@ -157,15 +162,7 @@ fn may_match(conj: &Conj, c: &Compiled, m: &serde_json::Map<String, Value>) -> b
 /// The values at each path of `c` (in [`Compiled::paths`] order), as the matcher sees them:
 /// array elements one by one, objects and arrays too at deep paths.
 pub(crate) fn leaves<'v>(c: &Compiled, event: &'v Value) -> Vec<Vec<&'v Value>> {
-    let mut w = Walker {
-        c,
-        path: String::new(),
-        stack: Vec::new(),
-        next_array: 0,
-        flat: Flat { leaves: vec![Vec::new(); c.paths.len()], arena: Vec::new() },
-    };
-    w.walk(event, false);
-    w.flat.leaves.into_iter().map(|v| v.into_iter().map(|l| l.value).collect()).collect()
+    flatten(c, event).leaves.into_iter().map(|v| v.into_iter().map(|l| l.value).collect()).collect()
 }
 
 pub(crate) fn matches(c: &Compiled, event: &Value) -> bool {
@@ -174,15 +171,7 @@ pub(crate) fn matches(c: &Compiled, event: &Value) -> bool {
     {
         return false;
     }
-    let mut w = Walker {
-        c,
-        path: String::new(),
-        stack: Vec::new(),
-        next_array: 0,
-        flat: Flat { leaves: vec![Vec::new(); c.paths.len()], arena: Vec::new() },
-    };
-    w.walk(event, false);
-    let flat = w.flat;
+    let flat = flatten(c, event);
     let mut cur = Vec::new();
     c.conjs.iter().any(|conj| {
         // Cheap necessary condition first: every required field has some matching leaf.

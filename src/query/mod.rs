@@ -229,20 +229,27 @@ impl Query {
         patterns: &[String],
         prefilter: bool,
     ) -> Result<Query, QueryError> {
-        let flags = match filters.to_pattern_json() {
-            Some(v) => Some(ViewPattern {
-                pattern: Pattern::parse(&v.to_string())
-                    .map_err(|e| QueryError::Flags(e.to_string()))?,
-                view: View::Record,
-            }),
-            None => None,
-        };
+        let flags = Self::flags_pattern(filters)?;
         let mut compiled = Vec::new();
         for (i, text) in patterns.iter().enumerate() {
             let p = Pattern::parse(text).map_err(|e| QueryError::Pattern(i + 1, e))?;
             compiled.push(ViewPattern::new(p));
         }
         Ok(Self::with_flags(flags, compiled, filters, prefilter))
+    }
+
+    /// The filter flags compiled as one record-view pattern, if any flag filters.
+    fn flags_pattern(filters: &Filters) -> Result<Option<ViewPattern>, QueryError> {
+        filters
+            .to_pattern_json()
+            .map(|v| {
+                Ok(ViewPattern {
+                    pattern: Pattern::parse(&v.to_string())
+                        .map_err(|e| QueryError::Flags(e.to_string()))?,
+                    view: View::Record,
+                })
+            })
+            .transpose()
     }
 
     /// Like [`Query::new`] with patterns already compiled (rules built from other languages,
@@ -252,14 +259,7 @@ impl Query {
         patterns: Vec<ViewPattern>,
         prefilter: bool,
     ) -> Result<Query, QueryError> {
-        let flags = match filters.to_pattern_json() {
-            Some(v) => Some(ViewPattern {
-                pattern: Pattern::parse(&v.to_string())
-                    .map_err(|e| QueryError::Flags(e.to_string()))?,
-                view: View::Record,
-            }),
-            None => None,
-        };
+        let flags = Self::flags_pattern(filters)?;
         Ok(Self::with_flags(flags, patterns, filters, prefilter))
     }
 

@@ -69,8 +69,8 @@ impl Reader {
         }
     }
 
-    /// Reads `input` whole. `Err` means nothing usable was read.
-    pub fn load(&mut self, input: &Input) -> Result<Loaded<'_>, ReadError> {
+    /// Reads the bytes of `input` into `raw`, at most one past the cap.
+    fn read_raw(&mut self, input: &Input) -> Result<(), ReadError> {
         self.raw.clear();
         match input {
             Input::Stdin => {
@@ -90,6 +90,12 @@ impl Reader {
                 (&file).take(self.limit + 1).read_to_end(&mut self.raw)?;
             }
         }
+        Ok(())
+    }
+
+    /// Reads `input` whole. `Err` means nothing usable was read.
+    pub fn load(&mut self, input: &Input) -> Result<Loaded<'_>, ReadError> {
+        self.read_raw(input)?;
         let disk_bytes = self.raw.len() as u64;
         if self.raw.is_empty() {
             return Err(ReadError::Empty);
@@ -188,19 +194,7 @@ impl Reader {
         input: &Input,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<Exact, ReadError> {
-        self.raw.clear();
-        match input {
-            Input::Stdin => {
-                io::stdin().lock().take(self.limit + 1).read_to_end(&mut self.raw)?;
-            }
-            Input::Path(path) => {
-                let file = std::fs::File::open(path)?;
-                if file.metadata()?.is_dir() {
-                    return Err(ReadError::Io(io::Error::other("is a directory")));
-                }
-                (&file).take(self.limit + 1).read_to_end(&mut self.raw)?;
-            }
-        }
+        self.read_raw(input)?;
         let disk_bytes = self.raw.len() as u64;
         if disk_bytes > self.limit {
             return Err(ReadError::TooLarge { limit: self.limit });
