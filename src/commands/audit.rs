@@ -80,7 +80,7 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     let query = if only.prefilter().is_active() {
         only
     } else {
-        Query::from_patterns(&filters, patterns, !args.input.no_prefilter)?
+        Query::from_patterns(&filters, patterns.clone(), !args.input.no_prefilter)?
     };
     // Every match is parsed whole here, which checks it.
     let mut scan = ScanConfig {
@@ -88,8 +88,10 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
         hit_times: false,
         ..config::scan(&filters, &args.input)
     };
-    // A file is skipped only when no rule can match a record in it.
-    config::use_index(&mut scan, &query, &args.input)?;
+    // A file is skipped only when no rule can match a record in it: the index plans the rules'
+    // patterns, which a prefilter-only query does not hold.
+    let planned = Query::from_patterns(&filters, patterns.clone(), false)?;
+    config::use_index(&mut scan, &planned, &args.input)?;
     let mut auditor = Auditor::new(&rules);
     auditor.quiet_below(args.min_severity);
     let mut sink = Report::new(args, out, rules.iter().any(|r| r.sigma.is_some()));
