@@ -90,6 +90,25 @@ pub fn scan(filters: &Filters, input: &InputArgs) -> ScanConfig {
 /// Lets `scan` use the archive indexes that cover its paths for `query` (unless `--no-index`).
 /// Returns what `--explain` says of them.
 pub fn use_index(scan: &mut ScanConfig, query: &Query, input: &InputArgs) -> Result<Vec<String>> {
+    open_index(scan, query, input, false)
+}
+
+/// [`use_index`] for `summary` (without `--by` or `--timeline-by`): files whose every record
+/// matches are answered from the summary counts the index keeps, unopened.
+pub fn use_index_for_summary(
+    scan: &mut ScanConfig,
+    query: &Query,
+    input: &InputArgs,
+) -> Result<Vec<String>> {
+    open_index(scan, query, input, true)
+}
+
+fn open_index(
+    scan: &mut ScanConfig,
+    query: &Query,
+    input: &InputArgs,
+    summaries: bool,
+) -> Result<Vec<String>> {
     if input.no_index || scan.inflate_only {
         return Ok(vec!["index: not used (--no-index)".to_string()]);
     }
@@ -99,9 +118,9 @@ pub fn use_index(scan: &mut ScanConfig, query: &Query, input: &InputArgs) -> Res
         Err(_) if input.index_dir.is_none() => return Ok(vec!["index: none".to_string()]),
         Err(e) => return Err(e),
     };
-    let Some(gate) = crate::index::store::open(&scan.paths, &dir, query) else {
+    let Some(gate) = crate::index::store::open(&scan.paths, &dir, query, summaries) else {
         let planner = crate::index::plan::Planner::new(query);
-        return Ok(vec![if planner.can_decide() {
+        return Ok(vec![if planner.can_decide() || summaries {
             format!("index: none covers these paths (in {})", dir.display())
         } else {
             "index: not used: it cannot rule out any file for this query".to_string()
@@ -109,7 +128,16 @@ pub fn use_index(scan: &mut ScanConfig, query: &Query, input: &InputArgs) -> Res
     };
     let mut lines = gate.describe();
     if let Some(p) = gate.planner() {
-        lines.extend(p.describe().into_iter().map(|l| format!("  {l}")));
+        let decides = p.can_decide();
+        let said = p.describe().into_iter().filter(|_| decides || !summaries);
+        lines.extend(said.map(|l| format!("  {l}")));
+        if summaries {
+            lines.push(if p.answers_whole_files() {
+                "  summary: the counts of files whose every record matches come from the index, unopened".to_string()
+            } else {
+                "  summary: files the index cannot rule out are read (it answers only for whole files: no filter, or account, region and a time window)".to_string()
+            });
+        }
     }
     scan.gate = Some(std::sync::Arc::new(gate));
     Ok(lines)

@@ -23,6 +23,9 @@ pub struct Stats {
     /// Files the archive index showed, unopened, to hold no match (counted in `files_read`:
     /// the index knows them as read cleanly).
     pub files_indexed: u64,
+    /// Files whose records the archive index counted for the command, unopened (`summary`:
+    /// counted in `files_read` and their records in `records_read` and `records_matched`).
+    pub files_answered: u64,
     /// Files the index knew, but that changed since it was built (read).
     pub files_index_stale: u64,
     /// Files the index did not cover, with an index in use (read).
@@ -52,6 +55,7 @@ impl Stats {
         self.files_ignored += other.files_ignored;
         self.files_prefiltered += other.files_prefiltered;
         self.files_indexed += other.files_indexed;
+        self.files_answered += other.files_answered;
         self.files_index_stale += other.files_index_stale;
         self.files_index_uncovered += other.files_index_uncovered;
         self.records_read += other.records_read;
@@ -88,6 +92,9 @@ impl Stats {
         let mut ruled_out = Vec::new();
         if self.files_indexed > 0 {
             ruled_out.push(format!("{} ruled out unopened by the index", self.files_indexed));
+        }
+        if self.files_answered > 0 {
+            ruled_out.push(format!("{} answered unopened by the index", self.files_answered));
         }
         if self.files_prefiltered > 0 {
             ruled_out

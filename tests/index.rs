@@ -130,6 +130,37 @@ fn every_filter_flag_summary_and_audit_agree() {
         args.extend_from_slice(s);
         same_summary(d, &args);
     }
+    // Summaries the index answers whole, in every format, and those it does not (groups, a
+    // split timeline): the same report, byte for byte.
+    for s in [
+        &[][..],
+        &["--top", "0"],
+        &["--top", "1"],
+        &["--by", "eventName"],
+        &["--timeline-by", "eventSource"],
+        &["--bucket", "hour"],
+    ] {
+        let mut args = vec!["summary", a, "--format", "json"];
+        args.extend_from_slice(s);
+        same_summary(d, &args);
+        for format in ["text", "csv"] {
+            let mut args = vec!["summary", a, "--format", format];
+            args.extend_from_slice(s);
+            same(d, &args);
+        }
+    }
+    let answered = |args: &[&str]| -> u64 {
+        let stats = d.join("summary-stats.json");
+        let mut all = vec!["summary", a, "--format", "json", "-q", "--index-dir"];
+        all.extend([d.to_str().unwrap(), "--stats-json", stats.to_str().unwrap()]);
+        all.extend_from_slice(args);
+        ts(&all);
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        v["files_answered"].as_u64().unwrap()
+    };
+    assert!(answered(&[]) > 50, "a summary of the whole archive is answered from the index");
+    assert!(answered(&["--account", "222233334444"]) > 0);
+    assert_eq!(answered(&["--by", "eventName"]), 0, "groups are not in the index");
     for s in [
         &["--pack", "cis"][..],
         &["--pack", "threats"],
@@ -430,6 +461,12 @@ fn changed_files_are_never_trusted() {
             let (with, without) = both(d, &args);
             assert_eq!(with, without, "{what}: {q:?}");
         }
+        // Summaries: changed files are read, the rest answered from the index.
+        for q in [&[][..], &["--account", "222233334444"], &["--since", "2023-07-10"]] {
+            let mut args = vec!["summary", a.as_str(), "--format", "json"];
+            args.extend_from_slice(q);
+            same_summary(d, &args);
+        }
     };
     let files = files_under(copy.path());
     let victim = &files[3];
@@ -532,6 +569,48 @@ fn a_damaged_index_is_named_and_not_used() {
     ]);
     assert_eq!(out.1, expected.1);
     assert!(out.2.contains("indexes"), "{}", out.2);
+}
+
+#[test]
+fn a_damaged_summaries_section_is_named_and_the_files_read() {
+    use trailscan::index::format;
+    let copy = copy_archive();
+    let a = copy.path().to_str().unwrap().to_string();
+    let dir = indexed(copy.path());
+    let d = dir.path();
+    let file = index_file(d);
+    let good = std::fs::read(&file).unwrap();
+    let [(len, packed), _] = format::sections(&good).unwrap();
+    let body = format::inflate(len, packed).unwrap();
+    let args = ["summary", a.as_str(), "--format", "json"];
+    let expected = both(d, &args).1;
+    let strip = |s: &str| {
+        let mut v: Value = serde_json::from_str(s).unwrap();
+        v.as_object_mut().unwrap().remove("stats");
+        v
+    };
+    // Checksums that hold over summaries that do not decode.
+    for garbage in [&b""[..], b"\x03abc", &[0xff; 64]] {
+        std::fs::write(&file, format::pack_sections(&body, garbage)).unwrap();
+        let out =
+            trailscan_bin(&["summary", &a, "--format", "json", "--index-dir", d.to_str().unwrap()]);
+        assert_eq!(out.0, expected.0);
+        assert_eq!(strip(&out.1), strip(&expected.1));
+        assert!(out.2.contains("summaries section is damaged"), "{}", out.2);
+        assert_eq!(out.2.matches("is damaged").count(), 1, "named once: {}", out.2);
+        assert!(!out.2.contains("answered unopened"), "{}", out.2);
+        // Searches still use the rest of the index.
+        let out = trailscan_bin(&[
+            "search",
+            &a,
+            "--event",
+            "CreateUser",
+            "--count",
+            "--index-dir",
+            d.to_str().unwrap(),
+        ]);
+        assert!(out.2.contains("ruled out unopened by the index"), "{}", out.2);
+    }
 }
 
 /// The index file in the index folder `dir`.

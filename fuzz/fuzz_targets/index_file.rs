@@ -2,7 +2,7 @@
 //! First byte = how to feed the rest: `0` as a whole file (header, checksum and all); `1` as
 //! the body, packed with a valid header and checksum so that the body's decoder is reached.
 //! Decoding must never panic; an index that decodes must plan queries over every entry
-//! without panicking, and encode back to bytes that decode to the same encoding.
+//! and read its summaries without panicking, and encode back to bytes that decode to the same encoding.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -43,7 +43,12 @@ fuzz_target!(|data: &[u8]| {
     for p in planners() {
         for e in index.files() {
             let _ = p.may_match(e, &index);
+            let _ = p.all_match(e, &index);
         }
+    }
+    // The summaries section: read when first asked for, checked as it is read.
+    for e in index.files() {
+        let _ = index.summary(e);
     }
     let again = format::encode(&index);
     let back = format::decode(&again).expect("an index this build wrote decodes");

@@ -10,12 +10,13 @@ use crate::messages;
 use crate::query::{Filters, Query};
 use crate::source::{FileStamp, Input, PruneRules, WalkItem, Walker};
 use crate::stats::Stats;
+use crate::summary::{Part, Reader as SummaryReader, Spec, Summary};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 /// Runs `trailscan index`.
@@ -52,6 +53,9 @@ fn key(given: &Path, path: &Path) -> Option<String> {
 }
 
 /// Builds or updates the index of one folder: (its accounting, whether a file failed).
+/// What was read of a file: the index's values, and what a summary counts.
+type Read = (Result<FileValues, Unreadable>, Option<Part>);
+
 fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Result<(Stats, bool)> {
     let started = Instant::now();
     let root = store::canonical(given).with_context(|| format!("{}", given.display()))?;
@@ -91,6 +95,10 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
         stamp_files: true,
     };
     let query = Query::new(&Filters::default(), &[], false)?;
+    // What a `summary` counts in each file, read as `summary` reads it.
+    let spec = Spec::default();
+    let first_counter = SummaryReader::new(&spec);
+    let counters: Mutex<Vec<SummaryReader>> = Mutex::new(Vec::new());
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         if report.gate == Some(GateDecision::RuledOut) || report.failed {
             return;
@@ -104,9 +112,25 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
             }
         }
         let values: Result<FileValues, Unreadable> = result.and_then(|()| fields.finish());
-        report.partial = Some(Box::new(values));
+        let part = values.is_ok().then(|| {
+            let taken = counters.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            let mut counter = taken.unwrap_or_else(|| first_counter.clone());
+            let (mut counts, mut notable) = (Summary::default(), Summary::default());
+            let mut ok = true;
+            for m in &hits {
+                ok &= counts.observe_raw(&m.raw, None, &spec, &mut counter, &mut notable).is_ok();
+            }
+            counters.lock().unwrap_or_else(PoisonError::into_inner).push(counter);
+            counts.merge(notable, &spec);
+            // A record the summary cannot read leaves the file to be read by every summary.
+            ok.then(|| counts.part()).flatten()
+        });
+        report.partial = Some(Box::new((values, part.flatten())));
     };
     let mut builder = Builder::new(root.to_string_lossy().into_owned());
+    if let Some(o) = &old {
+        builder.adopt(o);
+    }
     let mut stats = Stats::default();
     let (mut failed, mut read, mut kept, mut left_out) = (false, 0u64, 0u64, 0u64);
     engine::scan_with(&cfg, &query, stop, &worker, |_, mut report: FileReport| {
@@ -121,11 +145,14 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
             }
             return Ok(());
         }
-        let values =
-            report.partial.take().and_then(|p| p.downcast::<Result<FileValues, Unreadable>>().ok());
-        match (values.map(|v| *v), report.stamp) {
+        let found = report.partial.take().and_then(|p| p.downcast::<Read>().ok()).map(|b| *b);
+        let (values, part) = match found {
+            Some((v, p)) => (Some(v), p),
+            None => (None, None),
+        };
+        match (values, report.stamp) {
             (Some(Ok(v)), Some(stamp)) if !report.failed && report.stats.files_read == 1 => {
-                builder.add(key, stamp, v);
+                builder.add_with_summary(key, stamp, v, part.as_ref());
                 read += 1;
             }
             (Some(Err(e)), _) => {

@@ -5,6 +5,7 @@ use super::Outcome;
 use crate::cli::SummaryArgs;
 use crate::config;
 use crate::engine::{self, FileReport, Match, ScanConfig};
+use crate::index::summary::{Answered, Tallies};
 use crate::output::Field;
 use crate::stats::Stats;
 use crate::summary::render::{self, SummaryFormat, TextOptions};
@@ -45,7 +46,13 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
         extract: Some(first_reader.extractor()),
         ..config::scan(&filters, &args.input)
     };
-    config::use_index(&mut scan, &query, &args.input)?;
+    // Without groups or a split timeline, what the summary counts of a file the index covers
+    // whole is in the index.
+    if spec.by.is_empty() && spec.timeline_by.is_none() {
+        config::use_index_for_summary(&mut scan, &query, &args.input)?;
+    } else {
+        config::use_index(&mut scan, &query, &args.input)?;
+    }
     let mut stats = Stats::default();
     let mut failed = false;
     // Records are read and counted in the worker threads, each adding into one of a few
@@ -77,11 +84,19 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
         report.partial = Some(Box::new(notable));
     };
     let mut summary = Summary::default();
+    // The counts of files the index answered for, added up by value id.
+    let mut answered = Tallies::default();
     engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
-        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Summary>().ok()) {
-            summary.merge(*part, &spec);
+        match report.partial.take().map(|p| p.downcast::<Summary>()) {
+            Some(Ok(part)) => summary.merge(*part, &spec),
+            Some(Err(other)) => {
+                if let Ok(a) = other.downcast::<Answered>() {
+                    answered.add(*a, &mut summary, &spec);
+                }
+            }
+            None => {}
         }
         Ok(())
     })?;
@@ -98,7 +113,8 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     let mut total = rest.next().unwrap_or_default();
     rest.for_each(|c| total.merge(c, &spec));
     total.merge(summary, &spec);
-    let summary = total;
+    let mut summary = total;
+    answered.finish(&mut summary, Some(args.top));
     // Text and HTML show the top `--top` groups; JSON and CSV every group.
     let group_rows = match args.format {
         SummaryFormat::Text | SummaryFormat::Html => args.top,

@@ -3,11 +3,15 @@
 //! ```text
 //! magic     16 bytes   "trailscan-index\n"
 //! version   u32 LE     VERSION
-//! length    u64 LE     the body's length once inflated
-//! checksum  u64 LE     XXH3-64 of the deflated body
+//! 2 x       3 x u64 LE each section's length once inflated, length deflated, and the
+//!                      XXH3-64 of its deflated bytes
 //! body      deflate    postcard of Body: the root, times, field list and dictionary, then
 //!                      three column blobs of LEB128 varints: paths (front-coded), per-file
-//!                      facts (stamps delta-coded), and per file and field its set
+//!                      facts (stamps delta-coded, and the length of the file's summary),
+//!                      and per file and field its set
+//! summaries deflate    postcard of SummaryBody: the summaries' value texts (lengths, then
+//!                      the texts end to end) and every file's summary bytes end to end
+//!                      (see `super::summary`); checked on load, inflated only by `summary`
 //! ```
 //!
 //! The blobs are borrowed from the inflated body and decoded straight into the index's flat
@@ -27,14 +31,14 @@ use xorf::{BinaryFuse8, Descriptor};
 /// The first bytes of every index file.
 pub const MAGIC: &[u8; 16] = b"trailscan-index\n";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Header length.
-const HEADER: usize = 16 + 4 + 8 + 8;
+const HEADER: usize = 16 + 4 + 2 * 24;
 /// The largest body this build inflates.
 const MAX_BODY: u64 = 4 << 30;
 
 /// Why an index file cannot be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum FormatError {
     /// Not an index file.
     #[error("not a trailscan index")]
@@ -53,7 +57,7 @@ pub enum FormatError {
     Corrupt(String),
 }
 
-fn corrupt(what: impl Into<String>) -> FormatError {
+pub(super) fn corrupt(what: impl Into<String>) -> FormatError {
     FormatError::Corrupt(what.into())
 }
 
@@ -104,7 +108,30 @@ struct Body<'a> {
     sets: Blob<'a>,
 }
 
-fn put(out: &mut Vec<u8>, mut v: u64) {
+#[derive(Serialize, Deserialize, Default)]
+struct SummaryBody<'a> {
+    #[serde(borrow)]
+    text_lens: Blob<'a>,
+    #[serde(borrow)]
+    texts: Blob<'a>,
+    #[serde(borrow)]
+    parts: Blob<'a>,
+}
+
+impl Default for Blob<'_> {
+    fn default() -> Self {
+        Blob(std::borrow::Cow::Borrowed(&[]))
+    }
+}
+
+/// A section of an index file as stored: checked, not yet inflated.
+#[derive(Debug, Clone)]
+pub struct Packed {
+    raw_len: u64,
+    bytes: Vec<u8>,
+}
+
+pub(super) fn put(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -112,15 +139,15 @@ fn put(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn put_i(out: &mut Vec<u8>, v: i64) {
+pub(super) fn put_i(out: &mut Vec<u8>, v: i64) {
     put(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
 /// Reads from a blob, every read checked.
-struct Reader<'a>(&'a [u8]);
+pub(super) struct Reader<'a>(pub(super) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn u(&mut self) -> Result<u64, FormatError> {
+    pub(super) fn u(&mut self) -> Result<u64, FormatError> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
             let (&b, rest) = self.0.split_first().ok_or_else(|| corrupt("a blob ends early"))?;
@@ -133,16 +160,16 @@ impl<'a> Reader<'a> {
         Err(corrupt("a number too long"))
     }
 
-    fn i(&mut self) -> Result<i64, FormatError> {
+    pub(super) fn i(&mut self) -> Result<i64, FormatError> {
         let z = self.u()?;
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
     }
 
-    fn u32(&mut self) -> Result<u32, FormatError> {
+    pub(super) fn u32(&mut self) -> Result<u32, FormatError> {
         u32::try_from(self.u()?).map_err(|_| corrupt("a number out of range"))
     }
 
-    fn bytes(&mut self, n: u64) -> Result<&'a [u8], FormatError> {
+    pub(super) fn bytes(&mut self, n: u64) -> Result<&'a [u8], FormatError> {
         let n = usize::try_from(n).map_err(|_| corrupt("a length out of range"))?;
         if n > self.0.len() {
             return Err(corrupt("a blob ends early"));
@@ -152,7 +179,7 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
-    fn byte(&mut self) -> Result<u8, FormatError> {
+    pub(super) fn byte(&mut self) -> Result<u8, FormatError> {
         Ok(self.bytes(1)?[0])
     }
 }
@@ -165,6 +192,9 @@ const FILTER: u8 = 2;
 #[must_use]
 pub fn encode(index: &Index) -> Vec<u8> {
     let (mut paths, mut facts, mut sets) = (Vec::new(), Vec::new(), Vec::new());
+    let mut parts = Vec::new();
+    // A summaries section that cannot be read is left out.
+    let sums = index.summaries().ok();
     let mut prev_path: &str = "";
     let mut prev = FileStamp { size: 0, mtime_ns: 0, ctime_ns: 0, inode: 0 };
     let mut prev_first = 0i64;
@@ -187,6 +217,10 @@ pub fn encode(index: &Index) -> Vec<u8> {
             put(&mut facts, b.wrapping_sub(a) as u64);
             prev_first = a;
         }
+        let part =
+            sums.and_then(|s| s.parts.get(f.part.0..f.part.0 + f.part.1)).unwrap_or_default();
+        put(&mut facts, part.len() as u64);
+        parts.extend_from_slice(part);
         for k in 0..FIELDS.len() {
             let set = index.set(f, k);
             let flags = set.flags().bits() << 2;
@@ -232,25 +266,145 @@ pub fn encode(index: &Index) -> Vec<u8> {
         sets: Blob(sets.into()),
     };
     let raw = postcard::to_allocvec(&body).expect("postcard writes any index to memory");
-    pack(&raw)
+    let empty = super::Summaries::default();
+    let sums = sums.unwrap_or(&empty);
+    let summaries = SummaryBody {
+        text_lens: Blob(text_lens(sums).into()),
+        texts: Blob(sums.texts.as_bytes().into()),
+        parts: Blob(parts.into()),
+    };
+    let raw2 = postcard::to_allocvec(&summaries).expect("postcard writes any index to memory");
+    pack_sections(&raw, &raw2)
+}
+
+/// The lengths of the summaries' texts.
+fn text_lens(sums: &super::Summaries) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sums.ends.len());
+    let mut start = 0;
+    for &end in &sums.ends {
+        put(&mut out, (end - start) as u64);
+        start = end;
+    }
+    out
 }
 
 /// An index file around `raw`, an uncompressed body (postcard), whatever it holds: deflated,
-/// with its header and checksum. For [`encode`], and for tests and fuzzing that must reach
-/// the body's decoder past the checksum.
+/// with its header and checksums, and an empty summaries section. For tests and fuzzing that
+/// must reach the body's decoder past the checksum.
 #[must_use]
 pub fn pack(raw: &[u8]) -> Vec<u8> {
+    let empty = postcard::to_allocvec(&SummaryBody::default()).expect("writes to memory");
+    pack_sections(raw, &empty)
+}
+
+fn deflate(raw: &[u8]) -> Vec<u8> {
     let mut z = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
     let mut packed = vec![0; z.deflate_compress_bound(raw.len())];
     let n = z.deflate_compress(raw, &mut packed).expect("the bound holds the output");
     packed.truncate(n);
-    let mut out = Vec::with_capacity(HEADER + packed.len());
+    packed
+}
+
+/// An index file of these two uncompressed sections (postcard of the body and of the
+/// summaries), whatever they hold.
+#[must_use]
+pub fn pack_sections(body: &[u8], summaries: &[u8]) -> Vec<u8> {
+    let (a, b) = (deflate(body), deflate(summaries));
+    let mut out = Vec::with_capacity(HEADER + a.len() + b.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&packed).to_le_bytes());
-    out.extend_from_slice(&packed);
+    for (raw, packed) in [(body, &a), (summaries, &b)] {
+        out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(packed.len() as u64).to_le_bytes());
+        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(packed).to_le_bytes());
+    }
+    out.extend_from_slice(&a);
+    out.extend_from_slice(&b);
     out
+}
+
+/// The two sections of an index file, their checksums checked: (length inflated, deflated
+/// bytes) each.
+pub fn sections(bytes: &[u8]) -> Result<[(u64, &[u8]); 2], FormatError> {
+    let v = version(bytes)?;
+    if v != VERSION {
+        return Err(FormatError::Version(v));
+    }
+    if bytes.len() < HEADER {
+        return Err(FormatError::Truncated);
+    }
+    let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+    let mut at = HEADER;
+    let mut out = [(0, &bytes[..0]); 2];
+    for (k, slot) in out.iter_mut().enumerate() {
+        let h = 20 + k * 24;
+        let (len, packed_len, sum) = (word(h), word(h + 8), word(h + 16));
+        let end = usize::try_from(packed_len)
+            .ok()
+            .and_then(|n| at.checked_add(n))
+            .filter(|&e| e <= bytes.len())
+            .ok_or(FormatError::Truncated)?;
+        let packed = &bytes[at..end];
+        if xxhash_rust::xxh3::xxh3_64(packed) != sum {
+            return Err(FormatError::Checksum);
+        }
+        // A deflate stream expands at most 1032 times: a header that claims more lies.
+        if len > MAX_BODY || len > (packed.len() as u64).saturating_mul(1032) {
+            return Err(corrupt("the body's length is not the one the header gives"));
+        }
+        *slot = (len, packed);
+        at = end;
+    }
+    if at != bytes.len() {
+        return Err(corrupt("bytes after the last section"));
+    }
+    Ok(out)
+}
+
+/// A section inflated: `len` bytes from `packed`.
+pub fn inflate(len: u64, packed: &[u8]) -> Result<Vec<u8>, FormatError> {
+    let mut raw = vec![0; usize::try_from(len).map_err(|_| corrupt("too large"))?];
+    let n = libdeflater::Decompressor::new()
+        .deflate_decompress(packed, &mut raw)
+        .map_err(|e| corrupt(format!("inflating: {e}")))?;
+    if n as u64 != len {
+        return Err(corrupt("the body's length is not the one the header gives"));
+    }
+    Ok(raw)
+}
+
+/// Reads the summaries section, whose file summaries take `parts` bytes in all.
+pub(super) fn decode_summaries(p: &Packed, parts: usize) -> Result<super::Summaries, FormatError> {
+    let raw = inflate(p.raw_len, &p.bytes)?;
+    let body: SummaryBody<'_> = postcard::from_bytes(&raw).map_err(|e| corrupt(e.to_string()))?;
+    let mut sums = super::Summaries::default();
+    let mut lens = Reader(&body.text_lens.0);
+    let mut end: usize = 0;
+    while !lens.0.is_empty() {
+        end = usize::try_from(lens.u()?)
+            .ok()
+            .and_then(|n| end.checked_add(n))
+            .filter(|&e| e <= body.texts.0.len())
+            .ok_or_else(|| corrupt("summary texts longer than their table"))?;
+        sums.ends.push(end);
+    }
+    if end != body.texts.0.len() {
+        return Err(corrupt("summary texts shorter than their table"));
+    }
+    if u32::try_from(sums.ends.len()).is_err() {
+        return Err(corrupt("too many summary texts"));
+    }
+    let all = String::from_utf8(body.texts.0.into_owned())
+        .map_err(|_| corrupt("a summary text that is not UTF-8"))?;
+    if !sums.ends.iter().all(|&e| all.is_char_boundary(e)) {
+        return Err(corrupt("a summary text that is not UTF-8"));
+    }
+    sums.texts = all;
+    if body.parts.0.len() != parts {
+        return Err(corrupt("file summaries of other lengths than the files say"));
+    }
+    sums.parts = body.parts.0.into_owned();
+    Ok(sums)
 }
 
 /// Reads the header only: the format version, if the bytes start like an index file.
@@ -286,32 +440,10 @@ fn fuse(
     }))
 }
 
-/// Reads an index file.
+/// Reads an index file (its summaries section is checked here, and inflated when first used).
 pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
-    let v = version(bytes)?;
-    if v != VERSION {
-        return Err(FormatError::Version(v));
-    }
-    if bytes.len() < HEADER {
-        return Err(FormatError::Truncated);
-    }
-    let len = u64::from_le_bytes(bytes[20..28].try_into().expect("eight bytes"));
-    let sum = u64::from_le_bytes(bytes[28..36].try_into().expect("eight bytes"));
-    let packed = &bytes[HEADER..];
-    if xxhash_rust::xxh3::xxh3_64(packed) != sum {
-        return Err(FormatError::Checksum);
-    }
-    // A deflate stream expands at most 1032 times: a header that claims more lies.
-    if len > MAX_BODY || len > (packed.len() as u64).saturating_mul(1032) {
-        return Err(corrupt("the body's length is not the one the header gives"));
-    }
-    let mut raw = vec![0; usize::try_from(len).map_err(|_| corrupt("too large"))?];
-    let n = libdeflater::Decompressor::new()
-        .deflate_decompress(packed, &mut raw)
-        .map_err(|e| corrupt(format!("inflating: {e}")))?;
-    if n as u64 != len {
-        return Err(corrupt("the body's length is not the one the header gives"));
-    }
+    let [(len, packed), (len2, packed2)] = sections(bytes)?;
+    let raw = inflate(len, packed)?;
     let body: Body<'_> = postcard::from_bytes(&raw).map_err(|e| corrupt(e.to_string()))?;
     let expected: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     if body.fields != expected {
@@ -337,6 +469,8 @@ pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
         sets: Vec::with_capacity(files * FIELDS.len()),
         ..Index::default()
     };
+    idx.summaries_packed = Some(Packed { raw_len: len2, bytes: packed2.to_vec() });
+    let mut parts_len: usize = 0;
     let (mut paths, mut facts, mut sets) =
         (Reader(&body.paths.0), Reader(&body.facts.0), Reader(&body.sets.0));
     let mut prev = FileStamp { size: 0, mtime_ns: 0, ctime_ns: 0, inode: 0 };
@@ -378,6 +512,10 @@ pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
             None
         };
         let first_set = u32::try_from(idx.sets.len()).map_err(|_| corrupt("too many sets"))?;
+        // Checked against the summaries section when that is read.
+        let n = usize::try_from(facts.u()?).map_err(|_| corrupt("a file summary too long"))?;
+        let part = (parts_len, n);
+        parts_len = parts_len.checked_add(n).ok_or_else(|| corrupt("too long"))?;
         idx.files.push(FileEntry {
             path,
             stamp,
@@ -385,6 +523,7 @@ pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
             span,
             untimed: bits & 1 != 0,
             sets: first_set,
+            part,
         });
         for _ in 0..FIELDS.len() {
             let head = sets.byte()?;
@@ -521,12 +660,8 @@ mod tests {
     fn forged_bodies_never_panic() {
         use proptest::prelude::*;
         let bytes = encode(&sample());
-        let mut raw = vec![
-            0;
-            usize::try_from(u64::from_le_bytes(bytes[20..28].try_into().unwrap()))
-                .unwrap()
-        ];
-        libdeflater::Decompressor::new().deflate_decompress(&bytes[HEADER..], &mut raw).unwrap();
+        let [(len, packed), _] = sections(&bytes).unwrap();
+        let raw = inflate(len, packed).unwrap();
         let q = crate::query::Query::new(
             &crate::query::Filters { users: vec!["u1".into()], ..Default::default() },
             &[],

@@ -23,6 +23,7 @@ pub mod fields;
 pub mod format;
 pub mod plan;
 pub mod store;
+pub mod summary;
 
 use crate::source::FileStamp;
 use fields::{FIELDS, FileValues, Keep};
@@ -153,6 +154,9 @@ pub struct FileEntry {
     pub untimed: bool,
     /// Its field sets: `sets..sets + FIELDS.len()` in the index's set table.
     sets: u32,
+    /// Where its summary's bytes are in the index's table of them (start, length; length 0:
+    /// none kept).
+    part: (usize, usize),
 }
 
 /// A loaded (or newly built) index of one archive root.
@@ -174,6 +178,32 @@ pub struct Index {
     ids: Vec<u32>,
     fps: Vec<u16>,
     fuses: Vec<Fuse>,
+    /// What a summary counted in each file: built here, or read from the index file's
+    /// second section when first asked for (only `summary` needs it).
+    summaries: std::sync::OnceLock<Result<Summaries, format::FormatError>>,
+    /// That section as the file holds it, until then.
+    summaries_packed: Option<format::Packed>,
+}
+
+/// The summaries of the files of an index ([`summary`]).
+#[derive(Debug, Clone, Default)]
+pub struct Summaries {
+    /// The texts of the summaries' values, end to end.
+    texts: String,
+    /// Where each of those texts ends in `texts`.
+    ends: Vec<usize>,
+    /// Every file's summary bytes, end to end ([`FileEntry`] says where each is).
+    parts: Vec<u8>,
+}
+
+impl Summaries {
+    /// The text of a value id (`None`: no such id).
+    fn text(&self, id: u32) -> Option<&str> {
+        let i = id as usize;
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.texts.get(start..end)
+    }
 }
 
 impl Index {
@@ -199,6 +229,62 @@ impl Index {
             SetKind::Hashes => FieldSet::Hashes(&self.fps[a..b], r.flags),
             SetKind::Filter => FieldSet::Filter(&self.fuses[a], r.flags),
         }
+    }
+
+    /// Whether the file of `e` has its summary kept.
+    #[must_use]
+    pub fn has_summary(&self, e: &FileEntry) -> bool {
+        e.part.1 > 0
+    }
+
+    /// What a summary counted in the file of `e`, when the index keeps it (`None`), or why it
+    /// cannot be read (a damaged index).
+    #[must_use]
+    pub fn summary(
+        &self,
+        e: &FileEntry,
+    ) -> Option<Result<crate::summary::Part, format::FormatError>> {
+        if e.part.1 == 0 {
+            return None;
+        }
+        Some(self.summaries().and_then(|s| {
+            let bytes = s.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default();
+            summary::decode(bytes, |id| s.text(id))
+        }))
+    }
+
+    /// Whether the summaries section can be read (it is, now, if so).
+    pub fn summaries_usable(&self) -> Result<(), format::FormatError> {
+        self.summaries().map(|_| ())
+    }
+
+    /// The summaries, read from the file's second section if not yet.
+    fn summaries(&self) -> Result<&Summaries, format::FormatError> {
+        let s = self.summaries.get_or_init(|| match &self.summaries_packed {
+            Some(p) => format::decode_summaries(p, self.files.iter().map(|e| e.part.1).sum()),
+            None => Ok(Summaries::default()),
+        });
+        s.as_ref().map_err(Clone::clone)
+    }
+
+    /// The file's summary counts with their texts as ids, checked against this index.
+    #[must_use]
+    pub fn summary_ids(
+        &self,
+        e: &FileEntry,
+    ) -> Option<Result<summary::Decoded, format::FormatError>> {
+        if e.part.1 == 0 {
+            return None;
+        }
+        Some(self.summaries().and_then(|s| {
+            let bytes = s.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default();
+            summary::decode_ids(bytes, s.ends.len())
+        }))
+    }
+
+    /// The text of a summary's value id (`None`: no such id, or not UTF-8).
+    pub fn summary_text(&self, id: u32) -> Option<&str> {
+        self.summaries().ok()?.text(id)
     }
 
     /// The value of dictionary id `id`.
@@ -250,14 +336,67 @@ impl Index {
 /// Builds an index, from new files and entries kept from an older index.
 pub struct Builder {
     intern: FxHashMap<String, u32>,
+    /// The summaries' texts' ids.
+    sintern: FxHashMap<String, u32>,
+    /// The summary texts of this older index were taken over whole: its entries' summary
+    /// bytes are kept as they are.
+    adopted: Option<*const Index>,
+    /// The summaries being built.
+    sums: Summaries,
     index: Index,
+}
+
+/// Interns a summary's texts into the builder's table.
+struct SummaryTexts<'a> {
+    intern: &'a mut FxHashMap<String, u32>,
+    texts: &'a mut String,
+    ends: &'a mut Vec<usize>,
+}
+
+impl summary::Texts for SummaryTexts<'_> {
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.intern.get(text) {
+            return id;
+        }
+        let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 distinct texts");
+        self.texts.push_str(text);
+        self.ends.push(self.texts.len());
+        self.intern.insert(text.to_string(), id);
+        id
+    }
 }
 
 impl Builder {
     /// An empty index of `root` (canonical).
     #[must_use]
     pub fn new(root: String) -> Builder {
-        Builder { intern: FxHashMap::default(), index: Index { root, ..Index::default() } }
+        Builder {
+            intern: FxHashMap::default(),
+            sintern: FxHashMap::default(),
+            adopted: None,
+            sums: Summaries::default(),
+            index: Index { root, ..Index::default() },
+        }
+    }
+
+    /// Takes over the summary texts of `old`, the index being brought up to date, before any
+    /// file is added: the summaries of the files kept from it are then copied as they are.
+    /// (Texts of files since dropped stay in the table until a `--rebuild`.)
+    pub fn adopt(&mut self, old: &Index) {
+        if !self.sums.texts.is_empty() || !self.index.files.is_empty() {
+            return;
+        }
+        // A damaged section: the kept files' summaries are left out (they are read).
+        let Ok(sums) = old.summaries() else { return };
+        self.sums.texts.clone_from(&sums.texts);
+        self.sums.ends.clone_from(&sums.ends);
+        self.sintern.reserve(sums.ends.len());
+        for id in 0..sums.ends.len() {
+            if let Some(t) = sums.text(id as u32) {
+                self.sintern.insert(t.to_string(), id as u32);
+            }
+        }
+        self.adopted = Some(std::ptr::from_ref(old));
     }
 
     fn id(&mut self, text: &str) -> u32 {
@@ -279,12 +418,41 @@ impl Builder {
         untimed: bool,
     ) {
         let sets = u32::try_from(self.index.sets.len()).expect("fewer than 2^32 sets");
-        self.index.files.push(FileEntry { path, stamp, records, span, untimed, sets });
+        let part = (self.sums.parts.len(), 0);
+        self.index.files.push(FileEntry { path, stamp, records, span, untimed, sets, part });
     }
 
-    /// Adds a file read now.
+    /// Keeps a file's summary bytes (for the entry last added).
+    fn push_part(&mut self, bytes: &[u8]) {
+        self.sums.parts.extend_from_slice(bytes);
+        if let Some(e) = self.index.files.last_mut() {
+            e.part.1 = bytes.len();
+        }
+    }
+
+    /// Adds a file read now, without its summary.
     pub fn add(&mut self, path: String, stamp: FileStamp, v: FileValues) {
+        self.add_with_summary(path, stamp, v, None);
+    }
+
+    /// Adds a file read now, and what a summary counted in it.
+    pub fn add_with_summary(
+        &mut self,
+        path: String,
+        stamp: FileStamp,
+        v: FileValues,
+        part: Option<&crate::summary::Part>,
+    ) {
         self.entry(path, stamp, v.records, v.span, v.untimed);
+        if let Some(p) = part {
+            let mut texts = SummaryTexts {
+                intern: &mut self.sintern,
+                texts: &mut self.sums.texts,
+                ends: &mut self.sums.ends,
+            };
+            let bytes = summary::encode(p, &mut texts);
+            self.push_part(&bytes);
+        }
         for (k, values) in v.values.iter().enumerate() {
             let flags = SetFlags { missing: v.missing[k], irregular: v.irregular[k] };
             let hashed = |texts: &mut dyn Iterator<Item = std::borrow::Cow<'_, str>>| {
@@ -328,6 +496,19 @@ impl Builder {
     /// Keeps an entry of `old` (its exact sets moved to this dictionary).
     pub fn keep(&mut self, old: &Index, e: &FileEntry) {
         self.entry(e.path.clone(), e.stamp, e.records, e.span, e.untimed);
+        let adopted = self.adopted == Some(std::ptr::from_ref(old));
+        if let (true, Ok(sums)) = (adopted, old.summaries()) {
+            let bytes = sums.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default();
+            self.push_part(bytes);
+        } else if let Some(Ok(p)) = old.summary(e) {
+            let mut texts = SummaryTexts {
+                intern: &mut self.sintern,
+                texts: &mut self.sums.texts,
+                ends: &mut self.sums.ends,
+            };
+            let bytes = summary::encode(&p, &mut texts);
+            self.push_part(&bytes);
+        }
         for k in 0..FIELDS.len() {
             match old.set(e, k) {
                 FieldSet::Exact(ids, flags) => {
@@ -361,6 +542,7 @@ impl Builder {
         idx.files.sort_by(|a, b| a.path.cmp(&b.path));
         idx.files.dedup_by(|a, b| a.path == b.path);
         idx.values = idx.dict.iter().map(|t| fields::untag(t).unwrap_or(Value::Null)).collect();
+        idx.summaries = std::sync::OnceLock::from(Ok(self.sums));
         self.index
     }
 }

@@ -149,6 +149,12 @@ impl Plan {
     fn may(&self, e: &FileEntry, idx: &Index) -> bool {
         self.conjs.iter().any(|conj| conj.iter().all(|t| t.may(e, idx)))
     }
+
+    /// Whether every record of the file matches: some sub-rule whose every test every record
+    /// passes.
+    fn all(&self, e: &FileEntry, idx: &Index) -> bool {
+        self.conjs.iter().any(|conj| conj.iter().all(|t| t.all(e, idx)))
+    }
 }
 
 impl Test {
@@ -197,6 +203,36 @@ impl Test {
                 }
                 _ => true,
             },
+        }
+    }
+
+    /// Does every record of the file pass this test? Only where the index knows each
+    /// record's value: an exact set of plain scalars, none missing (the record's one value is
+    /// then in the set, and every value in the set passes).
+    fn all(&self, e: &FileEntry, idx: &Index) -> bool {
+        if self.alts.iter().any(Alt::is_deep) {
+            return false;
+        }
+        match &self.source {
+            Source::Const(v) => self.passes(v),
+            Source::Field(k) => match idx.set(e, *k) {
+                FieldSet::Exact(ids, flags) if !flags.missing && !flags.irregular => {
+                    ids.iter().all(|&id| self.passes(idx.value(id)))
+                }
+                _ => false,
+            },
+            Source::Derived(d, k) => match idx.set(e, *k) {
+                FieldSet::Exact(ids, flags) if !flags.missing && !flags.irregular => {
+                    ids.iter().all(|&id| {
+                        idx.value(id)
+                            .as_str()
+                            .and_then(|s| d.apply(s))
+                            .is_some_and(|s| self.passes(&Value::String(s)))
+                    })
+                }
+                _ => false,
+            },
+            Source::Unknown => false,
         }
     }
 
@@ -256,6 +292,51 @@ impl Planner {
             return false;
         }
         self.patterns.is_empty() || self.patterns.iter().any(|p| p.may(e, idx))
+    }
+
+    /// Whether every record of the file the entry describes matches (so that what a
+    /// consumer counts of all its records, kept in the index, is what it would count of its
+    /// matches). `false` when unsure.
+    #[must_use]
+    pub fn all_match(&self, e: &FileEntry, idx: &Index) -> bool {
+        if self.since.is_some() || self.until.is_some() {
+            // Every record dated, and the whole span inside the window (`since` inclusive,
+            // `until` exclusive; the span is rounded outwards to whole seconds).
+            let Some((first, last)) = e.span else { return false };
+            if e.untimed {
+                return false;
+            }
+            let at = |s: i64| DateTime::<Utc>::from_timestamp(s, 0);
+            if self.since.is_some_and(|since| at(first).is_none_or(|t| t < since)) {
+                return false;
+            }
+            if self.until.is_some_and(|until| at(last).is_none_or(|t| t >= until)) {
+                return false;
+            }
+        }
+        if let Some(f) = &self.flags
+            && !f.all(e, idx)
+        {
+            return false;
+        }
+        self.patterns.is_empty() || self.patterns.iter().any(|p| p.all(e, idx))
+    }
+
+    /// Whether the query filters nothing but the time window, the account and the region
+    /// (what a delivery file has one of), so that files the index answers for are likely.
+    #[must_use]
+    pub fn answers_whole_files(&self) -> bool {
+        let per_file = |p: &Plan| {
+            p.conjs.iter().all(|c| {
+                c.iter().all(|t| {
+                    matches!(
+                        t.path.as_str(),
+                        "recipientAccountId" | "awsRegion" | "account" | "region"
+                    )
+                })
+            })
+        };
+        self.flags.iter().chain(&self.patterns).all(per_file)
     }
 
     /// Whether the planner can rule out anything (a window, or a test the index can answer).

@@ -10,7 +10,7 @@
 use super::format::{self, FormatError};
 use super::plan::Planner;
 use super::{FileEntry, Index};
-use crate::engine::{Gate, GateDecision};
+use crate::engine::{Answer, Gate, GateDecision};
 use crate::messages;
 use crate::query::Query;
 use crate::source::FileStamp;
@@ -154,6 +154,8 @@ struct Scope {
     /// The key of `given` in its index ("" for the root itself).
     prefix: String,
     index: Arc<Index>,
+    /// Summaries are answered from this index (its summaries section is readable).
+    answers: bool,
 }
 
 /// What a gate does with fresh files.
@@ -170,15 +172,22 @@ enum Mode {
 pub struct IndexGate {
     scopes: Vec<Scope>,
     mode: Mode,
+    /// Fresh files whose every record matches are answered with their summary counts
+    /// ([`Gate::answer`]; for `summary`).
+    summaries: bool,
 }
 
 impl IndexGate {
     /// The entry for `path`, and whether it is fresh.
-    fn entry(&self, path: &Path, stamp: &FileStamp) -> Option<(&FileEntry, &Index, bool)> {
+    fn entry(&self, path: &Path, stamp: &FileStamp) -> Option<(&FileEntry, &Arc<Index>, bool)> {
+        self.scoped(path, stamp).map(|(e, s, fresh)| (e, &s.index, fresh))
+    }
+
+    fn scoped(&self, path: &Path, stamp: &FileStamp) -> Option<(&FileEntry, &Scope, bool)> {
         let (scope, key) =
             self.scopes.iter().find_map(|s| Some((s, key(&s.prefix, &s.given, path)?)))?;
         let e = scope.index.get(&key)?;
-        Some((e, &scope.index, e.stamp == *stamp))
+        Some((e, scope, e.stamp == *stamp))
     }
 
     /// A gate that rules out the files of `old` that are unchanged (for updating the index of
@@ -186,8 +195,14 @@ impl IndexGate {
     #[must_use]
     pub fn reuse(given: &Path, old: Arc<Index>) -> IndexGate {
         IndexGate {
-            scopes: vec![Scope { given: given.to_path_buf(), prefix: String::new(), index: old }],
+            scopes: vec![Scope {
+                given: given.to_path_buf(),
+                prefix: String::new(),
+                index: old,
+                answers: false,
+            }],
             mode: Mode::Reuse,
+            summaries: false,
         }
     }
 
@@ -223,14 +238,42 @@ impl IndexGate {
 
 impl Gate for IndexGate {
     fn decide(&self, path: &Path, stamp: &FileStamp) -> GateDecision {
-        match self.entry(path, stamp) {
+        match self.scoped(path, stamp) {
             None => GateDecision::Unknown,
             Some((_, _, false)) => GateDecision::Stale,
-            Some((e, idx, true)) => match &self.mode {
+            Some((e, scope, true)) => match &self.mode {
                 Mode::Reuse => GateDecision::RuledOut,
-                Mode::Plan(p) if p.may_match(e, idx) => GateDecision::Read,
-                Mode::Plan(_) => GateDecision::RuledOut,
+                Mode::Plan(p) if !p.may_match(e, &scope.index) => GateDecision::RuledOut,
+                Mode::Plan(p)
+                    if scope.answers
+                        && scope.index.has_summary(e)
+                        && p.all_match(e, &scope.index) =>
+                {
+                    GateDecision::Answered
+                }
+                Mode::Plan(_) => GateDecision::Read,
             },
+        }
+    }
+
+    fn answer(&self, path: &Path, stamp: &FileStamp) -> Option<Answer> {
+        let (e, idx, fresh) = self.entry(path, stamp)?;
+        if !fresh || !self.summaries {
+            return None;
+        }
+        match idx.summary_ids(e)? {
+            Ok(counts) => Some(Answer {
+                records: counts.all.count,
+                partial: Box::new(super::summary::Answered { index: Arc::clone(idx), counts }),
+            }),
+            Err(err) => {
+                messages::error(&format!(
+                    "index of {}: the summary of {} is damaged ({err}): the file is read",
+                    idx.root,
+                    path.display()
+                ));
+                None
+            }
         }
     }
 }
@@ -238,15 +281,21 @@ impl Gate for IndexGate {
 /// The gate for a query over `paths`, from the indexes in `dir` that cover them; `None` when
 /// none does or the index cannot help the query. A damaged or foreign index is named on
 /// stderr and left unused (the scan reads every file).
+///
+/// With `summaries` (for `summary`), fresh files whose every record matches are answered from
+/// the summary counts the index keeps, unopened; the index is then used even when the query
+/// rules nothing out.
 #[must_use]
-pub fn open(paths: &[PathBuf], dir: &Path, query: &Query) -> Option<IndexGate> {
+pub fn open(paths: &[PathBuf], dir: &Path, query: &Query, summaries: bool) -> Option<IndexGate> {
     let planner = Planner::new(query);
-    if !planner.can_decide() {
+    if !planner.can_decide() && !summaries {
         return None;
     }
     let roots: Vec<PathBuf> =
         if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
     let mut loaded: Vec<(PathBuf, Arc<Index>)> = Vec::new();
+    // Indexes whose summaries section cannot be read (named once; their files are read).
+    let mut unusable: Vec<PathBuf> = Vec::new();
     let mut scopes = Vec::new();
     for given in roots {
         if given.as_os_str() == "-" {
@@ -257,6 +306,15 @@ pub fn open(paths: &[PathBuf], dir: &Path, query: &Query) -> Option<IndexGate> {
             Some((_, i)) => Arc::clone(i),
             None => match load(&file, &root) {
                 Ok(i) => {
+                    if summaries && let Err(e) = i.summaries_usable() {
+                        messages::error(&format!(
+                            "index {} of {}: its summaries section is damaged ({e}): summaries read the files (`trailscan index --rebuild {}` rewrites it)",
+                            file.display(),
+                            root.display(),
+                            root.display()
+                        ));
+                        unusable.push(file.clone());
+                    }
                     let i = Arc::new(i);
                     loaded.push((file.clone(), Arc::clone(&i)));
                     i
@@ -274,9 +332,10 @@ pub fn open(paths: &[PathBuf], dir: &Path, query: &Query) -> Option<IndexGate> {
         };
         let Ok(canon) = canonical(&given) else { continue };
         let Some(prefix) = key("", &root, &canon) else { continue };
-        scopes.push(Scope { given, prefix, index });
+        let answers = summaries && !unusable.contains(&file);
+        scopes.push(Scope { given, prefix, index, answers });
     }
-    (!scopes.is_empty()).then_some(IndexGate { scopes, mode: Mode::Plan(planner) })
+    (!scopes.is_empty()).then_some(IndexGate { scopes, mode: Mode::Plan(planner), summaries })
 }
 
 #[cfg(test)]

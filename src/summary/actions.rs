@@ -8,7 +8,7 @@
 use super::time_text;
 use crate::record::{actor, time};
 use rustc_hash::FxHashMap as HashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A verb in the past tense ("created") and the bare infinitive ("create", after "tried to").
@@ -47,7 +47,7 @@ const INVITE: Verb = verb("invited", "invite");
 const SIGN_IN: Verb = verb("signed in to", "sign in to");
 
 /// What kind of change an action is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// Users, groups, roles, policies.
@@ -438,8 +438,9 @@ fn first_at(v: &Value, paths: &[&str]) -> Option<String> {
     paths.iter().find_map(|p| text_at(v, p))
 }
 
-/// One notable action, ready to print.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One notable action, ready to print (kept in the archive index as it is, with
+/// `sort_time` beside it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notable {
     /// `eventTime` as RFC 3339 (UTC), when it parses.
     pub time: Option<String>,

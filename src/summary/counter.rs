@@ -290,6 +290,15 @@ impl Counter {
         }
     }
 
+    /// Counts `tally` (records of `text`, whose hash is `hash`, already tallied elsewhere: a
+    /// file's counts kept in the archive index) as [`Counter::add`] would have counted them
+    /// one by one, in no group.
+    pub fn add_tally(&mut self, text: &str, hash: u64, tally: Tally) {
+        let Counter { table, arena, .. } = self;
+        let at = Self::record(table, arena, text.as_bytes(), short(hash));
+        count_into(arena, at, tally.count, tally.first, tally.last);
+    }
+
     /// Adds `other` into `self` (hashes are the same in every counter of a run); `groups`
     /// gives, for each group number of `other`, the number of the same group in `self`.
     pub fn merge(&mut self, other: &Counter, groups: &[GroupId]) {

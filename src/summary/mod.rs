@@ -175,6 +175,21 @@ pub struct Summary {
     pub notable: Vec<Notable>,
     /// Notable actions beyond `max_notable`.
     pub notable_dropped: u64,
+    /// Per field of [`DIMENSIONS`], values counted but not held in `counts`, because they
+    /// cannot reach the report's top rows (see [`Unlisted`]).
+    pub unlisted: [Unlisted; 8],
+}
+
+/// Values of a field that were counted without being kept: when a summary's counts are
+/// added up from the archive index and the report shows only its top rows, the values that
+/// cannot reach them are counted here (for the field's distinct and record totals) instead
+/// of each being kept with its text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unlisted {
+    /// Distinct values.
+    pub values: u64,
+    /// Records with them.
+    pub records: u64,
 }
 
 impl Summary {
@@ -208,6 +223,7 @@ impl PartialEq for Summary {
             && self.series == other.series
             && self.notable == other.notable
             && self.notable_dropped == other.notable_dropped
+            && self.unlisted == other.unlisted
     }
 }
 
@@ -244,7 +260,7 @@ const ACTOR_DIM: usize = 2;
 static DISTINCT_HASHER: std::sync::LazyLock<foldhash::quality::RandomState> =
     std::sync::LazyLock::new(foldhash::quality::RandomState::default);
 
-fn distinct_hash(v: &str) -> u64 {
+pub fn distinct_hash(v: &str) -> u64 {
     use std::hash::BuildHasher;
     DISTINCT_HASHER.hash_one(v)
 }
@@ -592,6 +608,10 @@ impl Summary {
             }
         }
         self.notable_dropped += other.notable_dropped;
+        for (mine, theirs) in self.unlisted.iter_mut().zip(other.unlisted) {
+            mine.values += theirs.values;
+            mine.records += theirs.records;
+        }
         for n in other.notable {
             if self.notable.len() < spec.max_notable {
                 self.notable.push(n);
@@ -599,6 +619,78 @@ impl Summary {
                 self.notable_dropped += 1;
             }
         }
+    }
+}
+
+/// What a summary without `--by` or `--timeline-by` counted in one file, as the archive index
+/// keeps it ([`Summary::part`], [`Summary::from_part`]): the summary of a file the index
+/// answers for is made from this, not from the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Part {
+    /// Records, and their time span.
+    pub all: Tally,
+    /// Records without a readable `eventTime`.
+    pub undated: u64,
+    /// Per field of [`DIMENSIONS`]: each value's text and tally, in the order first seen.
+    pub counts: [Vec<(String, Tally)>; 8],
+    /// Records per hour (the hour's start, seconds since the epoch), by hour.
+    pub hours: Vec<(i64, u64)>,
+    /// Notable actions, in input order.
+    pub notable: Vec<Notable>,
+    /// Notable actions beyond the cap.
+    pub notable_dropped: u64,
+}
+
+impl Tally {
+    /// A tally of `count` records seen from `first` to `last` (`None`: no time).
+    #[must_use]
+    pub fn new(count: u64, span: Option<(i64, i64)>) -> Tally {
+        let (first, last) = span.unwrap_or((i64::MAX, i64::MIN));
+        Tally { count, first, last }
+    }
+}
+
+impl Summary {
+    /// This partial as the index keeps it; `None` when it has groups or a split timeline
+    /// (a summary with `--by` or `--timeline-by`), which the index does not keep.
+    #[must_use]
+    pub fn part(&self) -> Option<Part> {
+        if !self.groups.is_empty() || !self.series.is_empty() {
+            return None;
+        }
+        let mut hours: Vec<(i64, u64)> = self.hours.iter().map(|(h, n)| (*h, *n)).collect();
+        hours.sort_unstable();
+        Some(Part {
+            all: self.all,
+            undated: self.undated,
+            counts: std::array::from_fn(|d| {
+                self.counts[d].iter().map(|(t, tally)| (t.to_string(), tally)).collect()
+            }),
+            hours,
+            notable: self.notable.clone(),
+            notable_dropped: self.notable_dropped,
+        })
+    }
+
+    /// The partial summary of the file whose counts are `part` (one file: `files` is 1 when it
+    /// held a record), as observing its records one by one would have made it.
+    #[must_use]
+    pub fn from_part(part: &Part) -> Summary {
+        let mut s = Summary {
+            all: part.all,
+            undated: part.undated,
+            files: u64::from(part.all.count > 0),
+            hours: part.hours.iter().copied().collect(),
+            notable: part.notable.clone(),
+            notable_dropped: part.notable_dropped,
+            ..Summary::default()
+        };
+        for (counter, values) in s.counts.iter_mut().zip(&part.counts) {
+            for (text, tally) in values {
+                counter.add_tally(text, distinct_hash(text), *tally);
+            }
+        }
+        s
     }
 }
 
@@ -843,8 +935,8 @@ impl Report {
                 name,
                 title,
                 field,
-                distinct: s.counts[i].len(),
-                records: s.counts[i].counts().sum(),
+                distinct: s.counts[i].len() + s.unlisted[i].values as usize,
+                records: s.counts[i].counts().sum::<u64>() + s.unlisted[i].records,
                 rows: rows(&s.counts[i], opts.top),
             })
             .collect();

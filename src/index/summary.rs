@@ -1,0 +1,376 @@
+//! What a file's summary counted ([`crate::summary::Part`]), as the index keeps it, so that a
+//! `summary` of files the index covers whole is answered without opening them.
+//!
+//! Per file, one byte string of LEB128 varints (times relative to the file's first time, in
+//! whole seconds when every time of the file is one, else nanoseconds):
+//!
+//! ```text
+//! records undated unit                   unit: 0 no time, 1 seconds, 2 nanoseconds
+//! [first_ns span]                        when timed: the file's first time, last - first
+//! 8 x (n, n x (text id, count, t))       t: 0 no time, else 1 + first - base, then last - first
+//! n_hours, n_hours x (hour delta, count) the first delta from the file's first hour
+//! dropped, n_notable, n_notable x (0 | 1 time - first, length, postcard of the action)
+//! ```
+//!
+//! Texts are ids into one table of value texts shared by every file (kept apart from the
+//! planner's dictionary, whose entries are typed values). The bytes come from an untrusted
+//! file: [`decode`] checks every id, count and length, and answers an error, never a panic.
+
+use super::format::{FormatError, Reader, corrupt, put, put_i};
+use crate::summary::actions::Notable;
+use crate::summary::{Part, Spec, Summary, Tally};
+
+/// Nanoseconds in a second.
+const SECOND: i64 = 1_000_000_000;
+
+/// Where a summary's value texts are interned.
+pub trait Texts {
+    /// The id of `text`, added if new.
+    fn id(&mut self, text: &str) -> u32;
+}
+
+/// The unit every time of `part` is a whole number of (nanoseconds).
+fn unit(part: &Part) -> i64 {
+    let times = part
+        .counts
+        .iter()
+        .flatten()
+        .flat_map(|(_, t)| [t.first(), t.last()])
+        .chain([part.all.first(), part.all.last()])
+        .flatten();
+    let mut whole = true;
+    for t in times {
+        whole &= t % SECOND == 0;
+    }
+    if whole { SECOND } else { 1 }
+}
+
+/// `part`, as the index keeps it.
+pub fn encode(part: &Part, texts: &mut dyn Texts) -> Vec<u8> {
+    let mut out = Vec::new();
+    put(&mut out, part.all.count);
+    put(&mut out, part.undated);
+    let base = part.all.first();
+    let unit = unit(part);
+    match (base, part.all.last()) {
+        (Some(a), Some(b)) => {
+            put(&mut out, if unit == SECOND { 1 } else { 2 });
+            put_i(&mut out, a);
+            put(&mut out, ((b - a) / unit) as u64);
+        }
+        _ => put(&mut out, 0),
+    }
+    let base = base.unwrap_or(0);
+    for values in &part.counts {
+        put(&mut out, values.len() as u64);
+        for (text, tally) in values {
+            put(&mut out, u64::from(texts.id(text)));
+            put(&mut out, tally.count);
+            match (tally.first(), tally.last()) {
+                (Some(a), Some(b)) => {
+                    put(&mut out, 1 + ((a - base) / unit) as u64);
+                    put(&mut out, ((b - a) / unit) as u64);
+                }
+                _ => put(&mut out, 0),
+            }
+        }
+    }
+    put(&mut out, part.hours.len() as u64);
+    let mut prev = base.div_euclid(SECOND).div_euclid(3600) * 3600;
+    for &(h, n) in &part.hours {
+        put_i(&mut out, (h - prev) / 3600);
+        put(&mut out, n);
+        prev = h;
+    }
+    put(&mut out, part.notable_dropped);
+    put(&mut out, part.notable.len() as u64);
+    for n in &part.notable {
+        match n.sort_time {
+            Some(t) => {
+                put(&mut out, 1);
+                put_i(&mut out, t.wrapping_sub(base));
+            }
+            None => put(&mut out, 0),
+        }
+        let bytes = postcard::to_allocvec(n).expect("postcard writes any action to memory");
+        put(&mut out, bytes.len() as u64);
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// A file's summary counts as read from the index: value texts as ids.
+#[derive(Debug, Clone, Default)]
+pub struct Decoded {
+    /// Records, and their time span.
+    pub all: Tally,
+    /// Records without a readable `eventTime`.
+    pub undated: u64,
+    /// (field of [`crate::summary::DIMENSIONS`], text id, tally), by field, each field's
+    /// values in the order first seen.
+    pub values: Vec<(u8, u32, Tally)>,
+    /// Records per hour.
+    pub hours: Vec<(i64, u64)>,
+    /// Notable actions, in input order.
+    pub notable: Vec<Notable>,
+    /// Notable actions beyond the cap.
+    pub notable_dropped: u64,
+}
+
+/// Reads the summary counts in `bytes`, whose text ids must be below `texts`.
+pub fn decode_ids(bytes: &[u8], texts: usize) -> Result<Decoded, FormatError> {
+    let mut r = Reader(bytes);
+    let count = r.u()?;
+    let undated = r.u()?;
+    if undated > count {
+        return Err(corrupt("more undated records than records"));
+    }
+    let time = |v: i128| i64::try_from(v).map_err(|_| corrupt("a time out of range"));
+    let (unit, base, all) = match r.u()? {
+        0 => (1, 0, Tally::new(count, None)),
+        u @ (1 | 2) => {
+            let unit = if u == 1 { SECOND } else { 1 };
+            let a = r.i()?;
+            let b = time(i128::from(a) + i128::from(r.u()?) * i128::from(unit))?;
+            (unit, a, Tally::new(count, Some((a, b))))
+        }
+        _ => return Err(corrupt("an unknown time unit")),
+    };
+    let at = |off: u64| time(i128::from(base) + i128::from(off) * i128::from(unit));
+    let mut d = Decoded { all, undated, ..Decoded::default() };
+    for dim in 0..8u8 {
+        let n = r.u()?;
+        // Every value takes at least three bytes.
+        if n > r.0.len() as u64 / 3 {
+            return Err(corrupt("more values than the bytes hold"));
+        }
+        d.values.reserve(n as usize);
+        for _ in 0..n {
+            let id = r.u32()?;
+            if id as usize >= texts {
+                return Err(corrupt("a value text id past the table"));
+            }
+            let c = r.u()?;
+            if c == 0 || c > count {
+                return Err(corrupt("a value count out of range"));
+            }
+            let span = match r.u()? {
+                0 => None,
+                off => {
+                    let a = at(off - 1)?;
+                    let b = time(i128::from(a) + i128::from(r.u()?) * i128::from(unit))?;
+                    Some((a, b))
+                }
+            };
+            d.values.push((dim, id, Tally::new(c, span)));
+        }
+    }
+    let n = r.u()?;
+    if n > r.0.len() as u64 / 2 {
+        return Err(corrupt("more hours than the bytes hold"));
+    }
+    let mut prev = base.div_euclid(SECOND).div_euclid(3600) * 3600;
+    for _ in 0..n {
+        let h = time(i128::from(prev) + i128::from(r.i()?) * 3600)?;
+        d.hours.push((h, r.u()?));
+        prev = h;
+    }
+    d.notable_dropped = r.u()?;
+    let n = r.u()?;
+    if n > r.0.len() as u64 / 2 {
+        return Err(corrupt("more notable actions than the bytes hold"));
+    }
+    for _ in 0..n {
+        let t = match r.u()? {
+            0 => None,
+            1 => Some(time(i128::from(base) + i128::from(r.i()?))?),
+            _ => return Err(corrupt("a bad action time")),
+        };
+        let len = r.u()?;
+        let mut action: Notable =
+            postcard::from_bytes(r.bytes(len)?).map_err(|e| corrupt(format!("an action: {e}")))?;
+        action.sort_time = t;
+        d.notable.push(action);
+    }
+    if !r.0.is_empty() {
+        return Err(corrupt("bytes after a file's summary"));
+    }
+    Ok(d)
+}
+
+/// The part whose bytes are `bytes`; `text(id)` gives the text of an id (`None`: no such id).
+pub fn decode<'t>(
+    bytes: &[u8],
+    text: impl Fn(u32) -> Option<&'t str>,
+) -> Result<Part, FormatError> {
+    let d = decode_ids(bytes, usize::MAX)?;
+    let mut part = Part {
+        all: d.all,
+        undated: d.undated,
+        hours: d.hours,
+        notable: d.notable,
+        notable_dropped: d.notable_dropped,
+        ..Part::default()
+    };
+    for (dim, id, tally) in d.values {
+        let t = text(id).ok_or_else(|| corrupt("a value text id past the table"))?;
+        part.counts[usize::from(dim)].push((t.to_string(), tally));
+    }
+    Ok(part)
+}
+
+/// A file the index answered a `summary` for: its counts, checked, and the index whose
+/// texts they name.
+#[derive(Debug)]
+pub struct Answered {
+    /// The index.
+    pub index: std::sync::Arc<super::Index>,
+    /// The file's counts.
+    pub counts: Decoded,
+}
+
+/// Adds up the counts of the files the index answered for by text id, so that each distinct
+/// text is counted into the summary once, at the end ([`Tallies::finish`]).
+#[derive(Debug, Default)]
+pub struct Tallies {
+    by_index: Vec<(std::sync::Arc<super::Index>, ByText)>,
+}
+
+/// Per field of [`crate::summary::DIMENSIONS`], the tally of each text id.
+type ByText = [rustc_hash::FxHashMap<u32, Tally>; 8];
+
+impl Tallies {
+    /// Adds a file's counts: its values here, the rest (records, times, hours, notable
+    /// actions, in input order) into `summary` now.
+    pub fn add(&mut self, a: Answered, summary: &mut Summary, spec: &Spec) {
+        let i = match self.by_index.iter().position(|(x, _)| std::sync::Arc::ptr_eq(x, &a.index)) {
+            Some(i) => i,
+            None => {
+                self.by_index.push((a.index, Default::default()));
+                self.by_index.len() - 1
+            }
+        };
+        let dims = &mut self.by_index[i].1;
+        let d = a.counts;
+        for &(dim, id, tally) in &d.values {
+            dims[usize::from(dim)].entry(id).or_default().merge(&tally);
+        }
+        let file = Part {
+            all: d.all,
+            undated: d.undated,
+            hours: d.hours,
+            notable: d.notable,
+            notable_dropped: d.notable_dropped,
+            ..Part::default()
+        };
+        summary.merge(Summary::from_part(&file), spec);
+    }
+
+    /// Counts every value added into `summary`, the last step before its report.
+    ///
+    /// With `top` (the report shows only the first `top` rows of each field), a field that
+    /// only the index counted (nothing else in `summary`) keeps only the values whose count
+    /// reaches that of its `top`th value (all of those tied with it too): the rows are the
+    /// same, and the rest are counted in [`Summary::unlisted`]. Accounts and regions, which
+    /// the report lists whole, are always kept.
+    pub fn finish(self, summary: &mut Summary, top: Option<usize>) {
+        let alone = self.by_index.len() == 1;
+        for (index, dims) in self.by_index {
+            for (d, values) in dims.into_iter().enumerate() {
+                let counter = &mut summary.counts[d];
+                let least = match top {
+                    Some(n)
+                        if alone && n > 0 && n < values.len() && d < 6 && counter.is_empty() =>
+                    {
+                        let mut counts: Vec<u64> = values.values().map(|t| t.count).collect();
+                        *counts.select_nth_unstable_by(n - 1, |a, b| b.cmp(a)).1
+                    }
+                    _ => 0,
+                };
+                for (id, tally) in values {
+                    if tally.count < least {
+                        summary.unlisted[d].values += 1;
+                        summary.unlisted[d].records += tally.count;
+                    } else if let Some(text) = index.summary_text(id) {
+                        counter.add_tally(text, crate::summary::distinct_hash(text), tally);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{Reader as SummaryReader, Spec, Summary};
+
+    #[derive(Default)]
+    struct Table(Vec<String>);
+
+    impl Texts for Table {
+        fn id(&mut self, text: &str) -> u32 {
+            match self.0.iter().position(|t| t == text) {
+                Some(i) => i as u32,
+                None => {
+                    self.0.push(text.to_string());
+                    (self.0.len() - 1) as u32
+                }
+            }
+        }
+    }
+
+    fn part_of(records: &[&str]) -> Part {
+        let spec = Spec::default();
+        let mut reader = SummaryReader::new(&spec);
+        let (mut s, mut notable) = (Summary::default(), Summary::default());
+        for r in records {
+            s.observe_raw(r, None, &spec, &mut reader, &mut notable).unwrap();
+        }
+        s.merge(notable, &spec);
+        s.part().unwrap()
+    }
+
+    fn round_trip(p: &Part) -> Part {
+        let mut t = Table::default();
+        let bytes = encode(p, &mut t);
+        decode(&bytes, |id| t.0.get(id as usize).map(String::as_str)).unwrap()
+    }
+
+    #[test]
+    fn parts_round_trip() {
+        let a = r#"{"eventTime":"2024-03-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","recipientAccountId":"1","awsRegion":"us-east-1","userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"backdoor"},"sourceIPAddress":"203.0.113.5","eventID":"e1"}"#;
+        let b = r#"{"eventTime":"2024-03-01T12:30:00.250Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","errorCode":"AccessDenied","userIdentity":{"type":"Root"},"readOnly":true}"#;
+        let c = r#"{"eventName":"GetObject"}"#;
+        for records in [&[a][..], &[a, b], &[a, b, c], &[c], &[]] {
+            let p = part_of(records);
+            assert_eq!(round_trip(&p), p, "{records:?}");
+        }
+        assert_eq!(part_of(&[a]).notable.len(), 1);
+        // The summary made from the part is the summary of the records.
+        let spec = Spec::default();
+        let p = part_of(&[a, b, c]);
+        let mut whole = Summary::default();
+        for r in [a, b, c] {
+            whole.observe(&serde_json::from_str(r).unwrap(), &spec);
+        }
+        whole.files = 1;
+        assert!(Summary::from_part(&round_trip(&p)) == whole);
+    }
+
+    #[test]
+    fn damaged_parts_are_errors() {
+        let a = r#"{"eventTime":"2024-03-01T10:00:00Z","eventName":"CreateUser","userIdentity":{"type":"Root"},"eventSource":"iam.amazonaws.com"}"#;
+        let p = part_of(&[a, a]);
+        let mut t = Table::default();
+        let bytes = encode(&p, &mut t);
+        let text = |id: u32| t.0.get(id as usize).map(String::as_str);
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut], text).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer, text).is_err());
+        assert!(decode(&bytes, |_| None).is_err(), "ids past the table");
+    }
+}
