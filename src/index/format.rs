@@ -9,9 +9,10 @@
 //!                      three column blobs of LEB128 varints: paths (front-coded), per-file
 //!                      facts (stamps delta-coded, and the length of the file's summary),
 //!                      and per file and field its set
-//! summaries deflate    postcard of SummaryBody: the summaries' value texts (lengths, then
-//!                      the texts end to end) and every file's summary bytes end to end
-//!                      (see `super::summary`); checked on load, inflated only by `summary`
+//! summaries deflate    postcard of SummaryBody: the summaries' value texts, sorted and
+//!                      front-coded (lengths, then the rests end to end), and every file's
+//!                      summary bytes end to end (see `super::summary`); checked on load,
+//!                      inflated only by `summary`
 //! ```
 //!
 //! The blobs are borrowed from the inflated body and decoded straight into the index's flat
@@ -116,6 +117,8 @@ struct SummaryBody<'a> {
     texts: Blob<'a>,
     #[serde(borrow)]
     parts: Blob<'a>,
+    /// Where each field's run of texts starts, and the last ends (9 numbers), or none.
+    runs: Vec<u32>,
 }
 
 impl Default for Blob<'_> {
@@ -268,24 +271,34 @@ pub fn encode(index: &Index) -> Vec<u8> {
     let raw = postcard::to_allocvec(&body).expect("postcard writes any index to memory");
     let empty = super::Summaries::default();
     let sums = sums.unwrap_or(&empty);
+    let (lens, rests) = front_coded(sums);
     let summaries = SummaryBody {
-        text_lens: Blob(text_lens(sums).into()),
-        texts: Blob(sums.texts.as_bytes().into()),
+        text_lens: Blob(lens.into()),
+        texts: Blob(rests.into()),
         parts: Blob(parts.into()),
+        runs: sums.runs.map(|r| r.to_vec()).unwrap_or_default(),
     };
     let raw2 = postcard::to_allocvec(&summaries).expect("postcard writes any index to memory");
     pack_sections(&raw, &raw2)
 }
 
-/// The lengths of the summaries' texts.
-fn text_lens(sums: &super::Summaries) -> Vec<u8> {
-    let mut out = Vec::with_capacity(sums.ends.len());
+/// The summaries' texts front-coded (each as the length of the prefix it shares with the one
+/// before, then the length of the rest; the rests end to end in the second blob).
+fn front_coded(sums: &super::Summaries) -> (Vec<u8>, Vec<u8>) {
+    let (mut lens, mut rests) = (Vec::with_capacity(sums.ends.len() * 2), Vec::new());
+    let mut prev = "";
     let mut start = 0;
     for &end in &sums.ends {
-        put(&mut out, (end - start) as u64);
+        let t = &sums.texts[start..end];
+        let shared = prev.bytes().zip(t.bytes()).take_while(|(a, b)| a == b).count();
+        let shared = (0..=shared).rev().find(|&n| t.is_char_boundary(n)).unwrap_or(0);
+        put(&mut lens, shared as u64);
+        put(&mut lens, (t.len() - shared) as u64);
+        rests.extend_from_slice(&t.as_bytes()[shared..]);
+        prev = t;
         start = end;
     }
-    out
+    (lens, rests)
 }
 
 /// An index file around `raw`, an uncompressed body (postcard), whatever it holds: deflated,
@@ -379,27 +392,44 @@ pub(super) fn decode_summaries(p: &Packed, parts: usize) -> Result<super::Summar
     let body: SummaryBody<'_> = postcard::from_bytes(&raw).map_err(|e| corrupt(e.to_string()))?;
     let mut sums = super::Summaries::default();
     let mut lens = Reader(&body.text_lens.0);
-    let mut end: usize = 0;
+    let mut rests = Reader(&body.texts.0);
+    let mut bytes: Vec<u8> = Vec::with_capacity(body.texts.0.len() * 2);
+    let mut start = 0;
     while !lens.0.is_empty() {
-        end = usize::try_from(lens.u()?)
+        let shared = usize::try_from(lens.u()?)
             .ok()
-            .and_then(|n| end.checked_add(n))
-            .filter(|&e| e <= body.texts.0.len())
-            .ok_or_else(|| corrupt("summary texts longer than their table"))?;
-        sums.ends.push(end);
+            .filter(|&n| n <= bytes.len() - start)
+            .ok_or_else(|| corrupt("a summary text shares more than the one before it"))?;
+        let rest = rests.bytes(lens.u()?)?;
+        // Shared prefixes repeat bytes: a forged table must not make them unbounded.
+        if bytes.len() + shared > raw.len().saturating_mul(64).max(1 << 26) {
+            return Err(corrupt("summary texts longer than the section could hold"));
+        }
+        let here = bytes.len();
+        bytes.extend_from_within(start..start + shared);
+        bytes.extend_from_slice(rest);
+        start = here;
+        sums.ends.push(bytes.len());
     }
-    if end != body.texts.0.len() {
-        return Err(corrupt("summary texts shorter than their table"));
+    if !rests.0.is_empty() {
+        return Err(corrupt("summary texts longer than their table"));
     }
     if u32::try_from(sums.ends.len()).is_err() {
         return Err(corrupt("too many summary texts"));
     }
-    let all = String::from_utf8(body.texts.0.into_owned())
-        .map_err(|_| corrupt("a summary text that is not UTF-8"))?;
+    let all = String::from_utf8(bytes).map_err(|_| corrupt("a summary text that is not UTF-8"))?;
     if !sums.ends.iter().all(|&e| all.is_char_boundary(e)) {
         return Err(corrupt("a summary text that is not UTF-8"));
     }
     sums.texts = all;
+    if !body.runs.is_empty() {
+        let runs: [u32; 9] =
+            body.runs.try_into().map_err(|_| corrupt("runs of texts of the wrong number"))?;
+        if runs[0] != 0 || !runs.is_sorted() || runs[8] as usize != sums.ends.len() {
+            return Err(corrupt("runs of texts out of order"));
+        }
+        sums.runs = Some(runs);
+    }
     if body.parts.0.len() != parts {
         return Err(corrupt("file summaries of other lengths than the files say"));
     }

@@ -194,6 +194,9 @@ pub struct Summaries {
     ends: Vec<usize>,
     /// Every file's summary bytes, end to end ([`FileEntry`] says where each is).
     parts: Vec<u8>,
+    /// Once sorted: the ids of field `d`'s texts are `runs[d]..runs[d + 1]` (each field's
+    /// texts a sorted run of their own, so that adding up counts by id needs no hashing).
+    runs: Option<[u32; 9]>,
 }
 
 impl Summaries {
@@ -278,8 +281,14 @@ impl Index {
         }
         Some(self.summaries().and_then(|s| {
             let bytes = s.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default();
-            summary::decode_ids(bytes, s.ends.len())
+            summary::decode_ids(bytes, s.ends.len(), s.runs.as_ref())
         }))
+    }
+
+    /// The ids of each field's texts (`runs[d]..runs[d + 1]`), when sorted by field.
+    #[must_use]
+    pub fn summary_runs(&self) -> Option<[u32; 9]> {
+        self.summaries().ok()?.runs
     }
 
     /// The text of a summary's value id (`None`: no such id, or not UTF-8).
@@ -331,6 +340,50 @@ impl Index {
         };
         self.sets.push(r);
     }
+}
+
+/// The summaries of `files` (whose parts are in `sums`) with their texts in sorted order,
+/// only those still used (so that the texts front-code well and the ids of a file's values
+/// are close together), and each file's part rewritten with the new ids.
+fn sorted(files: &mut [FileEntry], sums: &Summaries) -> Summaries {
+    let mut parts: Vec<Option<summary::Decoded>> = files
+        .iter()
+        .map(|e| {
+            let bytes = sums.parts.get(e.part.0..e.part.0 + e.part.1).filter(|b| !b.is_empty())?;
+            summary::decode_ids(bytes, sums.ends.len(), sums.runs.as_ref()).ok()
+        })
+        .collect();
+    // Per field, its texts (old ids) in sorted order; then their new ids.
+    let mut used: [Vec<u32>; 8] = Default::default();
+    for (dim, id, _) in parts.iter().flatten().flat_map(|d| &d.values) {
+        used[usize::from(*dim)].push(*id);
+    }
+    let mut out = Summaries::default();
+    let mut runs = [0u32; 9];
+    let mut remap: [rustc_hash::FxHashMap<u32, u32>; 8] = Default::default();
+    for (d, ids) in used.iter_mut().enumerate() {
+        ids.sort_unstable();
+        ids.dedup();
+        ids.sort_unstable_by(|&a, &b| sums.text(a).cmp(&sums.text(b)));
+        for &old in ids.iter() {
+            remap[d].insert(old, out.ends.len() as u32);
+            out.texts.push_str(sums.text(old).unwrap_or_default());
+            out.ends.push(out.texts.len());
+        }
+        runs[d + 1] = u32::try_from(out.ends.len()).expect("fewer than 2^32 distinct texts");
+    }
+    out.runs = Some(runs);
+    for (e, part) in files.iter_mut().zip(&mut parts) {
+        let start = out.parts.len();
+        if let Some(d) = part {
+            for v in &mut d.values {
+                v.1 = remap[usize::from(v.0)][&v.1];
+            }
+            out.parts.extend_from_slice(&summary::encode_ids(d));
+        }
+        e.part = (start, out.parts.len() - start);
+    }
+    out
 }
 
 /// Builds an index, from new files and entries kept from an older index.
@@ -390,6 +443,8 @@ impl Builder {
         let Ok(sums) = old.summaries() else { return };
         self.sums.texts.clone_from(&sums.texts);
         self.sums.ends.clone_from(&sums.ends);
+        // The kept files' ids stay valid; new texts are added to the end, in no run.
+        self.sums.runs = None;
         self.sintern.reserve(sums.ends.len());
         for id in 0..sums.ends.len() {
             if let Some(t) = sums.text(id as u32) {
@@ -542,7 +597,7 @@ impl Builder {
         idx.files.sort_by(|a, b| a.path.cmp(&b.path));
         idx.files.dedup_by(|a, b| a.path == b.path);
         idx.values = idx.dict.iter().map(|t| fields::untag(t).unwrap_or(Value::Null)).collect();
-        idx.summaries = std::sync::OnceLock::from(Ok(self.sums));
+        idx.summaries = std::sync::OnceLock::from(Ok(sorted(&mut idx.files, &self.sums)));
         self.index
     }
 }

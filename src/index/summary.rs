@@ -29,14 +29,13 @@ pub trait Texts {
     fn id(&mut self, text: &str) -> u32;
 }
 
-/// The unit every time of `part` is a whole number of (nanoseconds).
-fn unit(part: &Part) -> i64 {
-    let times = part
-        .counts
+/// The unit every time of `d` is a whole number of (nanoseconds).
+fn unit(d: &Decoded) -> i64 {
+    let times = d
+        .values
         .iter()
-        .flatten()
-        .flat_map(|(_, t)| [t.first(), t.last()])
-        .chain([part.all.first(), part.all.last()])
+        .flat_map(|(_, _, t)| [t.first(), t.last()])
+        .chain([d.all.first(), d.all.last()])
         .flatten();
     let mut whole = true;
     for t in times {
@@ -45,14 +44,34 @@ fn unit(part: &Part) -> i64 {
     if whole { SECOND } else { 1 }
 }
 
-/// `part`, as the index keeps it.
+/// `part`, as the index keeps it, its texts interned in `texts`.
 pub fn encode(part: &Part, texts: &mut dyn Texts) -> Vec<u8> {
+    let values = part
+        .counts
+        .iter()
+        .zip(0u8..)
+        .flat_map(|(values, dim)| values.iter().map(move |(text, tally)| (dim, text, *tally)));
+    let d = Decoded {
+        all: part.all,
+        undated: part.undated,
+        values: values.map(|(dim, text, tally)| (dim, texts.id(text), tally)).collect(),
+        hours: part.hours.clone(),
+        notable: part.notable.clone(),
+        notable_dropped: part.notable_dropped,
+    };
+    encode_ids(&d)
+}
+
+/// A file's counts as the index keeps them (each field's values by id, the ids
+/// delta-coded).
+#[must_use]
+pub fn encode_ids(d: &Decoded) -> Vec<u8> {
     let mut out = Vec::new();
-    put(&mut out, part.all.count);
-    put(&mut out, part.undated);
-    let base = part.all.first();
-    let unit = unit(part);
-    match (base, part.all.last()) {
+    put(&mut out, d.all.count);
+    put(&mut out, d.undated);
+    let base = d.all.first();
+    let unit = unit(d);
+    match (base, d.all.last()) {
         (Some(a), Some(b)) => {
             put(&mut out, if unit == SECOND { 1 } else { 2 });
             put_i(&mut out, a);
@@ -61,10 +80,15 @@ pub fn encode(part: &Part, texts: &mut dyn Texts) -> Vec<u8> {
         _ => put(&mut out, 0),
     }
     let base = base.unwrap_or(0);
-    for values in &part.counts {
-        put(&mut out, values.len() as u64);
-        for (text, tally) in values {
-            put(&mut out, u64::from(texts.id(text)));
+    let mut values = d.values.clone();
+    values.sort_unstable_by_key(|&(dim, id, _)| (dim, id));
+    for dim in 0..8u8 {
+        let mine = values.iter().filter(|v| v.0 == dim);
+        put(&mut out, mine.clone().count() as u64);
+        let mut prev = 0;
+        for &(_, id, tally) in mine {
+            put(&mut out, u64::from(id - prev));
+            prev = id;
             put(&mut out, tally.count);
             match (tally.first(), tally.last()) {
                 (Some(a), Some(b)) => {
@@ -75,16 +99,16 @@ pub fn encode(part: &Part, texts: &mut dyn Texts) -> Vec<u8> {
             }
         }
     }
-    put(&mut out, part.hours.len() as u64);
+    put(&mut out, d.hours.len() as u64);
     let mut prev = base.div_euclid(SECOND).div_euclid(3600) * 3600;
-    for &(h, n) in &part.hours {
+    for &(h, n) in &d.hours {
         put_i(&mut out, (h - prev) / 3600);
         put(&mut out, n);
         prev = h;
     }
-    put(&mut out, part.notable_dropped);
-    put(&mut out, part.notable.len() as u64);
-    for n in &part.notable {
+    put(&mut out, d.notable_dropped);
+    put(&mut out, d.notable.len() as u64);
+    for n in &d.notable {
         match n.sort_time {
             Some(t) => {
                 put(&mut out, 1);
@@ -106,8 +130,7 @@ pub struct Decoded {
     pub all: Tally,
     /// Records without a readable `eventTime`.
     pub undated: u64,
-    /// (field of [`crate::summary::DIMENSIONS`], text id, tally), by field, each field's
-    /// values in the order first seen.
+    /// (field of [`crate::summary::DIMENSIONS`], text id, tally), by field and id.
     pub values: Vec<(u8, u32, Tally)>,
     /// Records per hour.
     pub hours: Vec<(i64, u64)>,
@@ -117,8 +140,13 @@ pub struct Decoded {
     pub notable_dropped: u64,
 }
 
-/// Reads the summary counts in `bytes`, whose text ids must be below `texts`.
-pub fn decode_ids(bytes: &[u8], texts: usize) -> Result<Decoded, FormatError> {
+/// Reads the summary counts in `bytes`, whose text ids must be below `texts`, and with
+/// `runs`, those of field `d` in `runs[d]..runs[d + 1]`.
+pub fn decode_ids(
+    bytes: &[u8],
+    texts: usize,
+    runs: Option<&[u32; 9]>,
+) -> Result<Decoded, FormatError> {
     let mut r = Reader(bytes);
     let count = r.u()?;
     let undated = r.u()?;
@@ -145,10 +173,21 @@ pub fn decode_ids(bytes: &[u8], texts: usize) -> Result<Decoded, FormatError> {
             return Err(corrupt("more values than the bytes hold"));
         }
         d.values.reserve(n as usize);
-        for _ in 0..n {
-            let id = r.u32()?;
-            if id as usize >= texts {
-                return Err(corrupt("a value text id past the table"));
+        let (low, high) = runs.map_or((0, texts), |r| {
+            (r[usize::from(dim)] as usize, r[usize::from(dim) + 1] as usize)
+        });
+        let mut id: u32 = 0;
+        for i in 0..n {
+            let delta = r.u32()?;
+            if i > 0 && delta == 0 {
+                return Err(corrupt("a repeated value"));
+            }
+            id = id
+                .checked_add(delta)
+                .filter(|&id| (id as usize) < texts.min(high))
+                .ok_or_else(|| corrupt("a value text id past the table"))?;
+            if (id as usize) < low {
+                return Err(corrupt("a value text id of another field"));
             }
             let c = r.u()?;
             if c == 0 || c > count {
@@ -203,7 +242,7 @@ pub fn decode<'t>(
     bytes: &[u8],
     text: impl Fn(u32) -> Option<&'t str>,
 ) -> Result<Part, FormatError> {
-    let d = decode_ids(bytes, usize::MAX)?;
+    let d = decode_ids(bytes, usize::MAX, None)?;
     let mut part = Part {
         all: d.all,
         undated: d.undated,
@@ -236,8 +275,13 @@ pub struct Tallies {
     by_index: Vec<(std::sync::Arc<super::Index>, ByText)>,
 }
 
-/// Per field of [`crate::summary::DIMENSIONS`], the tally of each text id.
-type ByText = [rustc_hash::FxHashMap<u32, Tally>; 8];
+/// Per field of [`crate::summary::DIMENSIONS`], the tally of each text id: dense over the
+/// field's run of ids when the index's texts are sorted by field, else by id.
+#[derive(Debug)]
+enum ByText {
+    Dense([u32; 9], [Vec<Tally>; 8]),
+    Sparse([rustc_hash::FxHashMap<u32, Tally>; 8]),
+}
 
 impl Tallies {
     /// Adds a file's counts: its values here, the rest (records, times, hours, notable
@@ -246,14 +290,37 @@ impl Tallies {
         let i = match self.by_index.iter().position(|(x, _)| std::sync::Arc::ptr_eq(x, &a.index)) {
             Some(i) => i,
             None => {
-                self.by_index.push((a.index, Default::default()));
+                let by = match a.index.summary_runs() {
+                    Some(runs) => ByText::Dense(
+                        runs,
+                        std::array::from_fn(|d| {
+                            vec![Tally::default(); (runs[d + 1] - runs[d]) as usize]
+                        }),
+                    ),
+                    None => ByText::Sparse(Default::default()),
+                };
+                self.by_index.push((a.index, by));
                 self.by_index.len() - 1
             }
         };
-        let dims = &mut self.by_index[i].1;
         let d = a.counts;
-        for &(dim, id, tally) in &d.values {
-            dims[usize::from(dim)].entry(id).or_default().merge(&tally);
+        match &mut self.by_index[i].1 {
+            ByText::Dense(runs, dims) => {
+                for &(dim, id, tally) in &d.values {
+                    let dim = usize::from(dim);
+                    // Checked against the runs when decoded.
+                    if let Some(t) =
+                        id.checked_sub(runs[dim]).and_then(|k| dims[dim].get_mut(k as usize))
+                    {
+                        t.merge(&tally);
+                    }
+                }
+            }
+            ByText::Sparse(dims) => {
+                for &(dim, id, tally) in &d.values {
+                    dims[usize::from(dim)].entry(id).or_default().merge(&tally);
+                }
+            }
         }
         let file = Part {
             all: d.all,
@@ -275,14 +342,22 @@ impl Tallies {
     /// the report lists whole, are always kept.
     pub fn finish(self, summary: &mut Summary, top: Option<usize>) {
         let alone = self.by_index.len() == 1;
-        for (index, dims) in self.by_index {
-            for (d, values) in dims.into_iter().enumerate() {
+        for (index, by) in self.by_index {
+            let fields: Vec<Vec<(u32, Tally)>> = match by {
+                ByText::Dense(runs, dims) => dims
+                    .into_iter()
+                    .zip(runs)
+                    .map(|(v, start)| (start..).zip(v).filter(|(_, t)| t.count > 0).collect())
+                    .collect(),
+                ByText::Sparse(dims) => dims.into_iter().map(|m| m.into_iter().collect()).collect(),
+            };
+            for (d, values) in fields.into_iter().enumerate() {
                 let counter = &mut summary.counts[d];
                 let least = match top {
                     Some(n)
                         if alone && n > 0 && n < values.len() && d < 6 && counter.is_empty() =>
                     {
-                        let mut counts: Vec<u64> = values.values().map(|t| t.count).collect();
+                        let mut counts: Vec<u64> = values.iter().map(|(_, t)| t.count).collect();
                         *counts.select_nth_unstable_by(n - 1, |a, b| b.cmp(a)).1
                     }
                     _ => 0,
@@ -342,9 +417,14 @@ mod tests {
         let a = r#"{"eventTime":"2024-03-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","recipientAccountId":"1","awsRegion":"us-east-1","userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"backdoor"},"sourceIPAddress":"203.0.113.5","eventID":"e1"}"#;
         let b = r#"{"eventTime":"2024-03-01T12:30:00.250Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","errorCode":"AccessDenied","userIdentity":{"type":"Root"},"readOnly":true}"#;
         let c = r#"{"eventName":"GetObject"}"#;
+        // The order of a field's values is not kept (it counts for nothing).
+        let sorted = |mut p: Part| {
+            p.counts.iter_mut().for_each(|v| v.sort_by(|x, y| x.0.cmp(&y.0)));
+            p
+        };
         for records in [&[a][..], &[a, b], &[a, b, c], &[c], &[]] {
             let p = part_of(records);
-            assert_eq!(round_trip(&p), p, "{records:?}");
+            assert_eq!(sorted(round_trip(&p)), sorted(p), "{records:?}");
         }
         assert_eq!(part_of(&[a]).notable.len(), 1);
         // The summary made from the part is the summary of the records.
