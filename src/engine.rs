@@ -104,6 +104,9 @@ pub struct Answer {
 #[error("interrupted")]
 pub struct Interrupted;
 
+/// Light reports (files decided unopened) sent to the consumer together.
+const LIGHT_BATCH: usize = 64;
+
 /// At most this many messages per file; the rest are counted.
 const MESSAGES_PER_FILE: usize = 5;
 
@@ -527,7 +530,11 @@ fn scan_ordered(
     let gate = (Mutex::new(()), Condvar::new());
     let waiting = AtomicU64::new(0);
     let abort = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<(u64, FileReport)>();
+    // Reports travel in batches: consecutive light items (files the index decides, unopened)
+    // are sent together, so that a walk of 100,000 of them does not wake the consumer 100,000
+    // times. A batch is sent before a worker waits and before it reads a file, so the
+    // consumer never waits on a report held back in a batch.
+    let (tx, rx) = mpsc::channel::<Vec<(u64, FileReport)>>();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..threads {
             let tx = tx.clone();
@@ -535,6 +542,10 @@ fn scan_ordered(
                 (&source, &consumed, &held, &gate, &abort, &waiting);
             scope.spawn(move || {
                 let mut buffers = Buffers::new(cfg);
+                let mut batch: Vec<(u64, FileReport)> = Vec::new();
+                let flush = |batch: &mut Vec<(u64, FileReport)>| {
+                    batch.is_empty() || tx.send(std::mem::take(batch)).is_ok()
+                };
                 loop {
                     if abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
                         return;
@@ -548,16 +559,26 @@ fn scan_ordered(
                             (*n - 1, item)
                         })
                     };
-                    let Some((index, item)) = next else { return };
+                    let Some((index, item)) = next else {
+                        flush(&mut batch);
+                        return;
+                    };
                     let staged = stage(item, cfg);
+                    let light = staged.is_light();
+                    if !light && !flush(&mut batch) {
+                        return;
+                    }
                     // Do not run too far ahead of the consumer. Items that read nothing (a file
                     // the index rules out) make reports of a few counts: they may run further.
-                    let window = if staged.is_light() { window * LIGHT_WINDOW } else { window };
+                    let window = if light { window * LIGHT_WINDOW } else { window };
                     let waits = |consumed: u64| {
                         index >= consumed + window
                             || (index > consumed && held.load(Ordering::Acquire) >= HELD_BYTES)
                     };
                     if waits(consumed.load(Ordering::Acquire)) {
+                        if !flush(&mut batch) {
+                            return;
+                        }
                         let mut g =
                             gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                         // SeqCst with the consumer's store and load below: either it sees this
@@ -573,7 +594,8 @@ fn scan_ordered(
                     }
                     let report = process(&mut buffers, staged, query, cfg, worker);
                     held.fetch_add(held_bytes(&report), Ordering::AcqRel);
-                    if tx.send((index, report)).is_err() {
+                    batch.push((index, report));
+                    if (!light || batch.len() >= LIGHT_BATCH) && !flush(&mut batch) {
                         return;
                     }
                 }
@@ -583,8 +605,8 @@ fn scan_ordered(
         let mut pending: BTreeMap<u64, FileReport> = BTreeMap::new();
         let mut expected = 0u64;
         let result = (|| {
-            for (index, report) in &rx {
-                pending.insert(index, report);
+            for batch in &rx {
+                pending.extend(batch);
                 while let Some(report) = pending.remove(&expected) {
                     held.fetch_sub(held_bytes(&report), Ordering::AcqRel);
                     consume(expected, report)?;
