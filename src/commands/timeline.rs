@@ -148,7 +148,7 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
     })?;
     // Windows sort after the records of the same instant: after the event that completed them.
     for (n, f) in auditor.finish().iter().enumerate() {
-        match timeline::window(&rules, f) {
+        match timeline::window(&rules, f, args.raw) {
             Some(row) => {
                 let key =
                     Key { time: row.time.unwrap_or(i64::MAX), file: u64::MAX, record: n as u64 };

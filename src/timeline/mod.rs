@@ -180,9 +180,10 @@ pub fn notable(v: &Value) -> Option<Row> {
 }
 
 /// The row of a threshold or correlation window, at its last event (`None` if the window's
-/// records cannot be read, which cannot happen for records the engine matched).
+/// records cannot be read, which cannot happen for records the engine matched); with `raw`,
+/// the row carries that event's record.
 #[must_use]
-pub fn window(rules: &[Rule], f: &Finding) -> Option<Row> {
+pub fn window(rules: &[Rule], f: &Finding, raw: bool) -> Option<Row> {
     let rule = &rules[f.rule];
     let last = f.records.iter().filter(|m| m.time.is_some()).max_by_key(|m| m.time)?;
     let v: Value = serde_json::from_str(&last.raw).ok()?;
@@ -191,6 +192,9 @@ pub fn window(rules: &[Rule], f: &Finding) -> Option<Row> {
     row.titles = vec![rule.title.clone()];
     row.count = Some(f.records.len());
     row.window_start = f.records.iter().filter_map(|m| m.time).min();
+    if raw {
+        row.raw = Some(last.raw.clone());
+    }
     let by = f.group.as_ref().map_or(String::new(), |g| {
         g.iter()
             .map(|(k, v)| match v {
