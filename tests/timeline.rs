@@ -412,3 +412,23 @@ fn table_ends_with_the_results_summary() {
     let (_, out, err) = run(&["timeline", incident(), "-f", "csv"]);
     assert!(!out.contains("Results summary") && err.contains("Results summary"), "{err}");
 }
+
+#[test]
+fn the_archive_index_skips_files_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().to_str().unwrap();
+    let (code, _, err) = run(&["index", "fixtures/stratus", "--index-dir", index, "-q"]);
+    assert_eq!(code, 0, "{err}");
+    let stats = dir.path().join("stats.json");
+    let base = ["timeline", "fixtures/stratus", "-q", "-f", "jsonl", "--notable", "--pack", "cis"];
+    let (_, without, _) = run(&[&base[..], &["--no-index"]].concat());
+    let (_, with, _) = run(&[
+        &base[..],
+        &["--index-dir", index, "--stats-json", stats.to_str().unwrap()],
+    ]
+    .concat());
+    assert!(!without.is_empty());
+    assert_eq!(with, without);
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert!(s["files_indexed"].as_u64().unwrap() > 0, "{s}");
+}
