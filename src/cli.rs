@@ -151,13 +151,13 @@ const TIMELINE_HELP: &str = "\
 Examples:
   trailscan timeline AWSLogs/ --since 7d
   trailscan timeline AWSLogs/ --notable --tz Europe/Berlin
-  trailscan timeline AWSLogs/ --min-level medium --format csv > timeline.csv
+  trailscan timeline AWSLogs/ --min-level medium --format csv -o timeline.csv
   trailscan timeline AWSLogs/ --sigma sigma/rules/cloud/aws --format timesketch > ts.jsonl
   trailscan timeline AWSLogs/ --user mallory --format jsonl --raw
 
 One row per record that fired a rule (one row naming every rule it fired), threshold and
 correlation windows at their last event, sorted by eventTime; the table ends with a results
-summary (on stderr for the other formats). Rules: all built-in packs unless --pack, --rules or
+summary (on stderr for the other formats; on stdout with --output FILE). Rules: all built-in packs unless --pack, --rules or
 --sigma is given. See doc/timeline.md.
 
 Exit status, as audit: 0 no row at or above --fail-on (notable actions do not count), 1 at
@@ -215,6 +215,10 @@ pub struct TimelineArgs {
     /// JSON lines (jsonl, timesketch): add the whole record to each row.
     #[arg(long, help_heading = "Timeline")]
     pub raw: bool,
+
+    /// Write the rows to FILE; the results summary goes to stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = "Timeline")]
+    pub output: Option<PathBuf>,
 
     /// CSV cells as they are, without neutralising spreadsheet formulas.
     #[arg(long, help_heading = "Timeline")]

@@ -432,3 +432,22 @@ fn the_archive_index_skips_files_and_changes_nothing() {
     let s: Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     assert!(s["files_indexed"].as_u64().unwrap() > 0, "{s}");
 }
+
+#[test]
+fn output_file_holds_the_rows_and_stdout_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["table", "csv"] {
+        let file = dir.path().join(format!("timeline.{format}"));
+        let f = file.to_str().unwrap();
+        let (code, out, err) =
+            run(&["timeline", incident(), "-q", "-f", format, "-o", f, "--color", "always"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(out.contains("Results summary") && !out.contains("mallory ·"), "{out}");
+        let rows = std::fs::read_to_string(&file).unwrap();
+        assert!(!rows.contains('\u{1b}') && !rows.contains("Results summary"), "{rows}");
+        assert_eq!(rows.lines().count(), 12, "{rows}");
+    }
+    let (code, _, err) = run(&["timeline", incident(), "-o", "/nonexistent-dir/x.csv"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("creating /nonexistent-dir/x.csv"), "{err}");
+}

@@ -14,7 +14,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| packs::all().unwrap());
 
 fn written(row: &Row, format: TimelineFormat) -> String {
     let mut out = Vec::new();
-    let opts = Options { format, zone: Zone::Utc, csv_raw: false, raw: true };
+    let opts = Options { format, zone: Zone::Utc, csv_raw: false, raw: true, colour: false };
     let mut w = Writer::new(opts, &mut out).unwrap();
     w.row(row).unwrap();
     w.finish().unwrap();

@@ -49,6 +49,13 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
         bail!("--raw adds the record to JSON lines: use it with --format jsonl or timesketch");
     }
     let zone = Zone::from_args(args.tz.as_deref(), args.local)?;
+    // Created before the scan, so that a path that cannot be written fails at once.
+    let mut file = match &args.output {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => None,
+    };
     // --min-level applies to every rule, as a severity; Sigma rules below it are kept (quietly)
     // when a correlation reads them, so they are not skipped at load.
     let min = args.sigma.min_level.map_or(Severity::Info, severity);
@@ -163,11 +170,21 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
             }
         }
     }
-    let opts = Options { format: args.format, zone, csv_raw: args.csv_raw, raw: args.raw };
+    let opts = Options {
+        format: args.format,
+        zone,
+        csv_raw: args.csv_raw,
+        raw: args.raw,
+        colour: crate::output::color::enabled() && file.is_none(),
+    };
     let mut tally = Tally::new(&rules);
     let mut fail = false;
     {
-        let mut writer = Writer::new(opts, &mut *out)?;
+        let rows_out: &mut dyn Write = match &mut file {
+            Some(f) => f,
+            None => &mut *out,
+        };
+        let mut writer = Writer::new(opts, rows_out)?;
         for entry in sorter.finish().context("sorting the timeline")? {
             let entry = entry.context("reading the sorted timeline")?;
             let row: Row =
@@ -182,10 +199,14 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
                 writer.untimed_skipped
             ));
         }
-        writer.finish()?;
+        writer.finish().with_context(|| match &args.output {
+            Some(p) => format!("writing {}", p.display()),
+            None => "writing the timeline".to_string(),
+        })?;
     }
     let ctx = render::Context { records: stats.records_read, rules: rules.len(), zone };
-    if args.format == TimelineFormat::Table {
+    if args.format == TimelineFormat::Table || args.output.is_some() {
+        // After the rows, or on the terminal while the rows go to a file (as Hayabusa's -o).
         render::summary(&tally, ctx, out, true)?;
     } else if !args.input.quiet {
         // Beside a file of rows, the summary is for the person who ran it.

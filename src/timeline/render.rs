@@ -41,6 +41,8 @@ pub struct Options {
     pub csv_raw: bool,
     /// JSON lines carry the whole record.
     pub raw: bool,
+    /// The table may be coloured (colour is on and rows go to stdout, not a file).
+    pub colour: bool,
 }
 
 /// Separator of multi-valued cells (rule titles and ids) in the table and CSV.
@@ -237,7 +239,8 @@ impl<'w> Writer<'w> {
                     "Detail",
                 ]
                 .join(" · ");
-                writeln!(out, "{}", paint(&head, Style::Bold))?;
+                let head = if opts.colour { paint(&head, Style::Bold) } else { head };
+                writeln!(out, "{head}")?;
                 Out::Plain(out)
             }
             TimelineFormat::Jsonl | TimelineFormat::Timesketch => Out::Plain(out),
@@ -297,7 +300,7 @@ impl<'w> Writer<'w> {
                     },
                 ]
                 .join(" · ");
-                writeln!(out, "{}", painted(&line, row.level, true))?;
+                writeln!(out, "{}", painted(&line, row.level, self.opts.colour))?;
             }
             (Out::Plain(out), TimelineFormat::Timesketch) => {
                 let Some(ns) = row.time else {
