@@ -451,3 +451,33 @@ fn output_file_holds_the_rows_and_stdout_the_summary() {
     assert_eq!(code, 2);
     assert!(err.contains("creating /nonexistent-dir/x.csv"), "{err}");
 }
+
+#[test]
+fn rows_without_a_readable_time_come_last_and_timesketch_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut late = record(
+        "2024-03-01T10:05:00Z",
+        "iam.amazonaws.com",
+        "CreateUser",
+        "mallory",
+        "timed",
+        json!({"userName": "u1"}),
+    );
+    let mut untimed = late.clone();
+    untimed["eventTime"] = "not a time".into();
+    untimed["eventID"] = "untimed".into();
+    late["eventTime"] = "2024-03-02T00:00:00Z".into();
+    let text = serde_json::to_string(&json!({"Records": [untimed, late]})).unwrap();
+    std::fs::write(dir.path().join("f.json"), text).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (_, out, _) = run(&["timeline", d, "-q", "-f", "jsonl"]);
+    let rows = jsonl(&out);
+    assert_eq!(ids(&rows), ["timed", "untimed"]);
+    assert_eq!(rows[1]["time"], "not a time");
+    let (_, table, _) = run(&["timeline", d, "-q"]);
+    assert!(table.contains("Rows without a readable eventTime (listed last): 1"), "{table}");
+    let (code, out, err) = run(&["timeline", d, "-f", "timesketch"]);
+    assert_eq!(code, 1);
+    assert_eq!(jsonl(&out).len(), 1);
+    assert!(err.contains("1 rows without a readable eventTime are not in the Timesketch output"));
+}
