@@ -65,6 +65,11 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
     let filters = config::filters(&args.filters)?;
     // Notable actions are info: shown only when nothing below info is cut.
     let notable = args.notable && min == Severity::Info;
+    if args.notable && !notable && !args.input.quiet {
+        messages::error(&format!(
+            "--notable: notable actions are info, below --min-level {min}: not listed"
+        ));
+    }
     let extra = if notable { timeline::notable_patterns()? } else { Vec::new() };
     let (query, scan) = plan(&rules, extra, &filters, &args.input)?;
     let mut auditor = Auditor::new(&rules);
@@ -113,7 +118,7 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
                     r.raw = Some(raw.to_string());
                 }
             }
-            if !ids.is_empty() {
+            if !ids.is_empty() || row.is_some() {
                 matched += 1;
             }
             if let Some(r) = row {
@@ -124,7 +129,8 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
                 fed.push((raw.into_owned(), v, feeding));
             }
         }
-        // The query only prefiltered: "matched" counts the records some rule matches.
+        // The query only prefiltered: "matched" counts the records some rule matches (and the
+        // notable actions listed).
         report.stats.records_matched = matched;
         let partial: Partial = (rows, fed);
         report.partial = Some(Box::new(partial));
