@@ -136,7 +136,7 @@ pub(crate) fn select_rules(
         .collect();
     rules.retain(|r| r.severity >= min || read.contains(&r.id));
     if rules.is_empty() {
-        bail!("no rule at or above --min-severity {}", min);
+        bail!("no rule at or above severity {min} (--min-severity, --min-level)");
     }
     Ok((rules, rules_failed))
 }
