@@ -63,6 +63,10 @@ pub enum Command {
     /// credential it obtained and everything done with them (down).
     #[command(after_long_help = TRACE_HELP)]
     Trace(Box<TraceArgs>),
+    /// A detection timeline: every record a rule fired on (packs, rule files, Sigma), one row
+    /// each in time order, for the terminal, a spreadsheet or Timesketch.
+    #[command(after_long_help = TIMELINE_HELP)]
+    Timeline(Box<TimelineArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_long_help = "Example:\n  trailscan completions bash > /etc/bash_completion.d/trailscan"
@@ -141,6 +145,84 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub sql: SqlTableArgs,
+}
+
+const TIMELINE_HELP: &str = "\
+Examples:
+  trailscan timeline AWSLogs/ --since 7d
+  trailscan timeline AWSLogs/ --notable --tz Europe/Berlin
+  trailscan timeline AWSLogs/ --min-level medium --format csv -o timeline.csv
+  trailscan timeline AWSLogs/ --sigma sigma/rules/cloud/aws --format timesketch > ts.jsonl
+  trailscan timeline AWSLogs/ --user mallory --format jsonl --raw
+
+One row per record that fired a rule (one row naming every rule it fired), threshold and
+correlation windows at their last event, sorted by eventTime; the table ends with a results
+summary (on stderr for the other formats; on stdout with --output FILE). Rules: all built-in packs unless --pack, --rules or
+--sigma is given. See doc/timeline.md.
+
+Exit status, as audit: 0 no row at or above --fail-on (notable actions do not count), 1 at
+least one, 2 an error (an input or rule that could not be read; every readable record is still
+in the timeline).";
+
+/// `trailscan timeline`.
+#[derive(Debug, Args)]
+#[command(mut_arg("pattern", |a| a.hide(true)))]
+#[command(mut_arg("min_level", |a| a
+    .help("Only rules at or above this level: informational, low, medium, high, critical (every rule, \
+Sigma or not; a rule a correlation reads still feeds it)")
+    .help_heading("Timeline")))]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// A built-in rule pack to run: cis, threats (repeatable; default: all, unless --rules or
+    /// --sigma).
+    #[arg(long = "pack", value_name = "NAME", help_heading = "Timeline")]
+    pub pack: Vec<String>,
+
+    /// A rule file (YAML or JSON) or a folder of them (repeatable).
+    #[arg(long = "rules", value_name = "FILE|DIR", help_heading = "Timeline")]
+    pub rules: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub sigma: SigmaArgs,
+
+    /// Also list the notable actions no rule fired on (the actions `summary` describes), at
+    /// level info.
+    #[arg(long, help_heading = "Timeline")]
+    pub notable: bool,
+
+    /// Output: table (coloured rows, then a results summary), csv, jsonl, timesketch (JSON lines
+    /// Timesketch imports), timesketch-csv.
+    #[arg(short, long, value_enum, default_value_t = crate::timeline::render::TimelineFormat::Table, hide_possible_values = true, help_heading = "Timeline")]
+    pub format: crate::timeline::render::TimelineFormat,
+
+    /// Show times in this IANA time zone (e.g. Europe/Berlin), with their offset (default: UTC).
+    #[arg(long, value_name = "ZONE", help_heading = "Timeline")]
+    pub tz: Option<String>,
+
+    /// Show times in this machine's local time zone.
+    #[arg(long, conflicts_with = "tz", help_heading = "Timeline")]
+    pub local: bool,
+
+    /// Exit 1 when a row is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low, help_heading = "Timeline")]
+    pub fail_on: Severity,
+
+    /// JSON lines (jsonl, timesketch): add the whole record to each row.
+    #[arg(long, help_heading = "Timeline")]
+    pub raw: bool,
+
+    /// Write the rows to FILE; the results summary goes to stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = "Timeline")]
+    pub output: Option<PathBuf>,
+
+    /// CSV cells as they are, without neutralising spreadsheet formulas.
+    #[arg(long, help_heading = "Timeline")]
+    pub csv_raw: bool,
 }
 
 const SQL_HELP: &str = "\
@@ -476,6 +558,7 @@ pub struct SigmaArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SigmaLevel {
     /// informational
+    #[value(alias = "info")]
     Informational,
     /// low
     Low,

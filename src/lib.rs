@@ -5,6 +5,7 @@
 //! engine; [`engine`] runs that over files in parallel and hands results back in order;
 //! [`sort`] orders matches by time; [`output`] writes them. [`stats`] accounts for everything.
 //! [`audit`] runs named rules (built-in packs and rule files) over the same pipeline.
+//! [`timeline`] lists rule detections in time order.
 //! [`verify`] proves an archive against CloudTrail's signed digest files.
 
 pub mod audit;
@@ -25,6 +26,7 @@ pub mod source;
 pub mod sql;
 pub mod stats;
 pub mod summary;
+pub mod timeline;
 pub mod trace;
 pub mod verify;
 
@@ -52,6 +54,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::Sql(args) => commands::sql::run(args, out),
         Command::Export(args) => commands::export::run(args, out, stop),
         Command::Trace(args) => commands::trace::run(args, out, stop),
+        Command::Timeline(args) => commands::timeline::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

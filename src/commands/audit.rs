@@ -26,72 +26,13 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     if !args.filters.pattern.is_empty() {
         bail!("--pattern is not an audit filter: put the pattern in a rule file (--rules)");
     }
-    let sigma_only = !args.sigma.sigma.is_empty() && args.pack.is_empty() && args.rules.is_empty();
-    let mut rules = if sigma_only { Vec::new() } else { audit::select(&args.pack, &args.rules)? };
-    let mut rules_failed = false;
-    if !args.sigma.sigma.is_empty() {
-        let loaded = sigma::load(&args.sigma.sigma, &sigma::options(&args.sigma)?);
-        sigma::report(&loaded, false, args.input.quiet);
-        rules_failed = !loaded.failed.is_empty();
-        for r in loaded.rules {
-            if let Some(o) = rules.iter().find(|o| o.id == r.id) {
-                messages::error(&format!(
-                    "{}: rule {}: duplicate id (also in {}): not run",
-                    r.origin, r.id, o.origin
-                ));
-                rules_failed = true;
-                continue;
-            }
-            rules.push(r);
-        }
-    }
-    rules.retain(|r| !args.sigma.exclude_rule.contains(&r.id));
-    // Rules below --min-severity stay when a correlation at or above it reads them (quietly).
-    let read: Vec<String> = rules
-        .iter()
-        .filter(|r| r.severity >= args.min_severity)
-        .filter_map(|r| match r.sigma.as_ref().map(|s| &s.kind) {
-            Some(sigma::Kind::Correlation(c)) => Some(c.rule_ids.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    rules.retain(|r| r.severity >= args.min_severity || read.contains(&r.id));
-    if rules.is_empty() {
-        bail!("no rule at or above --min-severity {}", args.min_severity);
-    }
+    let (rules, rules_failed) =
+        select_rules(&args.pack, &args.rules, &args.sigma, args.min_severity, args.input.quiet)?;
     let filters = config::filters(&args.filters)?;
     if let Some(dialect) = args.emit_sql {
         return super::sql::emit_rules(&rules, &filters, dialect, &args.sql, out);
     }
-    // Each rule's pattern (for a Sigma rule: one every match matches); correlations match no
-    // record themselves.
-    let mut patterns = Vec::new();
-    for r in &rules {
-        if !matches!(r.sigma.as_ref().map(|s| &s.kind), Some(sigma::Kind::Correlation(_))) {
-            patterns.push(r.pattern.clone());
-        }
-    }
-    // Every record the query lets through is tested against every rule by the workers below.
-    // With an active prefilter the query only applies it (and the flags and time window), so
-    // each candidate is tested once; without one, the rules' patterns are matched on the
-    // projected record first, which is cheaper than parsing every record whole.
-    let only = Query::prefilter_only(&filters, patterns.clone(), !args.input.no_prefilter)?;
-    let query = if only.prefilter().is_active() {
-        only
-    } else {
-        Query::from_patterns(&filters, patterns.clone(), !args.input.no_prefilter)?
-    };
-    // Every match is parsed whole here, which checks it.
-    let mut scan = ScanConfig {
-        validate_hits: false,
-        hit_times: false,
-        ..config::scan(&filters, &args.input)
-    };
-    // A file is skipped only when no rule can match a record in it: the index plans the rules'
-    // patterns, which a prefilter-only query does not hold.
-    let planned = Query::from_patterns(&filters, patterns.clone(), false)?;
-    config::use_index(&mut scan, &planned, &args.input)?;
+    let (query, scan) = plan(&rules, Vec::new(), &filters, &args.input)?;
     let mut auditor = Auditor::new(&rules);
     auditor.quiet_below(args.min_severity);
     let mut sink = Report::new(args, out, rules.iter().any(|r| r.sigma.is_some()));
@@ -150,6 +91,92 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     } else {
         Outcome::Clean
     })
+}
+
+/// The rules an audit runs: `--pack` and `--rules` (all packs when neither is given and no
+/// Sigma rule is), then the Sigma rules, less `--exclude-rule` and the rules below `min` (kept,
+/// quietly, when a correlation at or above it reads them). The flag says a Sigma rule failed
+/// to load (the run ends with status 2).
+pub(crate) fn select_rules(
+    packs: &[String],
+    files: &[std::path::PathBuf],
+    sigma_args: &crate::cli::SigmaArgs,
+    min: Severity,
+    quiet: bool,
+) -> Result<(Vec<Rule>, bool)> {
+    let sigma_only = !sigma_args.sigma.is_empty() && packs.is_empty() && files.is_empty();
+    let mut rules = if sigma_only { Vec::new() } else { audit::select(packs, files)? };
+    let mut rules_failed = false;
+    if !sigma_args.sigma.is_empty() {
+        let loaded = sigma::load(&sigma_args.sigma, &sigma::options(sigma_args)?);
+        sigma::report(&loaded, false, quiet);
+        rules_failed = !loaded.failed.is_empty();
+        for r in loaded.rules {
+            if let Some(o) = rules.iter().find(|o| o.id == r.id) {
+                messages::error(&format!(
+                    "{}: rule {}: duplicate id (also in {}): not run",
+                    r.origin, r.id, o.origin
+                ));
+                rules_failed = true;
+                continue;
+            }
+            rules.push(r);
+        }
+    }
+    rules.retain(|r| !sigma_args.exclude_rule.contains(&r.id));
+    // Rules below --min-severity stay when a correlation at or above it reads them (quietly).
+    let read: Vec<String> = rules
+        .iter()
+        .filter(|r| r.severity >= min)
+        .filter_map(|r| match r.sigma.as_ref().map(|s| &s.kind) {
+            Some(sigma::Kind::Correlation(c)) => Some(c.rule_ids.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    rules.retain(|r| r.severity >= min || read.contains(&r.id));
+    if rules.is_empty() {
+        bail!("no rule at or above severity {min} (--min-severity, --min-level)");
+    }
+    Ok((rules, rules_failed))
+}
+
+/// The query and scan of one audit pass over `rules` and `extra` patterns (which the caller
+/// tests itself, like the rules): the query only prefilters when it can, and the archive index
+/// plans the rules' patterns.
+pub(crate) fn plan(
+    rules: &[Rule],
+    extra: Vec<crate::query::ViewPattern>,
+    filters: &crate::query::Filters,
+    input: &crate::cli::InputArgs,
+) -> Result<(Query, ScanConfig)> {
+    // Each rule's pattern (for a Sigma rule: one every match matches); correlations match no
+    // record themselves.
+    let mut patterns = Vec::new();
+    for r in rules {
+        if !matches!(r.sigma.as_ref().map(|s| &s.kind), Some(sigma::Kind::Correlation(_))) {
+            patterns.push(r.pattern.clone());
+        }
+    }
+    patterns.extend(extra);
+    // Every record the query lets through is tested against every rule by the workers below.
+    // With an active prefilter the query only applies it (and the flags and time window), so
+    // each candidate is tested once; without one, the rules' patterns are matched on the
+    // projected record first, which is cheaper than parsing every record whole.
+    let only = Query::prefilter_only(filters, patterns.clone(), !input.no_prefilter)?;
+    let query = if only.prefilter().is_active() {
+        only
+    } else {
+        Query::from_patterns(filters, patterns.clone(), !input.no_prefilter)?
+    };
+    // Every match is parsed whole by the caller, which checks it.
+    let mut scan =
+        ScanConfig { validate_hits: false, hit_times: false, ..config::scan(filters, input) };
+    // A file is skipped only when no rule can match a record in it: the index plans the rules'
+    // patterns, which a prefilter-only query does not hold.
+    let planned = Query::from_patterns(filters, patterns, false)?;
+    config::use_index(&mut scan, &planned, input)?;
+    Ok((query, scan))
 }
 
 /// A finding as JSON.

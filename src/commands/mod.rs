@@ -8,6 +8,7 @@ pub mod search;
 pub mod sql;
 pub mod summary;
 pub mod test_pattern;
+pub mod timeline;
 pub mod trace;
 pub mod verify;
 

@@ -13,6 +13,7 @@ fn help_snapshots() {
         &["rules", "--help"],
         &["verify", "--help"],
         &["trace", "--help"],
+        &["timeline", "--help"],
         &["search", "-h"],
     ] {
         let (code, out, _) = run(cmd);
