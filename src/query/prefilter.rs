@@ -49,7 +49,7 @@ enum Clause {
     /// follows is looked up among the needles of each length.
     Prefixed(Vec<Prefixed>, Vec<String>),
     /// Many other needles: one automaton, one pass.
-    Many(AhoCorasick, Vec<String>),
+    Many(Vec<Searcher>, Vec<String>),
 }
 
 /// The needles of a [`Clause::Prefixed`] that share one prefix.
@@ -100,10 +100,13 @@ impl Clause {
                 return Clause::Prefixed(groups, all());
             }
         }
-        // A DFA: the fastest automaton to search with, built once per query.
-        match AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(needles) {
-            Ok(ac) => Clause::Many(ac, all()),
-            Err(_) => Clause::few(needles),
+        // Groups of at most GROUP needles, each searched with Teddy where the CPU has it (one
+        // automaton over more needles has no SIMD prefilter).
+        let owned: Vec<String> = all();
+        let groups: Option<Vec<Searcher>> = owned.chunks(GROUP).map(Searcher::new).collect();
+        match groups {
+            Some(g) => Clause::Many(g, owned),
+            None => Clause::few(needles),
         }
     }
 
@@ -121,7 +124,7 @@ impl Clause {
                         .any(|(len, set)| text.get(at..at + len).is_some_and(|t| set.contains(t)))
                 })
             }),
-            Clause::Many(ac, _) => ac.is_match(text),
+            Clause::Many(groups, _) => groups.iter().any(|g| g.is_match(text)),
         }
     }
 
@@ -350,6 +353,15 @@ mod tests {
         for t in ["x 07Event7 y", "Go", "07Event8", "G o", "29Event2"] {
             let one_by_one = names.iter().any(|n| t.contains(n.as_str()));
             assert_eq!(auto.maybe(t.as_bytes()), one_by_one, "{t}");
+        }
+        // More needles than one searcher takes (GROUP): several groups, the same answers,
+        // whichever group holds the needle.
+        let lots: Vec<String> = (0..150).map(|i| format!("{i:03}Name{}", i * 7)).collect();
+        let grouped = Prefilter::new(std::slice::from_ref(&lots));
+        assert!(matches!(&grouped.clauses[0], Clause::Many(g, _) if g.len() == 3));
+        for t in ["..000Name0..", "149Name1043", "x 070Name490", "070Name49", "Name", ""] {
+            let one_by_one = lots.iter().any(|n| t.contains(n.as_str()));
+            assert_eq!(grouped.maybe(t.as_bytes()), one_by_one, "{t}");
         }
         // Two prefixes, two lengths; a needle at the very end of the text.
         let mixed: Vec<String> =
