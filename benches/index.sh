@@ -121,6 +121,7 @@ run_archive tiny "$TINY_DIR" <<EOF
 build the index (full)|$TS index \$A --rebuild -q
 search --event CreateUser (no index)|$TS search \$A --event CreateUser --format jsonl -q --no-index
 search --event CreateUser|$TS search \$A --event CreateUser --format jsonl -q
+summary|$TS summary \$A -q
 summary --by eventName|$TS summary \$A --by eventName -q
 EOF
 

@@ -353,22 +353,33 @@ fn sorted(files: &mut [FileEntry], sums: &Summaries) -> Summaries {
             summary::decode_ids(bytes, sums.ends.len(), sums.runs.as_ref()).ok()
         })
         .collect();
-    // Per field, its texts (old ids) in sorted order; then their new ids.
+    // Per field, its texts (old ids) in sorted order; then their new ids, one per distinct
+    // text (after an update a text may have two old ids: the old table's and a new file's).
     let mut used: [Vec<u32>; 8] = Default::default();
     for (dim, id, _) in parts.iter().flatten().flat_map(|d| &d.values) {
         used[usize::from(*dim)].push(*id);
     }
     let mut out = Summaries::default();
     let mut runs = [0u32; 9];
-    let mut remap: [rustc_hash::FxHashMap<u32, u32>; 8] = Default::default();
+    let mut remap: [Vec<u32>; 8] = Default::default();
     for (d, ids) in used.iter_mut().enumerate() {
         ids.sort_unstable();
         ids.dedup();
-        ids.sort_unstable_by(|&a, &b| sums.text(a).cmp(&sums.text(b)));
+        // A stable sort: the ids of an updated index's table are in text order already, the
+        // new ones after them, and it merges such runs without comparing much.
+        ids.sort_by(|&a, &b| sums.text(a).cmp(&sums.text(b)));
+        if !ids.is_empty() {
+            remap[d] = vec![u32::MAX; sums.ends.len()];
+        }
+        let mut prev: Option<&str> = None;
         for &old in ids.iter() {
-            remap[d].insert(old, out.ends.len() as u32);
-            out.texts.push_str(sums.text(old).unwrap_or_default());
-            out.ends.push(out.texts.len());
+            let text = sums.text(old).unwrap_or_default();
+            if prev != Some(text) {
+                out.texts.push_str(text);
+                out.ends.push(out.texts.len());
+                prev = Some(text);
+            }
+            remap[d][old as usize] = out.ends.len() as u32 - 1;
         }
         runs[d + 1] = u32::try_from(out.ends.len()).expect("fewer than 2^32 distinct texts");
     }
@@ -377,7 +388,7 @@ fn sorted(files: &mut [FileEntry], sums: &Summaries) -> Summaries {
         let start = out.parts.len();
         if let Some(d) = part {
             for v in &mut d.values {
-                v.1 = remap[usize::from(v.0)][&v.1];
+                v.1 = remap[usize::from(v.0)][v.1 as usize];
             }
             out.parts.extend_from_slice(&summary::encode_ids(d));
         }
@@ -443,14 +454,9 @@ impl Builder {
         let Ok(sums) = old.summaries() else { return };
         self.sums.texts.clone_from(&sums.texts);
         self.sums.ends.clone_from(&sums.ends);
-        // The kept files' ids stay valid; new texts are added to the end, in no run.
+        // The kept files' ids stay valid; the texts of new files are added after them, in no
+        // run (a text already there is added again: `sorted` merges the two).
         self.sums.runs = None;
-        self.sintern.reserve(sums.ends.len());
-        for id in 0..sums.ends.len() {
-            if let Some(t) = sums.text(id as u32) {
-                self.sintern.insert(t.to_string(), id as u32);
-            }
-        }
         self.adopted = Some(std::ptr::from_ref(old));
     }
 
