@@ -20,6 +20,7 @@ pub mod pattern;
 pub mod progress;
 pub mod query;
 pub mod record;
+pub mod report;
 pub mod sort;
 pub mod source;
 pub mod sql;
@@ -52,6 +53,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::Sql(args) => commands::sql::run(args, out),
         Command::Export(args) => commands::export::run(args, out, stop),
         Command::Trace(args) => commands::trace::run(args, out, stop),
+        Command::Report(args) => commands::report::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

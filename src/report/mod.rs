@@ -1,0 +1,372 @@
+//! `report`: one self-contained, interactive HTML page of an archive (or of the records a
+//! search selects), written for an analyst to open first and forward as it is.
+//!
+//! Two passes through the engine. The first is the summary's ([`crate::summary`]): counts,
+//! top values, notable actions, timeline. The second ([`collect`]) knows the top values and
+//! places every record in a cube of (time bucket, top value of each counted field) cells, so
+//! that the page filters exactly by any value it shows and any time range; profiles the top
+//! actors; keeps a bounded sample of the records behind each number; and tests the audit rules.
+//!
+//! The page ([`page`]) embeds that as JSON in a `<script type="application/json">` element
+//! (escaped so that no string can end it) and draws it with inline JavaScript through
+//! `textContent` and DOM nodes only; a Content-Security-Policy allows exactly its one script
+//! and one style (by hash), and nothing from the network.
+
+pub mod collect;
+pub mod page;
+
+use crate::audit::{Finding, Rule};
+use crate::stats::Stats;
+use crate::summary::actions::Notable;
+use crate::summary::{self, Bucket, DIMENSIONS};
+use collect::{CellKey, DIMS, Lookup, NONE, OTHER, Pass};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The page's data schema.
+pub const SCHEMA: &str = "trailscan-report/1";
+/// Cube cells embedded at most: past this, the fields with the most values stop being
+/// filterable one by one, in [`COLLAPSE_ORDER`], until the cube fits.
+pub const MAX_CELLS: usize = 60_000;
+/// The fields given up first when the cube is too large: user agents, source IPs, actors,
+/// events.
+pub const COLLAPSE_ORDER: [usize; 7] = [4, 3, 2, 1, 0, 7, 6];
+/// Notable actions embedded at most (the earliest).
+pub const MAX_NOTABLE: usize = 1_000;
+/// Findings shown per rule, and records per finding.
+pub const FINDINGS_PER_RULE: usize = 25;
+/// Records embedded per finding.
+pub const RECORDS_PER_FINDING: usize = 10;
+/// Actors profiled (the most active).
+pub const MAX_IDENTITIES: usize = 25;
+/// Values listed per profile list (services, IPs...).
+const PROFILE_LIST: usize = 12;
+
+/// How a report is made.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Rows per top table.
+    pub top: usize,
+    /// Records kept per top value of each field.
+    pub per_value: usize,
+    /// Timeline bucket (`None`: by span).
+    pub bucket: Option<Bucket>,
+    /// The report's inputs and filter flags (`{"paths": [...], "flags": [[flag, value]...]}`):
+    /// the page builds from them the `trailscan search` command that lists every record behind
+    /// a number (and the `summary` that lists every notable action).
+    pub command: Value,
+    /// What the audit ran: a line for the page.
+    pub audit_note: String,
+}
+
+/// The top values of each field in a summary report (the rows the page shows).
+#[must_use]
+pub fn top_values(report: &summary::Report) -> [Vec<String>; DIMS] {
+    let mut v: [Vec<String>; DIMS] = Default::default();
+    for (slot, (name, _, _)) in v.iter_mut().zip(DIMENSIONS) {
+        if let Some(t) = report.table(name) {
+            *slot = t.rows.iter().map(|r| r.value.clone()).collect();
+        }
+    }
+    v
+}
+
+/// The bucket size in seconds.
+#[must_use]
+pub fn bucket_seconds(b: Bucket) -> i64 {
+    match b {
+        Bucket::Hour => 3600,
+        Bucket::Day => 86_400,
+    }
+}
+
+fn id_json(id: u16) -> i64 {
+    match id {
+        OTHER => -1,
+        NONE => -2,
+        n => i64::from(n),
+    }
+}
+
+fn secs(nanos: i64) -> i64 {
+    nanos.div_euclid(1_000_000_000)
+}
+
+/// Merges cells until at most `max` remain, giving up fields in [`COLLAPSE_ORDER`]; returns
+/// the rows (bucket, ids, count, first, last) in order and which fields were given up.
+#[must_use]
+pub fn cube_rows(
+    cube: &rustc_hash::FxHashMap<CellKey, collect::Cell>,
+    max: usize,
+) -> (Vec<Value>, [bool; DIMS]) {
+    let mut collapsed = [false; DIMS];
+    let mut cells: BTreeMap<CellKey, collect::Cell> = cube.iter().map(|(k, c)| (*k, *c)).collect();
+    for d in COLLAPSE_ORDER {
+        if cells.len() <= max {
+            break;
+        }
+        collapsed[d] = true;
+        let mut merged: BTreeMap<CellKey, collect::Cell> = BTreeMap::new();
+        for ((b, mut ids), c) in cells {
+            if ids[d] != NONE {
+                ids[d] = OTHER;
+            }
+            let m = merged.entry((b, ids)).or_insert(collect::Cell {
+                count: 0,
+                first: i64::MAX,
+                last: i64::MIN,
+            });
+            m.count += c.count;
+            m.first = m.first.min(c.first);
+            m.last = m.last.max(c.last);
+        }
+        cells = merged;
+    }
+    let rows = cells
+        .into_iter()
+        .map(|((b, ids), c)| {
+            let mut row = vec![json!(b)];
+            row.extend(ids.iter().map(|&i| json!(id_json(i))));
+            row.extend([json!(c.count), json!(secs(c.first)), json!(secs(c.last))]);
+            Value::Array(row)
+        })
+        .collect();
+    (rows, collapsed)
+}
+
+fn top_list(m: &rustc_hash::FxHashMap<String, u64>, n: usize) -> Value {
+    let mut v: Vec<(&String, &u64)> = m.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    json!({
+        "distinct": v.len(),
+        "rows": v.iter().take(n).map(|(k, c)| json!([k, c])).collect::<Vec<_>>(),
+    })
+}
+
+fn notable_ids(n: &Notable, lookup: &Lookup) -> [u16; DIMS] {
+    let vals: [Option<&str>; DIMS] = [
+        Some(n.event_source.as_str()),
+        Some(n.event_name.as_str()),
+        Some(n.actor.as_str()),
+        n.source_ip.as_deref().or(Some(summary::MISSING)),
+        n.user_agent.as_deref().or(Some(summary::MISSING)),
+        n.error_code.as_deref(),
+        n.account.as_deref().or(Some(summary::MISSING)),
+        n.region.as_deref().or(Some(summary::MISSING)),
+    ];
+    let mut ids = [OTHER; DIMS];
+    for (d, v) in vals.iter().enumerate() {
+        ids[d] = lookup.id_of(d, *v);
+    }
+    ids
+}
+
+/// Everything the page shows, as the JSON document it embeds.
+#[allow(clippy::too_many_arguments)]
+#[must_use]
+pub fn data(
+    rep: &summary::Report,
+    pass: &mut Pass,
+    lookup: &Lookup,
+    rules: &[Rule],
+    findings: &[Finding],
+    stats: &Stats,
+    opts: &Options,
+    audit_ran: bool,
+) -> Value {
+    let bucket = rep.timeline.bucket;
+    // The records of the findings shown join the kept records.
+    let reader = collect::FieldReader::default();
+    let mut per_rule: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        per_rule.entry(f.rule).or_default().push(f);
+    }
+    let mut rules_json = Vec::new();
+    for (&r, fs) in &per_rule {
+        let rule = &rules[r];
+        let mut shown = Vec::new();
+        for f in fs.iter().take(FINDINGS_PER_RULE) {
+            let mut recs = Vec::new();
+            for m in f.records.iter().take(RECORDS_PER_FINDING) {
+                if serde_json::from_str::<serde::de::IgnoredAny>(&m.raw).is_err() {
+                    continue;
+                }
+                if let Ok(fields) = reader.read(&m.raw, lookup) {
+                    recs.push(pass.keep(collect::Kept { raw: m.raw.clone(), fields }));
+                }
+            }
+            let (first, last) = f.span();
+            let actors: std::collections::BTreeSet<&str> =
+                f.records.iter().map(|m| m.actor.as_str()).collect();
+            shown.push(json!({
+                "first": first,
+                "last": last,
+                "actors": actors,
+                "group": f.group.as_ref().map(|g| g.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()),
+                "events": f.records.len(),
+                "records": recs,
+            }));
+        }
+        let events: usize = fs.iter().map(|f| f.records.len()).sum();
+        let times = fs.iter().flat_map(|f| f.records.iter().filter_map(|m| m.time));
+        let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+        rules_json.push(json!({
+            "id": rule.id,
+            "title": rule.title,
+            "severity": rule.severity.as_str(),
+            "description": rule.description,
+            "origin": rule.origin,
+            "tags": rule.tags,
+            "threshold": rule.threshold.as_ref().map(|t| format!("{} within {}", t.count, t.within)),
+            "findings": fs.len(),
+            "events": events,
+            "first": (lo <= hi).then(|| secs(lo)),
+            "last": (lo <= hi).then(|| secs(hi)),
+            "shown": shown,
+        }));
+    }
+    let mut severities: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings {
+        *severities.entry(rules[f.rule].severity.as_str()).or_default() += 1;
+    }
+
+    // Notable actions: the earliest, with their records when kept.
+    let n = &rep.notable;
+    let actions: Vec<Value> = n
+        .actions
+        .iter()
+        .take(MAX_NOTABLE)
+        .map(|a| {
+            let record = a.event_id.as_deref().and_then(|id| pass.by_event_id(id));
+            json!({
+                "time": a.time,
+                "t": a.sort_time.map(secs),
+                "description": a.description,
+                "failed": a.failed,
+                "error_code": a.error_code,
+                "category": a.category,
+                "actor": a.actor,
+                "event": a.event_name,
+                "ids": notable_ids(a, lookup).iter().map(|&i| id_json(i)).collect::<Vec<_>>(),
+                "record": record,
+            })
+        })
+        .collect();
+
+    let (cube, collapsed) = cube_rows(&pass.cube, MAX_CELLS);
+    let dims: Vec<Value> = DIMENSIONS
+        .iter()
+        .enumerate()
+        .map(|(d, (name, title, field))| {
+            let t = rep.table(name);
+            json!({
+                "key": name,
+                "title": title,
+                "field": field,
+                "distinct": t.map_or(0, |t| t.distinct),
+                "records": t.map_or(0, |t| t.records),
+                "collapsed": collapsed[d],
+                "values": t.map(|t| &t.rows),
+            })
+        })
+        .collect();
+
+    let actors = rep.table("actors").map(|t| t.rows.as_slice()).unwrap_or_default();
+    let identities: Vec<Value> = actors
+        .iter()
+        .enumerate()
+        .take(MAX_IDENTITIES)
+        .filter_map(|(i, row)| {
+            let p = pass.profiles.get(&u16::try_from(i).ok()?)?;
+            let mut spark: Vec<(i64, u64)> = p.buckets.iter().map(|(b, n)| (*b, *n)).collect();
+            spark.sort_unstable();
+            Some(json!({
+                "actor": row.value,
+                "id": i,
+                "count": p.count,
+                "first_seen": row.first_seen,
+                "last_seen": row.last_seen,
+                "spark": spark,
+                "services": top_list(&p.services, PROFILE_LIST),
+                "ips": top_list(&p.ips, PROFILE_LIST),
+                "errors": top_list(&p.errors, PROFILE_LIST),
+                "types": top_list(&p.types, PROFILE_LIST),
+                "accounts": top_list(&p.accounts, PROFILE_LIST),
+            }))
+        })
+        .collect();
+
+    let records: Vec<Value> = pass
+        .kept
+        .iter()
+        .map(|k| {
+            json!({
+                "raw": k.raw,
+                "t": k.fields.time.map(secs),
+                "ids": k.fields.ids.iter().map(|&i| id_json(i)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+
+    json!({
+        "schema": SCHEMA,
+        "generator": format!("trailscan {}", env!("CARGO_PKG_VERSION")),
+        "generated_at": summary::time_text(chrono::Utc::now()),
+        "overview": rep.overview,
+        "accounting": stats.line(),
+        "stats": stats,
+        "bucket": bucket,
+        "bucket_seconds": bucket_seconds(bucket),
+        "undated": pass.undated,
+        "dims": dims,
+        "cube": cube,
+        "max_cells": MAX_CELLS,
+        "notable": {
+            "total": n.total,
+            "failed": n.failed,
+            "dropped": n.dropped,
+            "kept": n.actions.len(),
+            "actions": actions,
+        },
+        "audit": {
+            "ran": audit_ran,
+            "note": opts.audit_note,
+            "rules": rules.len(),
+            "findings": findings.len(),
+            "severities": severities,
+            "by_rule": rules_json,
+        },
+        "identities": identities,
+        "records": records,
+        "per_value": opts.per_value,
+        "command": opts.command,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cube_collapses_the_busiest_fields_first() {
+        let mut cube = rustc_hash::FxHashMap::default();
+        for ip in 0..10u16 {
+            let mut ids = [0u16; DIMS];
+            ids[3] = ip;
+            ids[collect::ERROR_DIM] = NONE;
+            cube.insert(
+                (0, ids),
+                collect::Cell { count: 2, first: 5_000_000_000, last: 9_000_000_000 },
+            );
+        }
+        let (rows, collapsed) = cube_rows(&cube, 100);
+        assert_eq!((rows.len(), collapsed.iter().any(|c| *c)), (10, false));
+        let (rows, collapsed) = cube_rows(&cube, 5);
+        assert_eq!(rows.len(), 1);
+        assert!(collapsed[4] && collapsed[3] && !collapsed[2]);
+        let row = rows[0].as_array().unwrap();
+        assert_eq!(row[4], json!(-1), "IP given up");
+        assert_eq!(row[6], json!(-2), "no error stays no error");
+        assert_eq!(&row[9..], &[json!(20), json!(5), json!(9)]);
+    }
+}
