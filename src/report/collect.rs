@@ -319,8 +319,8 @@ pub struct Pass {
     kept_at: HashMap<String, usize>,
     /// Records kept per (field, value id).
     quota: HashMap<(usize, u16), usize>,
-    /// eventIDs whose record is kept.
-    ids_kept: HashSet<String>,
+    /// eventIDs whose record is kept, and where (the first kept).
+    ids_kept: HashMap<String, usize>,
     /// Records without a readable eventTime.
     pub undated: u64,
     /// Findings, in the order the auditor made them.
@@ -342,7 +342,7 @@ impl Pass {
             let by_id = f
                 .event_id
                 .as_ref()
-                .is_some_and(|e| plan.wanted_ids.contains(e) && !self.ids_kept.contains(e));
+                .is_some_and(|e| plan.wanted_ids.contains(e) && !self.ids_kept.contains_key(e));
             let by_value = (0..DIMS).any(|d| {
                 f.ids[d] < NONE
                     && self.quota.get(&(d, f.ids[d])).copied().unwrap_or(0) < plan.per_value
@@ -367,10 +367,10 @@ impl Pass {
                 *self.quota.entry((d, k.fields.ids[d])).or_default() += 1;
             }
         }
-        if let Some(e) = &k.fields.event_id {
-            self.ids_kept.insert(e.clone());
-        }
         let at = self.kept.len();
+        if let Some(e) = &k.fields.event_id {
+            self.ids_kept.entry(e.clone()).or_insert(at);
+        }
         self.kept_at.insert(k.raw.clone(), at);
         self.kept.push(k);
         at
@@ -385,9 +385,7 @@ impl Pass {
     /// Where the kept record with this eventID is.
     #[must_use]
     pub fn by_event_id(&self, id: &str) -> Option<usize> {
-        self.ids_kept
-            .contains(id)
-            .then(|| self.kept.iter().position(|k| k.fields.event_id.as_deref() == Some(id)))?
+        self.ids_kept.get(id).copied()
     }
 }
 

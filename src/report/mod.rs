@@ -238,6 +238,8 @@ pub fn data(
         .take(MAX_NOTABLE)
         .map(|a| {
             let record = a.event_id.as_deref().and_then(|id| pass.by_event_id(id));
+            // Filtered by its record's fields when kept (the same reading as the cube's).
+            let ids = record.map_or_else(|| notable_ids(a, lookup), |i| pass.kept[i].fields.ids);
             json!({
                 "time": a.time,
                 "t": a.sort_time.map(secs),
@@ -247,7 +249,7 @@ pub fn data(
                 "category": a.category,
                 "actor": a.actor,
                 "event": a.event_name,
-                "ids": notable_ids(a, lookup).iter().map(|&i| id_json(i)).collect::<Vec<_>>(),
+                "ids": ids.iter().map(|&i| id_json(i)).collect::<Vec<_>>(),
                 "record": record,
             })
         })
