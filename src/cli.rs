@@ -950,4 +950,13 @@ pub struct ReportArgs {
     /// Run no audit rules.
     #[arg(long, conflicts_with_all = ["pack", "rules", "sigma"], help_heading = "Audit")]
     pub no_audit: bool,
+
+    /// Draw the credential tree (`trailscan trace`, up and down) of this IAM user name or ARN
+    /// (repeatable; one trace of all the seeds given).
+    #[arg(long = "trace-user", value_name = "NAME", help_heading = "Trace")]
+    pub trace_user: Vec<String>,
+
+    /// Draw the credential tree of this access key id (repeatable).
+    #[arg(long = "trace-key", value_name = "ID", help_heading = "Trace")]
+    pub trace_key: Vec<String>,
 }

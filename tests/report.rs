@@ -182,6 +182,34 @@ fn hostile_text_stays_data() {
     );
 }
 
+#[test]
+fn the_credential_tree_is_trace_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = page(
+        &["report", "fixtures/trace", "--trace-key", "ASIAQRSTUVWXCHAINED1", "--no-audit"],
+        &dir.path().join("t.html"),
+        0,
+    );
+    let tr = &data(&html)["trace"];
+    assert_eq!(tr["seeds"], json!(["ASIAQRSTUVWXCHAINED1"]));
+    // alice's key → her session → the cross-account role → the seed → a backdoor key and a
+    // failed AssumeRole.
+    let mut n = &tr["roots"][0]["tree"];
+    for label in ["AKIAIOSFODNN7EXAMPLE", "ASIAQRSTUVWXSESSION1", "ASIAQRSTUVWXCROSSAC1"] {
+        assert_eq!(n["label"], label);
+        n = &n["children"][0];
+    }
+    assert_eq!((&n["label"], &n["seed"]), (&json!("ASIAQRSTUVWXCHAINED1"), &json!(true)));
+    let kids = n["children"].as_array().unwrap();
+    assert_eq!(kids[0]["label"], "AKIAQRSTUVWXBACKDOOR");
+    assert_eq!(kids[1]["failed"], true);
+    // Without seeds, no trace; a bad key is refused.
+    let html = page(&["report", "fixtures/trace"], &dir.path().join("n.html"), 0);
+    assert!(data(&html)["trace"].is_null());
+    let o = trailscan().args(["report", "fixtures/trace", "--trace-key", "nope"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
 /// The browser checks (see the module's documentation).
 #[test]
 fn the_page_works_in_chromium() {
@@ -210,10 +238,12 @@ fn the_page_works_in_chromium() {
     std::fs::write(&records, serde_json::to_string_pretty(&hostile_records()).unwrap()).unwrap();
     let hostile = dir.path().join("hostile.html");
     page(&["report", records.to_str().unwrap()], &hostile, 0);
+    let traced = dir.path().join("trace.html");
+    page(&["report", "fixtures/trace", "--trace-key", "ASIAQRSTUVWXCHAINED1"], &traced, 0);
     let shots = root().join("target/report-screenshots");
     let out = std::process::Command::new("node")
         .arg(browser.join("report.mjs"))
-        .args([&archive, &hostile, &records, &shots])
+        .args([&archive, &hostile, &records, &shots, &traced])
         .current_dir(&browser)
         .output()
         .unwrap();

@@ -13,6 +13,7 @@ use crate::report::collect::{FieldReader, Lookup, Part, Pass, Plan};
 use crate::report::{self, Options};
 use crate::stats::Stats;
 use crate::summary::{Bucket, Report, ReportOptions, Spec};
+use crate::trace::{self, Direction, Seeds, TraceSetup};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::path::Path;
@@ -35,6 +36,8 @@ struct Setup<'a> {
     bucket: Option<Bucket>,
     output: Option<&'a Path>,
     rules: RuleChoice<'a>,
+    /// Seeds of a credential trace to draw.
+    trace: Seeds,
 }
 
 /// `trailscan report`.
@@ -52,6 +55,11 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
             files: &args.rules,
             sigma: Some(&args.sigma),
             off: args.no_audit,
+        },
+        trace: Seeds {
+            keys: args.trace_key.clone(),
+            users: args.trace_user.clone(),
+            ..Seeds::default()
         },
     };
     make(&setup, out, stop)
@@ -73,6 +81,7 @@ pub fn run_summary(
         bucket: args.bucket,
         output: args.output.as_deref(),
         rules: RuleChoice { packs: &[], files: &[], sigma: None, off: false },
+        trace: Seeds::default(),
     };
     make(&setup, out, stop)
 }
@@ -139,6 +148,11 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         bail!("the report reads its input twice: give files or folders, not stdin (-)");
     }
     let quiet = s.input.quiet;
+    for k in &s.trace.keys {
+        if !trace::link::is_key(k) {
+            bail!("--trace-key {k:?} is not an access key id (AKIA… or ASIA…)");
+        }
+    }
     let (rules, rules_failed) = load_rules(&s.rules, quiet)?;
 
     // Pass one: the summary.
@@ -236,8 +250,36 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         origins.dedup();
         format!("{} rules from {}", rules.len(), origins.join(", "))
     };
-    let opts =
-        Options { top: s.top, per_value: s.per_value, bucket: s.bucket, command, audit_note };
+    // The credential tree, when asked for: `trace`'s passes, within the report's scope.
+    let traced = if s.trace.is_empty() {
+        None
+    } else {
+        let all = config::filters(s.filters)?;
+        let scope = crate::query::Filters {
+            accounts: all.accounts.clone(),
+            regions: all.regions.clone(),
+            since: all.since,
+            until: all.until,
+            ..crate::query::Filters::default()
+        };
+        let setup = TraceSetup {
+            scan: ScanConfig { progress: false, ..config::scan(&scope, s.input) },
+            scope,
+            prefilter: prefilter_on,
+            keep_raw: false,
+            stop,
+        };
+        let tr = messages::muted(|| trace::run(&setup, &s.trace, Direction::Both))?;
+        Some(report::trace_json(&tr))
+    };
+    let opts = Options {
+        top: s.top,
+        per_value: s.per_value,
+        bucket: s.bucket,
+        command,
+        audit_note,
+        trace: traced,
+    };
     let data =
         report::data(&rep, &mut pass, &plan.lookup, &rules, &findings, &stats, &opts, !s.rules.off);
     match s.output {

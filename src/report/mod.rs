@@ -57,6 +57,8 @@ pub struct Options {
     pub command: Value,
     /// What the audit ran: a line for the page.
     pub audit_note: String,
+    /// The credential trace drawn ([`trace_json`]), when seeds were given.
+    pub trace: Option<Value>,
 }
 
 /// The top values of each field in a summary report (the rows the page shows).
@@ -159,6 +161,42 @@ fn notable_ids(n: &Notable, lookup: &Lookup) -> [u16; DIMS] {
         ids[d] = lookup.id_of(d, *v);
     }
     ids
+}
+
+/// A credential trace as the page draws it: per root, where the evidence ends and the tree.
+#[must_use]
+pub fn trace_json(tr: &crate::trace::Trace) -> Value {
+    use crate::trace::render::{node_details, node_head};
+    fn node(tr: &crate::trace::Trace, id: &crate::trace::NodeId, depth: usize) -> Value {
+        let info = tr.nodes.get(id);
+        let failed = matches!(id, crate::trace::NodeId::Issuance(_))
+            && tr.issuance_of(id).is_some_and(|i| i.error.is_some());
+        let events = tr.events_of(id);
+        // Deep chains are cut (the page says so); `trailscan trace` prints them whole.
+        let children: Vec<Value> = if depth < 32 {
+            info.map(|n| n.children.iter().map(|c| node(tr, c, depth + 1)).collect())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        json!({
+            "label": tr.label(id),
+            "head": node_head(tr, id),
+            "details": node_details(tr, id),
+            "inferred": matches!(info.and_then(|n| n.link.as_ref()), Some(crate::trace::Link::Inferred(_))),
+            "seed": tr.facts.seeds.contains(id),
+            "failed": failed,
+            "events": events.len(),
+            "errors": events.iter().filter(|e| e.error_code.is_some()).count(),
+            "cut": depth >= 32 && info.is_some_and(|n| !n.children.is_empty()),
+            "children": children,
+        })
+    }
+    json!({
+        "seeds": tr.facts.seeds.iter().map(|s| tr.label(s)).collect::<Vec<_>>(),
+        "passes": tr.passes,
+        "roots": tr.roots().iter().map(|r| json!({ "origin": tr.origin(r), "tree": node(tr, r, 0) })).collect::<Vec<_>>(),
+    })
 }
 
 /// Everything the page shows, as the JSON document it embeds.
@@ -342,6 +380,7 @@ pub fn data(
         "records": records,
         "per_value": opts.per_value,
         "command": opts.command,
+        "trace": opts.trace,
     })
 }
 

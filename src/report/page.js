@@ -517,10 +517,10 @@
     var W = 300, H = 34, max = 1;
     list.forEach(function (p) { if (p[1] > max) max = p[1]; });
     var s = sv("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, "class": "spark", role: "img", "aria-label": "activity over time" });
-    var bw = Math.max(1, W * BS / (tmax - tmin) - 0.5);
+    var slot = W * BS / (tmax - tmin), bw = Math.min(12, Math.max(1, slot - 0.5));
     list.forEach(function (p) {
       var h = Math.max(1, p[1] / max * (H - 2));
-      s.appendChild(sv("rect", { x: (p[0] - tmin) / (tmax - tmin) * W, y: H - h, width: bw, height: h }, null));
+      s.appendChild(sv("rect", { x: (p[0] - tmin) / (tmax - tmin) * W + (slot - bw) / 2, y: H - h, width: bw, height: h }, null));
       s.lastChild.appendChild(sv("title", {}, iso(p[0]) + ": " + fmt(p[1])));
     });
     return s;
@@ -544,6 +544,53 @@
       grid.appendChild(el("div", { cls: "id", "data-actor": i.actor }, [name, spark(i.spark), dl]));
     });
     b.appendChild(grid);
+    if (D.trace) drawTrace(b);
+  }
+
+  // The credential tree of `--trace-user` / `--trace-key`: one row per credential, its
+  // issuer above it, links drawn as elbows (dashed when inferred), seeds outlined.
+  function drawTrace(b) {
+    var tr = D.trace;
+    b.appendChild(el("h3", { id: "credential-trees", text: "Credential tree of " + tr.seeds.join(", ") }));
+    b.appendChild(el("p", { cls: "note", text: "As trailscan trace draws it (up to where each credential came from, down to every credential it obtained; " + tr.passes + " passes). Dashed: linked by inference (principal and session time), not by key. Hover a credential for how it was issued." }));
+    if (!tr.roots.length) { b.appendChild(el("p", { cls: "empty", text: "The seeds were not found in the archive." })); return; }
+    tr.roots.forEach(function (root) {
+      var rowsOut = [];
+      (function walk(n, depth, parent) {
+        var me = rowsOut.length;
+        rowsOut.push({ n: n, depth: depth, parent: parent });
+        n.children.forEach(function (c) { walk(c, depth + 1, me); });
+      })(root.tree, 0, -1);
+      var deepest = rowsOut.reduce(function (a, r) { return Math.max(a, r.depth); }, 0);
+      var RH = 46, IND = 28, W = Math.max(1100, 8 + deepest * IND + 1060), H = rowsOut.length * RH + 8;
+      var svg = sv("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, "class": "trace", role: "img", "aria-label": "credential tree" });
+      rowsOut.forEach(function (r, i) {
+        var x = 8 + r.depth * IND, y = 6 + i * RH;
+        if (r.parent >= 0) {
+          var px = 8 + rowsOut[r.parent].depth * IND + 8, py = 6 + r.parent * RH + 30;
+          var path = sv("path", { d: "M" + px + " " + py + " V" + (y + 12) + " H" + x, fill: "none", "class": "axis" });
+          path.style.stroke = "var(--muted)";
+          if (r.n.inferred) path.setAttribute("stroke-dasharray", "4 3");
+          svg.appendChild(path);
+        }
+        var g = sv("g", {});
+        var box = sv("rect", { x: x, y: y, width: W - x - 8, height: RH - 8, rx: 4 });
+        box.style.fill = r.n.failed ? "transparent" : "var(--panel)";
+        box.style.stroke = r.n.seed ? "var(--accent)" : r.n.failed ? "var(--bad)" : "var(--line)";
+        box.style.strokeWidth = r.n.seed ? "2" : "1";
+        g.appendChild(box);
+        var head = sv("text", { x: x + 8, y: y + 15 }, r.n.head.length > 140 ? r.n.head.slice(0, 139) + "\u2026" : r.n.head);
+        head.style.fill = r.n.failed ? "var(--bad)" : "var(--fg)";
+        head.style.fontWeight = "600";
+        g.appendChild(head);
+        var detail = (r.n.details[0] || "") + (r.n.errors ? "  [" + r.n.errors + " failed calls]" : "") + (r.n.cut ? "  [deeper links cut: see trailscan trace]" : "");
+        g.appendChild(sv("text", { x: x + 8, y: y + 31 }, detail.length > 165 ? detail.slice(0, 164) + "\u2026" : detail));
+        g.appendChild(sv("title", {}, r.n.head + "\n" + r.n.details.join("\n")));
+        svg.appendChild(g);
+      });
+      b.appendChild(el("p", { cls: "note", text: "Origin: " + root.origin }));
+      b.appendChild(el("div", { cls: "trace-wrap" }, [svg]));
+    });
   }
 
   // ---------- record viewer ----------

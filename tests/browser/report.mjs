@@ -2,14 +2,14 @@
 // and checks what a reader sees and does: no console error, no network request, sorting,
 // text filters, click-to-filter, the brushed time range, the record viewer, hostile text.
 //
-// Usage: node report.mjs ARCHIVE.html HOSTILE.html HOSTILE_RECORDS.json SCREENSHOT_DIR
+// Usage: node report.mjs ARCHIVE.html HOSTILE.html HOSTILE_RECORDS.json SCREENSHOT_DIR TRACE.html
 // Prints one line per check and "N passed, N failed"; exits 1 if any check failed.
 import { chromium } from "playwright-core";
 import { readFileSync, mkdirSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import assert from "node:assert/strict";
 
-const [archivePage, hostilePage, hostileRecords, shots] = process.argv.slice(2);
+const [archivePage, hostilePage, hostileRecords, shots, tracePage] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 mkdirSync(shots, { recursive: true });
 
@@ -208,6 +208,18 @@ await check("hostile strings render as text", async () => {
   assert.deepEqual(shown, want.find((r) => r.eventID === shown.eventID));
   await p.screenshot({ path: `${shots}/report-hostile.png` });
   await H.context.close();
+});
+
+await check("the credential tree is drawn", async () => {
+  const T = await open(tracePage);
+  assert.deepEqual(T.log.errors, []);
+  const rows = await T.page.$$eval("svg.trace g text:first-of-type", (ts) => ts.map((t) => t.textContent));
+  assert.ok(rows[0].startsWith("AKIAIOSFODNN7EXAMPLE"), rows[0]);
+  assert.ok(rows.some((r) => r.includes("ASIAQRSTUVWXCHAINED1") && r.includes("SEED")), JSON.stringify(rows));
+  assert.ok(rows.some((r) => r.startsWith("FAILED AssumeRole")), "the failed issuance, a leaf");
+  await T.page.locator("#credential-trees").scrollIntoViewIfNeeded();
+  await T.page.screenshot({ path: `${shots}/report-trace.png` });
+  await T.context.close();
 });
 
 await browser.close();
