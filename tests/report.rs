@@ -102,7 +102,7 @@ fn summary_html_is_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.html");
     let o = trailscan()
-        .args(["summary", "fixtures/archive", "-q", "--format", "html", "-o"])
+        .args(["summary", "fixtures/archive", "-q", "--format", "html", "--by", "eventName", "-o"])
         .arg(&out)
         .output()
         .unwrap();
@@ -110,6 +110,8 @@ fn summary_html_is_the_report() {
     let d = data(&std::fs::read_to_string(&out).unwrap());
     assert_eq!(d["schema"], "trailscan-report/1");
     assert_eq!(d["dims"][1]["values"].as_array().unwrap().len(), 10, "summary's --top 10");
+    assert_eq!(d["groups"]["by"], json!(["eventName"]));
+    assert_eq!(d["groups"]["rows"].as_array().unwrap().len(), 10);
 }
 
 #[test]

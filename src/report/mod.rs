@@ -377,6 +377,7 @@ pub fn data(
             "by_rule": rules_json,
         },
         "identities": identities,
+        "groups": rep.groups.as_ref().map(|g| json!({ "by": g.by, "total": g.total, "rows": g.rows })),
         "records": records,
         "per_value": opts.per_value,
         "command": opts.command,

@@ -131,6 +131,7 @@
   section("notable", "Notable actions");
   section("findings", "Audit findings");
   section("identities", "Identities");
+  if (D.groups) section("groups", "Groups by " + D.groups.by.join(", "));
   main.appendChild(el("footer", { text: "Times are UTC. " + D.generator + ", page schema " + D.schema + ". Self-contained: nothing on this page is fetched from a network." }));
 
   // ---------- filter bar ----------
@@ -670,9 +671,38 @@
     close.focus();
   }
 
+  // ---------- --by groups (summary --format html --by ...) ----------
+  function drawGroups() {
+    if (!D.groups) return;
+    var b = clear(sections.groups), g = D.groups;
+    var cols = g.by.map(function (f, i) { return [f, function (r) { return r.key[i]; }]; }).concat([
+      ["records", function (r) { return r.count; }], ["events", function (r) { return r.distinct.event_names; }],
+      ["actors", function (r) { return r.distinct.actors; }], ["IPs", function (r) { return r.distinct.source_ips; }],
+      ["accounts", function (r) { return r.distinct.accounts; }], ["regions", function (r) { return r.distinct.regions; }],
+      ["first seen", function (r) { return r.first_seen; }], ["last seen", function (r) { return r.last_seen; }]]);
+    var s = state.groupSort || { col: g.by.length, dir: -1 };
+    var rowsG = g.rows.slice().sort(function (a, c) { var x = cols[s.col][1](a), y = cols[s.col][1](c); return (x < y ? -1 : x > y ? 1 : 0) * s.dir; });
+    var tr = el("tr", {});
+    cols.forEach(function (c, i) {
+      var th = el("th", { cls: "sort", text: c[0] });
+      if (s.col === i) th.setAttribute("aria-sort", s.dir > 0 ? "ascending" : "descending");
+      th.addEventListener("click", function () { state.groupSort = { col: i, dir: s.col === i ? -s.dir : (i < g.by.length ? 1 : -1) }; drawGroups(); });
+      tr.appendChild(th);
+    });
+    var body = el("tbody", {});
+    rowsG.forEach(function (r) {
+      body.appendChild(el("tr", {}, cols.map(function (c, i) {
+        var v = c[1](r);
+        return el("td", { cls: i < g.by.length ? "v" : i >= cols.length - 2 ? "t" : "n", text: i < g.by.length ? v : typeof v === "number" ? fmt(v) : rfc(v) });
+      })));
+    });
+    b.appendChild(el("div", { cls: "tbl" }, [el("div", { cls: "scroll" }, [el("table", {}, [el("thead", {}, [tr]), body])])]));
+    b.appendChild(el("p", { cls: "note", text: (g.rows.length < g.total ? "The first " + fmt(g.rows.length) + " of " + fmt(g.total) + " groups (--top); " : fmt(g.total) + " groups; ") + "for the whole report, not filtered." }));
+  }
+
   // ---------- render ----------
   function render() {
-    drawFilters(); drawOverview(); drawTimeline(); drawNotable(); drawFindings(); drawTables(); drawIdentities();
+    drawFilters(); drawOverview(); drawTimeline(); drawNotable(); drawFindings(); drawTables(); drawIdentities(); drawGroups();
   }
   render();
   var resized = null;
