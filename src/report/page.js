@@ -182,6 +182,7 @@
       card("Accounts", String(distinct(6))),
       card("Regions", String(distinct(7))),
       card("Actors", String(distinct(ACTOR))),
+      card(active() ? "Failed calls (filtered)" : "Failed calls", fmt(active() ? total(rs.filter(function (r) { return r[1 + ERR] !== -2; })) : D.dims[ERR].records), false, "ov-errors"),
       card("Notable actions", fmt(D.notable.total) + (D.notable.failed ? " (" + fmt(D.notable.failed) + " failed)" : "")),
       card("Findings", D.audit.ran ? fmt(D.audit.findings) : "not run"),
       card("From", active() ? iso(first) : rfc(ov.first_seen), true),
@@ -285,7 +286,8 @@
     ticks(tmin, tmax, Math.max(2, Math.floor(pw / 110))).forEach(function (tk) {
       var xx = x(tk[0]);
       svg.appendChild(sv("line", { x1: xx, x2: xx, y1: T + ph, y2: T + ph + 4, "class": "axis" }));
-      svg.appendChild(sv("text", { x: xx, y: T + ph + 16, "text-anchor": "middle", "class": "tick" }, tk[1]));
+      var anchor = xx > W - R - 40 ? "end" : xx < L + 30 ? "start" : "middle";
+      svg.appendChild(sv("text", { x: xx, y: T + ph + 16, "text-anchor": anchor, "class": "tick" }, tk[1]));
     });
     svg.appendChild(sv("text", { x: L, y: H - 2 }, "UTC"));
     var bw = Math.max(2, pw * BS / (tmax - tmin) - 1);

@@ -148,6 +148,8 @@ await check("a brushed time range filters the page", async () => {
   assert.equal(regions, got, "tables follow the range");
   await page.click("#zoom");
   assert.equal(await timelineTotal(page), got, "zoomed to the selection");
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${shots}/report-zoomed.png` });
   await page.click("#clear-filters");
   assert.equal(await records(page), total);
 });
