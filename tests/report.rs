@@ -84,6 +84,26 @@ fn the_page_is_one_strict_self_contained_file() {
     let undated = d["overview"]["undated_records"].as_u64().unwrap();
     assert_eq!(cube + undated, records);
     assert_eq!(d["undated"], undated);
+    // Cell by cell, each field's value ids add up to the summary's count of that value (the
+    // cube read the records as the summary did).
+    for (i, dim) in d["dims"].as_array().unwrap().iter().enumerate() {
+        for (id, row) in dim["values"].as_array().unwrap().iter().enumerate() {
+            let sum: u64 = d["cube"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c[1 + i].as_u64() == Some(id as u64))
+                .map(|c| c[9].as_u64().unwrap())
+                .sum();
+            let want = row["count"].as_u64().unwrap();
+            assert!(
+                sum <= want && sum + undated >= want,
+                "{} {}: {sum} vs {want}",
+                dim["key"],
+                row["value"]
+            );
+        }
+    }
     // Records behind the numbers: bounded, each the archive's text.
     let kept = d["records"].as_array().unwrap();
     assert!(!kept.is_empty() && kept.len() < records as usize);

@@ -198,18 +198,21 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         rules_query: rules_query.as_ref(),
     };
     let query = config::query(&filters, s.filters, s.input)?;
+    // The scan reads the fields while it splits delivery files, as for the summary.
+    let reader = FieldReader::default();
     let mut scan = ScanConfig {
         validate_hits: false,
         hit_times: false,
         progress: false,
+        extract: Some(reader.extractor()),
         ..config::scan(&filters, s.input)
     };
     config::use_index(&mut scan, &query, s.input)?;
-    let reader = FieldReader::default();
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut part = Part::default();
+        let mut scratch = crate::record::fields::Fields::default();
         for m in &hits {
-            part.observe(&plan, &reader, m.index, &m.raw);
+            part.observe(&plan, &reader, &mut scratch, m.index, &m.raw, m.fields);
         }
         report.partial = Some(Box::new(part));
     };

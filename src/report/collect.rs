@@ -5,11 +5,15 @@
 //! record viewer; the audit rules are tested on the same records.
 
 use crate::audit::{self, Auditor, Rule};
+use crate::record::actor::{ACTOR_FIELDS, actor_of};
+use crate::record::fields::{Extracted, Extractor, Fields as ExtractedFields, Row};
 use crate::record::{KeepSet, actor, time};
 use crate::summary::actions::text_at;
 use crate::summary::{DIMENSIONS, MISSING};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde_json::Value;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The counted fields ([`DIMENSIONS`]).
 pub const DIMS: usize = DIMENSIONS.len();
@@ -84,8 +88,8 @@ impl Lookup {
     }
 }
 
-/// The fields of one record the report reads.
-#[derive(Debug, Clone)]
+/// The fields of one record the report reads, owned (for the records kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fields {
     /// `eventTime` (nanoseconds), when it parses.
     pub time: Option<i64>,
@@ -99,29 +103,196 @@ pub struct Fields {
     pub identity_type: Option<String>,
 }
 
-/// Reads [`Fields`] from a record's text.
+/// The same fields, borrowed from the record's text where they can be (most records).
+#[derive(Debug, Clone)]
+pub struct View<'a> {
+    /// `eventTime` (nanoseconds), when it parses.
+    pub time: Option<i64>,
+    /// The counted fields' texts, as [`Fields::values`].
+    pub values: [Option<Cow<'a, str>>; DIMS],
+    /// Their ids.
+    pub ids: [u16; DIMS],
+    /// `eventID`.
+    pub event_id: Option<Cow<'a, str>>,
+    /// `userIdentity.type`.
+    pub identity_type: Option<Cow<'a, str>>,
+}
+
+impl View<'_> {
+    /// The owned fields.
+    #[must_use]
+    pub fn owned(&self) -> Fields {
+        Fields {
+            time: self.time,
+            values: self.values.clone().map(|v| v.map(Cow::into_owned)),
+            ids: self.ids,
+            event_id: self.event_id.as_deref().map(str::to_string),
+            identity_type: self.identity_type.as_deref().map(str::to_string),
+        }
+    }
+}
+
+/// Where each path is among the extractor's: `eventTime`, `eventID`, the actor fields, the
+/// counted fields but the actor, then `userIdentity` (the actor needs it to be an object).
+const TIME_AT: usize = 0;
+const ID_AT: usize = 1;
+const ACTOR_AT: usize = 2;
+const DIMS_AT: usize = ACTOR_AT + ACTOR_FIELDS.len();
+const IDENTITY_AT: usize = DIMS_AT + DIMS - 1;
+
+/// Reads the report's fields from a record's text: through an [`Extractor`] (shared with the
+/// scan, which may find them while it splits a file), reading each value as the summary
+/// does; an unusual record is projected and read as a value, as the summary's slow path
+/// does.
 #[derive(Debug)]
 pub struct FieldReader {
     keep: KeepSet,
+    extractor: Arc<Extractor>,
 }
 
 impl Default for FieldReader {
     fn default() -> Self {
         let mut paths: Vec<String> = vec!["eventTime".into(), "eventID".into()];
-        paths.extend(crate::record::actor::ACTOR_FIELDS.iter().map(|p| (*p).to_string()));
+        paths.extend(ACTOR_FIELDS.iter().map(|p| (*p).to_string()));
         paths.extend(DIMENSIONS.iter().filter(|d| d.2 != "actor").map(|d| d.2.to_string()));
-        FieldReader { keep: KeepSet::new(paths) }
+        let keep = KeepSet::new(paths.clone());
+        paths.push("userIdentity".into());
+        FieldReader { keep, extractor: Arc::new(Extractor::new(&paths)) }
+    }
+}
+
+/// A value read as the summary reads it: strings as they are (unescaped), other values as
+/// compact JSON, `null` and `""` absent; `Err` when the text is not valid JSON.
+fn value_text(raw: &str) -> Result<Option<Cow<'_, str>>, ()> {
+    match raw.as_bytes().first() {
+        Some(b'"') => {
+            let inner = raw.get(1..raw.len() - 1).ok_or(())?;
+            let s = if crate::record::scan::needs_decoding(inner.as_bytes()) {
+                Cow::Owned(serde_json::from_str::<String>(raw).map_err(|_| ())?)
+            } else {
+                Cow::Borrowed(inner)
+            };
+            Ok((!s.is_empty()).then_some(s))
+        }
+        _ if raw == "null" => Ok(None),
+        _ if raw == "true" || raw == "false" => Ok(Some(Cow::Borrowed(raw))),
+        _ => serde_json::from_str::<Value>(raw)
+            .map(|v| Some(Cow::Owned(v.to_string())))
+            .map_err(|_| ()),
     }
 }
 
 impl FieldReader {
-    /// The fields of `raw`, read as the summary reads them.
+    /// The extractor, for [`crate::engine::ScanConfig::extract`].
+    #[must_use]
+    pub fn extractor(&self) -> Arc<Extractor> {
+        self.extractor.clone()
+    }
+
+    /// The owned fields of `raw`.
     ///
     /// # Errors
     /// When `raw` is not a JSON object.
     pub fn read(&self, raw: &str, lookup: &Lookup) -> serde_json::Result<Fields> {
+        let mut scratch = ExtractedFields::default();
+        self.view(raw, None, &mut scratch, lookup).map(|v| v.owned())
+    }
+
+    /// The fields of `raw` (whose fields the scan may have found: `row`).
+    ///
+    /// # Errors
+    /// When `raw` is not a JSON object.
+    pub fn view<'a>(
+        &self,
+        raw: &'a str,
+        row: Option<Row<'_>>,
+        scratch: &mut ExtractedFields,
+        lookup: &Lookup,
+    ) -> serde_json::Result<View<'a>> {
+        let ex = &self.extractor;
+        let usable = row.is_some() || ex.extract(raw, scratch) == Extracted::Done;
+        let get = |i: usize| match row {
+            Some(row) => ex.get_in(row, raw, i),
+            None => ex.get(scratch, raw, i),
+        };
+        if usable && let Some(v) = self.fast(raw, &get, lookup) {
+            return Ok(v);
+        }
         let v = self.keep.project(raw)?;
-        Ok(fields_of(&v, lookup))
+        let f = fields_of(&v, lookup);
+        Ok(View {
+            time: f.time,
+            values: f.values.map(|v| v.map(Cow::Owned)),
+            ids: f.ids,
+            event_id: f.event_id.map(Cow::Owned),
+            identity_type: f.identity_type.map(Cow::Owned),
+        })
+    }
+
+    fn fast<'a>(
+        &self,
+        _raw: &'a str,
+        get: &dyn Fn(usize) -> Option<&'a str>,
+        lookup: &Lookup,
+    ) -> Option<View<'a>> {
+        let text = |i: usize| -> Option<Option<Cow<'a, str>>> {
+            match get(i) {
+                None => Some(None),
+                Some(t) => value_text(t).ok(),
+            }
+        };
+        let time = match get(TIME_AT) {
+            None => None,
+            Some(t) => match value_text(t).ok()? {
+                Some(Cow::Borrowed(s)) if t.starts_with('"') => {
+                    time::parse_event_time(s).and_then(time::sort_key)
+                }
+                Some(s) if t.starts_with('"') => {
+                    time::parse_event_time(&s).and_then(time::sort_key)
+                }
+                _ => None,
+            },
+        };
+        let mut actor_vals: [Option<Cow<'a, str>>; ACTOR_FIELDS.len()] = Default::default();
+        for (i, slot) in actor_vals.iter_mut().enumerate() {
+            // The actor reads strings only (as `actor` does on a value).
+            *slot = match get(ACTOR_AT + i) {
+                Some(t) if t.starts_with('"') => value_text(t).ok()?,
+                Some(t) => {
+                    value_text(t).ok()?;
+                    None
+                }
+                None => None,
+            };
+        }
+        let identity = get(IDENTITY_AT).is_some_and(|t| t.starts_with('{'));
+        let who: Cow<'a, str> = if identity {
+            Cow::Owned(actor_of(|i| actor_vals[i].as_deref()).into_owned())
+        } else {
+            Cow::Borrowed(MISSING)
+        };
+        let mut values: [Option<Cow<'a, str>>; DIMS] = Default::default();
+        let mut next = DIMS_AT;
+        for (d, slot) in values.iter_mut().enumerate() {
+            if d == ACTOR_DIM {
+                *slot = Some(who.clone());
+                continue;
+            }
+            let v = text(next)?;
+            next += 1;
+            *slot = if d == ERROR_DIM { v } else { Some(v.unwrap_or(Cow::Borrowed(MISSING))) };
+        }
+        let mut ids = [OTHER; DIMS];
+        for (d, id) in ids.iter_mut().enumerate() {
+            *id = lookup.id_of(d, values[d].as_deref());
+        }
+        Some(View {
+            time,
+            values,
+            ids,
+            event_id: text(ID_AT)?,
+            identity_type: if identity { actor_vals[0].clone() } else { None },
+        })
     }
 }
 
@@ -146,7 +317,13 @@ pub fn fields_of(v: &Value, lookup: &Lookup) -> Fields {
         values,
         ids,
         event_id: text_at(v, "eventID"),
-        identity_type: text_at(v, "userIdentity.type"),
+        identity_type: v
+            .get("userIdentity")
+            .filter(|u| u.is_object())
+            .and_then(|u| u.get("type"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
     }
 }
 
@@ -179,7 +356,7 @@ fn bump(m: &mut HashMap<String, u64>, k: &str, n: u64) {
 }
 
 impl Profile {
-    fn add(&mut self, f: &Fields, bucket: Option<i64>) {
+    fn add(&mut self, f: &View<'_>, bucket: Option<i64>) {
         self.count += 1;
         if let Some(b) = bucket {
             *self.buckets.entry(b).or_default() += 1;
@@ -257,9 +434,17 @@ pub struct Part {
 }
 
 impl Part {
-    /// Adds the record at `index` of its file.
-    pub fn observe(&mut self, plan: &Plan<'_>, reader: &FieldReader, index: u64, raw: &str) {
-        let f = match reader.read(raw, &plan.lookup) {
+    /// Adds the record at `index` of its file (its fields found by the scan: `row`).
+    pub fn observe(
+        &mut self,
+        plan: &Plan<'_>,
+        reader: &FieldReader,
+        scratch: &mut ExtractedFields,
+        index: u64,
+        raw: &str,
+        row: Option<Row<'_>>,
+    ) {
+        let f = match reader.view(raw, row, scratch, &plan.lookup) {
             Ok(f) => f,
             Err(e) => {
                 self.problems.push((index, e.to_string()));
@@ -291,7 +476,8 @@ impl Part {
         }
         // Only records the merge may still want stay: the first `per_value` of each top value
         // in this file, and the notable actions'.
-        let by_id = f.event_id.as_ref().is_some_and(|e| plan.wanted_ids.contains(e));
+        let by_id = !plan.wanted_ids.is_empty()
+            && f.event_id.as_deref().is_some_and(|e| plan.wanted_ids.contains(e));
         let by_value = (0..DIMS).any(|d| {
             f.ids[d] < NONE && self.local.get(&(d, f.ids[d])).copied().unwrap_or(0) < plan.per_value
         });
@@ -301,7 +487,7 @@ impl Part {
                     *self.local.entry((d, f.ids[d])).or_default() += 1;
                 }
             }
-            self.kept.push(Kept { raw: raw.to_string(), fields: f });
+            self.kept.push(Kept { raw: raw.to_string(), fields: f.owned() });
         }
     }
 }
@@ -392,6 +578,64 @@ impl Pass {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Records with the shapes the fast reader must read as the projection does, or hand
+    /// back: escapes, empty strings, nulls, numbers where strings are expected, identities that
+    /// are not objects, repeated keys, broken values.
+    fn odd_record() -> impl Strategy<Value = String> {
+        let text = prop_oneof![
+            Just(r#""CreateUser""#.to_string()),
+            Just(r#""""#.to_string()),
+            Just("null".to_string()),
+            Just("12".to_string()),
+            Just("1.50".to_string()),
+            Just("true".to_string()),
+            Just(r#""Cr\u0065ate\u202eUser""#.to_string()),
+            Just(r#""a\"b<script>""#.to_string()),
+            Just(r#"{"x":[1,"]"]}"#.to_string()),
+            Just("tru".to_string()),
+            Just(r#""2024-03-01T10:15:00Z""#.to_string()),
+        ];
+        let kind = prop_oneof![Just("IAMUser"), Just("AssumedRole"), Just("Root"), Just("")];
+        let identity = prop_oneof![
+            (kind, text.clone(), text.clone()).prop_map(|(k, a, b)| format!(
+                r#"{{"type":"{k}","userName":{a},"arn":{b},"sessionContext":{{"sessionIssuer":{{"userName":{a}}}}}}}"#
+            )),
+            Just(r#""{\"type\":\"Root\"}""#.to_string()),
+            Just("[1]".to_string()),
+            Just(r#"{"type":"IAMUser","type":"Root"}"#.to_string()),
+        ];
+        let field = prop_oneof![
+            text.clone().prop_map(|v| format!(r#""eventName":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""eventSource":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""eventTime":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""eventID":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""userAgent":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""errorCode":{v}"#)),
+            text.clone().prop_map(|v| format!(r#""sourceIPAddress":{v}"#)),
+            identity.prop_map(|v| format!(r#""userIdentity":{v}"#)),
+            Just(r#""event\u004eame":"x""#.to_string()),
+        ];
+        prop::collection::vec(field, 0..7).prop_map(|f| format!("{{{}}}", f.join(",")))
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_reading_is_the_projection_s(raw in odd_record()) {
+            let lookup = lookup();
+            let reader = FieldReader::default();
+            let fast = reader.read(&raw, &lookup).map_err(|e| e.to_string());
+            let slow = reader.keep.project(&raw).map(|v| fields_of(&v, &lookup)).map_err(|e| e.to_string());
+            prop_assert_eq!(&fast, &slow, "{}", raw);
+            // Without repeated keys, as a whole parse reads it.
+            if let (Ok(whole), Ok(f)) = (serde_json::from_str::<Value>(&raw), &fast)
+                && !raw.contains(r#""type":"IAMUser","type""#)
+            {
+                prop_assert_eq!(&fields_of(&whole, &lookup), f, "{}", raw);
+            }
+        }
+    }
 
     fn lookup() -> Lookup {
         let mut v: [Vec<String>; DIMS] = Default::default();
@@ -442,11 +686,13 @@ mod tests {
                 part.observe(
                     &plan,
                     &reader,
+                    &mut Default::default(),
                     n as u64,
                     &rec(n, if n == 9 { "Other" } else { "CreateUser" }),
+                    None,
                 );
             }
-            part.observe(&plan, &reader, 99, "not json");
+            part.observe(&plan, &reader, &mut Default::default(), 99, "not json", None);
             assert_eq!(part.problems.len(), 1);
             pass.merge(&plan, part, &mut auditor);
         }
