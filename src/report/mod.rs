@@ -25,12 +25,28 @@ use std::collections::BTreeMap;
 
 /// The page's data schema.
 pub const SCHEMA: &str = "trailscan-report/1";
-/// Cube cells embedded at most: past this, the fields with the most values stop being
-/// filterable one by one, in [`COLLAPSE_ORDER`], until the cube fits.
+/// Cube cells embedded at most: past this, fields keep fewer values filterable, in the steps
+/// of [`COLLAPSE_STEPS`], until the cube fits.
 pub const MAX_CELLS: usize = 60_000;
-/// The fields given up first when the cube is too large: user agents, source IPs, actors,
-/// events.
-pub const COLLAPSE_ORDER: [usize; 7] = [4, 3, 2, 1, 0, 7, 6];
+/// (field, values kept filterable): user agents, source IPs, actors and events first keep
+/// their top 10, then user agents and IPs none, actors 5, and so on; the values beyond are
+/// merged as "other values".
+pub const COLLAPSE_STEPS: [(usize, u16); 14] = [
+    (4, 10),
+    (3, 10),
+    (2, 10),
+    (1, 10),
+    (4, 0),
+    (3, 0),
+    (2, 5),
+    (1, 5),
+    (0, 10),
+    (2, 0),
+    (1, 0),
+    (0, 0),
+    (7, 0),
+    (6, 0),
+];
 /// Notable actions embedded at most (the earliest).
 pub const MAX_NOTABLE: usize = 1_000;
 /// Findings shown per rule, and records per finding.
@@ -94,23 +110,24 @@ fn secs(nanos: i64) -> i64 {
     nanos.div_euclid(1_000_000_000)
 }
 
-/// Merges cells until at most `max` remain, giving up fields in [`COLLAPSE_ORDER`]; returns
-/// the rows (bucket, ids, count, first, last) in order and which fields were given up.
+/// Merges cells until at most `max` remain, keeping fewer values of the busiest fields
+/// filterable ([`COLLAPSE_STEPS`]); returns the rows (bucket, ids, count, first, last) in order
+/// and, per field, how many of its top values stay filterable (`None`: all).
 #[must_use]
 pub fn cube_rows(
     cube: &rustc_hash::FxHashMap<CellKey, collect::Cell>,
     max: usize,
-) -> (Vec<Value>, [bool; DIMS]) {
-    let mut collapsed = [false; DIMS];
+) -> (Vec<Value>, [Option<u16>; DIMS]) {
+    let mut kept: [Option<u16>; DIMS] = [None; DIMS];
     let mut cells: BTreeMap<CellKey, collect::Cell> = cube.iter().map(|(k, c)| (*k, *c)).collect();
-    for d in COLLAPSE_ORDER {
+    for (d, keep) in COLLAPSE_STEPS {
         if cells.len() <= max {
             break;
         }
-        collapsed[d] = true;
+        kept[d] = Some(keep);
         let mut merged: BTreeMap<CellKey, collect::Cell> = BTreeMap::new();
         for ((b, mut ids), c) in cells {
-            if ids[d] != NONE {
+            if ids[d] < NONE && ids[d] >= keep {
                 ids[d] = OTHER;
             }
             let m = merged.entry((b, ids)).or_insert(collect::Cell {
@@ -133,7 +150,7 @@ pub fn cube_rows(
             Value::Array(row)
         })
         .collect();
-    (rows, collapsed)
+    (rows, kept)
 }
 
 fn top_list(m: &rustc_hash::FxHashMap<String, u64>, n: usize) -> Value {
@@ -293,7 +310,7 @@ pub fn data(
         })
         .collect();
 
-    let (cube, collapsed) = cube_rows(&pass.cube, MAX_CELLS);
+    let (cube, filterable) = cube_rows(&pass.cube, MAX_CELLS);
     let dims: Vec<Value> = DIMENSIONS
         .iter()
         .enumerate()
@@ -305,7 +322,8 @@ pub fn data(
                 "field": field,
                 "distinct": t.map_or(0, |t| t.distinct),
                 "records": t.map_or(0, |t| t.records),
-                "collapsed": collapsed[d],
+                // How many of `values` the page can filter by (the rest: "other values").
+                "filterable": filterable[d].map_or_else(|| t.map_or(0, |t| t.rows.len()), usize::from),
                 "values": t.map(|t| &t.rows),
             })
         })
@@ -392,7 +410,7 @@ mod tests {
     #[test]
     fn the_cube_collapses_the_busiest_fields_first() {
         let mut cube = rustc_hash::FxHashMap::default();
-        for ip in 0..10u16 {
+        for ip in 0..12u16 {
             let mut ids = [0u16; DIMS];
             ids[3] = ip;
             ids[collect::ERROR_DIM] = NONE;
@@ -401,14 +419,18 @@ mod tests {
                 collect::Cell { count: 2, first: 5_000_000_000, last: 9_000_000_000 },
             );
         }
-        let (rows, collapsed) = cube_rows(&cube, 100);
-        assert_eq!((rows.len(), collapsed.iter().any(|c| *c)), (10, false));
-        let (rows, collapsed) = cube_rows(&cube, 5);
+        let (rows, kept) = cube_rows(&cube, 100);
+        assert_eq!((rows.len(), kept), (12, [None; DIMS]));
+        let (rows, kept) = cube_rows(&cube, 5);
         assert_eq!(rows.len(), 1);
-        assert!(collapsed[4] && collapsed[3] && !collapsed[2]);
+        // Keeping the top 10 IPs apart was not enough (11 cells); keeping none was.
+        assert_eq!(kept[..5], [None, Some(10), Some(10), Some(0), Some(0)]);
         let row = rows[0].as_array().unwrap();
         assert_eq!(row[4], json!(-1), "IP given up");
         assert_eq!(row[6], json!(-2), "no error stays no error");
-        assert_eq!(&row[9..], &[json!(20), json!(5), json!(9)]);
+        assert_eq!(&row[9..], &[json!(24), json!(5), json!(9)]);
+        // Keeping 10 of 12 IPs filterable fits in 11 cells.
+        let (rows, kept) = cube_rows(&cube, 11);
+        assert_eq!((rows.len(), kept[3], kept[4]), (11, Some(10), Some(10)));
     }
 }

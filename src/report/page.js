@@ -171,7 +171,7 @@
     if (active()) rs.forEach(function (r) { var f = r[2 + NDIM], l = r[3 + NDIM]; if (first == null || f < first) first = f; if (last == null || l > last) last = l; });
     var distinct = function (d) {
       if (!active()) return D.dims[d].distinct;
-      if (D.dims[d].collapsed) return "-";
+      if (D.dims[d].filterable === 0) return "-";
       var s = {}; rs.forEach(function (r) { if (r[1 + d] >= 0) s[r[1 + d]] = 1; });
       var c = Object.keys(s).length; return c + (rs.some(function (r) { return r[1 + d] === -1; }) ? "+" : "");
     };
@@ -343,13 +343,13 @@
     // Swatch colours are set through the CSSOM (allowed by the policy), not style attributes.
     Array.prototype.forEach.call(legend.querySelectorAll("i"), function (i, si) { i.style.background = color(si); });
     if (d != null || st[0] === "error") b.appendChild(legend);
-    if (d != null && D.dims[d].collapsed) b.appendChild(el("p", { cls: "note warn", text: "This report could not keep every combination of " + D.dims[d].title + ": they are merged as other values." }));
+    if (d != null && D.dims[d].filterable < D.dims[d].values.length) b.appendChild(el("p", { cls: "note warn", text: "Too many combinations to keep every " + D.dims[d].title.replace(/s$/, "") + " apart in this page: beyond the top " + D.dims[d].filterable + " they are merged as \"(other values)\"." }));
   }
 
   // ---------- top tables ----------
   function tableRows(d) {
     var dim = D.dims[d];
-    if (!active() || dim.collapsed) {
+    if (!active() || dim.filterable === 0) {
       return dim.values.map(function (v, i) { return { id: i, value: v.value, count: v.count, first: v.first_seen ? Date.parse(v.first_seen) / 1000 : null, last: v.last_seen ? Date.parse(v.last_seen) / 1000 : null }; });
     }
     var acc = {};
@@ -412,7 +412,7 @@
           var row = el("tr", { "data-id": r.id });
           if (F.ids[d] === r.id) row.className = "selected";
           var vcell = el("td", { cls: "v" });
-          if (r.id >= 0 && !dim.collapsed) {
+          if (r.id >= 0 && r.id < dim.filterable) {
             var btn = el("button", { cls: "link", type: "button", text: r.value, title: "filter to " + dim.field + " = " + r.value });
             btn.addEventListener("click", function () { setFilter(d, r.id); });
             vcell.appendChild(btn);
@@ -435,8 +435,9 @@
         holder.appendChild(tbl);
         if (!shownRows) holder.appendChild(el("p", { cls: "empty", text: "No value." }));
         var note = dim.values.length < dim.distinct ? "Top " + dim.values.length + " of " + fmt(dim.distinct) + " distinct values (the rest are \"other values\" under a filter); trailscan summary --top 0 lists them all." : "";
-        if (dim.collapsed) note += " Too many combinations to filter by this field in one page: counts here are for the whole report.";
-        if (active() && !dim.collapsed) note += " Counts are for the filters on the other fields" + (F.ids[d] !== undefined ? " (the selected row is highlighted)." : ".");
+        if (dim.filterable === 0) note += " Too many combinations to filter by this field in one page: counts here are for the whole report.";
+        else if (dim.filterable < dim.values.length) note += " Too many combinations to filter by every value: the top " + dim.filterable + " are (the others are counted as \"other values\" under a filter).";
+        if (active() && dim.filterable > 0) note += " Counts are for the filters on the other fields" + (F.ids[d] !== undefined ? " (the selected row is highlighted)." : ".");
         if (note) foot.appendChild(el("p", { cls: "note", text: note.trim() }));
       }
       input.addEventListener("input", function () { state.texts[d] = input.value; fill(); });
@@ -538,8 +539,10 @@
     b.appendChild(el("p", { cls: "note", text: "The " + D.identities.length + " most active actors over the whole report (not filtered by time or other fields): activity per " + D.bucket + ", services, source IPs, errors." }));
     var grid = el("div", { cls: "ids" });
     ids.forEach(function (i) {
-      var name = el("button", { cls: "link name", type: "button", text: i.actor, title: "filter to this actor" });
-      name.addEventListener("click", function () { setFilter(ACTOR, i.id); });
+      var name = i.id < D.dims[ACTOR].filterable
+        ? el("button", { cls: "link name", type: "button", text: i.actor, title: "filter to this actor" })
+        : el("div", { cls: "name", text: i.actor });
+      name.addEventListener("click", function () { if (i.id < D.dims[ACTOR].filterable) setFilter(ACTOR, i.id); });
       var dl = el("dl", {});
       [["records", fmt(i.count)], ["seen", rfc(i.first_seen) + " \u2192 " + rfc(i.last_seen)], ["type", plist(i.types)], ["accounts", plist(i.accounts)], ["services", plist(i.services)], ["source IPs", plist(i.ips)], ["errors", plist(i.errors)]].forEach(function (kv) {
         dl.appendChild(el("dt", { text: kv[0] })); dl.appendChild(el("dd", { text: kv[1], cls: kv[0] === "errors" && i.errors.rows.length ? "bad" : "" }));
