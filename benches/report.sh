@@ -35,7 +35,7 @@ done
 cpus=""
 for c in "${cmds[@]}"; do
     # shellcheck disable=SC2086
-    cpus+=" $(/usr/bin/time -f '%U %S %M' "$bin" $c 2>&1 >/dev/null | tail -1 | awk '{printf "%s:%s", $1 + $2, $3}')"
+    cpus+=" $({ /usr/bin/time -f '%U %S %M' "$bin" $c 2>&1 >/dev/null || true; } | tail -1 | awk '{printf "%s:%s", $1 + $2, $3}')"
 done
 python3 - "$rows" "$cpus" "$page" <<'PY'
 import json, os, statistics as st, sys

@@ -9,7 +9,7 @@ use crate::config;
 use crate::engine::{self, FileReport, Match, ScanConfig};
 use crate::messages;
 use crate::query::Query;
-use crate::report::collect::{FieldReader, Lookup, Part, Pass, Plan};
+use crate::report::collect::{Counts, FieldReader, Lookup, Part, Pass, Plan};
 use crate::report::{self, Options};
 use crate::stats::Stats;
 use crate::summary::{Bucket, Report, ReportOptions, Spec};
@@ -18,6 +18,7 @@ use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, PoisonError};
 
 /// What the audit part runs.
 struct RuleChoice<'a> {
@@ -208,12 +209,18 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         ..config::scan(&filters, s.input)
     };
     config::use_index(&mut scan, &query, s.input)?;
+    // Counts go into one of a few accumulators, one per thread at a time; what is kept in
+    // walk order travels with the file's report.
+    let pool: Mutex<Vec<Counts>> = Mutex::new(Vec::new());
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut part = Part::default();
         let mut scratch = crate::record::fields::Fields::default();
+        let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut counts = taken.unwrap_or_default();
         for m in &hits {
-            part.observe(&plan, &reader, &mut scratch, m.index, &m.raw, m.fields);
+            part.observe(&mut counts, &plan, &reader, &mut scratch, m.index, &m.raw, m.fields);
         }
+        pool.lock().unwrap_or_else(PoisonError::into_inner).push(counts);
         report.partial = Some(Box::new(part));
     };
     let mut pass = Pass::default();
@@ -228,6 +235,12 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
             Ok(())
         })
     })?;
+    let mut accs = pool.into_inner().unwrap_or_else(PoisonError::into_inner);
+    accs.sort_by_key(|c| std::cmp::Reverse(c.cube.len()));
+    let mut accs = accs.into_iter();
+    let mut counts = accs.next().unwrap_or_default();
+    accs.for_each(|c| counts.merge(c));
+    pass.absorb(counts);
     let mut findings = std::mem::take(&mut pass.findings);
     findings.extend(auditor.finish());
     if second.files_failed != stats.files_failed || second.records_read != stats.records_read {

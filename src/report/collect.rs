@@ -418,25 +418,50 @@ pub struct Plan<'a> {
     pub rules_query: Option<&'a crate::query::Query>,
 }
 
-/// One file's share of the pass (built in a worker thread).
+/// The counts of the pass, which do not depend on the order of the records: each worker
+/// thread adds into one of a few, merged at the end (as the summary's counters are).
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// The cube.
+    pub cube: HashMap<CellKey, Cell>,
+    /// Profiles by actor id.
+    pub profiles: HashMap<u16, Profile>,
+    /// Records without a readable eventTime.
+    pub undated: u64,
+}
+
+impl Counts {
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: Counts) {
+        for (k, c) in other.cube {
+            self.cube.entry(k).or_default().merge(&c);
+        }
+        for (a, p) in other.profiles {
+            self.profiles.entry(a).or_default().merge(p);
+        }
+        self.undated += other.undated;
+    }
+}
+
+/// One file's share of what the pass keeps in walk order (built in a worker thread).
 #[derive(Debug, Default)]
 pub struct Part {
-    cube: HashMap<CellKey, Cell>,
-    profiles: HashMap<u16, Profile>,
     kept: Vec<Kept>,
     /// Records kept per (field, value id).
     local: HashMap<(usize, u16), usize>,
     /// Records some rule matched: text, whole record, the rules.
     matched: Vec<(String, Value, Vec<usize>)>,
-    undated: u64,
     /// Records that could not be read: (index in file, error).
     pub problems: Vec<(u64, String)>,
 }
 
 impl Part {
-    /// Adds the record at `index` of its file (its fields found by the scan: `row`).
+    /// Adds the record at `index` of its file (its fields found by the scan: `row`), its
+    /// counts into `counts`.
+    #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &mut self,
+        counts: &mut Counts,
         plan: &Plan<'_>,
         reader: &FieldReader,
         scratch: &mut ExtractedFields,
@@ -454,12 +479,12 @@ impl Part {
         let bucket =
             f.time.map(|t| t.div_euclid(1_000_000_000).div_euclid(plan.bucket) * plan.bucket);
         match (f.time, bucket) {
-            (Some(t), Some(b)) => self.cube.entry((b, f.ids)).or_default().add(t),
-            _ => self.undated += 1,
+            (Some(t), Some(b)) => counts.cube.entry((b, f.ids)).or_default().add(t),
+            _ => counts.undated += 1,
         }
         let a = f.ids[ACTOR_DIM];
         if a < plan.profiled {
-            self.profiles.entry(a).or_default().add(&f, bucket);
+            counts.profiles.entry(a).or_default().add(&f, bucket);
         }
         if !plan.rules.is_empty() {
             let candidate = match plan.rules_query {
@@ -514,15 +539,15 @@ pub struct Pass {
 }
 
 impl Pass {
+    /// Takes the merged counts.
+    pub fn absorb(&mut self, counts: Counts) {
+        self.cube = counts.cube;
+        self.profiles = counts.profiles;
+        self.undated = counts.undated;
+    }
+
     /// Adds the next file's part (in walk order), testing its matches with `auditor`.
     pub fn merge(&mut self, plan: &Plan<'_>, part: Part, auditor: &mut Auditor<'_>) {
-        for (k, c) in part.cube {
-            self.cube.entry(k).or_default().merge(&c);
-        }
-        for (a, p) in part.profiles {
-            self.profiles.entry(a).or_default().merge(p);
-        }
-        self.undated += part.undated;
         for k in part.kept {
             let f = &k.fields;
             let by_id = f
@@ -679,11 +704,13 @@ mod tests {
         };
         let mut pass = Pass::default();
         let mut auditor = Auditor::new(&[]);
+        let mut counts = Counts::default();
         for file in 0..2 {
             let mut part = Part::default();
             for i in 0..5 {
                 let n = file * 5 + i;
                 part.observe(
+                    &mut counts,
                     &plan,
                     &reader,
                     &mut Default::default(),
@@ -692,10 +719,19 @@ mod tests {
                     None,
                 );
             }
-            part.observe(&plan, &reader, &mut Default::default(), 99, "not json", None);
+            part.observe(
+                &mut counts,
+                &plan,
+                &reader,
+                &mut Default::default(),
+                99,
+                "not json",
+                None,
+            );
             assert_eq!(part.problems.len(), 1);
             pass.merge(&plan, part, &mut auditor);
         }
+        pass.absorb(counts);
         let total: u64 = pass.cube.values().map(|c| c.count).sum();
         assert_eq!(total, 10);
         assert_eq!(pass.profiles[&0].count, 10);

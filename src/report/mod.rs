@@ -119,18 +119,24 @@ pub fn cube_rows(
     max: usize,
 ) -> (Vec<Value>, [Option<u16>; DIMS]) {
     let mut kept: [Option<u16>; DIMS] = [None; DIMS];
-    let mut cells: BTreeMap<CellKey, collect::Cell> = cube.iter().map(|(k, c)| (*k, *c)).collect();
+    let mut merged: Option<rustc_hash::FxHashMap<CellKey, collect::Cell>> = None;
     for (d, keep) in COLLAPSE_STEPS {
-        if cells.len() <= max {
+        let len = merged.as_ref().map_or(cube.len(), rustc_hash::FxHashMap::len);
+        if len <= max {
             break;
         }
         kept[d] = Some(keep);
-        let mut merged: BTreeMap<CellKey, collect::Cell> = BTreeMap::new();
-        for ((b, mut ids), c) in cells {
+        let mut next: rustc_hash::FxHashMap<CellKey, collect::Cell> =
+            rustc_hash::FxHashMap::default();
+        let from: Box<dyn Iterator<Item = (CellKey, collect::Cell)>> = match merged.take() {
+            Some(m) => Box::new(m.into_iter()),
+            None => Box::new(cube.iter().map(|(k, c)| (*k, *c))),
+        };
+        for ((b, mut ids), c) in from {
             if ids[d] < NONE && ids[d] >= keep {
                 ids[d] = OTHER;
             }
-            let m = merged.entry((b, ids)).or_insert(collect::Cell {
+            let m = next.entry((b, ids)).or_insert(collect::Cell {
                 count: 0,
                 first: i64::MAX,
                 last: i64::MIN,
@@ -139,8 +145,13 @@ pub fn cube_rows(
             m.first = m.first.min(c.first);
             m.last = m.last.max(c.last);
         }
-        cells = merged;
+        merged = Some(next);
     }
+    let mut cells: Vec<(CellKey, collect::Cell)> = match merged {
+        Some(m) => m.into_iter().collect(),
+        None => cube.iter().map(|(k, c)| (*k, *c)).collect(),
+    };
+    cells.sort_unstable_by_key(|(k, _)| *k);
     let rows = cells
         .into_iter()
         .map(|((b, ids), c)| {
