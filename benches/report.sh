@@ -54,5 +54,5 @@ s = h.index('id="data">') + 10
 d = json.loads(h[s:h.index("</script>", s)])
 print(f"page: {len(h) / 1e6:.2f} MB; cube {len(d['cube'])} cells; {len(d['records'])} records embedded "
       f"({sum(len(r['raw']) for r in d['records']) / 1e6:.2f} MB of their text); "
-      f"fields given up: {[x['key'] for x in d['dims'] if x['collapsed']]}")
+      f"filterable values per field: { {x['key']: x['filterable'] for x in d['dims']} }")
 PY
