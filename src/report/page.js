@@ -91,9 +91,13 @@
       var id = ids[k], d = +k;
       if (id < 0 || D.dims[d].values[id].value === "-") return null;
       var v = D.dims[d].values[id].value;
-      if (FLAG[d]) over[FLAG[d]] = v; else pat = JSON.stringify({ userAgent: [v] });
+      // --ip takes addresses; a source that is a service name goes in the pattern.
+      var flag = FLAG[d] === "--ip" && !/^[0-9.]+$|^[0-9a-fA-F:]+$/.test(v) ? null : FLAG[d];
+      if (flag) over[flag] = v;
+      else { pat = pat || {}; pat[D.dims[d].field] = [v]; }
       if (d === ACTOR) superset = true;
     }
+    if (pat) pat = JSON.stringify(pat);
     if (F.t0 != null) { over["--since"] = isoT(F.t0); over["--until"] = isoT(F.t1); }
     var userPatterns = false;
     D.command.flags.forEach(function (f) {
