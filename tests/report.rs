@@ -280,4 +280,22 @@ fn the_page_works_in_chromium() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     assert!(shots.join("report-desktop.png").exists());
+    // Each command the page shows beside a number lists exactly that many records.
+    let cmds: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(shots.join("commands.json")).unwrap())
+            .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("trailscan");
+    for c in &cmds {
+        let line = c["command"].as_str().unwrap();
+        let rest = line.strip_prefix("trailscan ").unwrap();
+        let o = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("\"$0\" {rest} --count -q --no-index"))
+            .arg(&bin)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let got = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        assert_eq!(got, c["count"].to_string(), "{line}: {}", String::from_utf8_lossy(&o.stderr));
+    }
 }

@@ -5,7 +5,7 @@
 // Usage: node report.mjs ARCHIVE.html HOSTILE.html HOSTILE_RECORDS.json SCREENSHOT_DIR TRACE.html
 // Prints one line per check and "N passed, N failed"; exits 1 if any check failed.
 import { chromium } from "playwright-core";
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import assert from "node:assert/strict";
 
@@ -168,6 +168,23 @@ await check("the record viewer shows the exact record", async () => {
   assert.match(await page.textContent("#viewer"), /trailscan search/);
   await page.click("#viewer-close");
   assert.equal(await page.isVisible("#viewer"), false);
+});
+
+await check("the search command beside each number is written down for the Rust test to run", async () => {
+  // For the first row of each table: the command the viewer shows and the count it stands
+  // for; tests/report.rs runs each with --count and compares.
+  const out = [];
+  for (const t of ["event_sources", "event_names", "source_ips", "user_agents", "error_codes", "accounts", "regions"]) {
+    const n = (await counts(page, t))[0];
+    await page.click(`#table-${t} tbody tr:first-child td:last-child button`);
+    await page.waitForSelector("#viewer-count");
+    const code = await page.locator("#viewer .cmd code").first().textContent().catch(() => null);
+    const note = await page.textContent("#viewer");
+    await page.click("#viewer-close");
+    if (code && !note.includes("may list a few more")) out.push({ table: t, command: code, count: n });
+  }
+  assert.ok(out.length >= 5, JSON.stringify(out));
+  writeFileSync(`${shots}/commands.json`, JSON.stringify(out, null, 1));
 });
 
 await check("narrow screens and print", async () => {
