@@ -67,6 +67,10 @@ pub enum Command {
     /// each in time order, for the terminal, a spreadsheet or Timesketch.
     #[command(after_long_help = TIMELINE_HELP)]
     Timeline(Box<TimelineArgs>),
+    /// Write one self-contained, interactive HTML page of an archive: overview, timeline,
+    /// top values, notable actions, audit findings, identities and the records behind them.
+    #[command(after_long_help = REPORT_HELP)]
+    Report(Box<ReportArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_long_help = "Example:\n  trailscan completions bash > /etc/bash_completion.d/trailscan"
@@ -972,4 +976,70 @@ mod tests {
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("0").is_err());
     }
+}
+
+/// Records kept per top value of each field for the report's record viewer (default).
+pub const RECORDS_PER_VALUE: usize = 10;
+
+const REPORT_HELP: &str = "\
+Examples:
+  trailscan report ./AWSLogs -o report.html
+  trailscan report ./AWSLogs --since 2024-03-01 --until 2024-03-08 --sigma rules/ -o report.html
+  trailscan report ./AWSLogs --account 111122223333 --no-audit -o report.html
+
+The page is one file with its data, style and script inline; it fetches nothing and runs
+nothing else (a strict Content-Security-Policy). It embeds counts, not every record: the
+records behind a number are embedded up to --records-per-value, and the page shows the
+`trailscan search` command that lists them all. `summary --format html` writes the same page.
+See doc/report.md.";
+
+/// `trailscan report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// Write the page to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = "Report")]
+    pub output: Option<PathBuf>,
+
+    /// Values per top table (and filterable values per field; 1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 25, help_heading = "Report")]
+    pub top: usize,
+
+    /// Records embedded per top value of each field (the record viewer's sample).
+    #[arg(long, value_name = "N", default_value_t = RECORDS_PER_VALUE, help_heading = "Report")]
+    pub records_per_value: usize,
+
+    /// Timeline bucket size (default: hours for spans up to three days, else days).
+    #[arg(long, value_enum, value_name = "SIZE", help_heading = "Report")]
+    pub bucket: Option<Bucket>,
+
+    /// A built-in rule pack to run: cis, threats (repeatable; default: all, unless --rules or
+    /// --sigma).
+    #[arg(long = "pack", value_name = "NAME", help_heading = "Audit")]
+    pub pack: Vec<String>,
+
+    /// A rule file or a folder of them (repeatable).
+    #[arg(long = "rules", value_name = "FILE|DIR", help_heading = "Audit")]
+    pub rules: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub sigma: SigmaArgs,
+
+    /// Run no audit rules.
+    #[arg(long, conflicts_with_all = ["pack", "rules", "sigma"], help_heading = "Audit")]
+    pub no_audit: bool,
+
+    /// Draw the credential tree (`trailscan trace`, up and down) of this IAM user name or ARN
+    /// (repeatable; one trace of all the seeds given).
+    #[arg(long = "trace-user", value_name = "NAME", help_heading = "Trace")]
+    pub trace_user: Vec<String>,
+
+    /// Draw the credential tree of this access key id (repeatable).
+    #[arg(long = "trace-key", value_name = "ID", help_heading = "Trace")]
+    pub trace_key: Vec<String>,
 }

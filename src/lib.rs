@@ -21,6 +21,7 @@ pub mod pattern;
 pub mod progress;
 pub mod query;
 pub mod record;
+pub mod report;
 pub mod sort;
 pub mod source;
 pub mod sql;
@@ -55,6 +56,7 @@ pub fn run(cli: &Cli, out: &mut dyn std::io::Write, stop: &AtomicBool) -> anyhow
         Command::Export(args) => commands::export::run(args, out, stop),
         Command::Trace(args) => commands::trace::run(args, out, stop),
         Command::Timeline(args) => commands::timeline::run(args, out, stop),
+        Command::Report(args) => commands::report::run(args, out, stop),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "trailscan", out);

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod export;
 pub mod index;
+pub mod report;
 pub mod rules;
 pub mod search;
 pub mod sql;

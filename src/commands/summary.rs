@@ -2,7 +2,7 @@
 //! actions among them and their timeline, as text, JSON, CSV or HTML.
 
 use super::Outcome;
-use crate::cli::SummaryArgs;
+use crate::cli::{FilterArgs, InputArgs, SummaryArgs};
 use crate::config;
 use crate::engine::{self, FileReport, Match, ScanConfig};
 use crate::index::summary::{Answered, Tallies};
@@ -27,8 +27,6 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     if args.section.as_deref() == Some("groups") && args.by.is_none() {
         bail!("--section groups needs --by");
     }
-    let filters = config::filters(&args.filters)?;
-    let query = config::query(&filters, &args.filters, &args.input)?;
     // Records are read through their fields here, never printed as they are.
     let spec = Spec {
         by: args.by.as_deref().map(|b| Field::list(Some(b))).unwrap_or_default(),
@@ -38,83 +36,12 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     if args.by.is_some() && spec.by.is_empty() {
         bail!("--by needs at least one field");
     }
-    // One reader for every thread; the scan reads its fields while it splits files.
-    let first_reader = Reader::new(&spec);
-    let mut scan = ScanConfig {
-        validate_hits: false,
-        hit_times: false,
-        extract: Some(first_reader.extractor()),
-        ..config::scan(&filters, &args.input)
-    };
-    // Without groups or a split timeline, what the summary counts of a file the index covers
-    // whole is in the index.
-    if spec.by.is_empty() && spec.timeline_by.is_none() {
-        config::use_index_for_summary(&mut scan, &query, &args.input)?;
-    } else {
-        config::use_index(&mut scan, &query, &args.input)?;
+    if args.format == SummaryFormat::Html {
+        // One page for both commands: the interactive report (src/report/).
+        return super::report::run_summary(args, &spec, out, stop);
     }
-    let mut stats = Stats::default();
-    let mut failed = false;
-    // Records are read and counted in the worker threads, each adding into one of a few
-    // accumulators (counts do not depend on order; the accumulators are merged at the end).
-    // Notable actions are kept in input order: those of a file travel with its report and are
-    // merged here in walk order.
-    let pool: Mutex<Vec<(Summary, Reader)>> = Mutex::new(Vec::new());
-    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
-        if hits.is_empty() {
-            return;
-        }
-        let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let (mut counts, mut reader) =
-            taken.unwrap_or_else(|| (Summary::default(), first_reader.clone()));
-        let mut notable = Summary::default();
-        let mut problems = Vec::new();
-        let before = counts.all.count;
-        for m in &hits {
-            // Counts need a few fields; only possible notable actions are parsed whole.
-            if let Err(e) = counts.observe_raw(&m.raw, m.fields, &spec, &mut reader, &mut notable) {
-                problems.push((m.index, e));
-            }
-        }
-        counts.files += u64::from(counts.all.count > before);
-        pool.lock().unwrap_or_else(PoisonError::into_inner).push((counts, reader));
-        for (record, e) in problems {
-            report.reject_match(record, e);
-        }
-        report.partial = Some(Box::new(notable));
-    };
-    let mut summary = Summary::default();
-    // The counts of files the index answered for, added up by value id.
-    let mut answered = Tallies::default();
-    engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
-        stats.merge(&report.stats);
-        failed |= report.failed;
-        match report.partial.take().map(|p| p.downcast::<Summary>()) {
-            Some(Ok(part)) => summary.merge(*part, &spec),
-            Some(Err(other)) => {
-                if let Ok(a) = other.downcast::<Answered>() {
-                    answered.add(*a, &mut summary, &spec);
-                }
-            }
-            None => {}
-        }
-        Ok(())
-    })?;
-    // Into the largest accumulator (fewest values to move), then the notable actions, which
-    // the accumulators do not hold, in walk order.
-    let mut counts: Vec<Summary> = pool
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .into_iter()
-        .map(|p| p.0)
-        .collect();
-    counts.sort_by_key(|c| std::cmp::Reverse(c.all.count));
-    let mut rest = counts.into_iter();
-    let mut total = rest.next().unwrap_or_default();
-    rest.for_each(|c| total.merge(c, &spec));
-    total.merge(summary, &spec);
-    let mut summary = total;
-    answered.finish(&mut summary, Some(args.top));
+    let Collected { summary, stats, failed } =
+        collect(&args.input, &args.filters, &spec, Some(args.top), stop)?;
     // Text and HTML show the top `--top` groups; JSON and CSV every group.
     let group_rows = match args.format {
         SummaryFormat::Text | SummaryFormat::Html => args.top,
@@ -142,6 +69,112 @@ pub fn run(args: &SummaryArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result
     Ok(Outcome::of(found, failed))
 }
 
+/// What one pass of the summary over the input found.
+pub struct Collected {
+    /// The merged summary.
+    pub summary: Summary,
+    /// Files and records read.
+    pub stats: Stats,
+    /// Whether any input could not be read.
+    pub failed: bool,
+}
+
+/// Runs the summary's scan: every record the filters let through, counted into one
+/// [`Summary`] (the notable actions kept in walk order).
+///
+/// Without groups or a split timeline, files the archive index covers whole are answered from
+/// it, unopened. With `top`, the report made of the summary shows only the first `top` rows of
+/// each field, and values the index counted that cannot reach them are counted without their
+/// texts ([`Tallies::finish`]).
+pub fn collect(
+    input: &InputArgs,
+    filter_args: &FilterArgs,
+    spec: &Spec,
+    top: Option<usize>,
+    stop: &AtomicBool,
+) -> Result<Collected> {
+    let filters = config::filters(filter_args)?;
+    let query = config::query(&filters, filter_args, input)?;
+    // One reader for every thread; the scan reads its fields while it splits files.
+    let first_reader = Reader::new(spec);
+    let mut scan = ScanConfig {
+        validate_hits: false,
+        hit_times: false,
+        extract: Some(first_reader.extractor()),
+        ..config::scan(&filters, input)
+    };
+    // Without groups or a split timeline, what the summary counts of a file the index covers
+    // whole is in the index.
+    if spec.by.is_empty() && spec.timeline_by.is_none() {
+        config::use_index_for_summary(&mut scan, &query, input)?;
+    } else {
+        config::use_index(&mut scan, &query, input)?;
+    }
+    let mut stats = Stats::default();
+    let mut failed = false;
+    // Records are read and counted in the worker threads, each adding into one of a few
+    // accumulators (counts do not depend on order; the accumulators are merged at the end).
+    // Notable actions are kept in input order: those of a file travel with its report and are
+    // merged here in walk order.
+    let pool: Mutex<Vec<(Summary, Reader)>> = Mutex::new(Vec::new());
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        if hits.is_empty() {
+            return;
+        }
+        let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let (mut counts, mut reader) =
+            taken.unwrap_or_else(|| (Summary::default(), first_reader.clone()));
+        let mut notable = Summary::default();
+        let mut problems = Vec::new();
+        let before = counts.all.count;
+        for m in &hits {
+            // Counts need a few fields; only possible notable actions are parsed whole.
+            if let Err(e) = counts.observe_raw(&m.raw, m.fields, spec, &mut reader, &mut notable) {
+                problems.push((m.index, e));
+            }
+        }
+        counts.files += u64::from(counts.all.count > before);
+        pool.lock().unwrap_or_else(PoisonError::into_inner).push((counts, reader));
+        for (record, e) in problems {
+            report.reject_match(record, e);
+        }
+        report.partial = Some(Box::new(notable));
+    };
+    let mut summary = Summary::default();
+    // The counts of files the index answered for, added up by value id.
+    let mut answered = Tallies::default();
+    engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        match report.partial.take().map(|p| p.downcast::<Summary>()) {
+            Some(Ok(part)) => summary.merge(*part, spec),
+            Some(Err(other)) => {
+                if let Ok(a) = other.downcast::<Answered>() {
+                    answered.add(*a, &mut summary, spec);
+                }
+            }
+            None => {}
+        }
+        Ok(())
+    })?;
+    // Into the largest accumulator (fewest values to move), then the notable actions, which
+    // the accumulators do not hold, in walk order.
+    let mut counts: Vec<Summary> = pool
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.all.count));
+    let mut rest = counts.into_iter();
+    let mut total = rest.next().unwrap_or_default();
+    rest.for_each(|c| total.merge(c, spec));
+    total.merge(summary, spec);
+    let mut summary = total;
+    answered.finish(&mut summary, top);
+    Ok(Collected { summary, stats, failed })
+}
+
 fn write_report(args: &SummaryArgs, report: &Report, out: &mut dyn Write) -> Result<()> {
     match args.format {
         SummaryFormat::Text => {
@@ -153,7 +186,8 @@ fn write_report(args: &SummaryArgs, report: &Report, out: &mut dyn Write) -> Res
         }
         SummaryFormat::Json => render::json(report, out)?,
         SummaryFormat::Csv => render::csv(report, args.section.as_deref(), args.csv_raw, out)?,
-        SummaryFormat::Html => render::html(report, args.top, out)?,
+        // Written by the report before a summary is made (see `run`).
+        SummaryFormat::Html => bail!("--format html is written by the report"),
     }
     Ok(())
 }

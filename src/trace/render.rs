@@ -91,7 +91,9 @@ fn issuance_line(i: &Issuance) -> String {
     s
 }
 
-fn node_head(tr: &Trace, id: &NodeId) -> String {
+/// A node's line: its label, who it is, its events, whether it is a seed.
+#[must_use]
+pub fn node_head(tr: &Trace, id: &NodeId) -> String {
     let mut s = format!("{}  {}", tr.label(id), who(tr, id));
     let n = tr.events_of(id).len();
     if matches!(id, NodeId::Key(_)) {
@@ -103,7 +105,9 @@ fn node_head(tr: &Trace, id: &NodeId) -> String {
     s
 }
 
-fn node_details(tr: &Trace, id: &NodeId) -> Vec<String> {
+/// A node's details: the issuing event, or the evidence of an inferred link.
+#[must_use]
+pub fn node_details(tr: &Trace, id: &NodeId) -> Vec<String> {
     let mut out = Vec::new();
     match tr.nodes.get(id).and_then(|n| n.link.as_ref()) {
         // The session it belongs to shows the issuing event.

@@ -1,0 +1,447 @@
+//! `report`: one self-contained, interactive HTML page of an archive (or of the records a
+//! search selects), written for an analyst to open first and forward as it is.
+//!
+//! Two passes through the engine. The first is the summary's ([`crate::summary`]): counts,
+//! top values, notable actions, timeline. The second ([`collect`]) knows the top values and
+//! places every record in a cube of (time bucket, top value of each counted field) cells, so
+//! that the page filters exactly by any value it shows and any time range; profiles the top
+//! actors; keeps a bounded sample of the records behind each number; and tests the audit rules.
+//!
+//! The page ([`page`]) embeds that as JSON in a `<script type="application/json">` element
+//! (escaped so that no string can end it) and draws it with inline JavaScript through
+//! `textContent` and DOM nodes only; a Content-Security-Policy allows exactly its one script
+//! and one style (by hash), and nothing from the network.
+
+pub mod collect;
+pub mod page;
+
+use crate::audit::{Finding, Rule};
+use crate::stats::Stats;
+use crate::summary::actions::Notable;
+use crate::summary::{self, Bucket, DIMENSIONS};
+use collect::{CellKey, DIMS, Lookup, NONE, OTHER, Pass};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The page's data schema.
+pub const SCHEMA: &str = "trailscan-report/1";
+/// Cube cells embedded at most: past this, fields keep fewer values filterable, in the steps
+/// of [`COLLAPSE_STEPS`], until the cube fits.
+pub const MAX_CELLS: usize = 60_000;
+/// (field, values kept filterable): user agents, source IPs, actors and events first keep
+/// their top 10, then user agents and IPs none, actors 5, and so on; the values beyond are
+/// merged as "other values".
+pub const COLLAPSE_STEPS: [(usize, u16); 14] = [
+    (4, 10),
+    (3, 10),
+    (2, 10),
+    (1, 10),
+    (4, 0),
+    (3, 0),
+    (2, 5),
+    (1, 5),
+    (0, 10),
+    (2, 0),
+    (1, 0),
+    (0, 0),
+    (7, 0),
+    (6, 0),
+];
+/// Notable actions embedded at most (the earliest).
+pub const MAX_NOTABLE: usize = 1_000;
+/// Findings shown per rule, and records per finding.
+pub const FINDINGS_PER_RULE: usize = 25;
+/// Records embedded per finding.
+pub const RECORDS_PER_FINDING: usize = 10;
+/// Actors profiled (the most active).
+pub const MAX_IDENTITIES: usize = 25;
+/// Values listed per profile list (services, IPs...).
+const PROFILE_LIST: usize = 12;
+
+/// How a report is made.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Rows per top table.
+    pub top: usize,
+    /// Records kept per top value of each field.
+    pub per_value: usize,
+    /// Timeline bucket (`None`: by span).
+    pub bucket: Option<Bucket>,
+    /// The report's inputs and filter flags (`{"paths": [...], "flags": [[flag, value]...]}`):
+    /// the page builds from them the `trailscan search` command that lists every record behind
+    /// a number (and the `summary` that lists every notable action).
+    pub command: Value,
+    /// What the audit ran: a line for the page.
+    pub audit_note: String,
+    /// The credential trace drawn ([`trace_json`]), when seeds were given.
+    pub trace: Option<Value>,
+}
+
+/// The top values of each field in a summary report (the rows the page shows).
+#[must_use]
+pub fn top_values(report: &summary::Report) -> [Vec<String>; DIMS] {
+    let mut v: [Vec<String>; DIMS] = Default::default();
+    for (slot, (name, _, _)) in v.iter_mut().zip(DIMENSIONS) {
+        if let Some(t) = report.table(name) {
+            *slot = t.rows.iter().map(|r| r.value.clone()).collect();
+        }
+    }
+    v
+}
+
+/// The bucket size in seconds.
+#[must_use]
+pub fn bucket_seconds(b: Bucket) -> i64 {
+    match b {
+        Bucket::Hour => 3600,
+        Bucket::Day => 86_400,
+    }
+}
+
+fn id_json(id: u16) -> i64 {
+    match id {
+        OTHER => -1,
+        NONE => -2,
+        n => i64::from(n),
+    }
+}
+
+fn secs(nanos: i64) -> i64 {
+    nanos.div_euclid(1_000_000_000)
+}
+
+/// Merges cells until at most `max` remain, keeping fewer values of the busiest fields
+/// filterable ([`COLLAPSE_STEPS`]); returns the rows (bucket, ids, count, first, last) in order
+/// and, per field, how many of its top values stay filterable (`None`: all).
+#[must_use]
+pub fn cube_rows(
+    cube: &rustc_hash::FxHashMap<CellKey, collect::Cell>,
+    max: usize,
+) -> (Vec<Value>, [Option<u16>; DIMS]) {
+    let mut kept: [Option<u16>; DIMS] = [None; DIMS];
+    let mut merged: Option<rustc_hash::FxHashMap<CellKey, collect::Cell>> = None;
+    for (d, keep) in COLLAPSE_STEPS {
+        let len = merged.as_ref().map_or(cube.len(), rustc_hash::FxHashMap::len);
+        if len <= max {
+            break;
+        }
+        kept[d] = Some(keep);
+        let mut next: rustc_hash::FxHashMap<CellKey, collect::Cell> =
+            rustc_hash::FxHashMap::default();
+        let from: Box<dyn Iterator<Item = (CellKey, collect::Cell)>> = match merged.take() {
+            Some(m) => Box::new(m.into_iter()),
+            None => Box::new(cube.iter().map(|(k, c)| (*k, *c))),
+        };
+        for ((b, mut ids), c) in from {
+            if ids[d] < NONE && ids[d] >= keep {
+                ids[d] = OTHER;
+            }
+            let m = next.entry((b, ids)).or_insert(collect::Cell {
+                count: 0,
+                first: i64::MAX,
+                last: i64::MIN,
+            });
+            m.count += c.count;
+            m.first = m.first.min(c.first);
+            m.last = m.last.max(c.last);
+        }
+        merged = Some(next);
+    }
+    let mut cells: Vec<(CellKey, collect::Cell)> = match merged {
+        Some(m) => m.into_iter().collect(),
+        None => cube.iter().map(|(k, c)| (*k, *c)).collect(),
+    };
+    cells.sort_unstable_by_key(|(k, _)| *k);
+    let rows = cells
+        .into_iter()
+        .map(|((b, ids), c)| {
+            let mut row = vec![json!(b)];
+            row.extend(ids.iter().map(|&i| json!(id_json(i))));
+            row.extend([json!(c.count), json!(secs(c.first)), json!(secs(c.last))]);
+            Value::Array(row)
+        })
+        .collect();
+    (rows, kept)
+}
+
+fn top_list(m: &rustc_hash::FxHashMap<String, u64>, n: usize) -> Value {
+    let mut v: Vec<(&String, &u64)> = m.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    json!({
+        "distinct": v.len(),
+        "rows": v.iter().take(n).map(|(k, c)| json!([k, c])).collect::<Vec<_>>(),
+    })
+}
+
+fn notable_ids(n: &Notable, lookup: &Lookup) -> [u16; DIMS] {
+    let vals: [Option<&str>; DIMS] = [
+        Some(n.event_source.as_str()),
+        Some(n.event_name.as_str()),
+        Some(n.actor.as_str()),
+        n.source_ip.as_deref().or(Some(summary::MISSING)),
+        n.user_agent.as_deref().or(Some(summary::MISSING)),
+        n.error_code.as_deref(),
+        n.account.as_deref().or(Some(summary::MISSING)),
+        n.region.as_deref().or(Some(summary::MISSING)),
+    ];
+    let mut ids = [OTHER; DIMS];
+    for (d, v) in vals.iter().enumerate() {
+        ids[d] = lookup.id_of(d, *v);
+    }
+    ids
+}
+
+/// A credential trace as the page draws it: per root, where the evidence ends and the tree.
+#[must_use]
+pub fn trace_json(tr: &crate::trace::Trace) -> Value {
+    use crate::trace::render::{node_details, node_head};
+    fn node(tr: &crate::trace::Trace, id: &crate::trace::NodeId, depth: usize) -> Value {
+        let info = tr.nodes.get(id);
+        let failed = matches!(id, crate::trace::NodeId::Issuance(_))
+            && tr.issuance_of(id).is_some_and(|i| i.error.is_some());
+        let events = tr.events_of(id);
+        // Deep chains are cut (the page says so); `trailscan trace` prints them whole.
+        let children: Vec<Value> = if depth < 32 {
+            info.map(|n| n.children.iter().map(|c| node(tr, c, depth + 1)).collect())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        json!({
+            "label": tr.label(id),
+            "head": node_head(tr, id),
+            "details": node_details(tr, id),
+            "inferred": matches!(info.and_then(|n| n.link.as_ref()), Some(crate::trace::Link::Inferred(_))),
+            "seed": tr.facts.seeds.contains(id),
+            "failed": failed,
+            "events": events.len(),
+            "errors": events.iter().filter(|e| e.error_code.is_some()).count(),
+            "cut": depth >= 32 && info.is_some_and(|n| !n.children.is_empty()),
+            "children": children,
+        })
+    }
+    json!({
+        "seeds": tr.facts.seeds.iter().map(|s| tr.label(s)).collect::<Vec<_>>(),
+        "passes": tr.passes,
+        "roots": tr.roots().iter().map(|r| json!({ "origin": tr.origin(r), "tree": node(tr, r, 0) })).collect::<Vec<_>>(),
+    })
+}
+
+/// Everything the page shows, as the JSON document it embeds.
+#[allow(clippy::too_many_arguments)]
+#[must_use]
+pub fn data(
+    rep: &summary::Report,
+    pass: &mut Pass,
+    lookup: &Lookup,
+    rules: &[Rule],
+    findings: &[Finding],
+    stats: &Stats,
+    opts: &Options,
+    audit_ran: bool,
+) -> Value {
+    let bucket = rep.timeline.bucket;
+    // The records of the findings shown join the kept records.
+    let reader = collect::FieldReader::default();
+    let mut per_rule: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        per_rule.entry(f.rule).or_default().push(f);
+    }
+    let mut rules_json = Vec::new();
+    for (&r, fs) in &per_rule {
+        let rule = &rules[r];
+        let mut shown = Vec::new();
+        for f in fs.iter().take(FINDINGS_PER_RULE) {
+            let mut recs = Vec::new();
+            for m in f.records.iter().take(RECORDS_PER_FINDING) {
+                if serde_json::from_str::<serde::de::IgnoredAny>(&m.raw).is_err() {
+                    continue;
+                }
+                if let Ok(fields) = reader.read(&m.raw, lookup) {
+                    recs.push(pass.keep(collect::Kept { raw: m.raw.clone(), fields }));
+                }
+            }
+            let (first, last) = f.span();
+            let actors: std::collections::BTreeSet<&str> =
+                f.records.iter().map(|m| m.actor.as_str()).collect();
+            shown.push(json!({
+                "first": first,
+                "last": last,
+                "actors": actors,
+                "group": f.group.as_ref().map(|g| g.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()),
+                "events": f.records.len(),
+                "records": recs,
+            }));
+        }
+        let events: usize = fs.iter().map(|f| f.records.len()).sum();
+        let times = fs.iter().flat_map(|f| f.records.iter().filter_map(|m| m.time));
+        let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+        rules_json.push(json!({
+            "id": rule.id,
+            "title": rule.title,
+            "severity": rule.severity.as_str(),
+            "description": rule.description,
+            "origin": rule.origin,
+            "tags": rule.tags,
+            "threshold": rule.threshold.as_ref().map(|t| format!("{} within {}", t.count, t.within)),
+            "findings": fs.len(),
+            "events": events,
+            "first": (lo <= hi).then(|| secs(lo)),
+            "last": (lo <= hi).then(|| secs(hi)),
+            "shown": shown,
+        }));
+    }
+    let mut severities: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings {
+        *severities.entry(rules[f.rule].severity.as_str()).or_default() += 1;
+    }
+
+    // Notable actions: the earliest, with their records when kept.
+    let n = &rep.notable;
+    let actions: Vec<Value> = n
+        .actions
+        .iter()
+        .take(MAX_NOTABLE)
+        .map(|a| {
+            let record = a.event_id.as_deref().and_then(|id| pass.by_event_id(id));
+            // Filtered by its record's fields when kept (the same reading as the cube's).
+            let ids = record.map_or_else(|| notable_ids(a, lookup), |i| pass.kept[i].fields.ids);
+            json!({
+                "time": a.time,
+                "t": a.sort_time.map(secs),
+                "description": a.description,
+                "failed": a.failed,
+                "error_code": a.error_code,
+                "category": a.category,
+                "actor": a.actor,
+                "event": a.event_name,
+                "ids": ids.iter().map(|&i| id_json(i)).collect::<Vec<_>>(),
+                "record": record,
+            })
+        })
+        .collect();
+
+    let (cube, filterable) = cube_rows(&pass.cube, MAX_CELLS);
+    let dims: Vec<Value> = DIMENSIONS
+        .iter()
+        .enumerate()
+        .map(|(d, (name, title, field))| {
+            let t = rep.table(name);
+            json!({
+                "key": name,
+                "title": title,
+                "field": field,
+                "distinct": t.map_or(0, |t| t.distinct),
+                "records": t.map_or(0, |t| t.records),
+                // How many of `values` the page can filter by (the rest: "other values").
+                "filterable": filterable[d].map_or_else(|| t.map_or(0, |t| t.rows.len()), usize::from),
+                "values": t.map(|t| &t.rows),
+            })
+        })
+        .collect();
+
+    let actors = rep.table("actors").map(|t| t.rows.as_slice()).unwrap_or_default();
+    let identities: Vec<Value> = actors
+        .iter()
+        .enumerate()
+        .take(MAX_IDENTITIES)
+        .filter_map(|(i, row)| {
+            let p = pass.profiles.get(&u16::try_from(i).ok()?)?;
+            let mut spark: Vec<(i64, u64)> = p.buckets.iter().map(|(b, n)| (*b, *n)).collect();
+            spark.sort_unstable();
+            Some(json!({
+                "actor": row.value,
+                "id": i,
+                "count": p.count,
+                "first_seen": row.first_seen,
+                "last_seen": row.last_seen,
+                "spark": spark,
+                "services": top_list(&p.services, PROFILE_LIST),
+                "ips": top_list(&p.ips, PROFILE_LIST),
+                "errors": top_list(&p.errors, PROFILE_LIST),
+                "types": top_list(&p.types, PROFILE_LIST),
+                "accounts": top_list(&p.accounts, PROFILE_LIST),
+            }))
+        })
+        .collect();
+
+    let records: Vec<Value> = pass
+        .kept
+        .iter()
+        .map(|k| {
+            json!({
+                "raw": k.raw,
+                "t": k.fields.time.map(secs),
+                "ids": k.fields.ids.iter().map(|&i| id_json(i)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+
+    json!({
+        "schema": SCHEMA,
+        "generator": format!("trailscan {}", env!("CARGO_PKG_VERSION")),
+        "generated_at": summary::time_text(chrono::Utc::now()),
+        "overview": rep.overview,
+        "accounting": stats.line(),
+        "stats": stats,
+        "bucket": bucket,
+        "bucket_seconds": bucket_seconds(bucket),
+        "undated": pass.undated,
+        "dims": dims,
+        "cube": cube,
+        "max_cells": MAX_CELLS,
+        "notable": {
+            "total": n.total,
+            "failed": n.failed,
+            "dropped": n.dropped,
+            "kept": n.actions.len(),
+            "actions": actions,
+        },
+        "audit": {
+            "ran": audit_ran,
+            "note": opts.audit_note,
+            "rules": rules.len(),
+            "findings": findings.len(),
+            "severities": severities,
+            "by_rule": rules_json,
+        },
+        "identities": identities,
+        "groups": rep.groups.as_ref().map(|g| json!({ "by": g.by, "total": g.total, "rows": g.rows })),
+        "records": records,
+        "per_value": opts.per_value,
+        "command": opts.command,
+        "trace": opts.trace,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cube_collapses_the_busiest_fields_first() {
+        let mut cube = rustc_hash::FxHashMap::default();
+        for ip in 0..12u16 {
+            let mut ids = [0u16; DIMS];
+            ids[3] = ip;
+            ids[collect::ERROR_DIM] = NONE;
+            cube.insert(
+                (0, ids),
+                collect::Cell { count: 2, first: 5_000_000_000, last: 9_000_000_000 },
+            );
+        }
+        let (rows, kept) = cube_rows(&cube, 100);
+        assert_eq!((rows.len(), kept), (12, [None; DIMS]));
+        let (rows, kept) = cube_rows(&cube, 5);
+        assert_eq!(rows.len(), 1);
+        // Keeping the top 10 IPs apart was not enough (11 cells); keeping none was.
+        assert_eq!(kept[..5], [None, Some(10), Some(10), Some(0), Some(0)]);
+        let row = rows[0].as_array().unwrap();
+        assert_eq!(row[4], json!(-1), "IP given up");
+        assert_eq!(row[6], json!(-2), "no error stays no error");
+        assert_eq!(&row[9..], &[json!(24), json!(5), json!(9)]);
+        // Keeping 10 of 12 IPs filterable fits in 11 cells.
+        let (rows, kept) = cube_rows(&cube, 11);
+        assert_eq!((rows.len(), kept[3], kept[4]), (11, Some(10), Some(10)));
+    }
+}
