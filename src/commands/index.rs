@@ -133,6 +133,7 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
     }
     let mut stats = Stats::default();
     let (mut failed, mut read, mut kept, mut left_out) = (false, 0u64, 0u64, 0u64);
+    let mut changed = 0u64;
     engine::scan_with(&cfg, &query, stop, &worker, |_, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
@@ -150,6 +151,10 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
             Some((v, p)) => (Some(v), p),
             None => (None, None),
         };
+        // A file the old index knew, read again: it changed since (not gone).
+        if old.as_ref().is_some_and(|o| o.get(&key).is_some()) {
+            changed += 1;
+        }
         match (values, report.stamp) {
             (Some(Ok(v)), Some(stamp)) if !report.failed && report.stats.files_read == 1 => {
                 builder.add_with_summary(key, stamp, v, part.as_ref());
@@ -168,13 +173,14 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
         }
         Ok(())
     })?;
-    let dropped = old.as_ref().map_or(0, |o| o.files().len() as u64 - kept);
+    let dropped =
+        old.as_ref().map_or(0, |o| (o.files().len() as u64).saturating_sub(kept + changed));
     let build_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let index = builder.finish(chrono::Utc::now().timestamp(), build_ms);
     let (written, size) = store::save(dir, &index)?;
     if !args.quiet {
         messages::error(&format!(
-            "indexed {}: {} files ({read} read, {kept} unchanged, {dropped} gone since the last update, {left_out} left out as unreadable), {} records; {} ({}) in {:.1} s",
+            "indexed {}: {} files ({read} read ({changed} changed since the last update), {kept} unchanged, {dropped} gone since, {left_out} left out as unreadable), {} records; {} ({}) in {:.1} s",
             root.display(),
             index.files().len(),
             index.records(),
