@@ -10,4 +10,5 @@ mod help;
 mod hostile;
 mod invariants;
 mod search;
+mod shapes;
 mod trace;
