@@ -11,4 +11,5 @@ mod hostile;
 mod invariants;
 mod search;
 mod shapes;
+mod stream;
 mod trace;
