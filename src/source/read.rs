@@ -153,6 +153,10 @@ impl Reader {
                 if md.is_dir() {
                     return Err(ReadError::Io(io::Error::other("is a directory")));
                 }
+                // Over the cap as it is: over it decompressed too (see `read_raw`).
+                if md.is_file() && md.len() > self.limit {
+                    return Err(ReadError::TooLarge { limit: self.limit });
+                }
                 if !md.is_file() || md.len() <= threshold {
                     (&file).take(threshold + 1).read_to_end(&mut self.raw)?;
                     if self.raw.len() as u64 <= threshold {

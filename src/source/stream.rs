@@ -58,6 +58,9 @@ enum Mode {
     Lines,
     /// One document (a record, pretty-printed): read whole.
     Whole,
+    /// After the array of a keyed document (`Records`, ...): the rest of its object, then
+    /// maybe more documents, one per line.
+    AfterArray,
     /// The array (or the text) has ended.
     Done,
 }
@@ -81,12 +84,21 @@ pub struct Records<R: Read> {
     bom: bool,
     /// Inside a line too long to read.
     skipping: bool,
+    /// Bytes to read at a time (at least).
+    chunk: usize,
 }
 
 impl<R: Read> Records<R> {
     /// Splits the text `src` gives (inflated already).
     pub fn new(src: R) -> Records<R> {
+        Records::with_chunk(src, CHUNK)
+    }
+
+    /// [`Records::new`] reading `chunk` bytes at a time (small windows, for tests and fuzzing:
+    /// every record then crosses reads).
+    pub fn with_chunk(src: R, chunk: usize) -> Records<R> {
         Records {
+            chunk: chunk.max(1),
             src,
             buf: Vec::new(),
             pos: 0,
@@ -120,11 +132,14 @@ impl<R: Read> Records<R> {
             return false;
         }
         if self.pos > 0 {
+            if matches!(self.mode, Mode::Array(_) | Mode::AfterArray) {
+                self.lines += memchr::memchr_iter(b'\n', &self.buf[..self.pos]).count();
+            }
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
         // Grow by a quarter when a record does not fit yet, without Vec's doubling.
-        let want = CHUNK.max(self.buf.len() / 4);
+        let want = self.chunk.max(self.buf.len() / 4);
         let start = self.buf.len();
         self.buf.reserve_exact(want);
         self.buf.resize(start + want, 0);
@@ -146,7 +161,7 @@ impl<R: Read> Records<R> {
         }
         self.buf.truncate(start + got);
         self.read += got as u64;
-        if !self.bom_checked {
+        if !self.bom_checked && (self.buf.len() >= 3 || self.eof) {
             if self.buf.starts_with(&[0xef, 0xbb, 0xbf]) {
                 self.pos = 3;
                 self.bom = true;
@@ -158,7 +173,7 @@ impl<R: Read> Records<R> {
 
     /// Decides the shape from the start of the text.
     fn start(&mut self) -> Mode {
-        while self.buf.len() - self.pos < 1 << 16 && self.fill() {}
+        while self.buf.len() - self.pos < (1 << 16).min(self.chunk * 16) && self.fill() {}
         let b = &self.buf[self.pos..];
         let i = skip_ws(b, 0);
         match b.get(i) {
@@ -205,7 +220,65 @@ impl<R: Read> Records<R> {
                 }
                 Some(split(&self.buf[self.pos..]))
             }
+            Mode::AfterArray => self.after_array(),
             Mode::Start | Mode::Done => None,
+        }
+    }
+
+    /// The end of a keyed document's object (other keys stepped over); text after it is read
+    /// as further documents, one per line, as the in-memory path reads JSON lines.
+    fn after_array(&mut self) -> Option<Split<'_>> {
+        let mut closed = false;
+        loop {
+            let b = &self.buf;
+            let i = skip_ws(b, self.pos);
+            if i >= b.len() {
+                if self.fill() {
+                    continue;
+                }
+                self.mode = Mode::Done;
+                if closed {
+                    return None;
+                }
+                let fatal = Some("invalid JSON: the document is not closed".to_string());
+                return Some(Split { fatal, ..Split::default() });
+            }
+            if closed {
+                // More text after the document: JSON lines.
+                self.lines += memchr::memchr_iter(b'\n', &b[..self.pos]).count();
+                self.mode = Mode::Lines;
+                return self.next_batch();
+            }
+            match b[i] {
+                b'}' => {
+                    self.pos = i + 1;
+                    closed = true;
+                }
+                b',' => {
+                    // `,"key": value`: step over it once it is all in the window.
+                    let k = skip_ws(b, i + 1);
+                    let parsed = crate::record::scan::skip_string(b, k).and_then(|e| {
+                        let c = skip_ws(b, e);
+                        (b.get(c) == Some(&b':')).then(|| skip_ws(b, c + 1))
+                    });
+                    match parsed.and_then(|v| skip_value(b, v)) {
+                        Some(end) if end < b.len() => self.pos = end,
+                        _ if !self.eof && b.len() - self.pos <= MAX_RECORD => {
+                            self.fill();
+                        }
+                        _ => {
+                            self.mode = Mode::Done;
+                            let fatal = Some("invalid JSON after the array".to_string());
+                            return Some(Split { fatal, ..Split::default() });
+                        }
+                    }
+                }
+                _ => {
+                    self.mode = Mode::Done;
+                    let fatal = Some("invalid JSON after the array".to_string());
+                    return Some(Split { fatal, ..Split::default() });
+                }
+            }
         }
     }
 
@@ -290,10 +363,11 @@ impl<R: Read> Records<R> {
             }
         }
         if ended {
-            self.mode = Mode::Done;
+            self.mode =
+                if fatal.is_none() && wrap != Wrap::Bare { Mode::AfterArray } else { Mode::Done };
         }
         if spans.is_empty() && fatal.is_none() {
-            return None;
+            return self.next_batch();
         }
         let base = self.elements;
         self.elements += spans.len();
@@ -480,5 +554,93 @@ fn first_array_key(b: &[u8], mut i: usize) -> Option<(Wrap, usize)> {
             return None;
         }
         i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The records (as text) and problems of `text` streamed `chunk` bytes at a time.
+    fn streamed(text: &[u8], chunk: usize) -> (Vec<String>, Vec<String>) {
+        let mut r = Records::with_chunk(text, chunk);
+        let (mut recs, mut probs) = (Vec::new(), Vec::new());
+        while let Some(b) = r.next_batch() {
+            probs.extend(b.problems.iter().map(|p| format!("{}: {}", p.at, p.message)));
+            probs.extend(b.fatal.clone());
+            recs.extend(b.records.into_iter().map(|r| r.text().unwrap().into_owned()));
+        }
+        (recs, probs)
+    }
+
+    /// What the in-memory path gives (the reader removes a BOM first).
+    fn in_memory(text: &[u8]) -> Vec<String> {
+        let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+        split(text).records.into_iter().map(|r| r.text().unwrap().into_owned()).collect()
+    }
+
+    #[test]
+    fn every_shape_every_window_gives_the_in_memory_records() {
+        let recs = [r#"{"eventName":"A","x":"]},\"{"}"#, r#"{"eventName":"B","y":[1,{"z":"\n"}]}"#];
+        let q = |r: &str| serde_json::to_string(r).unwrap();
+        let docs = [
+            format!("{{\"Records\":[{},{}]}}", recs[0], recs[1]),
+            format!("\u{feff}{{ \"Records\" : [ {} ,\n {} ] }}\n", recs[0], recs[1]),
+            format!("{}\n{}\n", recs[0], recs[1]),
+            format!("{}\r\n\r\n{}", recs[0], recs[1]),
+            format!("[{},\n{}]", recs[0], recs[1]),
+            format!(
+                "{{\"Events\":[{{\"CloudTrailEvent\":{}}},{{\"CloudTrailEvent\":{}}}],\"NextToken\":\"t\"}}",
+                q(recs[0]),
+                q(recs[1])
+            ),
+            format!(
+                "{{\"events\":[{{\"timestamp\":1,\"message\":{}}},{{\"timestamp\":2,\"message\":{}}}]}}",
+                q(recs[0]),
+                q(recs[1])
+            ),
+            format!(
+                "{{\"QueryStatus\":\"FINISHED\",\"QueryStatistics\":{{\"a\":[1]}},\"QueryResultRows\":[[{{\"eventJson\":{}}}],[{{\"eventJson\":{}}}]]}}",
+                q(recs[0]),
+                q(recs[1])
+            ),
+            format!("2023-07-10T12:00:00.000Z {}\n2023-07-10T12:00:01.000Z {}\n", recs[0], recs[1]),
+            format!(
+                "{{\"Events\":[{{\"CloudTrailEvent\":{}}}]}}\n{{\"CloudTrailEvent\":{}}}\n",
+                q(recs[0]),
+                q(recs[1])
+            ),
+            "{\n  \"eventName\": \"A\",\n  \"x\": 1\n}\n".to_string(),
+        ];
+        for doc in &docs {
+            let want = in_memory(doc.as_bytes());
+            assert!(!want.is_empty(), "{doc}");
+            for chunk in [1, 2, 3, 7, 16, 64, 4096] {
+                let (got, probs) = streamed(doc.as_bytes(), chunk);
+                assert_eq!(got, want, "{doc} chunk {chunk}");
+                assert!(probs.is_empty(), "{doc} chunk {chunk}: {probs:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn damage_is_numbered_across_the_file() {
+        let (recs, probs) = streamed(b"{\"a\":1}\n{\"b\":\n{\"c\":3}\nplain\n", 3);
+        assert_eq!(recs, [r#"{"a":1}"#, r#"{"c":3}"#]);
+        assert_eq!(probs.len(), 2);
+        assert!(probs[0].starts_with("line 2: invalid JSON"), "{probs:?}");
+        assert!(probs[1].starts_with("line 4: not JSON"), "{probs:?}");
+        let (recs, probs) = streamed(br#"{"Records":[{"a":1},7,{"b":2},{"c":"#, 4);
+        assert_eq!(recs, [r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert_eq!(probs[0], "record 2: not a JSON object");
+        assert!(probs[1].starts_with("invalid JSON after record 3"), "{probs:?}");
+        let (_, probs) =
+            streamed(br#"{"events":[{"timestamp":1,"message":"{}"},{"timestamp":2}]}"#, 5);
+        assert_eq!(probs, ["event 2: no message"]);
+        let (recs, probs) = streamed(br#"[{"a":1},"x"]"#, 2);
+        assert_eq!(
+            (recs.len(), probs.as_slice()),
+            (1, &["element 2: not a JSON object".to_string()][..])
+        );
     }
 }
