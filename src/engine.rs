@@ -515,12 +515,15 @@ fn pass_unread(cfg: &ScanConfig, query: &Query) -> bool {
     !cfg.hit_times && query.matches_everything()
 }
 
-/// Cheap framing check for files the prefilter rules out: text that starts with `{` or `[` and
-/// ends with `}` or `]` (JSON lines end with an object too). Anything else (binary garbage, a
-/// cut file) goes through the full split, which names the problem.
+/// Cheap framing check for files the prefilter rules out: text that starts with `{` or `[` (or
+/// a digit: CloudWatch Logs export lines) and ends with `}` or `]` (JSON lines end with an
+/// object too). Anything else (binary garbage, a cut file) goes through the full split, which
+/// names the problem.
 fn looks_like_json(data: &[u8]) -> bool {
     let trimmed = data.trim_ascii();
-    matches!(trimmed.first(), Some(b'{' | b'[')) && matches!(trimmed.last(), Some(b'}' | b']'))
+    // CloudWatch Logs export lines start with their timestamp's year.
+    matches!(trimmed.first(), Some(b'{' | b'[' | b'0'..=b'9'))
+        && matches!(trimmed.last(), Some(b'}' | b']'))
 }
 
 /// The matched text a report holds.

@@ -201,7 +201,12 @@ impl Reader {
         let inflated = self.inflate();
         self.limit = limit;
         let error = match inflated {
-            Err(ReadError::TooLarge { .. }) => return Ok(Opened::Stream(self.stream_read_bytes())),
+            Err(ReadError::TooLarge { .. }) => {
+                // What was inflated is dropped, not kept for the stream's whole life.
+                self.inflated = Vec::new();
+                self.inflated_len = 0;
+                return Ok(Opened::Stream(self.stream_read_bytes()));
+            }
             Err(e) => return Err(e),
             Ok(error) => error,
         };

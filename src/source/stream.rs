@@ -138,10 +138,15 @@ impl<R: Read> Records<R> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        // Grow by a quarter when a record does not fit yet, without Vec's doubling.
-        let want = self.chunk.max(self.buf.len() / 4);
+        // The buffer's whole room is reserved once (untouched pages cost no memory), so that it
+        // never moves: a reallocation would hold the old and the new copy at once. It grows by
+        // a quarter when a record does not fit yet.
+        let room = MAX_RECORD + 2 * self.chunk;
+        if self.buf.capacity() < room {
+            self.buf.reserve_exact(room - self.buf.len());
+        }
+        let want = self.chunk.max(self.buf.len() / 4).min(room - self.buf.len());
         let start = self.buf.len();
-        self.buf.reserve_exact(want);
         self.buf.resize(start + want, 0);
         let mut got = 0;
         while got < want {
