@@ -488,27 +488,31 @@ impl<'a> Split<'a> {
 
 fn split_lines<'a>(text: &'a str, out: &mut Split<'a>) {
     for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let at = || format!("line {}", i + 1);
-        match serde_json::from_str::<&RawValue>(line) {
-            Ok(v) if v.get().starts_with('[') => {
-                match serde_json::from_str::<Vec<&RawValue>>(v.get()) {
-                    Ok(items) => {
-                        for item in items {
-                            out.item(item.get(), at);
-                        }
+        json_line(line, i + 1, out);
+    }
+}
+
+/// Line `n` of JSON lines (a record, an envelope, a lookup or log event, an array of them),
+/// added to `out` as [`split`] reads each line of JSON lines.
+pub fn json_line<'a>(line: &'a str, n: usize, out: &mut Split<'a>) {
+    let line = line.trim();
+    if line.is_empty() {
+        return;
+    }
+    let at = || format!("line {n}");
+    match serde_json::from_str::<&RawValue>(line) {
+        Ok(v) if v.get().starts_with('[') => {
+            match serde_json::from_str::<Vec<&RawValue>>(v.get()) {
+                Ok(items) => {
+                    for item in items {
+                        out.item(item.get(), at);
                     }
-                    Err(e) => out.problems.push(Problem { at: at(), message: e.to_string() }),
                 }
-            }
-            Ok(v) => out.item(v.get(), at),
-            Err(e) => {
-                out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") })
+                Err(e) => out.problems.push(Problem { at: at(), message: e.to_string() }),
             }
         }
+        Ok(v) => out.item(v.get(), at),
+        Err(e) => out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") }),
     }
 }
 
@@ -545,27 +549,36 @@ fn export_line(line: &str) -> Option<&str> {
 /// The lines of a CloudWatch Logs export: each message is a record.
 fn split_export_lines<'a>(text: &'a str, out: &mut Split<'a>) {
     for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let at = || format!("line {}", i + 1);
-        let Some(message) = export_line(line) else {
-            let message = "not a CloudWatch Logs export line (timestamp, space, message)".into();
-            out.problems.push(Problem { at: at(), message });
-            continue;
-        };
-        let message = message.trim();
-        if !message.starts_with('{') {
-            out.problems.push(Problem { at: at(), message: "message is not a JSON object".into() });
-            continue;
-        }
-        match serde_json::from_str::<&RawValue>(message) {
-            Ok(v) => out.records.push(Record::from(v.get())),
-            Err(e) => {
-                out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") })
-            }
-        }
+        export_text_line(line, i + 1, out);
+    }
+}
+
+/// Whether `text` starts like a CloudWatch Logs export (its first line does).
+#[must_use]
+pub fn is_export(text: &str) -> bool {
+    export_line(text.trim_start()).is_some()
+}
+
+/// Line `n` of a CloudWatch Logs export, added to `out` as [`split`] reads it.
+pub fn export_text_line<'a>(line: &'a str, n: usize, out: &mut Split<'a>) {
+    let line = line.trim();
+    if line.is_empty() {
+        return;
+    }
+    let at = || format!("line {n}");
+    let Some(message) = export_line(line) else {
+        let message = "not a CloudWatch Logs export line (timestamp, space, message)".into();
+        out.problems.push(Problem { at: at(), message });
+        return;
+    };
+    let message = message.trim();
+    if !message.starts_with('{') {
+        out.problems.push(Problem { at: at(), message: "message is not a JSON object".into() });
+        return;
+    }
+    match serde_json::from_str::<&RawValue>(message) {
+        Ok(v) => out.records.push(Record::from(v.get())),
+        Err(e) => out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") }),
     }
 }
 

@@ -18,7 +18,7 @@
 //! lines, events and rows numbered across the whole file (a differential test holds the two
 //! paths to the same output).
 
-use super::shape::{Problem, Record, Split, split};
+use super::shape::{Problem, Record, Split, export_text_line, is_export, json_line, split};
 use crate::record::scan::{skip_value, skip_ws};
 use std::io::{self, Read};
 
@@ -86,6 +86,8 @@ pub struct Records<R: Read> {
     skipping: bool,
     /// Bytes to read at a time (at least).
     chunk: usize,
+    /// The lines are a CloudWatch Logs export (decided on the first line).
+    export: Option<bool>,
 }
 
 impl<R: Read> Records<R> {
@@ -99,6 +101,7 @@ impl<R: Read> Records<R> {
     pub fn with_chunk(src: R, chunk: usize) -> Records<R> {
         Records {
             chunk: chunk.max(1),
+            export: None,
             src,
             buf: Vec::new(),
             pos: 0,
@@ -471,21 +474,25 @@ impl<R: Read> Records<R> {
     fn split_lines(&mut self, s: usize, e: usize) -> Split<'_> {
         let mut out = Split::default();
         let text = &self.buf[s..e];
+        if self.export.is_none() {
+            let head = std::str::from_utf8(&text[..text.len().min(256)]).unwrap_or_else(|e| {
+                std::str::from_utf8(&text[..e.valid_up_to()]).unwrap_or_default()
+            });
+            self.export = Some(is_export(head));
+        }
+        let export = self.export == Some(true);
         for line in text.split(|&c| c == b'\n') {
             self.lines += 1;
             let n = self.lines;
-            if line.trim_ascii().is_empty() {
-                continue;
+            match std::str::from_utf8(line) {
+                Ok(line) if export => export_text_line(line, n, &mut out),
+                Ok(line) => json_line(line, n, &mut out),
+                Err(e) => {
+                    let at = format!("line {n}");
+                    let message = format!("invalid UTF-8 at byte {}", e.valid_up_to());
+                    out.problems.push(Problem { at, message });
+                }
             }
-            let part = split(line);
-            let at = format!("line {n}");
-            out.digest |= part.digest;
-            // Records of a delivery file on one line are delimited only: checked when used.
-            out.unvalidated |= part.unvalidated;
-            if let Some(f) = &part.fatal {
-                out.problems.push(Problem { at: at.clone(), message: f.clone() });
-            }
-            take(&mut out, part, &at);
         }
         // `split` on "a\nb\n" gives a last empty piece: not a line.
         if text.ends_with(b"\n") {
@@ -634,7 +641,7 @@ mod tests {
         assert_eq!(recs, [r#"{"a":1}"#, r#"{"c":3}"#]);
         assert_eq!(probs.len(), 2);
         assert!(probs[0].starts_with("line 2: invalid JSON"), "{probs:?}");
-        assert!(probs[1].starts_with("line 4: not JSON"), "{probs:?}");
+        assert!(probs[1].starts_with("line 4: invalid JSON"), "{probs:?}");
         let (recs, probs) = streamed(br#"{"Records":[{"a":1},7,{"b":2},{"c":"#, 4);
         assert_eq!(recs, [r#"{"a":1}"#, r#"{"b":2}"#]);
         assert_eq!(probs[0], "record 2: not a JSON object");
