@@ -12,12 +12,15 @@ use crate::messages;
 use crate::progress::Progress;
 use crate::query::{Hit, Query};
 use crate::record::fields::{Extractor, Fields, Row, Table};
+use crate::source::stream::Records;
 use crate::source::{
-    FileStamp, Input, PruneRules, Reader, SkipReason, WalkItem, Walker, split, split_with, validate,
+    FileStamp, Input, Opened, PruneRules, ReadError, Reader, SkipReason, Split, Streamed, WalkItem,
+    Walker, split, split_with, validate,
 };
 use crate::stats::Stats;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
@@ -174,8 +177,8 @@ pub struct Match<'a> {
 }
 
 impl<'a> Match<'a> {
-    fn new(index: usize, hit: Hit, raw: Cow<'a, str>) -> Match<'a> {
-        Match { index: index as u64, hit, raw, fields: None }
+    fn new(index: u64, hit: Hit, raw: Cow<'a, str>) -> Match<'a> {
+        Match { index, hit, raw, fields: None }
     }
 }
 
@@ -190,7 +193,7 @@ struct Buffers {
 impl Buffers {
     fn new(cfg: &ScanConfig) -> Buffers {
         Buffers {
-            reader: Reader::new(cfg.max_file_size),
+            reader: Reader::streaming(cfg.max_file_size, crate::source::stream::threshold()),
             fields: Fields::default(),
             table: Table::default(),
         }
@@ -311,11 +314,12 @@ fn read_file<'r>(
     cfg: &ScanConfig,
     r: &mut FileReport,
 ) -> Vec<Match<'r>> {
-    let mut hits = Vec::new();
+    let hits = Vec::new();
     r.name = input.display();
     let Buffers { reader, fields, table } = buffers;
-    let loaded = match reader.load(input) {
-        Ok(l) => l,
+    let loaded = match reader.open(input) {
+        Ok(Opened::Whole(l)) => l,
+        Ok(Opened::Stream(s)) => return read_stream(s, query, cfg, r),
         Err(e) => {
             r.stats.files_failed = 1;
             r.failed = true;
@@ -367,35 +371,53 @@ fn read_file<'r>(
         }
         _ => {}
     }
-    r.stats.records_failed = doc.problems.len() as u64;
-    r.failed |= !doc.problems.is_empty();
-    for p in &doc.problems {
-        r.message(format!("{}: {}: {}", r.name, p.at, p.message));
-    }
     if failed {
         r.stats.files_failed = 1;
         r.failed = true;
     } else {
         r.stats.files_read = 1;
     }
-    r.stats.records_read = doc.records.len() as u64;
+    // The rows belong to the records only when the fast path split the document.
+    let rows = extract.is_some() && doc.unvalidated && table.len() == doc.records.len();
+    take_records(doc, 0, query, cfg, r, rows.then_some(&*table))
+}
+
+/// The matches among a split's records (numbered from `base` in their file), counting them in
+/// `r`; `rows`: where the extractor found each record's fields.
+fn take_records<'a>(
+    doc: Split<'a>,
+    base: u64,
+    query: &Query,
+    cfg: &ScanConfig,
+    r: &mut FileReport,
+    rows: Option<&'a Table>,
+) -> Vec<Match<'a>> {
+    let mut hits = Vec::new();
+    r.stats.records_failed += doc.problems.len() as u64;
+    r.failed |= !doc.problems.is_empty();
+    for p in &doc.problems {
+        r.message(format!("{}: {}: {}", r.name, p.at, p.message));
+    }
+    r.stats.records_read += doc.records.len() as u64;
+    let prefilter = query.prefilter();
+    let unread = pass_unread(cfg, query);
     let unvalidated = doc.unvalidated && cfg.validate_hits;
     if unread && !unvalidated {
-        // The rows belong to the records only when the fast path split the document.
-        let rows = extract.is_some() && doc.unvalidated && table.len() == doc.records.len();
         for (i, rec) in doc.records.into_iter().enumerate() {
+            let index = base + i as u64;
             match rec.text() {
                 Ok(rec) => hits.push(Match {
-                    fields: table.row(i).filter(|_| rows),
-                    ..Match::new(i, Hit { time: None }, rec)
+                    fields: rows.and_then(|t| t.row(i)),
+                    ..Match::new(index, Hit { time: None }, rec)
                 }),
-                Err(e) => r.reject_record(i as u64, e),
+                Err(e) => r.reject_record(index, e),
             }
         }
-        r.stats.records_matched = hits.len() as u64;
+        r.stats.records_matched += hits.len() as u64;
         return hits;
     }
     for (i, rec) in doc.records.into_iter().enumerate() {
+        let index = base + i as u64;
         if !prefilter.maybe(rec.as_bytes()) {
             continue;
         }
@@ -403,7 +425,7 @@ fn read_file<'r>(
         let rec = match rec.text() {
             Ok(rec) => rec,
             Err(e) => {
-                r.reject_record(i as u64, e);
+                r.reject_record(index, e);
                 continue;
             }
         };
@@ -417,10 +439,112 @@ fn read_file<'r>(
         match result {
             Ok(Some(hit)) => {
                 r.stats.records_matched += 1;
-                hits.push(Match::new(i, hit, rec));
+                hits.push(Match::new(index, hit, rec));
             }
             Ok(None) => {}
-            Err(e) => r.reject_record(i as u64, e),
+            Err(e) => r.reject_record(index, e),
+        }
+    }
+    hits
+}
+
+/// A file too large to hold, read batch by batch ([`crate::source::stream`]): its matches
+/// are copied out of each batch, so memory holds one batch and the matches.
+fn read_stream(
+    s: Streamed,
+    query: &Query,
+    cfg: &ScanConfig,
+    r: &mut FileReport,
+) -> Vec<Match<'static>> {
+    let Streamed { text, compressed: _, disk, limit } = s;
+    let mut hits: Vec<Match<'static>> = Vec::new();
+    // Past the cap the text ends: the file is named as too large.
+    let mut records = Records::new(text.take(limit + 1));
+    let mut failed = false;
+    let mut digest = false;
+    let mut any_records = false;
+    let mut maybe = false;
+    let prefilter = query.prefilter();
+    let mut base = 0u64;
+    if cfg.inflate_only {
+        let mut sink = [0u8; 1 << 16];
+        let mut text = records.into_source();
+        let mut n = 0u64;
+        loop {
+            match text.read(&mut sink) {
+                Ok(0) => break,
+                Ok(k) => n += k as u64,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    r.message(format!("{}: {e}", r.name));
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        r.stats.bytes_read = disk.get();
+        r.stats.bytes_inflated = n.min(limit);
+        if n > limit {
+            r.message(format!("{}: {}", r.name, ReadError::TooLarge { limit }));
+            failed = true;
+        }
+        if failed {
+            r.stats.files_failed = 1;
+            r.failed = true;
+        } else {
+            r.stats.files_read = 1;
+        }
+        return hits;
+    }
+    let mut fatal = None;
+    while let Some(doc) = records.next_batch() {
+        if let Some(f) = &doc.fatal {
+            failed = true;
+            fatal = Some(f.clone());
+        }
+        digest |= doc.digest;
+        any_records |= !doc.records.is_empty();
+        maybe |= doc.records.iter().any(|rec| prefilter.maybe(rec.as_bytes()));
+        let n = doc.records.len() as u64;
+        let batch = take_records(doc, base, query, cfg, r, None);
+        hits.extend(batch.into_iter().map(|m| Match {
+            raw: Cow::Owned(m.raw.into_owned()),
+            fields: None,
+            ..Match::new(m.index, m.hit, Cow::Borrowed(""))
+        }));
+        base += n;
+    }
+    let inflated = records.bytes();
+    r.stats.bytes_read = disk.get();
+    r.stats.bytes_inflated = inflated.min(limit);
+    if inflated > limit {
+        failed = true;
+        r.message(format!("{}: {}", r.name, ReadError::TooLarge { limit }));
+        r.message(format!("{}: {base} records read before the limit", r.name));
+    } else if let Some(e) = &records.error {
+        failed = true;
+        r.message(format!("{}: {}", r.name, ReadError::Gzip(e.to_string(), inflated as usize)));
+        if fatal.take().is_some() {
+            // The document breaks where the data ends: the read error said why.
+            r.message(format!("{}: {base} records recovered before the damage", r.name));
+        }
+    }
+    if let Some(f) = fatal {
+        r.message(format!("{}: {f}", r.name));
+    }
+    if digest && !any_records {
+        r.stats.files_digest = 1;
+        return hits;
+    }
+    if failed {
+        r.stats.files_failed = 1;
+        r.failed = true;
+    } else {
+        r.stats.files_read = 1;
+        if !maybe && r.stats.records_failed == 0 && !query.prefilter().maybe(b"") {
+            // As the in-memory path counts a file no record of which can match.
+            r.stats.files_prefiltered = 1;
+            r.stats.records_read = 0;
         }
     }
     hits
@@ -432,12 +556,15 @@ fn pass_unread(cfg: &ScanConfig, query: &Query) -> bool {
     !cfg.hit_times && query.matches_everything()
 }
 
-/// Cheap framing check for files the prefilter rules out: text that starts with `{` or `[` and
-/// ends with `}` or `]` (JSON lines end with an object too). Anything else (binary garbage, a
-/// cut file) goes through the full split, which names the problem.
+/// Cheap framing check for files the prefilter rules out: text that starts with `{` or `[` (or
+/// a digit: CloudWatch Logs export lines) and ends with `}` or `]` (JSON lines end with an
+/// object too). Anything else (binary garbage, a cut file) goes through the full split, which
+/// names the problem.
 fn looks_like_json(data: &[u8]) -> bool {
     let trimmed = data.trim_ascii();
-    matches!(trimmed.first(), Some(b'{' | b'[')) && matches!(trimmed.last(), Some(b'}' | b']'))
+    // CloudWatch Logs export lines start with their timestamp's year.
+    matches!(trimmed.first(), Some(b'{' | b'[' | b'0'..=b'9'))
+        && matches!(trimmed.last(), Some(b'}' | b']'))
 }
 
 /// The matched text a report holds.

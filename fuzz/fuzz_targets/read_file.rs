@@ -1,6 +1,8 @@
 //! Any bytes as a CloudTrail file: read (plain, gzip, multi-member gzip or damaged gzip),
 //! split into records, and every record evaluated by a few queries. Nothing may panic, and a
-//! record that matches must pass the query's prefilter (record and whole file).
+//! record that matches must pass the query's prefilter (record and whole file). Every shape
+//! `split` detects is reached from here (the corpus has seeds for delivery files, JSON lines,
+//! lookup-events, envelopes, CloudWatch Logs exports and API output, and Lake query results).
 //!
 //! The first byte picks how the rest is fed in: 0 = straight to `split` (fast, no file);
 //! 1 = a plain file through `Reader`; 2 = gzipped; 3 = two gzip members cut at the second

@@ -41,6 +41,7 @@
 // (the index planner, the SQL translator): one representation, many uses.
 pub(crate) mod ast;
 pub(crate) mod compile;
+mod complexity;
 mod error;
 mod json;
 pub(crate) mod matcher;
@@ -70,6 +71,11 @@ impl Pattern {
     pub fn parse(text: &str) -> Result<Pattern, PatternError> {
         let root = parse::parse_text(text)?;
         let compiled = compile::compile(&root)?;
+        // EventBridge refuses rules whose wildcards are too non-deterministic.
+        let (complexity, path) = complexity::evaluate(&compiled);
+        if complexity > complexity::MAX_COMPLEXITY {
+            return Err(PatternError::invalid(&path.unwrap_or_default(), complexity::TOO_COMPLEX));
+        }
         Ok(Pattern { root, compiled })
     }
 

@@ -151,8 +151,44 @@ fn wildcard_adversarial_input_is_fast_by_construction() {
     // exponentially many splits; ours does one substring search per literal run.
     let glob = "*a".repeat(500) + "*b";
     let pat = format!(r#"{{"a":[{{"wildcard":"{glob}"}}]}}"#);
+    // EventBridge refuses it ...
+    assert_eq!(
+        Pattern::parse(&pat).unwrap_err().to_string(),
+        "a: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character"
+    );
+    // ... and the matcher, built past the limit, is still linear.
+    let root = super::parse::parse_text(&pat).unwrap();
+    let unlimited = Pattern { compiled: super::compile::compile(&root).unwrap(), root };
     let value = "a".repeat(100_000);
-    assert!(!m(&pat, json!({ "a": value })));
+    assert!(!unlimited.matches(&json!({ "a": value })));
+}
+
+#[test]
+fn wildcard_complexity_is_eventbridge_s() {
+    let too_complex = |p: &str| Pattern::parse(p).err().map(|e| e.to_string()).unwrap_or_default();
+    let msg = "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character";
+    // Refused by EventBridge (AWS-validated).
+    assert_eq!(
+        too_complex(r#"{"detail":{"EventBusArn":[{"wildcard":"*:*:*:*:*:event-bus/*"}]}}"#),
+        format!("detail.EventBusArn: {msg}")
+    );
+    assert_eq!(
+        too_complex(r#"{"a":[{"anything-but":{"wildcard":"*:*:*:*:*:event-bus/*"}}]}"#),
+        format!("a: {msg}")
+    );
+    // Inside a `$or` branch too.
+    assert_eq!(
+        too_complex(r#"{"$or":[{"a":["x"]},{"b":[{"wildcard":"*a*a*a*a*a*"}]}]}"#),
+        format!("b: {msg}")
+    );
+    // Ordinary wildcards pass.
+    for ok in [
+        r#"{"a":[{"wildcard":"*:*:*:*:event-bus/*"}]}"#,
+        r#"{"a":[{"wildcard":"arn:aws:s3:::*/*.png"}],"b":[{"wildcard":"*a*b*c*"}]}"#,
+        r#"{"userIdentity":{"arn":[{"wildcard":"*:root"},{"wildcard":"*:assumed-role/*"}]}}"#,
+    ] {
+        assert_eq!(too_complex(ok), "", "{ok}");
+    }
 }
 
 #[test]

@@ -30,6 +30,56 @@ pub enum ReadError {
     Gzip(String, usize),
 }
 
+/// A file opened by [`Reader::open`].
+pub enum Opened<'a> {
+    /// Read whole.
+    Whole(Loaded<'a>),
+    /// Too large to hold: read as a stream.
+    Stream(Streamed),
+}
+
+/// The text of a large file, as a stream ([`super::stream::Records`] splits it).
+pub struct Streamed {
+    /// The inflated text (BOM included).
+    pub text: Box<dyn Read + Send>,
+    /// Whether the file was gzip.
+    pub compressed: bool,
+    /// Bytes read from the disk so far.
+    pub disk: Counter,
+    /// The decompressed-size cap.
+    pub limit: u64,
+}
+
+/// A byte count shared with the reader that counts.
+#[derive(Debug, Clone, Default)]
+pub struct Counter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Counter {
+    fn add(&self, n: u64) {
+        self.0.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The count.
+    #[must_use]
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    count: Counter,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.add(n as u64);
+        Ok(n)
+    }
+}
+
 /// Reads and inflates files; one per worker thread.
 pub struct Reader {
     raw: Vec<u8>,
@@ -39,6 +89,8 @@ pub struct Reader {
     inflated_len: usize,
     decompressor: libdeflater::Decompressor,
     limit: u64,
+    /// Inflated size past which [`Reader::open`] streams the file ([`super::stream`]).
+    stream_from: u64,
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -66,6 +118,115 @@ impl Reader {
             inflated_len: 0,
             decompressor: libdeflater::Decompressor::new(),
             limit,
+            stream_from: u64::MAX,
+        }
+    }
+
+    /// A reader whose [`Reader::open`] streams files past `threshold` bytes (inflated).
+    #[must_use]
+    pub fn streaming(limit: u64, threshold: u64) -> Reader {
+        Reader { stream_from: threshold.min(limit), ..Reader::new(limit) }
+    }
+
+    /// Opens `input`: its text in memory when it is small enough, else a stream of its
+    /// (inflated) text, so that no buffer holds the whole of a large file. `Err` means nothing
+    /// usable was read.
+    pub fn open(&mut self, input: &Input) -> Result<Opened<'_>, ReadError> {
+        if self.stream_from >= self.limit {
+            return self.load(input).map(Opened::Whole);
+        }
+        let threshold = self.stream_from;
+        self.raw.clear();
+        let source: Box<dyn Read + Send> = match input {
+            Input::Stdin => {
+                let mut stdin = io::stdin();
+                (&mut stdin).take(threshold + 1).read_to_end(&mut self.raw)?;
+                if self.raw.len() as u64 <= threshold {
+                    return self.whole_or_stream();
+                }
+                let head = io::Cursor::new(std::mem::take(&mut self.raw));
+                Box::new(head.chain(stdin))
+            }
+            Input::Path(path) => {
+                let file = std::fs::File::open(path)?;
+                let md = file.metadata()?;
+                if md.is_dir() {
+                    return Err(ReadError::Io(io::Error::other("is a directory")));
+                }
+                // Over the cap as it is: over it decompressed too (see `read_raw`).
+                if md.is_file() && md.len() > self.limit {
+                    return Err(ReadError::TooLarge { limit: self.limit });
+                }
+                if !md.is_file() || md.len() <= threshold {
+                    (&file).take(threshold + 1).read_to_end(&mut self.raw)?;
+                    if self.raw.len() as u64 <= threshold {
+                        return self.whole_or_stream();
+                    }
+                    let head = io::Cursor::new(std::mem::take(&mut self.raw));
+                    Box::new(head.chain(file))
+                } else {
+                    Box::new(io::BufReader::with_capacity(1 << 20, file))
+                }
+            }
+        };
+        let mut source = io::BufReader::with_capacity(1 << 16, source);
+        let head = io::BufRead::fill_buf(&mut source)?;
+        if head.is_empty() {
+            return Err(ReadError::Empty);
+        }
+        let compressed = head.starts_with(&GZIP_MAGIC);
+        let disk = Counter::default();
+        let counted = Counted { inner: source, count: disk.clone() };
+        let text: Box<dyn Read + Send> = if compressed {
+            Box::new(MultiGzDecoder::new(io::BufReader::new(counted)))
+        } else {
+            Box::new(counted)
+        };
+        Ok(Opened::Stream(Streamed { text, compressed, disk, limit: self.limit }))
+    }
+
+    /// The text of `raw` (read whole, at most the streaming threshold) in memory, unless it
+    /// inflates past the threshold: then a stream over it.
+    fn whole_or_stream(&mut self) -> Result<Opened<'_>, ReadError> {
+        let disk_bytes = self.raw.len() as u64;
+        if self.raw.is_empty() {
+            return Err(ReadError::Empty);
+        }
+        if !self.raw.starts_with(&GZIP_MAGIC) {
+            let data = strip_bom(&self.raw);
+            return Ok(Opened::Whole(Loaded { data, compressed: false, disk_bytes, error: None }));
+        }
+        let limit = self.limit;
+        self.limit = self.stream_from;
+        let inflated = self.inflate();
+        self.limit = limit;
+        let error = match inflated {
+            Err(ReadError::TooLarge { .. }) => {
+                // What was inflated is dropped, not kept for the stream's whole life.
+                self.inflated = Vec::new();
+                self.inflated_len = 0;
+                return Ok(Opened::Stream(self.stream_read_bytes()));
+            }
+            Err(e) => return Err(e),
+            Ok(error) => error,
+        };
+        if self.inflated_len == 0 && error.is_none() {
+            return Err(ReadError::Empty);
+        }
+        let data = strip_bom(&self.inflated[..self.inflated_len]);
+        Ok(Opened::Whole(Loaded { data, compressed: true, disk_bytes, error }))
+    }
+
+    /// A stream over the compressed bytes read whole (they inflate past the threshold).
+    fn stream_read_bytes(&mut self) -> Streamed {
+        let raw = std::mem::take(&mut self.raw);
+        let disk = Counter::default();
+        disk.add(raw.len() as u64);
+        Streamed {
+            text: Box::new(MultiGzDecoder::new(io::Cursor::new(raw))),
+            compressed: true,
+            disk,
+            limit: self.limit,
         }
     }
 

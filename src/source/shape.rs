@@ -3,10 +3,15 @@
 //! Shapes, detected by content: a delivery file `{"Records":[...]}`, a bare array of records,
 //! JSON lines, one record, `aws cloudtrail lookup-events` output (whole, `{"Events":[...]}`, or
 //! one event per line, each with its record as the `CloudTrailEvent` string), EventBridge
-//! envelopes (`{"detail-type":..,"detail":{record}}`), and digest files (recognised, no events).
+//! envelopes (`{"detail-type":..,"detail":{record}}`), CloudWatch Logs (CloudTrail delivered to a
+//! log group): `aws logs create-export-task` files (lines `<timestamp> <record>`) and `aws logs
+//! filter-log-events` / `get-log-events` output (`{"events":[{"message":"<record>",..}]}`, whole
+//! or one event per line), CloudTrail Lake `get-query-results` output whose rows hold whole
+//! events (an `eventJson` column, or the event's own fields as columns), and digest files
+//! (recognised, no events).
 //!
-//! Records stay raw text borrowed from the file buffer (only lookup-events records, which are
-//! JSON inside a JSON string, are owned). A damaged document keeps every record before the
+//! Records stay raw text borrowed from the file buffer (only records that are JSON inside a JSON
+//! string, as in lookup-events, log events and Lake rows, are owned). A damaged document keeps every record before the
 //! damage: the `Records` array is read element by element, and JSON lines line by line.
 //!
 //! The fast path for delivery files delimits records on the bytes (every byte JSON gives a
@@ -123,6 +128,10 @@ pub fn split_with<'a>(data: &'a [u8], walk: &mut Walk<'_>) -> Split<'a> {
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         out.fatal = Some("no JSON content (only whitespace)".into());
+        return out;
+    }
+    if export_line(trimmed).is_some() {
+        split_export_lines(text, &mut out);
         return out;
     }
     if !trimmed.starts_with(['{', '[']) {
@@ -243,6 +252,14 @@ impl<'a> Split<'a> {
             self.lookup_events(whole);
             return;
         }
+        if doc.log_events {
+            self.log_events(whole, &|| "document".to_string());
+            return;
+        }
+        if doc.lake_rows {
+            self.lake_rows(whole, &|| "document".to_string());
+            return;
+        }
         self.item(whole, || "document".to_string());
     }
 
@@ -259,6 +276,9 @@ impl<'a> Split<'a> {
             "\"digestStartTime\"",
             "\"Records\"",
             "\"Events\"",
+            "\"events\"",
+            "\"message\"",
+            "\"QueryResultRows\"",
         ]
         .iter()
         .any(|k| memchr::memmem::find(raw.as_bytes(), k.as_bytes()).is_some());
@@ -293,28 +313,152 @@ impl<'a> Split<'a> {
             }
         } else if keys.events.is_some() {
             self.lookup_events(raw);
+        } else if keys.log_events.is_some() {
+            self.log_events(raw, &at);
+        } else if keys.query_result_rows.is_some() {
+            self.lake_rows(raw, &at);
+        } else if let (Some(message), Some(_)) = (keys.message, keys.timestamp) {
+            // One CloudWatch Logs event (`jq -c '.events[]'`): no record has both keys.
+            self.embedded(message, "message", &at);
         } else {
             self.records.push(Record::from(raw));
         }
     }
 
     fn lookup_event(&mut self, event: &RawValue, at: &dyn Fn() -> String) {
-        match serde_json::from_str::<String>(event.get()) {
-            Ok(text) if text.trim_start().starts_with('{') => {
-                match serde_json::from_str::<&RawValue>(&text) {
-                    Ok(_) => self.records.push(Record::Text(Cow::Owned(text.trim().to_string()))),
-                    Err(e) => self
-                        .problems
-                        .push(Problem { at: at(), message: format!("CloudTrailEvent: {e}") }),
+        self.embedded(event, "CloudTrailEvent", at);
+    }
+
+    /// A record written as a JSON string inside the document (`what` names the field).
+    fn embedded(&mut self, value: &RawValue, what: &str, at: &dyn Fn() -> String) {
+        match serde_json::from_str::<String>(value.get()) {
+            Ok(text) => self.embedded_text(text, what, at),
+            Err(e) => self
+                .problems
+                .push(Problem { at: at(), message: format!("{what} is not a string: {e}") }),
+        }
+    }
+
+    fn embedded_text(&mut self, text: String, what: &str, at: &dyn Fn() -> String) {
+        if !text.trim_start().starts_with('{') {
+            let message = format!("{what} is not a JSON object");
+            self.problems.push(Problem { at: at(), message });
+            return;
+        }
+        match serde_json::from_str::<&RawValue>(&text) {
+            Ok(_) => self.records.push(Record::Text(Cow::Owned(text.trim().to_string()))),
+            Err(e) => self.problems.push(Problem { at: at(), message: format!("{what}: {e}") }),
+        }
+    }
+
+    /// The wrapper at `at` cannot be read: the document as a whole when it is the document,
+    /// else that one line.
+    fn broken(&mut self, at: String, message: String) {
+        if at == "document" {
+            self.fatal = Some(message);
+        } else {
+            self.problems.push(Problem { at, message });
+        }
+    }
+
+    /// `aws logs filter-log-events` / `get-log-events` output: each event's `message` is a
+    /// record (CloudTrail writes one record per log event).
+    fn log_events(&mut self, whole: &'a str, at: &dyn Fn() -> String) {
+        #[derive(serde::Deserialize)]
+        struct Output<'a> {
+            #[serde(borrow)]
+            events: Vec<&'a RawValue>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Event<'a> {
+            #[serde(borrow, default)]
+            message: Option<&'a RawValue>,
+        }
+        let out = match serde_json::from_str::<Output<'a>>(whole) {
+            Ok(out) => out,
+            Err(e) => return self.broken(at(), format!("events: {e}")),
+        };
+        let outer = at();
+        for (i, ev) in out.events.into_iter().enumerate() {
+            let at = || event_at(&outer, i);
+            match serde_json::from_str::<Event<'a>>(ev.get()) {
+                Ok(Event { message: Some(m) }) => self.embedded(m, "message", &at),
+                Ok(_) => self.problems.push(Problem { at: at(), message: "no message".into() }),
+                Err(e) => self.problems.push(Problem { at: at(), message: e.to_string() }),
+            }
+        }
+    }
+
+    /// CloudTrail Lake `get-query-results` output: rows of one-key column maps. A row is an
+    /// event when it has an `eventJson` column (the record as a string) or the record's own
+    /// fields as columns (at least `eventID` and `eventName`; Lake gives every value as a
+    /// string, kept as such unless it is a JSON object or array).
+    fn lake_rows(&mut self, whole: &'a str, at: &dyn Fn() -> String) {
+        #[derive(serde::Deserialize)]
+        struct Output<'a> {
+            #[serde(rename = "QueryResultRows", borrow)]
+            rows: Vec<Vec<std::collections::BTreeMap<Cow<'a, str>, &'a RawValue>>>,
+        }
+        let out = match serde_json::from_str::<Output<'a>>(whole) {
+            Ok(out) => out,
+            Err(e) => return self.broken(at(), format!("QueryResultRows: {e}")),
+        };
+        let outer = at();
+        for (i, row) in out.rows.into_iter().enumerate() {
+            let at = || row_at(&outer, i);
+            let columns: Vec<(Cow<'a, str>, &'a RawValue)> =
+                row.into_iter().flat_map(std::collections::BTreeMap::into_iter).collect();
+            if let Some((_, json)) =
+                columns.iter().find(|(k, _)| k.eq_ignore_ascii_case("eventjson"))
+            {
+                self.embedded(json, "eventJson", &at);
+                continue;
+            }
+            let has = |name: &str| columns.iter().any(|(k, _)| k == name);
+            if !(has("eventID") && has("eventName")) {
+                let message = "not a whole event (no eventJson column, nor eventID and eventName)";
+                self.problems.push(Problem { at: at(), message: message.into() });
+                continue;
+            }
+            // The record's text, in column order (a first column wins over a repeated one).
+            let mut record = String::from("{");
+            let mut seen = std::collections::HashSet::new();
+            let mut bad = None;
+            for (k, v) in &columns {
+                if !seen.insert(k) {
+                    continue;
+                }
+                let value = match serde_json::from_str::<String>(v.get()) {
+                    // A struct or array column Lake gave as JSON text: the JSON itself.
+                    Ok(s) if s.starts_with(['{', '[']) => {
+                        match serde_json::from_str::<&RawValue>(&s) {
+                            Ok(json) => json.get().to_string(),
+                            Err(_) => v.get().to_string(),
+                        }
+                    }
+                    Ok(_) => v.get().to_string(),
+                    Err(_) => match serde_json::from_str::<&RawValue>(v.get()) {
+                        Ok(_) => v.get().to_string(),
+                        Err(e) => {
+                            bad = Some(format!("{k}: {e}"));
+                            break;
+                        }
+                    },
+                };
+                if record.len() > 1 {
+                    record.push(',');
+                }
+                record.push_str(&serde_json::Value::from(k.as_ref()).to_string());
+                record.push(':');
+                record.push_str(&value);
+            }
+            match bad {
+                Some(message) => self.problems.push(Problem { at: at(), message }),
+                None => {
+                    record.push('}');
+                    self.records.push(Record::Text(Cow::Owned(record)));
                 }
             }
-            Ok(_) => self
-                .problems
-                .push(Problem { at: at(), message: "CloudTrailEvent is not a JSON object".into() }),
-            Err(e) => self.problems.push(Problem {
-                at: at(),
-                message: format!("CloudTrailEvent is not a string: {e}"),
-            }),
         }
     }
 
@@ -344,27 +488,97 @@ impl<'a> Split<'a> {
 
 fn split_lines<'a>(text: &'a str, out: &mut Split<'a>) {
     for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let at = || format!("line {}", i + 1);
-        match serde_json::from_str::<&RawValue>(line) {
-            Ok(v) if v.get().starts_with('[') => {
-                match serde_json::from_str::<Vec<&RawValue>>(v.get()) {
-                    Ok(items) => {
-                        for item in items {
-                            out.item(item.get(), at);
-                        }
+        json_line(line, i + 1, out);
+    }
+}
+
+/// Line `n` of JSON lines (a record, an envelope, a lookup or log event, an array of them),
+/// added to `out` as [`split`] reads each line of JSON lines.
+pub fn json_line<'a>(line: &'a str, n: usize, out: &mut Split<'a>) {
+    let line = line.trim();
+    if line.is_empty() {
+        return;
+    }
+    let at = || format!("line {n}");
+    match serde_json::from_str::<&RawValue>(line) {
+        Ok(v) if v.get().starts_with('[') => {
+            match serde_json::from_str::<Vec<&RawValue>>(v.get()) {
+                Ok(items) => {
+                    for item in items {
+                        out.item(item.get(), at);
                     }
-                    Err(e) => out.problems.push(Problem { at: at(), message: e.to_string() }),
                 }
-            }
-            Ok(v) => out.item(v.get(), at),
-            Err(e) => {
-                out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") })
+                Err(e) => out.problems.push(Problem { at: at(), message: e.to_string() }),
             }
         }
+        Ok(v) => out.item(v.get(), at),
+        Err(e) => out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") }),
+    }
+}
+
+/// Where a log event is: `event 3`, or `line 2 event 3` when the output was one of several.
+fn event_at(outer: &str, i: usize) -> String {
+    if outer == "document" {
+        format!("event {}", i + 1)
+    } else {
+        format!("{outer} event {}", i + 1)
+    }
+}
+
+/// Where a Lake row is, as [`event_at`].
+fn row_at(outer: &str, i: usize) -> String {
+    if outer == "document" { format!("row {}", i + 1) } else { format!("{outer} row {}", i + 1) }
+}
+
+/// A line of a CloudWatch Logs export (`aws logs create-export-task`): the event's timestamp
+/// (ISO 8601, as `2023-07-10T12:05:00.000Z`), one space, the message. `Some(message)` when
+/// `line` starts that way.
+fn export_line(line: &str) -> Option<&str> {
+    let (stamp, message) = line.split_once(' ')?;
+    let b = stamp.as_bytes();
+    let shaped = b.len() >= 20
+        && b.len() <= 35
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && stamp.ends_with('Z');
+    (shaped && chrono::DateTime::parse_from_rfc3339(stamp).is_ok()).then_some(message)
+}
+
+/// The lines of a CloudWatch Logs export: each message is a record.
+fn split_export_lines<'a>(text: &'a str, out: &mut Split<'a>) {
+    for (i, line) in text.lines().enumerate() {
+        export_text_line(line, i + 1, out);
+    }
+}
+
+/// Whether `text` starts like a CloudWatch Logs export (its first line does).
+#[must_use]
+pub fn is_export(text: &str) -> bool {
+    export_line(text.trim_start()).is_some()
+}
+
+/// Line `n` of a CloudWatch Logs export, added to `out` as [`split`] reads it.
+pub fn export_text_line<'a>(line: &'a str, n: usize, out: &mut Split<'a>) {
+    let line = line.trim();
+    if line.is_empty() {
+        return;
+    }
+    let at = || format!("line {n}");
+    let Some(message) = export_line(line) else {
+        let message = "not a CloudWatch Logs export line (timestamp, space, message)".into();
+        out.problems.push(Problem { at: at(), message });
+        return;
+    };
+    let message = message.trim();
+    if !message.starts_with('{') {
+        out.problems.push(Problem { at: at(), message: "message is not a JSON object".into() });
+        return;
+    }
+    match serde_json::from_str::<&RawValue>(message) {
+        Ok(v) => out.records.push(Record::from(v.get())),
+        Err(e) => out.problems.push(Problem { at: at(), message: format!("invalid JSON: {e}") }),
     }
 }
 
@@ -383,6 +597,17 @@ struct Keys<'a> {
     records: Option<&'a RawValue>,
     #[serde(rename = "Events", borrow, default)]
     events: Option<&'a RawValue>,
+    /// CloudWatch Logs events (`filter-log-events`, `get-log-events`).
+    #[serde(rename = "events", borrow, default)]
+    log_events: Option<&'a RawValue>,
+    /// One CloudWatch Logs event.
+    #[serde(borrow, default)]
+    message: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    timestamp: Option<&'a RawValue>,
+    /// CloudTrail Lake query results.
+    #[serde(rename = "QueryResultRows", borrow, default)]
+    query_result_rows: Option<&'a RawValue>,
 }
 
 /// What the top-level pass learnt.
@@ -392,6 +617,10 @@ struct Document<'a> {
     records: Option<Vec<&'a str>>,
     /// The document has an `Events` key (lookup-events output).
     events: bool,
+    /// The document has an `events` key (CloudWatch Logs events).
+    log_events: bool,
+    /// The document has a `QueryResultRows` key (CloudTrail Lake query results).
+    lake_rows: bool,
 }
 
 /// Reads the top-level value; streams the elements of a top-level `Records` array.
@@ -419,8 +648,11 @@ impl<'de, 'd> Visitor<'de> for Top<'d, 'de> {
                 self.doc.records = Some(records);
                 r?;
             } else {
-                if key == "Events" {
-                    self.doc.events = true;
+                match &*key {
+                    "Events" => self.doc.events = true,
+                    "events" => self.doc.log_events = true,
+                    "QueryResultRows" => self.doc.lake_rows = true,
+                    _ => {}
                 }
                 map.next_value::<IgnoredAny>()?;
             }
@@ -549,6 +781,81 @@ mod tests {
         assert_eq!(recs(&whole), [r#"{"eventName":"RunInstances"}"#]);
         let digest = split(br#"{"awsAccountId":"1","digestStartTime":"2023","logFiles":[]}"#);
         assert!(digest.digest && digest.records.is_empty());
+    }
+
+    #[test]
+    fn cloudwatch_logs_shapes() {
+        let rec = r#"{"eventName":"CreateUser","eventID":"1"}"#;
+        // create-export-task: timestamp, space, message.
+        let export = format!("2023-07-10T12:05:00.412Z {rec}\n2023-07-10T12:06:00.000Z {rec}\n");
+        assert_eq!(recs(&export), [rec; 2]);
+        let s = split(
+            b"2023-07-10T12:05:00.412Z {\"a\":1}\nnope\n2023-07-10T12:05:01.000Z plain text\n\
+              2023-07-10T12:05:02.000Z {\"a\":\n2023-07-10T12:05:03.000Z {\"b\":2}",
+        );
+        assert_eq!(texts(&s), [r#"{"a":1}"#, r#"{"b":2}"#]);
+        let at: Vec<_> = s.problems.iter().map(|p| (p.at.as_str(), &p.message[..12])).collect();
+        assert_eq!(
+            at,
+            [("line 2", "not a CloudW"), ("line 3", "message is n"), ("line 4", "invalid JSON")]
+        );
+        // A line that only looks like a timestamp is not one.
+        assert!(split(b"2023-13-45T99:00:00.000Z {}").fatal.unwrap().starts_with("not JSON"));
+        // filter-log-events / get-log-events output, whole or one event per line.
+        let ev = |m: &str| {
+            format!(
+                r#"{{"logStreamName":"1_CloudTrail_x","timestamp":1,"message":{},"ingestionTime":2}}"#,
+                serde_json::to_string(m).unwrap()
+            )
+        };
+        let whole = format!(r#"{{"events":[{},{}],"searchedLogStreams":[]}}"#, ev(rec), ev(rec));
+        assert_eq!(recs(&whole), [rec; 2]);
+        assert_eq!(recs(&format!("{}\n{}", ev(rec), ev(rec))), [rec; 2]);
+        assert_eq!(recs(&format!("{whole}\n{whole}")), [rec; 4]);
+        let doc = format!(r#"{{"events":[{},{},{{"timestamp":3}}]}}"#, ev("hi"), ev(rec));
+        let s = split(doc.as_bytes());
+        assert_eq!(texts(&s), [rec]);
+        assert_eq!(s.problems[0].at, "event 1");
+        assert_eq!(s.problems[0].message, "message is not a JSON object");
+        assert_eq!(
+            (s.problems[1].at.as_str(), &s.problems[1].message[..]),
+            ("event 3", "no message")
+        );
+        assert!(split(br#"{"events":{}}"#).fatal.unwrap().starts_with("events:"));
+        let doc = format!("{}\n{{\"events\":7}}", ev(rec));
+        let s = split(doc.as_bytes());
+        assert_eq!((s.records.len(), s.problems[0].at.as_str()), (1, "line 2"));
+    }
+
+    #[test]
+    fn cloudtrail_lake_rows() {
+        let rec = r#"{"eventName":"CreateUser","eventID":"1"}"#;
+        let json = serde_json::to_string(rec).unwrap();
+        let whole = format!(
+            r#"{{"QueryStatus":"FINISHED","QueryResultRows":[[{{"eventJson":{json}}}],[{{"eventjson":{json}}}]]}}"#
+        );
+        assert_eq!(recs(&whole), [rec; 2]);
+        // The event's own fields as columns, in column order; JSON objects are parsed.
+        let fields = r#"{"QueryResultRows":[[{"eventID":"e1"},{"eventName":"CreateUser"},{"requestParameters":"{\"userName\":\"bob\"}"},{"userIdentity":"{type=IAMUser, arn=x}"}],[{"eventName":"X"},{"n":"2"}]]}"#;
+        let s = split(fields.as_bytes());
+        assert_eq!(
+            texts(&s),
+            [
+                r#"{"eventID":"e1","eventName":"CreateUser","requestParameters":{"userName":"bob"},"userIdentity":"{type=IAMUser, arn=x}"}"#
+            ]
+        );
+        assert_eq!(s.problems[0].at, "row 2");
+        assert!(s.problems[0].message.starts_with("not a whole event"));
+        let doc =
+            format!(r#"{{"QueryResultRows":[[{{"eventJson":"[]"}}],[{{"eventJson":{json}}}]]}}"#);
+        let s = split(doc.as_bytes());
+        assert_eq!(
+            (s.records.len(), s.problems[0].message.as_str()),
+            (1, "eventJson is not a JSON object")
+        );
+        assert!(
+            split(br#"{"QueryResultRows":[{}]}"#).fatal.unwrap().starts_with("QueryResultRows:")
+        );
     }
 
     #[test]

@@ -158,3 +158,20 @@ fn errors_a_record_that_is_not_utf8_costs_only_itself() {
     assert!(err.contains("record 2: invalid JSON: invalid UTF-8"), "{err}");
     assert!(err.contains("2 records read, 0 matched, 1 unreadable"), "{err}");
 }
+
+#[test]
+fn errors_wildcard_complexity_is_refused_with_eventbridge_s_message() {
+    let msg = "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character";
+    let pattern = r#"{"detail":{"EventBusArn":[{"wildcard":"*:*:*:*:*:event-bus/*"}]}}"#;
+    let event =
+        r#"{"detail":{"EventBusArn":"arn:aws:events:us-east-1:111122223333:event-bus/default"}}"#;
+    let (code, _, err) = run(&["test-pattern", "-p", pattern, "-e", event]);
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("detail.EventBusArn: {msg}")), "{err}");
+    let (code, _, err) = run(&["search", "fixtures/shapes", "--pattern", pattern, "-c"]);
+    assert_eq!(code, 2);
+    assert!(err.contains(msg), "{err}");
+    // One wildcard segment fewer is accepted.
+    let fewer = r#"{"detail":{"EventBusArn":[{"wildcard":"*:*:*:*:event-bus/*"}]}}"#;
+    assert_eq!(run(&["test-pattern", "-p", fewer, "-e", event]).0, 0);
+}

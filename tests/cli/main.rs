@@ -10,4 +10,6 @@ mod help;
 mod hostile;
 mod invariants;
 mod search;
+mod shapes;
+mod stream;
 mod trace;

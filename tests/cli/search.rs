@@ -138,7 +138,9 @@ fn search_envelope_rule_equals_flags() {
     let by_flags =
         run(&["search", "fixtures", "--event", "CreateUser", "--source", "iam", "-f", "jsonl"]);
     assert_eq!(by_rule.1, by_flags.1);
-    assert_eq!(jsonl(&by_rule.1).len(), 14);
+    // Every CreateUser record of the fixtures, whatever shape holds it.
+    let create_user: u64 = crate::util::manifest().iter().filter_map(|m| m.3).sum();
+    assert_eq!(jsonl(&by_rule.1).len() as u64, create_user);
 }
 
 #[test]

@@ -1,0 +1,154 @@
+//! Large inputs are read as streams (the threshold lowered by `TRAILSCAN_STREAM_THRESHOLD`):
+//! the output is the in-memory path's, byte for byte, for every shape.
+
+use crate::util::{root, trailscan};
+use std::io::Write;
+
+/// Records of the fixture archive (compact JSON text), and the CreateUser ones.
+fn fixture_records() -> Vec<String> {
+    let out = trailscan(&["search", "fixtures/archive", "-f", "jsonl"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// `search ARGS` with the streaming threshold at `threshold` bytes (`None`: the default).
+fn search(args: &[&str], threshold: Option<&str>) -> (i32, String, String) {
+    let mut cmd = trailscan(&[&["search"], args].concat());
+    if let Some(t) = threshold {
+        cmd.env("TRAILSCAN_STREAM_THRESHOLD", t);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn stream_output_equals_the_in_memory_path_for_every_shape() {
+    let recs = fixture_records();
+    assert!(recs.len() > 2000);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A record of 1 MiB (a large requestParameters), in the middle.
+    let big: serde_json::Value = {
+        let mut v: serde_json::Value = serde_json::from_str(&recs[7]).unwrap();
+        v["requestParameters"] = serde_json::json!({"policy": "x".repeat(1 << 20)});
+        v
+    };
+    let mut all: Vec<String> = recs.clone();
+    all.insert(recs.len() / 2, big.to_string());
+    let delivery = format!("{{\"Records\":[{}]}}", all.join(","));
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::json!({"Records": all.iter().map(|r| serde_json::from_str::<serde_json::Value>(r).unwrap()).collect::<Vec<_>>()}),
+    )
+    .unwrap();
+    let lines = all.join("\n") + "\n";
+    let array = format!("[{}]", all.join(",\n"));
+    let lookup = format!(
+        "{{\"Events\":[{}],\"NextToken\":\"x\"}}",
+        all.iter()
+            .map(|r| format!(
+                "{{\"EventId\":\"1\",\"CloudTrailEvent\":{}}}",
+                serde_json::to_string(r).unwrap()
+            ))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let logs = format!(
+        "{{\"events\":[{}]}}",
+        all.iter()
+            .enumerate()
+            .map(|(i, r)| format!(
+                "{{\"timestamp\":{i},\"message\":{}}}",
+                serde_json::to_string(r).unwrap()
+            ))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let lake = format!(
+        "{{\"QueryStatus\":\"FINISHED\",\"QueryStatistics\":{{\"ResultsCount\":1}},\"QueryResultRows\":[{}]}}",
+        all.iter()
+            .map(|r| format!("[{{\"eventJson\":{}}}]", serde_json::to_string(r).unwrap()))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let export: String = all.iter().map(|r| format!("2023-07-10T12:00:00.000Z {r}\n")).collect();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("delivery.json", delivery.clone().into_bytes()),
+        ("delivery.json.gz", gz(delivery.as_bytes())),
+        ("pretty.json", pretty.into_bytes()),
+        ("bom.json", [&b"\xef\xbb\xbf"[..], delivery.as_bytes()].concat()),
+        ("lines.jsonl", lines.clone().into_bytes()),
+        ("lines.jsonl.gz", gz(lines.as_bytes())),
+        ("array.json", array.into_bytes()),
+        ("lookup.json", lookup.into_bytes()),
+        ("logs.json", logs.into_bytes()),
+        ("lake.json", lake.into_bytes()),
+        ("export.gz", gz(export.as_bytes())),
+    ];
+    for (name, data) in &files {
+        std::fs::write(d.join(name), data).unwrap();
+    }
+    for (name, _) in &files {
+        let f = d.join(name);
+        let f = f.to_str().unwrap();
+        for args in
+            [vec![f, "-f", "jsonl"], vec![f, "--user", "bert-jan", "--errors", "-f", "jsonl"]]
+        {
+            let whole = search(&args, None);
+            let streamed = search(&args, Some("100000"));
+            assert_eq!(whole.0, streamed.0, "{name} {args:?}: {}", streamed.2);
+            assert!(whole.1 == streamed.1, "{name} {args:?}: output differs");
+            assert!(!whole.1.is_empty(), "{name} {args:?}");
+            assert!(
+                !streamed.2.contains("failed") || streamed.2.contains(" 0 failed"),
+                "{name}: {}",
+                streamed.2
+            );
+        }
+    }
+    // Every record, the big one included, once.
+    let (_, out, _) = search(&[d.join("lines.jsonl").to_str().unwrap(), "-c"], Some("100000"));
+    assert_eq!(out.trim(), all.len().to_string());
+}
+
+#[test]
+fn stream_damage_is_named_and_what_came_before_is_kept() {
+    let recs = fixture_records();
+    let dir = tempfile::tempdir().unwrap();
+    let delivery = format!("{{\"Records\":[{}]}}", recs.join(","));
+    // Cut in the middle of the compressed stream.
+    let z = gz(delivery.as_bytes());
+    let cut = dir.path().join("cut.json.gz");
+    std::fs::write(&cut, &z[..z.len() / 2]).unwrap();
+    let (code, out, err) = search(&[cut.to_str().unwrap(), "-c"], Some("10000"));
+    assert_eq!(code, 2);
+    let n: usize = out.trim().parse().unwrap();
+    assert!(n > 100 && n < recs.len(), "{n}");
+    assert!(err.contains("corrupt or truncated gzip data"), "{err}");
+    assert!(err.contains("records recovered before the damage"), "{err}");
+    // A gzip bomb past --max-file-size is named; the run goes on to the next file.
+    let bomb = dir.path().join("bomb.json.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(b"{\"Records\":[").unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        e.write_all(&zeros).unwrap();
+    }
+    std::fs::write(&bomb, e.finish().unwrap()).unwrap();
+    let good = root().join("fixtures/shapes/records.jsonl");
+    let (code, out, err) = search(
+        &[bomb.to_str().unwrap(), good.to_str().unwrap(), "-c", "--max-file-size", "16MiB"],
+        Some("1000000"),
+    );
+    assert_eq!(code, 2);
+    assert_eq!(out.trim(), "40");
+    assert!(err.contains("bomb.json.gz: larger than the 16777216-byte limit"), "{err}");
+}
