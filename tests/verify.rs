@@ -497,8 +497,9 @@ mod property {
         let tail =
             files.iter().rfind(|f| f.0.to_string_lossy().contains("CloudTrail-Digest")).unwrap();
         let field = b"\"digestPublicKeyFingerprint\":\"";
-        let start = tail.1.windows(field.len()).position(|w| w == field).unwrap() + field.len();
-        tail.0 == rel && (start..start + 32).contains(&at)
+        let name = tail.1.windows(field.len()).position(|w| w == field).unwrap();
+        // The member's name too: renamed, the newest digest names no key at all.
+        tail.0 == rel && (name..name + field.len() + 32).contains(&at)
     }
 
     /// The exception above is real, and only that: a changed fingerprint in the newest digest
@@ -516,6 +517,15 @@ mod property {
                 verify_copy(|dir| std::fs::write(dir.join(rel), gz(text.as_bytes())).unwrap());
             let want = if n + 1 == digests.len() { Status::Unverified } else { Status::Invalid };
             assert_eq!(status, want, "{}", rel.display());
+            // The member renamed: no key named at all; the same verdicts.
+            let text = String::from_utf8(content.clone()).unwrap().replacen(
+                "\"digestPublicKeyFingerprint\"",
+                "\"eigestPublicKeyFingerprint\"",
+                1,
+            );
+            let status =
+                verify_copy(|dir| std::fs::write(dir.join(rel), gz(text.as_bytes())).unwrap());
+            assert_eq!(status, want, "renamed: {}", rel.display());
             // The algorithm's name, by contrast, is checked as SHA256withRSA all the same.
             let text = String::from_utf8(content.clone()).unwrap().replacen(
                 "SHA256withRSA",
