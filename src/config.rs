@@ -99,8 +99,8 @@ pub fn use_index_for_summary(
     scan: &mut ScanConfig,
     query: &Query,
     input: &InputArgs,
-) -> Result<Vec<String>> {
-    open_index(scan, query, input, true)
+) -> Result<()> {
+    open_index(scan, query, input, true).map(drop)
 }
 
 fn open_index(
@@ -120,7 +120,7 @@ fn open_index(
     };
     let Some(gate) = crate::index::store::open(&scan.paths, &dir, query, summaries) else {
         let planner = crate::index::plan::Planner::new(query);
-        return Ok(vec![if planner.can_decide() || summaries {
+        return Ok(vec![if planner.can_decide() {
             format!("index: none covers these paths (in {})", dir.display())
         } else {
             "index: not used: it cannot rule out any file for this query".to_string()
@@ -128,16 +128,7 @@ fn open_index(
     };
     let mut lines = gate.describe();
     if let Some(p) = gate.planner() {
-        let decides = p.can_decide();
-        let said = p.describe().into_iter().filter(|_| decides || !summaries);
-        lines.extend(said.map(|l| format!("  {l}")));
-        if summaries {
-            lines.push(if p.answers_whole_files() {
-                "  summary: the counts of files whose every record matches come from the index, unopened".to_string()
-            } else {
-                "  summary: files the index cannot rule out are read (it answers only for whole files: no filter, or account, region and a time window)".to_string()
-            });
-        }
+        lines.extend(p.describe().into_iter().map(|l| format!("  {l}")));
     }
     scan.gate = Some(std::sync::Arc::new(gate));
     Ok(lines)

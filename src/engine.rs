@@ -274,8 +274,9 @@ fn process(
             r.message(format!("{}: {message}", r.name));
         }
         WalkItem::File(input, _meta) => {
-            match staged.decision {
-                Some(GateDecision::RuledOut) => {
+            // `stage` gives an answer with every `Answered` (or decides `Read`).
+            match (staged.decision, staged.answer) {
+                (Some(GateDecision::RuledOut), _) => {
                     // Known to be read cleanly as it is: counted as read.
                     r.name = input.display();
                     r.stats.files_read = 1;
@@ -283,8 +284,7 @@ fn process(
                     worker(&mut r, Vec::new());
                     return r;
                 }
-                Some(GateDecision::Answered) if staged.answer.is_some() => {
-                    let a = staged.answer.expect("checked just above");
+                (Some(GateDecision::Answered), Some(a)) => {
                     r.name = input.display();
                     r.stats.files_read = 1;
                     r.stats.files_answered = 1;
@@ -294,9 +294,9 @@ fn process(
                     worker(&mut r, Vec::new());
                     return r;
                 }
-                Some(GateDecision::Stale) => r.stats.files_index_stale = 1,
-                Some(GateDecision::Unknown) => r.stats.files_index_uncovered = 1,
-                Some(GateDecision::Read | GateDecision::Answered) | None => {}
+                (Some(GateDecision::Stale), _) => r.stats.files_index_stale = 1,
+                (Some(GateDecision::Unknown), _) => r.stats.files_index_uncovered = 1,
+                (Some(GateDecision::Read | GateDecision::Answered) | None, _) => {}
             }
             let hits = read_file(buffers, &input, query, cfg, &mut r);
             worker(&mut r, hits);

@@ -77,16 +77,27 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
         sink.finding(&rules, &f)?;
     }
     sink.finish(&auditor)?;
-    if !args.input.quiet && auditor.untimed > 0 {
+    end(auditor.untimed, &stats, &args.input, failed || rules_failed, fail)
+}
+
+/// The end of an audit pass (`audit`, `timeline`): the count of records threshold and
+/// correlation rules could not place in time, the accounting line, and the exit status.
+pub(super) fn end(
+    untimed: u64,
+    stats: &crate::stats::Stats,
+    input: &crate::cli::InputArgs,
+    failed: bool,
+    found: bool,
+) -> Result<Outcome> {
+    if !input.quiet && untimed > 0 {
         messages::error(&format!(
-            "{} records matched threshold or correlation rules without a valid eventTime and were not counted",
-            auditor.untimed
+            "{untimed} records matched threshold or correlation rules without a valid eventTime and were not counted"
         ));
     }
-    config::report_stats(&stats, &args.input)?;
-    Ok(if failed || rules_failed {
+    config::report_stats(stats, input)?;
+    Ok(if failed {
         Outcome::Error
-    } else if fail {
+    } else if found {
         Outcome::Findings
     } else {
         Outcome::Clean

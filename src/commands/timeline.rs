@@ -220,18 +220,5 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
         render::summary(&tally, ctx, &mut err, false)?;
     }
     out.flush()?;
-    if !args.input.quiet && auditor.untimed > 0 {
-        messages::error(&format!(
-            "{} records matched threshold or correlation rules without a valid eventTime and were not counted",
-            auditor.untimed
-        ));
-    }
-    config::report_stats(&stats, &args.input)?;
-    Ok(if failed || rules_failed {
-        Outcome::Error
-    } else if fail {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    super::audit::end(auditor.untimed, &stats, &args.input, failed || rules_failed, fail)
 }

@@ -220,8 +220,7 @@ pub fn encode(index: &Index) -> Vec<u8> {
             put(&mut facts, b.wrapping_sub(a) as u64);
             prev_first = a;
         }
-        let part =
-            sums.and_then(|s| s.parts.get(f.part.0..f.part.0 + f.part.1)).unwrap_or_default();
+        let part = sums.map(|s| s.part(f)).unwrap_or_default();
         put(&mut facts, part.len() as u64);
         parts.extend_from_slice(part);
         for k in 0..FIELDS.len() {

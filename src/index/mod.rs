@@ -200,6 +200,11 @@ pub struct Summaries {
 }
 
 impl Summaries {
+    /// The summary bytes of the file of `e` (empty: none kept, or not in this table).
+    fn part(&self, e: &FileEntry) -> &[u8] {
+        self.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default()
+    }
+
     /// The text of a value id (`None`: no such id).
     fn text(&self, id: u32) -> Option<&str> {
         let i = id as usize;
@@ -250,10 +255,7 @@ impl Index {
         if e.part.1 == 0 {
             return None;
         }
-        Some(self.summaries().and_then(|s| {
-            let bytes = s.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default();
-            summary::decode(bytes, |id| s.text(id))
-        }))
+        Some(self.summaries().and_then(|s| summary::decode(s.part(e), |id| s.text(id))))
     }
 
     /// Whether the summaries section can be read (it is, now, if so).
@@ -279,10 +281,10 @@ impl Index {
         if e.part.1 == 0 {
             return None;
         }
-        Some(self.summaries().and_then(|s| {
-            let bytes = s.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default();
-            summary::decode_ids(bytes, s.ends.len(), s.runs.as_ref())
-        }))
+        Some(
+            self.summaries()
+                .and_then(|s| summary::decode_ids(s.part(e), s.ends.len(), s.runs.as_ref())),
+        )
     }
 
     /// The ids of each field's texts (`runs[d]..runs[d + 1]`), when sorted by field.
@@ -349,7 +351,7 @@ fn sorted(files: &mut [FileEntry], sums: &Summaries) -> Summaries {
     let mut parts: Vec<Option<summary::Decoded>> = files
         .iter()
         .map(|e| {
-            let bytes = sums.parts.get(e.part.0..e.part.0 + e.part.1).filter(|b| !b.is_empty())?;
+            let bytes = Some(sums.part(e)).filter(|b| !b.is_empty())?;
             summary::decode_ids(bytes, sums.ends.len(), sums.runs.as_ref()).ok()
         })
         .collect();
@@ -491,6 +493,17 @@ impl Builder {
         }
     }
 
+    /// Keeps a file's summary (for the entry last added), its texts interned here.
+    fn push_summary(&mut self, part: &crate::summary::Part) {
+        let mut texts = SummaryTexts {
+            intern: &mut self.sintern,
+            texts: &mut self.sums.texts,
+            ends: &mut self.sums.ends,
+        };
+        let bytes = summary::encode(part, &mut texts);
+        self.push_part(&bytes);
+    }
+
     /// Adds a file read now, without its summary.
     pub fn add(&mut self, path: String, stamp: FileStamp, v: FileValues) {
         self.add_with_summary(path, stamp, v, None);
@@ -506,13 +519,7 @@ impl Builder {
     ) {
         self.entry(path, stamp, v.records, v.span, v.untimed);
         if let Some(p) = part {
-            let mut texts = SummaryTexts {
-                intern: &mut self.sintern,
-                texts: &mut self.sums.texts,
-                ends: &mut self.sums.ends,
-            };
-            let bytes = summary::encode(p, &mut texts);
-            self.push_part(&bytes);
+            self.push_summary(p);
         }
         for (k, values) in v.values.iter().enumerate() {
             let flags = SetFlags { missing: v.missing[k], irregular: v.irregular[k] };
@@ -559,16 +566,9 @@ impl Builder {
         self.entry(e.path.clone(), e.stamp, e.records, e.span, e.untimed);
         let adopted = self.adopted == Some(std::ptr::from_ref(old));
         if let (true, Ok(sums)) = (adopted, old.summaries()) {
-            let bytes = sums.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default();
-            self.push_part(bytes);
+            self.push_part(sums.part(e));
         } else if let Some(Ok(p)) = old.summary(e) {
-            let mut texts = SummaryTexts {
-                intern: &mut self.sintern,
-                texts: &mut self.sums.texts,
-                ends: &mut self.sums.ends,
-            };
-            let bytes = summary::encode(&p, &mut texts);
-            self.push_part(&bytes);
+            self.push_summary(&p);
         }
         for k in 0..FIELDS.len() {
             match old.set(e, k) {

@@ -322,23 +322,6 @@ impl Planner {
         self.patterns.is_empty() || self.patterns.iter().any(|p| p.all(e, idx))
     }
 
-    /// Whether the query filters nothing but the time window, the account and the region
-    /// (what a delivery file has one of), so that files the index answers for are likely.
-    #[must_use]
-    pub fn answers_whole_files(&self) -> bool {
-        let per_file = |p: &Plan| {
-            p.conjs.iter().all(|c| {
-                c.iter().all(|t| {
-                    matches!(
-                        t.path.as_str(),
-                        "recipientAccountId" | "awsRegion" | "account" | "region"
-                    )
-                })
-            })
-        };
-        self.flags.iter().chain(&self.patterns).all(per_file)
-    }
-
     /// Whether the planner can rule out anything (a window, or a test the index can answer).
     #[must_use]
     pub fn can_decide(&self) -> bool {

@@ -140,6 +140,21 @@ pub struct Decoded {
     pub notable_dropped: u64,
 }
 
+impl Decoded {
+    /// A part of everything but the values' counts, and those counts.
+    fn split(self) -> (Part, Vec<(u8, u32, Tally)>) {
+        let part = Part {
+            all: self.all,
+            undated: self.undated,
+            hours: self.hours,
+            notable: self.notable,
+            notable_dropped: self.notable_dropped,
+            ..Part::default()
+        };
+        (part, self.values)
+    }
+}
+
 /// Reads the summary counts in `bytes`, whose text ids must be below `texts`, and with
 /// `runs`, those of field `d` in `runs[d]..runs[d + 1]`.
 pub fn decode_ids(
@@ -242,16 +257,8 @@ pub fn decode<'t>(
     bytes: &[u8],
     text: impl Fn(u32) -> Option<&'t str>,
 ) -> Result<Part, FormatError> {
-    let d = decode_ids(bytes, usize::MAX, None)?;
-    let mut part = Part {
-        all: d.all,
-        undated: d.undated,
-        hours: d.hours,
-        notable: d.notable,
-        notable_dropped: d.notable_dropped,
-        ..Part::default()
-    };
-    for (dim, id, tally) in d.values {
+    let (mut part, values) = decode_ids(bytes, usize::MAX, None)?.split();
+    for (dim, id, tally) in values {
         let t = text(id).ok_or_else(|| corrupt("a value text id past the table"))?;
         part.counts[usize::from(dim)].push((t.to_string(), tally));
     }
@@ -303,10 +310,10 @@ impl Tallies {
                 self.by_index.len() - 1
             }
         };
-        let d = a.counts;
+        let (file, values) = a.counts.split();
         match &mut self.by_index[i].1 {
             ByText::Dense(runs, dims) => {
-                for &(dim, id, tally) in &d.values {
+                for &(dim, id, tally) in &values {
                     let dim = usize::from(dim);
                     // Checked against the runs when decoded.
                     if let Some(t) =
@@ -317,19 +324,11 @@ impl Tallies {
                 }
             }
             ByText::Sparse(dims) => {
-                for &(dim, id, tally) in &d.values {
+                for &(dim, id, tally) in &values {
                     dims[usize::from(dim)].entry(id).or_default().merge(&tally);
                 }
             }
         }
-        let file = Part {
-            all: d.all,
-            undated: d.undated,
-            hours: d.hours,
-            notable: d.notable,
-            notable_dropped: d.notable_dropped,
-            ..Part::default()
-        };
         summary.merge(Summary::from_part(&file), spec);
     }
 
