@@ -830,6 +830,34 @@ pub struct FilterArgs {
     pub pattern: Vec<String>,
 }
 
+impl FilterArgs {
+    /// The filters as the flags that give them, each value its own `(flag, value)`; `--errors`
+    /// without a value. In one fixed order (the export's manifest records it).
+    #[must_use]
+    pub fn flags(&self) -> Vec<(&'static str, Option<&str>)> {
+        let lists: [(&'static str, &[String]); 10] = [
+            ("--event", &self.event),
+            ("--source", &self.source),
+            ("--user", &self.user),
+            ("--ip", &self.ip),
+            ("--account", &self.account),
+            ("--region", &self.region),
+            ("--error-code", &self.error_code),
+            ("--since", self.since.as_slice()),
+            ("--until", self.until.as_slice()),
+            ("--pattern", &self.pattern),
+        ];
+        let mut out: Vec<(&'static str, Option<&str>)> = lists
+            .into_iter()
+            .flat_map(|(flag, values)| values.iter().map(move |v| (flag, Some(v.as_str()))))
+            .collect();
+        if self.errors {
+            out.push(("--errors", None));
+        }
+        out
+    }
+}
+
 /// `trailscan search`.
 #[derive(Debug, Args)]
 pub struct SearchArgs {

@@ -328,26 +328,10 @@ fn identify(path: &Path) -> Result<Todo> {
 /// The filter arguments as given (times as written, not resolved: `--since 7d` is the same
 /// selection each run).
 fn fingerprint(f: &FilterArgs) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut add = |flag: &str, values: &[String]| {
-        for v in values {
-            out.push(format!("{flag}={v}"));
-        }
-    };
-    add("--event", &f.event);
-    add("--source", &f.source);
-    add("--user", &f.user);
-    add("--ip", &f.ip);
-    add("--account", &f.account);
-    add("--region", &f.region);
-    add("--error-code", &f.error_code);
-    add("--since", f.since.as_slice());
-    add("--until", f.until.as_slice());
-    add("--pattern", &f.pattern);
-    if f.errors {
-        out.push("--errors".into());
-    }
-    out
+    f.flags()
+        .into_iter()
+        .map(|(flag, v)| v.map_or_else(|| flag.to_string(), |v| format!("{flag}={v}")))
+        .collect()
 }
 
 /// Refuses a lake inside an input folder: nothing trailscan does writes into an archive (and

@@ -122,25 +122,7 @@ fn load_rules(choice: &RuleChoice<'_>, quiet: bool) -> Result<(Vec<Rule>, bool)>
 /// The inputs and the filter flags (flag, value), for the commands the page shows.
 fn command_words(input: &InputArgs, f: &FilterArgs) -> serde_json::Value {
     let paths: Vec<String> = input.paths.iter().map(|p| p.display().to_string()).collect();
-    let mut flags: Vec<(String, Option<String>)> = Vec::new();
-    let mut flag = |name: &str, vals: &[String]| {
-        for v in vals {
-            flags.push((name.to_string(), Some(v.clone())));
-        }
-    };
-    flag("--event", &f.event);
-    flag("--source", &f.source);
-    flag("--user", &f.user);
-    flag("--ip", &f.ip);
-    flag("--account", &f.account);
-    flag("--region", &f.region);
-    flag("--error-code", &f.error_code);
-    flag("--pattern", &f.pattern);
-    flag("--since", f.since.as_slice());
-    flag("--until", f.until.as_slice());
-    if f.errors {
-        flags.push(("--errors".into(), None));
-    }
+    let flags = f.flags();
     serde_json::json!({ "paths": paths, "flags": flags })
 }
 
