@@ -73,7 +73,12 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
         },
         _ => None,
     };
-    let reader = FieldReader::new();
+    // What a `summary` counts in each file, read as `summary` reads it, from the rows of the
+    // same walk that reads the index's fields.
+    let spec = Spec::default();
+    let reader = FieldReader::with_extra(&SummaryReader::paths(&spec));
+    let first_counter =
+        SummaryReader::sharing(&spec, Arc::clone(reader.extractor()), FieldReader::PATHS);
     let threads = args
         .threads
         .filter(|&n| n > 0)
@@ -88,16 +93,13 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
         progress: !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         validate_hits: false,
         hit_times: false,
-        extract: Some(Arc::new(reader.extractor().clone())),
+        extract: Some(Arc::clone(reader.extractor())),
         gate: old
             .as_ref()
             .map(|o| Arc::new(IndexGate::reuse(given, Arc::clone(o))) as Arc<dyn Gate>),
         stamp_files: true,
     };
     let query = Query::new(&Filters::default(), &[], false)?;
-    // What a `summary` counts in each file, read as `summary` reads it.
-    let spec = Spec::default();
-    let first_counter = SummaryReader::new(&spec);
     let counters: Mutex<Vec<SummaryReader>> = Mutex::new(Vec::new());
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         if report.gate == Some(GateDecision::RuledOut) || report.failed {
@@ -118,7 +120,8 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
             let (mut counts, mut notable) = (Summary::default(), Summary::default());
             let mut ok = true;
             for m in &hits {
-                ok &= counts.observe_raw(&m.raw, None, &spec, &mut counter, &mut notable).is_ok();
+                ok &=
+                    counts.observe_raw(&m.raw, m.fields, &spec, &mut counter, &mut notable).is_ok();
             }
             counters.lock().unwrap_or_else(PoisonError::into_inner).push(counter);
             counts.merge(notable, &spec);

@@ -132,7 +132,7 @@ pub fn token(tagged: &str, sep: Option<u8>) -> std::borrow::Cow<'_, str> {
 
 /// Reads the indexed fields of records.
 pub struct FieldReader {
-    extractor: Extractor,
+    extractor: std::sync::Arc<Extractor>,
     keep: KeepSet,
     compiled: Pattern,
     /// For each position in [`FIELDS`], the index of its path in the compiled paths.
@@ -152,8 +152,20 @@ impl FieldReader {
     /// A reader of [`FIELDS`] and `eventTime`.
     #[must_use]
     pub fn new() -> FieldReader {
+        FieldReader::with_extra(&[])
+    }
+
+    /// Paths the reader's extractor reads before `extra`: `eventTime` and [`FIELDS`].
+    pub const PATHS: usize = FIELDS.len() + 1;
+
+    /// A reader whose extractor also reads `extra`, from [`FieldReader::PATHS`] on: another
+    /// reader of the same records (a summary's) then reads the rows of the same walk.
+    #[must_use]
+    pub fn with_extra(extra: &[&str]) -> FieldReader {
         let mut paths: Vec<&str> = vec!["eventTime"];
         paths.extend(FIELDS.iter().map(|f| f.path));
+        let own = paths.len();
+        paths.extend(extra);
         // A pattern that names every field: the matcher's walk then collects its leaves.
         let mut root = serde_json::Map::new();
         for f in FIELDS {
@@ -177,8 +189,8 @@ impl FieldReader {
             .map(|f| *c.path_index.get(f.path).expect("every field is a compiled path"))
             .collect();
         FieldReader {
-            extractor: Extractor::new(&paths),
-            keep: KeepSet::new(paths.iter().map(|p| (*p).to_string())),
+            extractor: std::sync::Arc::new(Extractor::new(&paths)),
+            keep: KeepSet::new(paths[..own].iter().map(|p| (*p).to_string())),
             compiled,
             slots,
         }
@@ -186,7 +198,7 @@ impl FieldReader {
 
     /// The extractor whose rows [`FileFields::add`] reads (for [`crate::engine::ScanConfig::extract`]).
     #[must_use]
-    pub fn extractor(&self) -> &Extractor {
+    pub fn extractor(&self) -> &std::sync::Arc<Extractor> {
         &self.extractor
     }
 }
@@ -355,10 +367,9 @@ impl<'a> FileFields<'a> {
         let mut values = Vec::with_capacity(FIELDS.len());
         for (raw, owned) in self.raw.into_iter().zip(self.owned) {
             let mut set: Vec<String> = owned.into_iter().collect();
+            set.reserve(raw.len());
             for t in raw {
-                let v: Value = serde_json::from_str(t)
-                    .map_err(|e| Unreadable { record: None, message: e.to_string() })?;
-                set.extend(tag(&v));
+                set.extend(tag_text(t)?);
             }
             set.sort_unstable();
             set.dedup();
@@ -373,6 +384,27 @@ impl<'a> FileFields<'a> {
             records: self.records,
         })
     }
+}
+
+/// The tagged value of a scalar's JSON text as the extractor found it: [`tag`] of the parsed
+/// value, without building it for plain strings and literals.
+fn tag_text(t: &str) -> Result<Option<String>, Unreadable> {
+    if let Some(inner) = t.strip_prefix('"').and_then(|r| r.strip_suffix('"'))
+        && !crate::record::scan::needs_decoding(inner.as_bytes())
+    {
+        let mut s = String::with_capacity(inner.len() + 1);
+        s.push('s');
+        s.push_str(inner);
+        return Ok(Some(s));
+    }
+    match t {
+        "true" | "false" => return Ok(Some(format!("b{t}"))),
+        "null" => return Ok(Some("z".to_string())),
+        _ => {}
+    }
+    let v: Value =
+        serde_json::from_str(t).map_err(|e| Unreadable { record: None, message: e.to_string() })?;
+    Ok(tag(&v))
 }
 
 /// A JSON string literal's text, decoded.
@@ -448,6 +480,29 @@ mod tests {
         let k = position("userIdentity.arn").unwrap();
         assert_eq!(v.values[k], ["sx", "sy"]);
         assert!(v.irregular[0] && v.irregular[k]);
+    }
+
+    #[test]
+    fn scalar_texts_are_tagged_as_their_values() {
+        for t in [
+            r#""plain""#,
+            r#""""#,
+            r#""esc\u0041\n""#,
+            r#""quote\"d""#,
+            "true",
+            "false",
+            "null",
+            "12",
+            "1.50",
+            "-0",
+            "1e3",
+        ] {
+            let v: Value = serde_json::from_str(t).unwrap();
+            assert_eq!(tag_text(t).unwrap(), tag(&v), "{t}");
+        }
+        assert!(tag_text(r#""a\u0001b""#).is_ok());
+        assert!(tag_text("\"a\tb\"").is_err(), "a raw control character is not JSON");
+        assert!(tag_text("tru").is_err());
     }
 
     #[test]

@@ -313,6 +313,8 @@ pub struct Reader {
     /// Values read per record: `eventTime`, the actor fields, `readOnly`, the dimensions but
     /// the actor, then the `--by` fields and the timeline field.
     wanted: usize,
+    /// Where this reader's paths start among the extractor's ([`Reader::sharing`]).
+    base: usize,
 }
 
 /// Where the reader's values are (see [`Reader::wanted`]).
@@ -327,19 +329,34 @@ impl Reader {
     /// A reader for `spec`.
     #[must_use]
     pub fn new(spec: &Spec) -> Reader {
+        let paths = Reader::paths(spec);
+        Reader::sharing(spec, std::sync::Arc::new(Extractor::new(&paths)), 0)
+    }
+
+    /// The paths a reader for `spec` reads, in its order: an extractor that reads other paths
+    /// too serves it when these come at one place in its list ([`Reader::sharing`]).
+    #[must_use]
+    pub fn paths(spec: &Spec) -> Vec<&str> {
         let mut paths: Vec<&str> = vec!["eventTime"];
         paths.extend(ACTOR_FIELDS);
         paths.push("readOnly");
         paths.extend(DIMENSIONS.iter().map(|d| d.2).filter(|p| *p != "actor"));
         paths.extend(spec.by.iter().chain(&spec.timeline_by).map(|f| f.path.as_str()));
-        let wanted = paths.len();
         paths.push("userIdentity");
+        paths
+    }
+
+    /// A reader for `spec` that reads the rows of `extractor`, whose paths from `base` on are
+    /// [`Reader::paths`] (the index's build reads its fields and a summary's in one walk).
+    #[must_use]
+    pub fn sharing(spec: &Spec, extractor: std::sync::Arc<Extractor>, base: usize) -> Reader {
         Reader {
-            extractor: std::sync::Arc::new(Extractor::new(&paths)),
+            extractor,
             fields: Fields::default(),
             keep: KeepSet::new(spec.paths()),
             key: String::new(),
-            wanted,
+            wanted: Reader::paths(spec).len() - 1,
+            base,
         }
     }
 
@@ -456,13 +473,14 @@ impl Summary {
         reader: &mut Reader,
         notable: &mut Summary,
     ) -> serde_json::Result<()> {
-        let Reader { extractor, fields, keep, key, wanted } = reader;
+        let Reader { extractor, fields, keep, key, wanted, base } = reader;
+        let base = *base;
         let mut vals: [Val<'_>; MAX_WANTED] = Default::default();
         let mut usable = *wanted <= MAX_WANTED
             && (row.is_some() || extractor.extract(raw, fields) == Extracted::Done);
         let get = |i: usize| match row {
-            Some(row) => extractor.get_in(row, raw, i),
-            None => extractor.get(fields, raw, i),
+            Some(row) => extractor.get_in(row, raw, base + i),
+            None => extractor.get(fields, raw, base + i),
         };
         if usable {
             for (i, val) in vals.iter_mut().enumerate().take(*wanted) {
