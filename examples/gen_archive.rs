@@ -53,6 +53,14 @@ struct Args {
     /// Records per log file, `MIN-MAX` (default: 100-2000).
     #[arg(long, value_name = "MIN-MAX", value_parser = parse_range)]
     records: Option<(u64, u64)>,
+    /// An organization trail of N member accounts, every one under `AWSLogs/o-.../`, a few
+    /// busy and most quiet (weights falling as 1/rank), instead of the default four accounts.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    org_accounts: Option<u64>,
+    /// Regions files come from (1 to 17; default 5).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_REGIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=17))]
+    regions: u64,
     /// Output directory (must not already contain AWSLogs/).
     out: PathBuf,
 }
@@ -301,13 +309,30 @@ fn key(out: &mut String, key: &str) {
 // ---------------------------------------------------------------------------
 // The simulated organisation
 
-const REGIONS: [(&str, u64); 5] = [
+/// The regions files are delivered from, with their weights: the first five by default, up to
+/// all seventeen with `--regions` (an organization trail covers every enabled region, most of
+/// them quiet).
+const REGIONS: [(&str, u64); 17] = [
     ("us-east-1", 40),
     ("us-west-2", 20),
     ("eu-west-1", 15),
     ("eu-central-1", 15),
     ("ap-southeast-2", 10),
+    ("us-east-2", 4),
+    ("us-west-1", 2),
+    ("ca-central-1", 2),
+    ("eu-west-2", 3),
+    ("eu-west-3", 2),
+    ("eu-north-1", 2),
+    ("ap-northeast-1", 3),
+    ("ap-northeast-2", 2),
+    ("ap-northeast-3", 1),
+    ("ap-southeast-1", 3),
+    ("ap-south-1", 2),
+    ("sa-east-1", 2),
 ];
+/// Regions used unless `--regions` says otherwise.
+const DEFAULT_REGIONS: usize = 5;
 const ACCOUNT_WEIGHTS: [u64; 4] = [40, 25, 20, 15];
 /// Index of the account whose logs are delivered by an organization trail.
 const ORG_ACCOUNT: usize = 3;
@@ -427,18 +452,33 @@ struct World {
     records: Option<(u64, u64)>,
     accounts: Vec<Account>,
     account_pick: Weighted,
+    /// The regions in use (a prefix of [`REGIONS`]).
+    regions: Vec<&'static str>,
     region_pick: Weighted,
     event_pick: Weighted,
 }
 
 impl World {
+    /// The default world (the tests' shorthand).
+    #[cfg(test)]
     fn new(seed: u64) -> World {
+        World::shaped(seed, None, DEFAULT_REGIONS)
+    }
+
+    /// The default world, or with `org_accounts` an organization of that many accounts, all
+    /// delivered by its trail; with `regions` of [`REGIONS`].
+    fn shaped(seed: u64, org_accounts: Option<usize>, regions: usize) -> World {
         let mut rng = Rng::stream(seed, u64::MAX, 1);
         let org = format!("o-{}", rng.chars(10, LOWER_ALNUM));
-        let accounts = (0..ACCOUNT_WEIGHTS.len())
+        let n = org_accounts.unwrap_or(ACCOUNT_WEIGHTS.len());
+        let accounts = (0..n)
             .map(|i| {
                 let id = format!("{:012}", rng.range(100_000_000_000, 999_999_999_999));
-                let prefix = if i == ORG_ACCOUNT { format!("{org}/{id}") } else { id.clone() };
+                let prefix = if i == ORG_ACCOUNT || org_accounts.is_some() {
+                    format!("{org}/{id}")
+                } else {
+                    id.clone()
+                };
                 let infix = rng.chars(8, UPPER_ALNUM);
                 let users = USER_NAMES
                     .iter()
@@ -524,8 +564,12 @@ impl World {
             seed,
             records: None,
             accounts,
-            account_pick: Weighted::new(ACCOUNT_WEIGHTS),
-            region_pick: Weighted::new(REGIONS.iter().map(|r| r.1)),
+            account_pick: match org_accounts {
+                None => Weighted::new(ACCOUNT_WEIGHTS),
+                Some(n) => Weighted::new((0..n as u64).map(|i| 1 + 10_000 / (i + 1))),
+            },
+            regions: REGIONS[..regions].iter().map(|r| r.0).collect(),
+            region_pick: Weighted::new(REGIONS[..regions].iter().map(|r| r.1)),
             event_pick: Weighted::new(EVENTS.iter().map(|e| e.2)),
         }
     }
@@ -1850,7 +1894,7 @@ fn gen_file(world: &World, idx: u64) -> (FileMeta, Vec<u8>, Vec<u8>) {
     let acct_i = world.account_pick.pick(&mut rng);
     let region_i = world.region_pick.pick(&mut rng);
     let acct = &world.accounts[acct_i];
-    let region = REGIONS[region_i].0;
+    let region = world.regions[region_i];
     // Spread files over the week; first stamp is 00:15 of day 1 so every event
     // time falls inside the week.
     // The golden-ratio sequence frac(idx * phi) spreads any number of files
@@ -1930,20 +1974,25 @@ fn write_file(out: &Path, key: &str, bytes: &[u8]) -> Result<()> {
 fn digests(world: &World, files: &[FileMeta]) -> Vec<(String, Vec<u8>)> {
     const WIN: i64 = 6 * 3600;
     let trail = "org-trail";
-    let home = REGIONS[0].0;
+    let home = world.regions[0];
     let mut out = Vec::new();
+    // The files of each account and region, in their order (a digest lists those of a window).
+    let mut by_place: std::collections::HashMap<(usize, usize), Vec<&FileMeta>> =
+        std::collections::HashMap::new();
+    for f in files {
+        by_place.entry((f.acct, f.region)).or_default().push(f);
+    }
     for (ai, acct) in world.accounts.iter().enumerate() {
-        for (ri, (region, _)) in REGIONS.iter().enumerate() {
+        for (ri, region) in world.regions.iter().enumerate() {
+            let here = by_place.get(&(ai, ri)).map_or(&[][..], Vec::as_slice);
             let mut rng = Rng::stream(world.seed, 1_000_000 + ai as u64, ri as u64);
             let offset = 240 + rng.below(60) as i64;
             let mut prev: Option<(String, String, String)> = None;
             for w in 0..(DAYS * 86_400 / WIN) {
                 let start = start_secs() + w * WIN + offset;
                 let end = start + WIN;
-                let mut logs: Vec<&FileMeta> = files
-                    .iter()
-                    .filter(|f| f.acct == ai && f.region == ri && f.stamp >= start && f.stamp < end)
-                    .collect();
+                let mut logs: Vec<&FileMeta> =
+                    here.iter().copied().filter(|f| f.stamp >= start && f.stamp < end).collect();
                 logs.sort_by(|a, b| a.stamp.cmp(&b.stamp).then(a.key.cmp(&b.key)));
                 let t = tm(end);
                 let key = format!(
@@ -2045,8 +2094,9 @@ fn generate(
     target: u64,
     limit: Option<u64>,
     records: Option<(u64, u64)>,
+    shape: (Option<usize>, usize),
 ) -> Result<Summary> {
-    let mut world = World::new(seed);
+    let mut world = World::shaped(seed, shape.0, shape.1);
     world.records = records;
     let target = if limit.is_some() { u64::MAX } else { target };
     let limit = limit.unwrap_or(u64::MAX);
@@ -2097,7 +2147,9 @@ fn main() -> Result<()> {
     fs::create_dir_all(&args.out)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build()?;
     let t0 = Instant::now();
-    let s = pool.install(|| generate(&args.out, args.seed, args.size, args.files, args.records))?;
+    let shape = (args.org_accounts.map(|n| n as usize), args.regions as usize);
+    let s = pool
+        .install(|| generate(&args.out, args.seed, args.size, args.files, args.records, shape))?;
     let secs = t0.elapsed().as_secs_f64();
     eprintln!(
         "gen_archive: seed {} -> {}\n  log files:          {}\n  records:            {}\n  uncompressed bytes: {} ({:.1} MB, {:.0} B/record)\n  compressed bytes:   {} ({:.1} MB, ratio {:.1}x)\n  CreateUser records: {}\n  digest files:       {} ({} bytes)\n  elapsed:            {:.1} s ({:.0} MB/s uncompressed)",
@@ -2203,12 +2255,37 @@ mod tests {
     }
 
     #[test]
+    fn an_organization_trail_spreads_over_its_accounts_and_regions() {
+        let w = World::shaped(9, Some(200), 17);
+        assert_eq!(w.accounts.len(), 200);
+        let org = w.accounts[0].prefix.split('/').next().unwrap().to_string();
+        assert!(org.starts_with("o-"));
+        assert!(w.accounts.iter().all(|a| a.prefix == format!("{org}/{}", a.id)));
+        let (mut accounts, mut regions) =
+            (std::collections::HashSet::new(), std::collections::HashSet::new());
+        for idx in 0..3000 {
+            let (m, _, _) = gen_file(&w, idx);
+            let parts: Vec<&str> = m.key.split('/').collect();
+            assert_eq!(parts[1], org, "{}", m.key);
+            accounts.insert(parts[2].to_string());
+            regions.insert(parts[4].to_string());
+        }
+        assert!(accounts.len() > 150, "{} accounts", accounts.len());
+        assert_eq!(regions.len(), 17);
+        // The default world is unchanged by the option's existence.
+        let (a, b) = (World::new(42), World::shaped(42, None, DEFAULT_REGIONS));
+        assert_eq!(gen_file(&a, 3).1, gen_file(&b, 3).1);
+    }
+
+    #[test]
     fn output_is_independent_of_thread_count() {
         let mut trees = Vec::new();
         for threads in [1, 3] {
             let dir = tempfile::tempdir().unwrap();
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let s = pool.install(|| generate(dir.path(), 5, 3_000_000)).unwrap();
+            let s = pool
+                .install(|| generate(dir.path(), 5, 3_000_000, None, None, (None, DEFAULT_REGIONS)))
+                .unwrap();
             assert!(s.raw_bytes >= 3_000_000 && s.files >= 2);
             let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir.path())
                 .into_iter()
