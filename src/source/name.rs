@@ -63,6 +63,17 @@ impl FileMeta {
                     meta.region = Some((*region).to_string());
                     meta.delivery_span = folder_span(tail);
                 }
+            } else if let [account, kind @ ..] = rest
+                && kind.len() <= 1
+                && is_account(account)
+            {
+                // The account's folder (`AWSLogs/[o-.../]<account>`) or its `CloudTrail` or
+                // `CloudTrail-Digest` folder: AWS delivers there that account's logs only, so
+                // `--account` prunes the whole folder, digests and all, unopened.
+                meta.account = Some((*account).to_string());
+                if let Some(k) = kind.first().and_then(|k| kind_of(k)) {
+                    meta.kind = k;
+                }
             }
         }
         if let Some(name) = path.file_name().and_then(|n| n.to_str()) {

@@ -64,12 +64,20 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
 }
 
 impl PruneRules {
-    /// Should the file or folder at this path be left unread?
+    /// Should the file at this path be left unread?
     #[must_use]
     pub fn skip(&self, meta: &FileMeta) -> Option<SkipReason> {
         if meta.kind == FileKind::Digest {
             return Some(SkipReason::Digest);
         }
+        self.skip_dir(meta)
+    }
+
+    /// Should the folder at this path be left unwalked? As [`PruneRules::skip`], but a
+    /// digest folder is walked (so that each digest file in it is counted, and `verify` finds
+    /// them) unless its account, region or days are not wanted.
+    #[must_use]
+    pub fn skip_dir(&self, meta: &FileMeta) -> Option<SkipReason> {
         if !self.enabled {
             return None;
         }
@@ -163,6 +171,50 @@ mod tests {
         assert_eq!(r.skip(&meta), None);
         r.until = Some(at("2024-02-29T12:05:00Z"));
         assert_eq!(r.skip(&meta), Some(SkipReason::Time));
+    }
+
+    #[test]
+    fn account_folders_are_pruned_whole() {
+        let mut r = rules();
+        r.accounts = vec!["111122223333".into()];
+        for dir in [
+            "AWSLogs/999999999999",
+            "x/AWSLogs/o-abc123/999999999999",
+            "AWSLogs/999999999999/CloudTrail",
+            "AWSLogs/999999999999/CloudTrail-Digest",
+            "AWSLogs/o-abc123/999999999999/CloudTrail-Digest/us-east-1/2024",
+        ] {
+            let m = FileMeta::from_path(Path::new(dir));
+            assert_eq!(r.skip_dir(&m), Some(SkipReason::Account), "{dir}");
+        }
+        for dir in [
+            "AWSLogs/111122223333",
+            "AWSLogs/o-abc123/111122223333/CloudTrail-Digest/us-east-1",
+            "AWSLogs/o-abc123",
+            "AWSLogs",
+            "AWSLogs/12345",
+        ] {
+            let m = FileMeta::from_path(Path::new(dir));
+            assert_eq!(r.skip_dir(&m), None, "{dir}");
+        }
+    }
+
+    #[test]
+    fn digest_folders_are_pruned_by_region_and_time_but_their_files_are_digests() {
+        let mut r = rules();
+        r.regions = vec!["eu-west-1".into()];
+        let dir =
+            FileMeta::from_path(Path::new("AWSLogs/111122223333/CloudTrail-Digest/us-east-1"));
+        assert_eq!(r.skip_dir(&dir), Some(SkipReason::Region));
+        r.regions.clear();
+        assert_eq!(r.skip_dir(&dir), None, "walked, so that its digests are counted");
+        r.since = Some(at("2024-03-05T00:00:00Z"));
+        let day = FileMeta::from_path(Path::new(
+            "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/03/01",
+        ));
+        assert_eq!(r.skip_dir(&day), Some(SkipReason::Time));
+        r.enabled = false;
+        assert_eq!(r.skip_dir(&day), None);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use super::name::FileMeta;
 use super::prune::{PruneRules, SkipReason};
 use std::path::{Path, PathBuf};
-use walkdir::WalkDir;
 
 /// Where a file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,17 +55,43 @@ fn is_log_name(name: &str) -> bool {
 }
 
 /// Walks `roots` in order; `-` is stdin.
+///
+/// Folders are listed with one `readdir` each and walked depth first, siblings sorted by name.
+/// A folder's path is checked against the prune rules before it is opened, so a pruned folder
+/// (another account's, say) is never opened or listed; a file is never `stat`ed here (the
+/// listing gives its type), only a symbolic link, to follow it.
 pub struct Walker {
     roots: std::vec::IntoIter<PathBuf>,
-    current: Option<walkdir::IntoIter>,
+    /// The folders being walked, innermost last.
+    stack: Vec<Frame>,
     rules: PruneRules,
+}
+
+/// A folder being walked.
+struct Frame {
+    dir: PathBuf,
+    /// Its entries not yet visited, sorted in reverse (the next one is last), with their type
+    /// as the listing gave it.
+    entries: Vec<(PathBuf, std::io::Result<std::fs::FileType>)>,
+}
+
+/// The entries of `dir`, sorted by name, in reverse.
+fn list(dir: &Path) -> std::io::Result<Vec<(PathBuf, std::io::Result<std::fs::FileType>)>> {
+    let mut entries = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        entries.push((e.path(), e.file_type()));
+    }
+    // Siblings share their folder's path: comparing whole paths as bytes orders them by name.
+    entries.sort_unstable_by(|a, b| b.0.as_os_str().cmp(a.0.as_os_str()));
+    Ok(entries)
 }
 
 impl Walker {
     /// A lazy walk over `roots` with `rules` applied to every folder and file.
     #[must_use]
     pub fn new(roots: Vec<PathBuf>, rules: PruneRules) -> Walker {
-        Walker { roots: roots.into_iter(), current: None, rules }
+        Walker { roots: roots.into_iter(), stack: Vec::new(), rules }
     }
 
     fn start_root(&mut self, root: PathBuf) -> Option<WalkItem> {
@@ -75,19 +100,13 @@ impl Walker {
         }
         match std::fs::metadata(&root) {
             Err(e) => Some(WalkItem::Error { path: root, message: e.to_string() }),
-            Ok(md) if md.is_dir() => {
-                self.current =
-                    // Siblings share their folder's path: comparing whole paths as bytes orders
-                    // them by name, without taking each path apart into components to find the
-                    // name (which was 8 % of a walk of 100,000 files).
-                    Some(
-                        WalkDir::new(&root)
-                            .follow_links(true)
-                            .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()))
-                            .into_iter(),
-                    );
-                None
-            }
+            Ok(md) if md.is_dir() => match list(&root) {
+                Ok(entries) => {
+                    self.stack.push(Frame { dir: root, entries });
+                    None
+                }
+                Err(e) => Some(WalkItem::Error { path: root, message: e.to_string() }),
+            },
             Ok(_) => {
                 // Named explicitly: read whatever it is (a FIFO, a file of any name).
                 let meta = FileMeta::from_path(&root);
@@ -98,6 +117,69 @@ impl Walker {
             }
         }
     }
+
+    /// The folder being walked that the folder `path` (reached through a symbolic link) is,
+    /// if any: walking it would never end.
+    fn loop_ancestor(&self, path: &Path) -> Option<PathBuf> {
+        let target = std::fs::canonicalize(path).ok()?;
+        self.stack
+            .iter()
+            .find(|f| std::fs::canonicalize(&f.dir).is_ok_and(|d| d == target))
+            .map(|f| f.dir.clone())
+    }
+
+    /// What the entry `path` of a folder being walked is: an item, or `None` for a folder now
+    /// being walked.
+    fn visit(
+        &mut self,
+        path: PathBuf,
+        kind: std::io::Result<std::fs::FileType>,
+    ) -> Option<WalkItem> {
+        let error =
+            |path, e: std::io::Error| Some(WalkItem::Error { path, message: e.to_string() });
+        let kind = match kind {
+            Ok(k) => k,
+            Err(e) => return error(path, e),
+        };
+        // Symbolic links are followed (a broken one is an error, as reading it would be).
+        let (is_dir, is_file, linked) = if kind.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(md) => (md.is_dir(), md.is_file(), true),
+                Err(e) => return error(path, e),
+            }
+        } else {
+            (kind.is_dir(), kind.is_file(), false)
+        };
+        if is_dir {
+            // Decided by its path before it is opened.
+            if let Some(reason) = self.rules.skip_dir(&FileMeta::from_path(&path)) {
+                return Some(WalkItem::Pruned { path, reason, dir: true });
+            }
+            if linked && let Some(a) = self.loop_ancestor(&path) {
+                let message = format!("symlink loop back to {}", a.display());
+                return Some(WalkItem::Error { path, message });
+            }
+            return match list(&path) {
+                Ok(entries) => {
+                    self.stack.push(Frame { dir: path, entries });
+                    None
+                }
+                Err(e) => error(path, e),
+            };
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        if !is_log_name(&name) {
+            return Some(WalkItem::Ignored { path, why: "not a log file name" });
+        }
+        if !is_file {
+            return Some(WalkItem::Ignored { path, why: "not a regular file" });
+        }
+        let meta = FileMeta::from_path(&path);
+        Some(match self.rules.skip(&meta) {
+            Some(reason) => WalkItem::Pruned { path, reason, dir: false },
+            None => WalkItem::File(Input::Path(path), meta),
+        })
+    }
 }
 
 impl Iterator for Walker {
@@ -105,63 +187,20 @@ impl Iterator for Walker {
 
     fn next(&mut self) -> Option<WalkItem> {
         loop {
-            let Some(it) = self.current.as_mut() else {
+            let Some(frame) = self.stack.last_mut() else {
                 let root = self.roots.next()?;
                 if let Some(item) = self.start_root(root) {
                     return Some(item);
                 }
                 continue;
             };
-            let Some(entry) = it.next() else {
-                self.current = None;
+            let Some((path, kind)) = frame.entries.pop() else {
+                self.stack.pop();
                 continue;
             };
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    let path = e.path().map(Path::to_path_buf).unwrap_or_default();
-                    let message = match e.loop_ancestor() {
-                        Some(a) => format!("symlink loop back to {}", a.display()),
-                        None => e.io_error().map_or_else(|| e.to_string(), ToString::to_string),
-                    };
-                    return Some(WalkItem::Error { path, message });
-                }
-            };
-            let meta = FileMeta::from_path(entry.path());
-            let is_dir = entry.file_type().is_dir();
-            if is_dir {
-                if entry.depth() > 0 {
-                    // Digest folders are walked so that each digest file is counted.
-                    if let Some(reason) =
-                        self.rules.skip(&meta).filter(|r| *r != SkipReason::Digest)
-                    {
-                        it.skip_current_dir();
-                        return Some(WalkItem::Pruned {
-                            path: entry.into_path(),
-                            reason,
-                            dir: true,
-                        });
-                    }
-                }
-                continue;
+            if let Some(item) = self.visit(path, kind) {
+                return Some(item);
             }
-            let name = entry.file_name().to_string_lossy();
-            if !is_log_name(&name) {
-                return Some(WalkItem::Ignored {
-                    path: entry.into_path(),
-                    why: "not a log file name",
-                });
-            }
-            if !entry.file_type().is_file() {
-                return Some(WalkItem::Ignored {
-                    path: entry.into_path(),
-                    why: "not a regular file",
-                });
-            }
-            return Some(match self.rules.skip(&meta) {
-                Some(reason) => WalkItem::Pruned { path: entry.into_path(), reason, dir: false },
-                None => WalkItem::File(Input::Path(entry.into_path()), meta),
-            });
         }
     }
 }
@@ -217,5 +256,87 @@ mod tests {
         let missing: Vec<_> =
             Walker::new(vec![dir.path().join("nope")], PruneRules::default()).collect();
         assert!(matches!(missing[0], WalkItem::Error { .. }));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn follows_links_and_names_loops_and_broken_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("logs");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("a.json"), "{}").unwrap();
+        std::os::unix::fs::symlink(d.join("a.json"), d.join("b.json")).unwrap();
+        std::os::unix::fs::symlink(d.join("gone.json"), d.join("c.json")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), d.join("up")).unwrap();
+        let items: Vec<_> =
+            Walker::new(vec![dir.path().to_path_buf()], PruneRules::default()).collect();
+        let shown: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                WalkItem::File(Input::Path(p), _) => {
+                    format!("file {}", p.file_name().unwrap().to_string_lossy())
+                }
+                WalkItem::Error { path, message } => {
+                    format!("error {} {message}", path.file_name().unwrap().to_string_lossy())
+                }
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(shown.len(), 4, "{shown:?}");
+        assert_eq!(shown[0], "file a.json");
+        assert_eq!(shown[1], "file b.json");
+        assert!(shown[2].starts_with("error c.json"), "{shown:?}");
+        assert!(shown[3].starts_with("error up symlink loop back to"), "{shown:?}");
+    }
+
+    #[test]
+    fn a_pruned_account_folder_is_one_item_and_never_listed() {
+        let tmp = tempfile::tempdir().unwrap();
+        for acct in ["111122223333", "444455556666"] {
+            let d =
+                tmp.path().join(format!("AWSLogs/o-abc123/{acct}/CloudTrail/us-east-1/2024/03/01"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("a.json.gz"), "").unwrap();
+            let g = tmp
+                .path()
+                .join(format!("AWSLogs/o-abc123/{acct}/CloudTrail-Digest/us-east-1/2024/03/01"));
+            std::fs::create_dir_all(&g).unwrap();
+            std::fs::write(
+                g.join(format!(
+                    "{acct}_CloudTrail-Digest_us-east-1_t_us-east-1_20240301T120500Z.json.gz"
+                )),
+                "",
+            )
+            .unwrap();
+        }
+        let rules = PruneRules {
+            enabled: true,
+            accounts: vec!["111122223333".into()],
+            ..PruneRules::default()
+        };
+        let items: Vec<_> = Walker::new(vec![tmp.path().to_path_buf()], rules).collect();
+        let kinds: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                WalkItem::File(Input::Path(p), _) => {
+                    format!("file {}", p.strip_prefix(tmp.path()).unwrap().display())
+                }
+                WalkItem::Pruned { path, reason, dir } => format!(
+                    "pruned {} {reason:?} {dir}",
+                    path.strip_prefix(tmp.path()).unwrap_or(path).display()
+                ),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(kinds.len(), 3, "{kinds:?}");
+        assert_eq!(
+            kinds[0],
+            "file AWSLogs/o-abc123/111122223333/CloudTrail/us-east-1/2024/03/01/a.json.gz"
+        );
+        assert!(
+            kinds[1].contains("CloudTrail-Digest") && kinds[1].contains("Digest false"),
+            "{kinds:?}"
+        );
+        assert_eq!(kinds[2], "pruned AWSLogs/o-abc123/444455556666 Account true");
     }
 }
