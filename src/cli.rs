@@ -891,6 +891,11 @@ pub struct SearchArgs {
     #[arg(long, help_heading = "Output")]
     pub explain: bool,
 
+    /// Print the files the search would read, one per line, without reading them: the walk
+    /// after pruning by path (--account, --region, --since/--until), in walk order.
+    #[arg(long, help_heading = "Output", conflicts_with_all = ["count", "explain", "limit", "dedupe"])]
+    pub files: bool,
+
     /// CSV cells as they are, without neutralising spreadsheet formulas.
     #[arg(long, help_heading = "Output")]
     pub csv_raw: bool,

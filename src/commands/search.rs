@@ -6,6 +6,7 @@ use crate::config;
 use crate::engine::{self, FileReport};
 use crate::output::{Csv, Field, Format, JsonArray, JsonLines, Sink, Table};
 use crate::sort::{Entry, Key, Sorter};
+use crate::source::{Input, SkipReason, WalkItem, Walker};
 use crate::stats::Stats;
 use anyhow::{Context, Result};
 use std::collections::HashSet;
@@ -20,6 +21,9 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let filters = config::filters(&args.filters)?;
     let query = config::query(&filters, &args.filters, &args.input)?;
     let mut scan = config::scan(&filters, &args.input);
+    if args.files {
+        return list_files(&scan, args.input.quiet, out);
+    }
     let index = config::use_index(&mut scan, &query, &args.input)?;
     if args.explain {
         write!(out, "{}", query.explain())?;
@@ -59,6 +63,40 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
 }
 
 /// Writes the sorted matches; returns (records printed, duplicates dropped).
+/// `search --files`: the walk alone, with its path pruning; nothing is opened.
+fn list_files(scan: &engine::ScanConfig, quiet: bool, out: &mut dyn Write) -> Result<Outcome> {
+    let paths = if scan.paths.is_empty() { vec![".".into()] } else { scan.paths.clone() };
+    let (mut listed, mut dirs, mut pruned, mut digests, mut ignored, mut failed) =
+        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    for item in Walker::new(paths, scan.prune.clone()) {
+        match item {
+            WalkItem::File(input, _) => {
+                listed += 1;
+                let shown = match &input {
+                    Input::Path(p) => p.display().to_string(),
+                    Input::Stdin => "-".to_string(),
+                };
+                writeln!(out, "{}", crate::output::sanitize::terminal(&shown))?;
+            }
+            WalkItem::Pruned { reason: SkipReason::Digest, dir: false, .. } => digests += 1,
+            WalkItem::Pruned { dir: true, .. } => dirs += 1,
+            WalkItem::Pruned { .. } => pruned += 1,
+            WalkItem::Ignored { .. } => ignored += 1,
+            WalkItem::Error { path, message } => {
+                failed += 1;
+                crate::messages::error(&format!("{}: {message}", path.display()));
+            }
+        }
+    }
+    out.flush()?;
+    if !quiet {
+        crate::messages::error(&format!(
+            "{listed} files to read; pruned by path: {dirs} folders and {pruned} files; {digests} digest files and {ignored} other files not read; {failed} failed"
+        ));
+    }
+    Ok(Outcome::of(listed > 0, failed > 0))
+}
+
 fn emit(args: &SearchArgs, sorter: Sorter, out: &mut dyn Write) -> Result<(u64, u64)> {
     let fields = Field::list(args.fields.as_deref());
     let mut sink: Box<dyn Sink + '_> = match (args.count, args.format) {

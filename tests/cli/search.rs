@@ -183,3 +183,36 @@ fn search_several_patterns_are_ored() {
     assert!(s > 0);
     assert_eq!(both, c + s);
 }
+
+/// `--files` lists what the walk would read after pruning by path: the same files a search
+/// with the same filters reads, in walk order, and nothing from a pruned account.
+#[test]
+fn search_files_lists_the_walk() {
+    let a = "fixtures/archive";
+    let (code, all, err) = run(&["search", a, "--files"]);
+    assert_eq!(code, 0, "{err}");
+    let all: Vec<&str> = all.lines().collect();
+    assert!(!all.is_empty());
+    let mut sorted = all.clone();
+    sorted.sort_unstable();
+    assert_eq!(all, sorted, "walk order is path order");
+    let acct = "222233334444";
+    let (code, mine, err) = run(&["search", a, "--files", "--account", acct]);
+    assert_eq!(code, 0, "{err}");
+    let mine: Vec<&str> = mine.lines().collect();
+    assert!(!mine.is_empty() && mine.len() < all.len(), "{mine:?}");
+    assert!(mine.iter().all(|p| p.contains(&format!("/{acct}/"))), "{mine:?}");
+    assert!(err.contains("files to read") && err.contains("pruned by path"), "{err}");
+    // The files a search reads with the same filter.
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("stats.json");
+    let (_, _, err) =
+        run(&["search", a, "--account", acct, "--count", "--stats-json", stats.to_str().unwrap()]);
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    let opened = s["files_read"].as_u64().unwrap() + s["files_failed"].as_u64().unwrap();
+    assert_eq!(mine.len() as u64, opened, "{err}");
+    let (code, none, _) = run(&["search", a, "--files", "--account", "000000000000"]);
+    assert_eq!((code, none.as_str()), (1, ""));
+    let (code, _, err) = run(&["search", a, "--files", "--count"]);
+    assert_eq!(code, 2, "{err}");
+}
