@@ -9,6 +9,7 @@ use crate::sort::{Entry, Key, Sorter};
 use crate::source::{Input, SkipReason, WalkItem, Walker};
 use crate::stats::Stats;
 use anyhow::{Context, Result};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::AtomicBool;
@@ -73,8 +74,10 @@ fn list_files(scan: &engine::ScanConfig, quiet: bool, out: &mut dyn Write) -> Re
             WalkItem::File(input, _) => {
                 listed += 1;
                 let shown = match &input {
-                    Input::Path(p) => p.display().to_string(),
-                    Input::Stdin => "-".to_string(),
+                    Input::Path(p) => {
+                        p.to_str().map_or_else(|| p.display().to_string().into(), Cow::from)
+                    }
+                    Input::Stdin => Cow::from("-"),
                 };
                 writeln!(out, "{}", crate::output::sanitize::terminal(&shown))?;
             }

@@ -29,7 +29,8 @@ pub fn csv_text(s: &str) -> Cow<'_, str> {
 }
 
 fn escape(s: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
-    if !s.chars().any(&bad) {
+    // Printable ASCII, the common case, is safe for every caller: checked a byte at a time.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) || !s.chars().any(&bad) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
