@@ -88,6 +88,17 @@ impl Seeds {
                 self.users.iter().partition(|u| u.starts_with("arn:"));
             if !names.is_empty() {
                 any.push(json!({ "userIdentity": { "type": ["IAMUser"], "userName": names } }));
+                // An IAM Identity Center user, by name or identity-store id: the access
+                // portal's calls that give out credentials.
+                let portal = link::ISSUING
+                    .iter()
+                    .filter(|(s, _)| *s == "sso.amazonaws.com")
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>();
+                any.push(json!({ "eventSource": ["sso.amazonaws.com"], "eventName": portal,
+                    "userIdentity": { "userName": names } }));
+                any.push(json!({ "eventSource": ["sso.amazonaws.com"], "eventName": portal,
+                    "userIdentity": { "onBehalfOf": { "userId": names } } }));
             }
             if !arns.is_empty() {
                 any.push(json!({ "userIdentity": { "arn": arns } }));
@@ -148,6 +159,8 @@ pub struct Facts {
     scanned_keys: HashSet<String>,
     /// Principal ARNs whose events have been collected.
     scanned_arns: HashSet<String>,
+    /// Identity Center grants (issuances) whose role sessions' events have been collected.
+    scanned_sso: HashSet<usize>,
     /// Event ids already kept (the same call logged twice is kept once).
     seen_events: HashSet<String>,
     /// Copies of calls already kept, dropped.
@@ -242,6 +255,20 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
             })
             .filter(|a| !facts.scanned_arns.contains(a))
             .collect();
+        // Identity Center grants below which the trace goes: their role sessions' events.
+        let sso: Vec<usize> = nodes
+            .keys()
+            .filter_map(|n| match n {
+                NodeId::Issuance(i)
+                    if direction.down()
+                        && facts.issuances[*i].issued == Issued::Sso
+                        && !facts.scanned_sso.contains(i) =>
+                {
+                    Some(*i)
+                }
+                _ => None,
+            })
+            .collect();
         let mut details: Vec<String> = nodes
             .keys()
             .filter_map(|n| issuer(&facts, n))
@@ -257,7 +284,7 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
         arns.dedup();
         details.sort();
         details.dedup();
-        if keys.is_empty() && arns.is_empty() && details.is_empty() {
+        if keys.is_empty() && arns.is_empty() && details.is_empty() && sso.is_empty() {
             break;
         }
         // Issuing events made with a key of this pass (or an earlier one) come with its
@@ -273,7 +300,8 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
             })
             .cloned()
             .collect();
-        let out = activity_pass(setup, &keys, &arns, &details, &fetch, &mut facts)?;
+        let asked = Asked { keys: &keys, arns: &arns, details: &details, fetch: &fetch, sso: &sso };
+        let out = activity_pass(setup, &asked, &mut facts)?;
         failed |= out.failed;
         passes += 1;
         infer(&mut facts);
@@ -558,17 +586,48 @@ fn add_details(facts: &mut Facts, full: Issuance) {
     *prev = Issuance { logged_in: logged, file: prev.file, ..full };
 }
 
-/// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns`; the
-/// issuing events that returned the keys `details` are read in full on the way, and those of
-/// `fetch` (issued by a key not searched) searched for as well.
+/// What an activity pass looks for.
+struct Asked<'a> {
+    /// Keys whose events are wanted.
+    keys: &'a [String],
+    /// Principal ARNs whose events are wanted (sessions whose key is not recorded).
+    arns: &'a [String],
+    /// Keys whose issuing event is to be read in full.
+    details: &'a [String],
+    /// Of `details`, those whose issuing event is not brought by `keys`.
+    fetch: &'a [String],
+    /// Identity Center grants (issuances) whose role sessions' events are wanted.
+    sso: &'a [usize],
+}
+
+/// The events of the role sessions an Identity Center grant can have given out: the grant's
+/// account, a role of its permission set, its user (by identity-store id, or by session name).
+fn sso_pattern(g: &link::SsoGrant) -> Vec<Value> {
+    let role = json!([{ "prefix": format!("AWSReservedSSO_{}_", g.permission_set) }]);
+    let mut out = Vec::new();
+    if let Some(id) = &g.user_id {
+        out.push(json!({ "userIdentity": { "accountId": [g.account],
+            "sessionContext": { "sessionIssuer": { "userName": role } },
+            "onBehalfOf": { "userId": [id] } } }));
+    }
+    if let Some(user) = &g.user {
+        out.push(json!({ "userIdentity": { "accountId": [g.account],
+            "sessionContext": { "sessionIssuer": { "userName": role } },
+            "principalId": [{ "suffix": format!(":{user}") }] } }));
+    }
+    out
+}
+
+/// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns` and of
+/// the Identity Center sessions of `sso`; the issuing events that returned the keys
+/// `details` are read in full on the way, and those of `fetch` (issued by a key not searched)
+/// searched for as well.
 fn activity_pass(
     setup: &TraceSetup<'_>,
-    keys: &[String],
-    arns: &[String],
-    details: &[String],
-    fetch: &[String],
+    asked: &Asked<'_>,
     facts: &mut Facts,
 ) -> anyhow::Result<PassOut> {
+    let Asked { keys, arns, details, fetch, sso } = *asked;
     let mut patterns = Vec::new();
     if !fetch.is_empty() {
         // The issuing events, by the key they returned (the same literals as the keys).
@@ -581,13 +640,21 @@ fn activity_pass(
     if !arns.is_empty() {
         patterns.push(json!({ "userIdentity": { "arn": arns } }));
     }
+    for &i in sso {
+        patterns.extend(facts.issuances[i].sso.as_ref().map(sso_pattern).unwrap_or_default());
+    }
+    if patterns.is_empty() {
+        // A grant naming no user: nothing can be linked to it.
+        facts.scanned_sso.extend(sso.iter().copied());
+        return Ok(PassOut { stats: Stats::default(), failed: false });
+    }
     let q = query(&setup.scope, &patterns, setup.prefilter)?;
     let keep_raw = setup.keep_raw;
     // Only the files that can hold the keys or the issuances asked for, when pass 1 could
     // tell (events found by principal can be anywhere).
     let mut scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
     let mut walk_index: Vec<u64> = Vec::new();
-    if facts.files_by_name && arns.is_empty() {
+    if facts.files_by_name && arns.is_empty() && sso.is_empty() {
         let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
         let asked: FxHashSet<&str> = fetch.iter().map(String::as_str).collect();
         let detail_files: FxHashSet<usize> = facts
@@ -608,6 +675,7 @@ fn activity_pass(
         if scan.paths.is_empty() {
             facts.scanned_keys.extend(keys.iter().cloned());
             facts.asked_details.extend(details.iter().cloned());
+            facts.scanned_sso.extend(sso.iter().copied());
             return Ok(PassOut { stats: Stats::default(), failed: false });
         }
     }
@@ -672,6 +740,7 @@ fn activity_pass(
     facts.scanned_keys.extend(keys.iter().cloned());
     facts.asked_details.extend(details.iter().cloned());
     facts.scanned_arns.extend(arns.iter().cloned());
+    facts.scanned_sso.extend(sso.iter().copied());
     for v in facts.events.values_mut() {
         v.sort_by_key(|e| (e.sort, e.at));
     }
@@ -706,13 +775,44 @@ fn infer(facts: &mut Facts) {
             .iter()
             .filter_map(|&i| {
                 let iss = &facts.issuances[i];
-                if iss.session_arn.as_ref() != Some(arn) {
+                // Not a session the key opened itself (GetSigninToken and ConsoleLogin made
+                // with the key they are about).
+                if iss.session_arn.as_ref() != Some(arn) || iss.caller.key.as_ref() == Some(key) {
                     return None;
                 }
                 let d = seconds_apart(iss.time.as_deref()?, created)?;
                 (d <= INFER_SECONDS).then_some((d, i))
             })
             .min();
+        if best.is_none()
+            && let Some(s) = e.caller.sso_session()
+        {
+            // An Identity Center role session: the access-portal call that gave it out.
+            let sso = unkeyed
+                .iter()
+                .filter_map(|&i| {
+                    let iss = &facts.issuances[i];
+                    let how = iss.sso.as_ref()?.matches(&e.caller, &s)?;
+                    let d = seconds_apart(iss.time.as_deref()?, created)?;
+                    (d <= INFER_SECONDS).then_some((d, i, how))
+                })
+                .min();
+            if let Some((d, i, how)) = sso {
+                let iss = &facts.issuances[i];
+                let evidence = format!(
+                    "IAM Identity Center: account {}, permission set {} (role {}), {how}; \
+session created {created}, {} at {} ({d} s apart); CloudTrail does not record the key \
+Identity Center gave out",
+                    s.account,
+                    s.permission_set,
+                    s.role,
+                    iss.event_name,
+                    iss.time.as_deref().unwrap_or("?"),
+                );
+                found.push((key.clone(), i, evidence));
+            }
+            continue;
+        }
         if let Some((d, i)) = best {
             let iss = &facts.issuances[i];
             let evidence = format!(
@@ -1035,6 +1135,17 @@ impl Trace {
                     Issued::Redacted(_) => format!("{} {at}: credentials redacted", iss.event_name),
                     Issued::NotRecorded => {
                         format!("{} {at}: credentials not recorded", iss.event_name)
+                    }
+                    Issued::Sso => {
+                        let what = iss.sso.as_ref().map_or_else(String::new, |g| {
+                            format!(" for {} in {}", g.permission_set, g.account)
+                        });
+                        let kind = if iss.event_name == "Federate" {
+                            "console federation"
+                        } else {
+                            "role credentials"
+                        };
+                        format!("IAM Identity Center {kind}{what} ({} {at})", iss.event_name)
                     }
                     Issued::Nothing => format!(
                         "FAILED {} {at} ({}): issued nothing",

@@ -208,6 +208,89 @@ fn unrecorded_credentials_and_console_sessions_are_inferred() {
     assert!(out.contains(CONSOLE2), "both of dave's sessions: {out}");
 }
 
+const SSO_CAROL: &str = "ASIAQRSTUVWXSSOCAROL";
+const SSO_CAROL_SAML: &str = "ASIAQRSTUVWXSSOSAML1";
+const SSO_DAN: &str = "ASIAQRSTUVWXSSODAN01";
+const SSO_ERIN: &str = "ASIAQRSTUVWXSSOERIN0";
+const SSO_ERIN_CONSOLE: &str = "ASIAQRSTUVWXSSOERIN1";
+const CAROL_ID: &str = "9067230c03-9d976f61-3b89-4b98-88db-2ea3bbc1f3fa";
+
+#[test]
+fn identity_center_sessions_reach_their_user() {
+    // Up from carol's CLI session: GetRoleCredentials in the Identity Center account, linked
+    // by the user id both records carry, with the evidence; never dan, who took the same
+    // permission set in the same account 2 s later.
+    let (code, out, _) = trace(&["--access-key", SSO_CAROL, "--up"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("origin: IAM Identity Center user (user id {CAROL_ID}")),
+        "{out}"
+    );
+    assert!(out.contains("IAM Identity Center role credentials for AdministratorAccess in 444455556666 (GetRoleCredentials 2024-03-04T10:10:05Z)"));
+    assert!(out.contains(&format!("INFERRED link: IAM Identity Center: account 444455556666, permission set AdministratorAccess (role AWSReservedSSO_AdministratorAccess_7243976e43c75fc5), same Identity Center user id {CAROL_ID}; session created 2024-03-04T10:10:05Z, GetRoleCredentials at 2024-03-04T10:10:05Z (0 s apart)")), "{out}");
+    assert!(!out.contains("dan@example.com") && !out.contains(SSO_DAN), "{out}");
+    // The key AssumeRoleWithSAML returned is not the session's: no certain link is made to it.
+    assert!(!out.contains(SSO_CAROL_SAML));
+    assert_eq!(tree_keys(&["--access-key", SSO_CAROL, "--up"]), set(&[SSO_CAROL]));
+
+    // dan's session reaches dan (by session name, the older record form), not carol.
+    let (_, out, _) = trace(&["--access-key", SSO_DAN, "--up"]);
+    assert!(out.contains("origin: IAM Identity Center user dan@example.com"), "{out}");
+    assert!(out.contains("session name dan@example.com is the Identity Center user's name; session created 2024-03-04T10:10:07Z, GetRoleCredentials at 2024-03-04T10:10:07Z (0 s apart)"));
+    assert!(!out.contains(CAROL_ID) && !out.contains(SSO_CAROL));
+
+    // Console: the console's key -> ConsoleLogin (inferred, same principal) -> the federation
+    // session's key -> Federate by erin (inferred, Identity Center).
+    let (_, out, _) = trace(&["--access-key", SSO_ERIN_CONSOLE, "--up"]);
+    assert!(out.contains("origin: IAM Identity Center user erin@example.com"), "{out}");
+    assert!(out.contains("IAM Identity Center console federation for AdministratorAccess in 444455556666 (Federate 2024-03-04T10:15:00Z)"));
+    assert!(out.contains("session name erin@example.com is the Identity Center user's name; session created 2024-03-04T10:15:01Z, Federate at 2024-03-04T10:15:00Z (1 s apart)"));
+    assert!(out.contains(
+        "session created 2024-03-04T10:15:03Z, ConsoleLogin at 2024-03-04T10:15:02Z (1 s apart)"
+    ));
+    let (_, out, _) = trace(&["--access-key", SSO_ERIN_CONSOLE, "--up", "--format", "jsonl"]);
+    let lines = jsonl(&out);
+    let login = lines.iter().find(|l| l["event"]["eventName"] == "ConsoleLogin").unwrap();
+    assert_eq!(login["credential"], SSO_ERIN);
+    assert_eq!(login["relation"], "ancestor");
+    assert_eq!(login["inferred"], true);
+}
+
+#[test]
+fn identity_center_user_down_is_their_sessions() {
+    // By identity-store id (the form CloudTrail writes since 2025) ...
+    assert_eq!(credentials(&["--user", CAROL_ID, "--down"]), set(&[SSO_CAROL]));
+    // ... and by name (the older form, type Unknown with userName).
+    assert_eq!(
+        credentials(&["--user", "erin@example.com", "--down"]),
+        set(&[SSO_ERIN, SSO_ERIN_CONSOLE])
+    );
+    assert_eq!(credentials(&["--user", "dan@example.com", "--down"]), set(&[SSO_DAN]));
+    let (code, out, _) = trace(&["--user", "erin@example.com", "--down", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let root = &v["trees"][0];
+    assert_eq!(root["seed"], true);
+    assert_eq!(root["issued_by"]["event_name"], "Federate");
+    assert_eq!(root["issued_by"]["sso"]["permission_set"], "AdministratorAccess");
+    assert_eq!(root["issued_by"]["sso"]["account"], "444455556666");
+    let child = &root["children"][0];
+    assert_eq!(child["key"], SSO_ERIN);
+    assert_eq!(child["link"]["kind"], "inferred");
+    assert!(
+        child["link"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("IAM Identity Center: account 444455556666")
+    );
+    // Another user of the same permission set is never in a user's trace.
+    let (_, out, _) = trace(&["--user", CAROL_ID, "--down"]);
+    assert!(!out.contains(SSO_DAN) && !out.contains(SSO_ERIN), "{out}");
+    // A user with no grant in the archive was never seen.
+    let (code, _, err) = trace(&["--user", "mallory@example.com"]);
+    assert_eq!(code, 1, "{err}");
+}
+
 #[test]
 fn seeds_by_user_session_and_ip() {
     // A session ARN names every session with that name: here the decoy reused it.
