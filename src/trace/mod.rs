@@ -167,8 +167,9 @@ pub struct Facts {
     pub duplicates: u64,
     /// New keys of the issuances whose full record was asked for.
     asked_details: HashSet<String>,
-    /// The files pass 1 read, in walk order, with the hashes of the access key ids in them.
-    files: Vec<(std::path::PathBuf, FxHashSet<u64>)>,
+    /// The files pass 1 walked, in walk order, with the hashes of the access key ids in them
+    /// (`None`: ruled out unopened by the archive index; the index answers for them).
+    files: Vec<(std::path::PathBuf, Option<FxHashSet<u64>>)>,
     /// Whether every file read is named by its path (so the activity passes can open only
     /// the files that may hold what they look for).
     files_by_name: bool,
@@ -196,6 +197,8 @@ pub struct Trace {
     pub stats: Stats,
     /// Whether any input could not be read.
     pub failed: bool,
+    /// Over all passes: files opened, and files the archive index ruled out unopened.
+    pub opened: (u64, u64),
 }
 
 /// A node's place in the trace.
@@ -223,6 +226,54 @@ pub struct TraceSetup<'a> {
     pub keep_raw: bool,
     /// Stop on Ctrl-C.
     pub stop: &'a AtomicBool,
+    /// Where archive indexes live, when they are to be used (`trailscan index`): each pass
+    /// asks the index covering the archive which files may hold what it looks for.
+    pub index_dir: Option<std::path::PathBuf>,
+}
+
+/// The archive index's gate for one pass, plus the files the pass reads whatever the index
+/// says (they hold what the pass wants that the index cannot see).
+#[derive(Debug)]
+struct PassGate {
+    index: crate::index::store::IndexGate,
+    /// Read whatever the index says.
+    read: HashSet<std::path::PathBuf>,
+    /// Read the files whose path names no account (pass 1 takes the archive's accounts from
+    /// the paths of the files the index rules out).
+    read_unnamed: bool,
+}
+
+impl engine::Gate for PassGate {
+    fn decide(&self, path: &Path, stamp: &crate::source::FileStamp) -> engine::GateDecision {
+        match self.index.decide(path, stamp) {
+            engine::GateDecision::RuledOut
+                if self.read.contains(path)
+                    || (self.read_unnamed && FileMeta::from_path(path).account.is_none()) =>
+            {
+                engine::GateDecision::Read
+            }
+            d => d,
+        }
+    }
+}
+
+/// The gate for a pass looking for `patterns` (in the archive scope), when an index covers
+/// the archive and can decide them.
+fn pass_gate(
+    setup: &TraceSetup<'_>,
+    patterns: &[Value],
+    read: HashSet<std::path::PathBuf>,
+    read_unnamed: bool,
+) -> anyhow::Result<Option<std::sync::Arc<dyn engine::Gate>>> {
+    let Some(dir) = &setup.index_dir else { return Ok(None) };
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let q = query(&setup.scope, patterns, setup.prefilter)?;
+    Ok(crate::index::store::open(&setup.scan.paths, dir, &q, false).map(|index| {
+        std::sync::Arc::new(PassGate { index, read, read_unnamed })
+            as std::sync::Arc<dyn engine::Gate>
+    }))
 }
 
 /// Runs the passes and builds the trace.
@@ -231,6 +282,10 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
     let first = links_pass(setup, seeds, &mut facts)?;
     let mut passes = 1;
     let mut failed = first.failed;
+    let opened_of = |s: &Stats| {
+        (s.files_read.saturating_sub(s.files_indexed + s.files_answered), s.files_indexed)
+    };
+    let mut opened = opened_of(&first.stats);
     for k in &seeds.keys {
         facts.seeds.insert(NodeId::Key(k.clone()));
     }
@@ -303,13 +358,15 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
         let asked = Asked { keys: &keys, arns: &arns, details: &details, fetch: &fetch, sso: &sso };
         let out = activity_pass(setup, &asked, &mut facts)?;
         failed |= out.failed;
+        let (o, r) = opened_of(&out.stats);
+        opened = (opened.0 + o, opened.1 + r);
         passes += 1;
         infer(&mut facts);
     }
     let nodes = closure(&facts, direction);
     let mut stats = first.stats;
     stats.records_matched = facts.events.values().map(|v| v.len() as u64).sum();
-    Ok(Trace { facts, nodes, direction, passes, stats, failed })
+    Ok(Trace { facts, nodes, direction, passes, stats, failed, opened })
 }
 
 fn query(scope: &Filters, patterns: &[Value], prefilter: bool) -> anyhow::Result<Query> {
@@ -494,10 +551,15 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     let mut seed_events: HashSet<String> = HashSet::new();
     // Every record is handed over unread (when no scope flag filters), its fields read while
     // the file is split.
+    // With an index: only the files that hold an issuing event or an event the seeds name
+    // (the access key ids of the others are asked of the index by the activity passes).
+    let mut wanted = vec![link::issuing_pattern()];
+    wanted.extend(lookup.clone());
     let scan = ScanConfig {
         validate_hits: false,
         hit_times: false,
         extract: Some(extractor.clone()),
+        gate: pass_gate(setup, &wanted, HashSet::new(), true)?,
         ..setup.scan.clone()
     };
     let mut all_files = true;
@@ -523,7 +585,8 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             let path = std::path::PathBuf::from(&report.name);
             // Files are re-read by name: only when the name is the file.
             all_files &= path.is_file();
-            facts.files.push((path, found.keys));
+            let ruled_out = report.gate == Some(engine::GateDecision::RuledOut);
+            facts.files.push((path, (!ruled_out).then_some(found.keys)));
         }
         Ok(())
     })?;
@@ -629,11 +692,6 @@ fn activity_pass(
 ) -> anyhow::Result<PassOut> {
     let Asked { keys, arns, details, fetch, sso } = *asked;
     let mut patterns = Vec::new();
-    if !fetch.is_empty() {
-        // The issuing events, by the key they returned (the same literals as the keys).
-        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": fetch } } }));
-        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": fetch } } }));
-    }
     if !keys.is_empty() {
         patterns.push(json!({ "userIdentity": { "accessKeyId": keys } }));
     }
@@ -643,12 +701,31 @@ fn activity_pass(
     for &i in sso {
         patterns.extend(facts.issuances[i].sso.as_ref().map(sso_pattern).unwrap_or_default());
     }
+    // What the index can answer for (the issuing events asked for by the key they returned
+    // are not in it: their files are read, known from pass 1).
+    let indexed = patterns.clone();
+    if !fetch.is_empty() {
+        // The issuing events, by the key they returned (the same literals as the keys).
+        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": fetch } } }));
+        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": fetch } } }));
+    }
     if patterns.is_empty() {
         // A grant naming no user: nothing can be linked to it.
         facts.scanned_sso.extend(sso.iter().copied());
         return Ok(PassOut { stats: Stats::default(), failed: false });
     }
     let q = query(&setup.scope, &patterns, setup.prefilter)?;
+    let asked: FxHashSet<&str> = fetch.iter().map(String::as_str).collect();
+    let detail_files: FxHashSet<usize> = facts
+        .issuances
+        .iter()
+        .filter(|i| i.key().is_some_and(|k| asked.contains(k)))
+        .map(|i| i.file)
+        .collect();
+    // Read whatever the index says: the files holding the issuing events asked for, and
+    // those pass 1 saw holding the keys.
+    let mut read: HashSet<std::path::PathBuf> =
+        detail_files.iter().filter_map(|&n| facts.files.get(n).map(|(p, _)| p.clone())).collect();
     let keep_raw = setup.keep_raw;
     // Only the files that can hold the keys or the issuances asked for, when pass 1 could
     // tell (events found by principal can be anywhere).
@@ -656,16 +733,21 @@ fn activity_pass(
     let mut walk_index: Vec<u64> = Vec::new();
     if facts.files_by_name && arns.is_empty() && sso.is_empty() {
         let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
-        let asked: FxHashSet<&str> = fetch.iter().map(String::as_str).collect();
-        let detail_files: FxHashSet<usize> = facts
-            .issuances
-            .iter()
-            .filter(|i| i.key().is_some_and(|k| asked.contains(k)))
-            .map(|i| i.file)
-            .collect();
         let mut paths = Vec::new();
         for (n, (path, in_file)) in facts.files.iter().enumerate() {
-            if detail_files.contains(&n) || hashes.iter().any(|h| in_file.contains(h)) {
+            let take = detail_files.contains(&n)
+                || match in_file {
+                    Some(set) => {
+                        let hit = hashes.iter().any(|h| set.contains(h));
+                        if hit {
+                            read.insert(path.clone());
+                        }
+                        hit
+                    }
+                    // Ruled out in pass 1 by the index: the index answers for it now.
+                    None => true,
+                };
+            if take {
                 paths.push(path.clone());
                 walk_index.push(n as u64);
             }
@@ -679,6 +761,7 @@ fn activity_pass(
             return Ok(PassOut { stats: Stats::default(), failed: false });
         }
     }
+    scan.gate = pass_gate(setup, &indexed, read, false)?;
     let wanted: HashSet<&str> = details.iter().map(String::as_str).collect();
     type Found = (Vec<Event>, Vec<Issuance>);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {

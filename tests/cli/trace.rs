@@ -391,3 +391,100 @@ fn escaped_keys_are_still_found() {
     assert_eq!(events[1]["credential"], CHAIN);
     assert_eq!(events[1]["event"]["eventName"], "ListUsers");
 }
+
+/// Runs `trace` on the fixtures with the archive index in `dir`: (exit, stdout, stderr).
+fn trace_indexed(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let mut a = vec!["trace", ARCHIVE];
+    a.extend_from_slice(args);
+    let out = crate::util::trailscan(&a).env("TRAILSCAN_INDEX_DIR", dir).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_index_changes_which_files_are_read_never_the_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::util::trailscan(&["index", ARCHIVE])
+        .env("TRAILSCAN_INDEX_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seeds: [&[&str]; 12] = [
+        &["--access-key", ALICE],
+        &["--access-key", CHAIN, "--up"],
+        &["--access-key", BACKDOOR, "--down"],
+        &["--access-key", CONSOLE],
+        &["--access-key", LAMBDA],
+        &["--access-key", VENDOR],
+        &["--access-key", SSO_ERIN_CONSOLE],
+        &["--access-key", SSO_DAN],
+        &["--user", "dave", "--down"],
+        &["--user", CAROL_ID],
+        &["--session", "arn:aws:sts::444455556666:assumed-role/DataPipeline/alice-chain"],
+        &["--ip", "198.51.100.0/24", "--since", "2024-03-04T09:05:00Z"],
+    ];
+    let mut ruled_out = 0;
+    for seed in seeds {
+        for format in ["text", "json", "jsonl"] {
+            let mut a = seed.to_vec();
+            a.extend(["--format", format]);
+            let plain = trace(&[a.as_slice(), &["--no-index"]].concat());
+            let indexed = trace_indexed(dir.path(), &a);
+            assert_eq!(plain.0, indexed.0, "{a:?}");
+            assert_eq!(plain.1, indexed.1, "{a:?}: the index changed the trace");
+            assert!(!plain.2.contains("ruled out unopened by the index"));
+            if indexed.2.contains("ruled out unopened by the index") {
+                ruled_out += 1;
+            }
+        }
+    }
+    // The index was used (files without issuing events are not opened by the links pass).
+    assert!(ruled_out > 0);
+    let (_, _, err) = trace_indexed(dir.path(), &["--access-key", CHAIN]);
+    assert!(err.contains("3 ruled out unopened by the index"), "{err}");
+    // A file changed since it was indexed is read, and the trace is the same.
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .args(["-r", &root().join(ARCHIVE).display().to_string()])
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let archive = copy.path().join("trace");
+    let archive = archive.to_str().unwrap();
+    let idx = crate::util::trailscan(&["index", archive])
+        .env("TRAILSCAN_INDEX_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(idx.status.success());
+    let plain = run(&["trace", archive, "--access-key", SSO_CAROL, "--format", "json"]);
+    let stale = walk(std::path::Path::new(archive))
+        .into_iter()
+        .find(|p| p.to_str().unwrap().contains("444455556666_CloudTrail_us-east-1_20240304T1015Z"))
+        .unwrap();
+    let bytes = std::fs::read(&stale).unwrap();
+    std::fs::write(&stale, bytes).unwrap();
+    let out =
+        crate::util::trailscan(&["trace", archive, "--access-key", SSO_CAROL, "--format", "json"])
+            .env("TRAILSCAN_INDEX_DIR", dir.path())
+            .output()
+            .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), plain.1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("changed since it was built"));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
