@@ -401,6 +401,68 @@ impl Issuance {
         })
     }
 
+    /// Reads only what links an issuing event that returned a key ([`LINK_FIELDS`]: who
+    /// called with which key, what it returned, when, where it was logged): the first pass
+    /// reads this of every issuing event in the archive, and the rest ([`Issuance::from_record`])
+    /// only of those in the trace. Other kinds (console sign-ins, failures, unrecorded or
+    /// redacted credentials, Identity Center) are read in full. `None` when not an issuing
+    /// event.
+    #[must_use]
+    pub fn links_from_record(v: &Value) -> Option<Issuance> {
+        let t = |p: &str| text_at(v, p);
+        let source = t("eventSource")?;
+        let name = t("eventName")?;
+        if !ISSUING.iter().any(|(s, n)| *s == source && *n == name) {
+            return None;
+        }
+        let key_path = match (source.as_str(), name.as_str()) {
+            ("iam.amazonaws.com", "CreateAccessKey") => "responseElements.accessKey.accessKeyId",
+            ("sts.amazonaws.com", _) => "responseElements.credentials.accessKeyId",
+            _ => return Issuance::from_record(v),
+        };
+        let key = match t(key_path) {
+            Some(k) if is_key(&k) && v.get("errorCode").is_none_or(Value::is_null) => k,
+            _ => return Issuance::from_record(v),
+        };
+        let when = t("eventTime");
+        let sort = when
+            .as_deref()
+            .and_then(time::parse_event_time)
+            .and_then(time::sort_key)
+            .unwrap_or(i64::MAX);
+        let account = t("recipientAccountId");
+        Some(Issuance {
+            event_id: t("eventID"),
+            time: when,
+            sort,
+            caller: Caller {
+                key: t("userIdentity.accessKeyId").filter(|k| is_key(k)),
+                account: t("userIdentity.accountId"),
+                ..Caller::default()
+            },
+            source_ip: None,
+            user_agent: None,
+            logged_in: account.iter().cloned().collect(),
+            account,
+            region: None,
+            error: None,
+            issued: Issued::Key(key),
+            role_arn: None,
+            session_arn: None,
+            assumed_role_id: None,
+            source_identity: None,
+            provider: None,
+            subject: None,
+            for_user: None,
+            mfa_used: None,
+            sso: None,
+            detailed: false,
+            file: usize::MAX,
+            event_name: name,
+            event_source: source,
+        })
+    }
+
     /// The new key, if one was recorded.
     #[must_use]
     pub fn key(&self) -> Option<&str> {
@@ -650,9 +712,18 @@ mod tests {
         assert_eq!(i.what(), "AssumeRole of arn:aws:iam::444455556666:role/Admin");
         assert_eq!(i.origin(), None);
 
+        // The links alone: the same links, nothing else read.
+        let l = Issuance::links_from_record(&ok).unwrap();
+        assert_eq!((l.key(), l.caller.key.as_deref()), (i.key(), i.caller.key.as_deref()));
+        assert_eq!((l.sort, &l.event_name, &l.account), (i.sort, &i.event_name, &i.account));
+        assert!(!l.detailed && l.session_arn.is_none());
+
         let mut failed = ok.clone();
         failed["errorCode"] = json!("AccessDenied");
         assert_eq!(Issuance::from_record(&failed).unwrap().issued, Issued::Nothing);
+        // What issued no key is read in full.
+        let lf = Issuance::links_from_record(&failed).unwrap();
+        assert!(lf.detailed && lf.issued == Issued::Nothing && lf.session_arn.is_some());
 
         let mut none = ok.clone();
         none["responseElements"] = Value::Null;

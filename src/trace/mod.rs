@@ -465,7 +465,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                                     found.keys.insert(key_hash(&k));
                                 }
                                 found.accounts.extend(t("recipientAccountId"));
-                                if let Some(mut i) = Issuance::from_record(&v) {
+                                if let Some(mut i) = Issuance::links_from_record(&v) {
                                     if i.key().is_some() {
                                         i.detailed = false;
                                         found.issuances.push(i);
@@ -496,7 +496,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             }
             if name.and_then(json_str).is_some_and(|n| issuing.contains(&*n)) {
                 match keep_links.project(raw) {
-                    Ok(v) => match Issuance::from_record(&v) {
+                    Ok(v) => match Issuance::links_from_record(&v) {
                         Some(mut i) if i.key().is_some() => {
                             i.detailed = false;
                             found.issuances.push(i);
