@@ -289,6 +289,8 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
     for k in &seeds.keys {
         facts.seeds.insert(NodeId::Key(k.clone()));
     }
+    // The seed keys' events came with the first pass: what they tell by inference.
+    infer(&mut facts);
     loop {
         let nodes = closure(&facts, direction);
         let mut keys: Vec<String> = nodes
@@ -383,6 +385,10 @@ struct FileFound {
     accounts: Vec<String>,
     /// Hashes of the `userIdentity.accessKeyId`s of its records.
     keys: FxHashSet<u64>,
+    /// The events made with the seed keys (read here, so that no activity pass has to open
+    /// the file again for them), and the issuances among them, read in full.
+    seed_activity: Vec<Event>,
+    seed_issued: Vec<Issuance>,
 }
 
 fn key_hash(k: &str) -> u64 {
@@ -420,6 +426,19 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     let seed_keep = crate::record::KeepSet::new(
         seed_pattern.iter().flat_map(crate::pattern::Pattern::field_paths).collect::<Vec<_>>(),
     );
+    // The seed keys' own events: the activity pass's pattern for them, behind its literal
+    // prefilter (in a heavy trace most events are the seed's).
+    let seed_activity = match seeds.keys.is_empty() {
+        true => None,
+        false => Some(crate::pattern::Pattern::parse(
+            &json!({ "userIdentity": { "accessKeyId": seeds.keys } }).to_string(),
+        )?),
+    };
+    let seed_activity_prefilter = match &seed_activity {
+        Some(p) if setup.prefilter => crate::query::Prefilter::new(&p.literal_clauses("")),
+        _ => crate::query::Prefilter::default(),
+    };
+    let keep_raw = setup.keep_raw;
     let q = Query::new(&setup.scope, &[], setup.prefilter)?;
     const NAME: usize = 0;
     const KEY: usize = 1;
@@ -511,6 +530,31 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                     Err(e) => bad.push((m.index, e.to_string())),
                 }
             }
+            if let Some(p) = &seed_activity
+                && seed_activity_prefilter.maybe(raw.as_bytes())
+            {
+                match serde_json::from_str::<Value>(raw) {
+                    Ok(v) if p.matches(&v) => {
+                        if let Some(i) = Issuance::from_record(&v)
+                            && i.key().is_some()
+                        {
+                            found.seed_issued.push(i);
+                        }
+                        found.seed_activity.push(Event::from_record(
+                            &v,
+                            raw,
+                            (0, m.index),
+                            keep_raw,
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        if !bad.iter().any(|(i, _)| *i == m.index) {
+                            bad.push((m.index, e.to_string()));
+                        }
+                    }
+                }
+            }
             if let Some(p) = &seed_pattern
                 && seed_prefilter.maybe(raw.as_bytes())
             {
@@ -551,10 +595,14 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     let mut seed_events: HashSet<String> = HashSet::new();
     // Every record is handed over unread (when no scope flag filters), its fields read while
     // the file is split.
-    // With an index: only the files that hold an issuing event or an event the seeds name
-    // (the access key ids of the others are asked of the index by the activity passes).
+    // With an index: only the files that hold an issuing event, an event the seeds name or
+    // one made with a seed key (the access key ids of the others are asked of the index by the
+    // activity passes).
     let mut wanted = vec![link::issuing_pattern()];
     wanted.extend(lookup.clone());
+    if !seeds.keys.is_empty() {
+        wanted.push(json!({ "userIdentity": { "accessKeyId": seeds.keys } }));
+    }
     let scan = ScanConfig {
         validate_hits: false,
         hit_times: false,
@@ -579,6 +627,10 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                 i.file = file;
                 add_issuance(facts, i);
             }
+            for full in found.seed_issued {
+                add_details(facts, full);
+            }
+            add_events(facts, file as u64, found.seed_activity);
             seed_keys.extend(found.seed_keys);
             seed_events.extend(found.seed_events);
             facts.accounts.extend(found.accounts);
@@ -591,6 +643,11 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         Ok(())
     })?;
     facts.files_by_name = all_files;
+    // Their events were all read on the way.
+    facts.scanned_keys.extend(seeds.keys.iter().cloned());
+    for v in facts.events.values_mut() {
+        v.sort_by_key(|e| (e.sort, e.at));
+    }
     facts.issuances.iter().enumerate().for_each(|(i, iss)| {
         if iss.unkeyed() || iss.issued == Issued::Nothing {
             // Console sign-ins (and failed or unkeyed calls) the seeds name are seeds too.
@@ -797,26 +854,7 @@ fn activity_pass(
             for full in issuances {
                 add_details(facts, full);
             }
-            for mut e in events {
-                e.at.0 = file;
-                let Some(k) = e.caller.key.clone() else { continue };
-                // The same record found again (by key, then by principal): kept once.
-                if let Some(id) = &e.event_id
-                    && !facts
-                        .seen_events
-                        .insert(format!("{id}/{}", e.account.as_deref().unwrap_or("")))
-                {
-                    continue;
-                }
-                // The same call logged by another account's trail: counted, kept once.
-                if let Some(id) = &e.shared_event_id
-                    && !facts.seen_events.insert(format!("shared:{id}"))
-                {
-                    facts.duplicates += 1;
-                    continue;
-                }
-                facts.events.entry(k).or_default().push(e);
-            }
+            add_events(facts, file, events);
         }
         Ok(())
     })?;
@@ -828,6 +866,28 @@ fn activity_pass(
         v.sort_by_key(|e| (e.sort, e.at));
     }
     Ok(PassOut { stats, failed })
+}
+
+/// Keeps the events a pass found in the file at `file` (pass 1's walk index), each once.
+fn add_events(facts: &mut Facts, file: u64, events: Vec<Event>) {
+    for mut e in events {
+        e.at.0 = file;
+        let Some(k) = e.caller.key.clone() else { continue };
+        // The same record found again (by key, then by principal): kept once.
+        if let Some(id) = &e.event_id
+            && !facts.seen_events.insert(format!("{id}/{}", e.account.as_deref().unwrap_or("")))
+        {
+            continue;
+        }
+        // The same call logged by another account's trail: counted, kept once.
+        if let Some(id) = &e.shared_event_id
+            && !facts.seen_events.insert(format!("shared:{id}"))
+        {
+            facts.duplicates += 1;
+            continue;
+        }
+        facts.events.entry(k).or_default().push(e);
+    }
 }
 
 /// The seconds between two `eventTime`-like texts.
