@@ -42,7 +42,7 @@ pub fn issuing_pattern() -> Value {
 
 /// The fields that make the links of an issuing event: enough to build the graph. The rest
 /// ([`ISSUANCE_FIELDS`]) is read only for the issuances in the trace.
-pub const LINK_FIELDS: [&str; 11] = [
+pub const LINK_FIELDS: [&str; 12] = [
     "eventSource",
     "eventName",
     "eventID",
@@ -50,6 +50,7 @@ pub const LINK_FIELDS: [&str; 11] = [
     "recipientAccountId",
     "errorCode",
     "userIdentity.accessKeyId",
+    "userIdentity.arn",
     "userIdentity.accountId",
     "responseElements.credentials.accessKeyId",
     "responseElements.accessKey.accessKeyId",

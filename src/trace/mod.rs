@@ -383,7 +383,7 @@ struct FileFound {
     seed_keys: Vec<String>,
     seed_events: Vec<String>,
     accounts: Vec<String>,
-    /// Hashes of the `userIdentity.accessKeyId`s of its records.
+    /// Hashes of the `userIdentity.accessKeyId`s and `userIdentity.arn`s of its records.
     keys: FxHashSet<u64>,
     /// The events made with the seed keys (read here, so that no activity pass has to open
     /// the file again for them), and the issuances among them, read in full.
@@ -443,10 +443,12 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     const NAME: usize = 0;
     const KEY: usize = 1;
     const ACCOUNT: usize = 2;
+    const ARN: usize = 3;
     let extractor = std::sync::Arc::new(Extractor::new(&[
         "eventName",
         "userIdentity.accessKeyId",
         "recipientAccountId",
+        "userIdentity.arn",
     ]));
     let issuing: FxHashSet<&str> = link::ISSUING.iter().map(|(_, n)| *n).collect();
     let keep_links = crate::record::KeepSet::new(link::LINK_FIELDS.map(String::from));
@@ -463,17 +465,19 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         let mut last_account = String::new();
         for m in &hits {
             let raw: &str = &m.raw;
-            let (name, key, account) = match m.fields {
+            let (name, key, account, arn) = match m.fields {
                 Some(row) => (
                     extractor.get_in(row, raw, NAME),
                     extractor.get_in(row, raw, KEY),
                     extractor.get_in(row, raw, ACCOUNT),
+                    extractor.get_in(row, raw, ARN),
                 ),
                 None => match extractor.extract(raw, &mut fields) {
                     Extracted::Done => (
                         extractor.get(&fields, raw, NAME),
                         extractor.get(&fields, raw, KEY),
                         extractor.get(&fields, raw, ACCOUNT),
+                        extractor.get(&fields, raw, ARN),
                     ),
                     Extracted::Unusual => {
                         // Read the exact way.
@@ -482,6 +486,9 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                                 let t = |p: &str| crate::summary::actions::text_at(&v, p);
                                 if let Some(k) = t("userIdentity.accessKeyId") {
                                     found.keys.insert(key_hash(&k));
+                                }
+                                if let Some(a) = t("userIdentity.arn") {
+                                    found.keys.insert(key_hash(&a));
                                 }
                                 found.accounts.extend(t("recipientAccountId"));
                                 if let Some(mut i) = Issuance::links_from_record(&v) {
@@ -500,12 +507,17 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                             }
                             Err(e) => bad.push((m.index, e.to_string())),
                         }
-                        (None, None, None)
+                        (None, None, None, None)
                     }
                 },
             };
             if let Some(k) = key.and_then(json_str) {
                 found.keys.insert(key_hash(&k));
+            }
+            // Principals too (the activity passes look for sessions by ARN): in the same set,
+            // an ARN is never an access key id.
+            if let Some(a) = arn.and_then(json_str) {
+                found.keys.insert(key_hash(&a));
             }
             if let Some(a) = account.and_then(json_str)
                 && *a != *last_account
@@ -784,12 +796,12 @@ fn activity_pass(
     let mut read: HashSet<std::path::PathBuf> =
         detail_files.iter().filter_map(|&n| facts.files.get(n).map(|(p, _)| p.clone())).collect();
     let keep_raw = setup.keep_raw;
-    // Only the files that can hold the keys or the issuances asked for, when pass 1 could
-    // tell (events found by principal can be anywhere).
+    // Only the files that can hold the keys, the principals or the issuances asked for, when
+    // pass 1 could tell (Identity Center sessions can be anywhere).
     let mut scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
     let mut walk_index: Vec<u64> = Vec::new();
-    if facts.files_by_name && arns.is_empty() && sso.is_empty() {
-        let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+    if facts.files_by_name && sso.is_empty() {
+        let hashes: Vec<u64> = keys.iter().chain(arns).map(|k| key_hash(k)).collect();
         let mut paths = Vec::new();
         for (n, (path, in_file)) in facts.files.iter().enumerate() {
             let take = detail_files.contains(&n)
