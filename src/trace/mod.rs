@@ -438,6 +438,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         Some(p) if setup.prefilter => crate::query::Prefilter::new(&p.literal_clauses("")),
         _ => crate::query::Prefilter::default(),
     };
+    let seed_keys: FxHashSet<&str> = seeds.keys.iter().map(String::as_str).collect();
     let keep_raw = setup.keep_raw;
     let q = Query::new(&setup.scope, &[], setup.prefilter)?;
     const NAME: usize = 0;
@@ -542,7 +543,10 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                     Err(e) => bad.push((m.index, e.to_string())),
                 }
             }
+            // A record whose key reads as another plain key is not one (the file selection of
+            // the activity passes trusts the same reading).
             if let Some(p) = &seed_activity
+                && key.and_then(json_str).is_none_or(|k| seed_keys.contains(&*k))
                 && seed_activity_prefilter.maybe(raw.as_bytes())
             {
                 match serde_json::from_str::<Value>(raw) {
