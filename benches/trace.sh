@@ -10,9 +10,9 @@
 # with one event that created one access key (2 credentials); HEAVY is a long-term key with
 # 20 035 events that issued 1 225 credentials (a blast radius of 1 226 keys, 20 037 events).
 # Each round runs the floor (`search ARCHIVE --inflate-only --count --quiet`) and then each
-# trace (text output to /dev/null); the summary gives, per command, the median time and the
-# median, min and max of its time over the same round's floor, plus CPU time (user+sys) of a
-# last run of each, which a shared machine disturbs less than wall time.
+# trace (text output to /dev/null, without the index); the summary gives, per command, the
+# median wall and CPU (user+sys) times and the median, min and max of each over the same
+# round's floor (a shared machine disturbs CPU time less than wall time).
 # With INDEX_DIR set (a private index folder), the archive is indexed there first
 # (`trailscan index`, timed) and each round also runs both traces with that index.
 set -euo pipefail
