@@ -323,6 +323,104 @@ rec(vendor, 61, "s3.amazonaws.com", "GetBucketPolicy", PROD, "198.51.100.200", C
     {"bucketName": "prod-data", "Host": "prod-data.s3.amazonaws.com", "policy": ""}, None, read_only=True)
 
 
+# --- 9. IAM Identity Center (SSO) ---------------------------------------------------------
+# The Identity Center instance lives in DEV (the management account); the permission set
+# AdministratorAccess is provisioned into PROD as the role AWSReservedSSO_AdministratorAccess_<hash>.
+# GetRoleCredentials / Federate are logged in DEV (eventType AwsServiceEvent, the account and
+# permission set in serviceEventDetails, no credentials); the role session in PROD. The key
+# Identity Center hands out is not in any record: the session is linked by inference.
+SSO_ROLE = "AWSReservedSSO_AdministratorAccess_7243976e43c75fc5"
+SSO_ROLE_PATH = f"aws-reserved/sso.amazonaws.com/us-east-1/{SSO_ROLE}"
+STORE = f"arn:aws:identitystore::{DEV}:identitystore/d-9067230c03"
+CAROL_ID = "9067230c03-9d976f61-3b89-4b98-88db-2ea3bbc1f3fa"
+SSO_CAROL = "ASIAQRSTUVWXSSOCAROL"          # carol's CLI session (aws sso login)
+SSO_CAROL_SAML = "ASIAQRSTUVWXSSOSAML1"     # what AssumeRoleWithSAML returned (never used)
+SSO_DAN = "ASIAQRSTUVWXSSODAN01"            # decoy: dan, same permission set, 2 s later
+SSO_ERIN = "ASIAQRSTUVWXSSOERIN0"           # erin's console federation session
+SSO_ERIN_CONSOLE = "ASIAQRSTUVWXSSOERIN1"   # the console's calls
+
+
+def idc_user(user_id):
+    """A portal call made for an Identity Center user, as CloudTrail writes it since 2025."""
+    return {"type": "IdentityCenterUser", "accountId": DEV,
+            "onBehalfOf": {"userId": user_id, "identityStoreArn": STORE},
+            "credentialId": "AAAAAGpEaIMIfeJrfG3s_" + hashlib.sha1(user_id.encode()).hexdigest()}
+
+
+def idc_unknown(name):
+    """A portal call made for an Identity Center user, in the older form (type Unknown)."""
+    return {"type": "Unknown", "principalId": f"{DEV}", "accountId": DEV, "userName": name}
+
+
+def portal(ident, minute, second, name, ip, ua, target, role="AdministratorAccess"):
+    r = rec(ident, minute, "sso.amazonaws.com", name, DEV, ip, ua, None, None, read_only=True, second=second,
+            extra={"eventType": "AwsServiceEvent",
+                   "serviceEventDetails": {"role_name": role, "account_id": target}})
+    r.pop("tlsDetails")
+    return r
+
+
+def sso_session(sess, key, created, user_id=None):
+    s = assumed(SSO_ROLE, sess, PROD, key, created)
+    s["sessionContext"]["sessionIssuer"]["arn"] = f"arn:aws:iam::{PROD}:role/{SSO_ROLE_PATH}"
+    if user_id:
+        s["onBehalfOf"] = {"userId": user_id, "identityStoreArn": STORE}
+    return s
+
+
+SSO_CLI = "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.8 api/sso#2.15.30"
+CAROL_IP, DAN_IP, ERIN_IP = "203.0.113.40", "203.0.113.41", "203.0.113.42"
+# carol: aws sso login, then GetRoleCredentials for PROD / AdministratorAccess.
+portal(idc_user(CAROL_ID), 70, 0, "ListAccountRoles", CAROL_IP, SSO_CLI, PROD)["serviceEventDetails"] = {"account_id": PROD}
+portal(idc_user(CAROL_ID), 70, 5, "GetRoleCredentials", CAROL_IP, SSO_CLI, PROD)
+# Identity Center assumes the role through its SAML provider; the key this returns is not the
+# one the session then uses (as observed in real records), so it links nothing.
+rec({"type": "SAMLUser", "principalId": "/nQTosBbaHrvuioiTKQkrbl3/WM=:carol@example.com",
+     "userName": "carol@example.com", "identityProvider": "/nQTosBbaHrvuioiTKQkrbl3/WM="},
+    70, "sts.amazonaws.com", "AssumeRoleWithSAML", PROD, "13.239.101.254",
+    "aws-sdk-java/2.25.16 md/io#sync md/http#Apache ua/2.0 api/STS#2.25.x os/Linux lang/java#17.0.10",
+    {"sAMLAssertionID": "_4bed2fda-6aac-47f8-8f04-1cf235869c02", "roleSessionName": "carol@example.com",
+     "roleArn": f"arn:aws:iam::{PROD}:role/{SSO_ROLE_PATH}",
+     "principalArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_9882ccf00912484e_DO_NOT_DELETE",
+     "durationSeconds": 43200},
+    {"credentials": creds(SSO_CAROL_SAML, 70, 12),
+     "assumedRoleUser": {"assumedRoleId": f"{role_id(SSO_ROLE)}:carol@example.com",
+                         "arn": f"arn:aws:sts::{PROD}:assumed-role/{SSO_ROLE}/carol@example.com"},
+     "subject": "carol@example.com", "subjectType": "persistent",
+     "issuer": "https://portal.sso.us-east-1.amazonaws.com/saml/assertion/MTExMTIyMjIzMzMzX2lucy0xZmJjZmIxYzUxMDk3NTZh",
+     "audience": "https://signin.aws.amazon.com/saml", "nameQualifier": "/nQTosBbaHrvuioiTKQkrbl3/WM="},
+    read_only=True, second=5,
+    extra={"resources": [{"accountId": PROD, "type": "AWS::IAM::Role", "ARN": f"arn:aws:iam::{PROD}:role/{SSO_ROLE_PATH}"},
+                         {"accountId": PROD, "type": "AWS::IAM::SAMLProvider",
+                          "ARN": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_9882ccf00912484e_DO_NOT_DELETE"}]})
+carol_sso = sso_session("carol@example.com", SSO_CAROL, ts(70, 5), CAROL_ID)
+rec(carol_sso, 71, "sts.amazonaws.com", "GetCallerIdentity", PROD, CAROL_IP, CLI.format("sts.get-caller-identity"), None, None, read_only=True)
+rec(carol_sso, 72, "secretsmanager.amazonaws.com", "GetSecretValue", PROD, CAROL_IP, CLI.format("secretsmanager.get-secret-value"),
+    {"secretId": "prod/api-token"}, None, read_only=True)
+# dan (decoy): the same permission set in the same account, 2 s later, older record form.
+portal(idc_unknown("dan@example.com"), 70, 7, "GetRoleCredentials", DAN_IP, SSO_CLI, PROD)
+dan_sso = sso_session("dan@example.com", SSO_DAN, ts(70, 7))
+rec(dan_sso, 73, "s3.amazonaws.com", "DeleteBucket", PROD, DAN_IP, CLI.format("s3.rb"),
+    {"bucketName": "decoy-sso-bucket", "Host": "decoy-sso-bucket.s3.amazonaws.com"}, None)
+# erin: the access portal's console federation (Federate), GetSigninToken and ConsoleLogin in
+# PROD with the federation session's key, then the console's own session.
+portal(idc_unknown("erin@example.com"), 75, 0, "Federate", ERIN_IP, BROWSER, PROD)
+erin_sso = sso_session("erin@example.com", SSO_ERIN, ts(75, 1))
+gst = rec(erin_sso, 75, "signin.amazonaws.com", "GetSigninToken", PROD, ERIN_IP, "Jersey/${project.version} (HttpUrlConnection 17.0.12)",
+          None, {"credentials": {"accessKeyId": SSO_ERIN}, "GetSigninToken": "Success"}, second=1,
+          extra={"additionalEventData": {"MobileVersion": "No", "MFAUsed": "No"}, "eventType": "AwsConsoleSignIn"})
+gst.pop("readOnly")
+gst["readOnly"] = False
+login = rec(erin_sso, 75, "signin.amazonaws.com", "ConsoleLogin", PROD, ERIN_IP, BROWSER, None,
+            {"ConsoleLogin": "Success"}, second=2,
+            extra={"additionalEventData": {"MobileVersion": "No", "MFAUsed": "No"}, "eventType": "AwsConsoleSignIn"})
+erin_console = sso_session("erin@example.com", SSO_ERIN_CONSOLE, ts(75, 3))
+rec(erin_console, 76, "iam.amazonaws.com", "CreateUser", PROD, ERIN_IP, "AWS Internal", {"userName": "erin-backup"},
+    {"user": {"path": "/", "userName": "erin-backup", "userId": "AIDAQRSTUVWXERINBACK", "arn": f"arn:aws:iam::{PROD}:user/erin-backup",
+              "createDate": "Mar 4, 2024, 10:16:00 AM"}},
+    extra={"sessionCredentialFromConsole": "true"})
+
+
 # --- write in the delivery layout ---------------------------------------------------------
 def write():
     logs = os.path.join(OUT, "AWSLogs")

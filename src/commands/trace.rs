@@ -67,12 +67,23 @@ with --event, --source, --errors or --error-code"
         None => None,
     };
     let scan = config::scan(&scope, &args.input);
+    // The archive index (`trailscan index`), as `search` finds it; none is no error.
+    let index_dir = if args.input.no_index {
+        None
+    } else {
+        match crate::index::store::dir(args.input.index_dir.as_deref()) {
+            Ok(d) => Some(d),
+            Err(_) if args.input.index_dir.is_none() => None,
+            Err(e) => return Err(e),
+        }
+    };
     let setup = TraceSetup {
         scan,
         scope,
         prefilter: !args.input.no_prefilter,
         keep_raw: matches!(args.format, TraceFormat::Json | TraceFormat::Jsonl) || shown.is_some(),
         stop,
+        index_dir,
     };
     let mut tr = trace::run(&setup, &seeds, direction)?;
     if let Some(p) = &shown {
@@ -95,8 +106,14 @@ with --event, --source, --errors or --error-code"
     }
     out.flush()?;
     if !args.input.quiet {
+        let (opened, ruled_out) = tr.opened;
+        let index = if ruled_out > 0 {
+            format!(", {ruled_out} ruled out unopened by the index")
+        } else {
+            String::new()
+        };
         crate::messages::error(&format!(
-            "{} passes over the archive; the accounting is the first pass's",
+            "{} passes over the archive ({opened} file reads in all{index}); the accounting is the first pass's",
             tr.passes
         ));
     }

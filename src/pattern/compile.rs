@@ -18,6 +18,50 @@ pub(crate) struct FieldTest {
     pub(crate) alts: Vec<Alt>,
     /// An `exists: false` alternative is present.
     pub(crate) absent_ok: bool,
+    /// For fields with many exact-string alternatives (a trace's list of access keys): those
+    /// strings as a set, and the positions of the other alternatives. The same test as
+    /// trying `alts` one by one ([`FieldTest::matches`]), without comparing every string.
+    pub(crate) exact: Option<ExactSet>,
+}
+
+/// Exact-string alternatives of a [`FieldTest`], as a set.
+#[derive(Debug, Clone)]
+pub(crate) struct ExactSet {
+    strs: HashSet<String>,
+    /// Positions in `alts` of the alternatives that are not exact strings.
+    rest: Vec<usize>,
+}
+
+/// From this many exact strings on, a field's alternatives are looked up in a set.
+const EXACT_SET_MIN: usize = 8;
+
+impl FieldTest {
+    fn new(path: usize, alts: Vec<Alt>, absent_ok: bool) -> FieldTest {
+        let is_exact = |a: &Alt| matches!(a, Alt::Str(_) | Alt::Exactly(_));
+        let exact =
+            (alts.iter().filter(|a| is_exact(a)).count() >= EXACT_SET_MIN).then(|| ExactSet {
+                strs: alts
+                    .iter()
+                    .filter_map(|a| match a {
+                        Alt::Str(s) | Alt::Exactly(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                rest: (0..alts.len()).filter(|&i| !is_exact(&alts[i])).collect(),
+            });
+        FieldTest { path, alts, absent_ok, exact }
+    }
+
+    /// Does one leaf value satisfy one of the alternatives?
+    pub(crate) fn matches(&self, v: &serde_json::Value) -> bool {
+        match &self.exact {
+            None => self.alts.iter().any(|a| super::matcher::alt_matches(a, v)),
+            Some(e) => {
+                v.as_str().is_some_and(|s| e.strs.contains(s))
+                    || e.rest.iter().any(|&i| super::matcher::alt_matches(&self.alts[i], v))
+            }
+        }
+    }
 }
 
 /// A sub-rule: all of its fields must match (array-consistently).
@@ -101,7 +145,7 @@ pub(crate) fn compile(root: &Obj) -> Result<Compiled, PatternError> {
                 });
                 let absent_ok = alts.iter().any(|a| matches!(a, Alt::Exists(false)));
                 let alts = alts.into_iter().filter(|a| !matches!(a, Alt::Exists(false))).collect();
-                FieldTest { path: idx, alts, absent_ok }
+                FieldTest::new(idx, alts, absent_ok)
             })
             .collect();
         conjs.push(Conj { fields });

@@ -154,7 +154,7 @@ fn may_match(conj: &Conj, c: &Compiled, m: &serde_json::Map<String, Value>) -> b
             // An object is a leaf only where a deep test looks inside it.
             Some(Value::Object(_)) => c.deep[f.path],
             Some(Value::Array(_)) => true,
-            Some(v) => f.alts.iter().any(|a| alt_matches(a, v)),
+            Some(v) => f.matches(v),
         }
     })
 }
@@ -175,12 +175,10 @@ pub(crate) fn matches(c: &Compiled, event: &Value) -> bool {
     let mut cur = Vec::new();
     c.conjs.iter().any(|conj| {
         // Cheap necessary condition first: every required field has some matching leaf.
-        let feasible = conj.fields.iter().all(|f| {
-            f.absent_ok
-                || flat.leaves[f.path]
-                    .iter()
-                    .any(|l| f.alts.iter().any(|a| alt_matches(a, l.value)))
-        });
+        let feasible = conj
+            .fields
+            .iter()
+            .all(|f| f.absent_ok || flat.leaves[f.path].iter().any(|l| f.matches(l.value)));
         feasible && {
             cur.clear();
             let later = later_arrays(conj, &flat);
@@ -234,7 +232,7 @@ fn search(
     let mut tried: Vec<Vec<Binding>> = Vec::new();
     for l in leaves {
         let mem = flat.mem(l);
-        if !consistent(cur, mem) || !f.alts.iter().any(|a| alt_matches(a, l.value)) {
+        if !consistent(cur, mem) || !f.matches(l.value) {
             continue;
         }
         let new: Vec<Binding> = mem

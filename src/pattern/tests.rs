@@ -380,3 +380,31 @@ fn internal_alternatives_match_and_give_sound_clauses() {
     assert!(!Pattern::from_dnf(Vec::new()).unwrap().matches(&json!({})));
     assert!(Pattern::from_dnf(vec![Vec::new()]).unwrap().matches(&json!({"x": 1})));
 }
+
+#[test]
+fn many_exact_strings_match_as_one_by_one() {
+    // From 8 exact strings on, a field's strings are looked up in a set: the same answers.
+    let keys: Vec<String> = (0..40).map(|i| format!("ASIAKEY{i:013}")).collect();
+    let list = keys.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(",");
+    let pat = format!(
+        r#"{{"userIdentity":{{"accessKeyId":[{list},{{"prefix":"AKIA"}},{{"numeric":[">",5]}},null]}}}}"#
+    );
+    for k in &keys {
+        assert!(m(&pat, json!({"userIdentity": {"accessKeyId": k}})));
+        assert!(m(&pat, json!({"userIdentity": {"accessKeyId": ["x", k]}})));
+    }
+    assert!(m(&pat, json!({"userIdentity": {"accessKeyId": "AKIAOTHER"}})));
+    assert!(m(&pat, json!({"userIdentity": {"accessKeyId": 7}})));
+    assert!(m(&pat, json!({"userIdentity": {"accessKeyId": null}})));
+    for no in [json!("ASIAKEY9999999999999"), json!(3), json!(true), json!("asiakey0000000000000")]
+    {
+        assert!(!m(&pat, json!({"userIdentity": {"accessKeyId": no}})), "{no}");
+    }
+    assert!(!m(&pat, json!({"userIdentity": {}})));
+    // Beside `exists: false`, and in an `$or`.
+    let pat = format!(r#"{{"$or":[{{"a":[{list},{{"exists":false}}]}},{{"b":["x"]}}]}}"#);
+    assert!(m(&pat, json!({"a": keys[3]})));
+    assert!(m(&pat, json!({"c": 1})));
+    assert!(m(&pat, json!({"a": "nope", "b": "x"})));
+    assert!(!m(&pat, json!({"a": "nope"})));
+}

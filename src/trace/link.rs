@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The events that can issue credentials (with their `eventSource`).
-pub const ISSUING: [(&str, &str); 7] = [
+pub const ISSUING: [(&str, &str); 10] = [
     ("sts.amazonaws.com", "AssumeRole"),
     ("sts.amazonaws.com", "AssumeRoleWithSAML"),
     ("sts.amazonaws.com", "AssumeRoleWithWebIdentity"),
@@ -20,6 +20,14 @@ pub const ISSUING: [(&str, &str); 7] = [
     ("sts.amazonaws.com", "GetFederationToken"),
     ("iam.amazonaws.com", "CreateAccessKey"),
     ("signin.amazonaws.com", "ConsoleLogin"),
+    // Console federation (a custom broker or the Identity Center portal): a sign-in token made
+    // from the caller's session.
+    ("signin.amazonaws.com", "GetSigninToken"),
+    // IAM Identity Center's access portal: role credentials for a permission set in an account
+    // (CLI, SDK) and console federation into it. CloudTrail records neither the key nor the
+    // session: the role session is linked by inference ([`SsoGrant`]).
+    ("sso.amazonaws.com", "GetRoleCredentials"),
+    ("sso.amazonaws.com", "Federate"),
 ];
 
 /// The EventBridge pattern of the issuing events (the first pass of a trace).
@@ -27,13 +35,14 @@ pub const ISSUING: [(&str, &str); 7] = [
 pub fn issuing_pattern() -> Value {
     let names: Vec<&str> = ISSUING.iter().map(|(_, n)| *n).collect();
     let mut sources: Vec<&str> = ISSUING.iter().map(|(s, _)| *s).collect();
+    sources.sort_unstable();
     sources.dedup();
     serde_json::json!({ "eventName": names, "eventSource": sources })
 }
 
 /// The fields that make the links of an issuing event: enough to build the graph. The rest
 /// ([`ISSUANCE_FIELDS`]) is read only for the issuances in the trace.
-pub const LINK_FIELDS: [&str; 11] = [
+pub const LINK_FIELDS: [&str; 12] = [
     "eventSource",
     "eventName",
     "eventID",
@@ -41,6 +50,7 @@ pub const LINK_FIELDS: [&str; 11] = [
     "recipientAccountId",
     "errorCode",
     "userIdentity.accessKeyId",
+    "userIdentity.arn",
     "userIdentity.accountId",
     "responseElements.credentials.accessKeyId",
     "responseElements.accessKey.accessKeyId",
@@ -48,7 +58,7 @@ pub const LINK_FIELDS: [&str; 11] = [
 ];
 
 /// The record fields [`Issuance::from_record`] reads (to keep when projecting).
-pub const ISSUANCE_FIELDS: [&str; 17] = [
+pub const ISSUANCE_FIELDS: [&str; 19] = [
     "eventSource",
     "eventName",
     "eventID",
@@ -66,6 +76,8 @@ pub const ISSUANCE_FIELDS: [&str; 17] = [
     "errorMessage",
     "readOnly",
     "eventType",
+    "serviceEventDetails",
+    "additionalEventData.UserName",
 ];
 
 /// Whether `s` looks like an access key id as AWS writes them (`AKIA…`, `ASIA…`: upper-case
@@ -96,6 +108,16 @@ pub struct Caller {
     pub session_created: Option<String>,
     /// `userIdentity.sessionContext.sourceIdentity`.
     pub source_identity: Option<String>,
+    /// `userIdentity.principalId` (`AROA…:session`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    /// `userIdentity.userName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// `userIdentity.onBehalfOf.userId`: the IAM Identity Center user a call or a role
+    /// session was made for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
     /// The computed actor (`alice`, `Role/session`, `ec2.amazonaws.com`).
     pub actor: String,
 }
@@ -111,8 +133,81 @@ impl Caller {
             invoked_by: t("userIdentity.invokedBy"),
             session_created: t("userIdentity.sessionContext.attributes.creationDate"),
             source_identity: t("userIdentity.sessionContext.sourceIdentity"),
+            principal_id: t("userIdentity.principalId"),
+            user_name: t("userIdentity.userName"),
+            on_behalf_of: t("userIdentity.onBehalfOf.userId"),
             actor: actor::actor(v),
         }
+    }
+
+    /// The Identity Center role session this caller is, when its ARN is that of a role
+    /// Identity Center provisioned (`assumed-role/AWSReservedSSO_<permission set>_<hash>/<name>`).
+    #[must_use]
+    pub fn sso_session(&self) -> Option<SsoSession<'_>> {
+        let arn = self.arn.as_deref()?;
+        let mut parts = arn.splitn(6, ':');
+        let (_, _, service, _, account, resource) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if service != "sts" {
+            return None;
+        }
+        let (role, session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
+        let (permission_set, _hash) = role.strip_prefix("AWSReservedSSO_")?.rsplit_once('_')?;
+        Some(SsoSession { account, role, permission_set, session })
+    }
+}
+
+/// A role session of IAM Identity Center, read from its ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SsoSession<'a> {
+    /// The account the role is in.
+    pub account: &'a str,
+    /// `AWSReservedSSO_<permission set>_<hash>`.
+    pub role: &'a str,
+    /// The permission set's name.
+    pub permission_set: &'a str,
+    /// The session name: the Identity Center user's name.
+    pub session: &'a str,
+}
+
+/// What an Identity Center access-portal call (`GetRoleCredentials`, `Federate`) gave out:
+/// credentials for a permission set in an account, to a user.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SsoGrant {
+    /// The account (`serviceEventDetails.account_id`, or `requestParameters.accountId`).
+    pub account: String,
+    /// The permission set (`serviceEventDetails.role_name`, or `requestParameters.roleName`).
+    pub permission_set: String,
+    /// The user's name (`userIdentity.userName`, or `additionalEventData.UserName`).
+    pub user: Option<String>,
+    /// The user's id in the identity store (`userIdentity.onBehalfOf.userId`).
+    pub user_id: Option<String>,
+    /// `userIdentity.onBehalfOf.identityStoreArn`.
+    pub identity_store: Option<String>,
+}
+
+impl SsoGrant {
+    /// Whether `caller`, a session of the role `s`, is what this grant gave out: same account,
+    /// same permission set, same user (by identity-store id when both records carry it, else
+    /// by name: Identity Center names the session after the user). `None` when not; else how
+    /// the user was matched, in words.
+    #[must_use]
+    pub fn matches(&self, caller: &Caller, s: &SsoSession<'_>) -> Option<String> {
+        if s.account != self.account || s.permission_set != self.permission_set {
+            return None;
+        }
+        if let (Some(a), Some(b)) = (&self.user_id, &caller.on_behalf_of) {
+            return (a == b).then(|| format!("same Identity Center user id {a}"));
+        }
+        let user = self.user.as_deref()?;
+        user.eq_ignore_ascii_case(s.session)
+            .then(|| format!("session name {} is the Identity Center user's name", s.session))
     }
 }
 
@@ -128,6 +223,9 @@ pub enum Issued {
     Redacted(String),
     /// No `responseElements` (or none naming credentials) on a successful call.
     NotRecorded,
+    /// IAM Identity Center gave out role credentials (`GetRoleCredentials`) or a console
+    /// session (`Federate`) that CloudTrail does not record.
+    Sso,
     /// The call failed: nothing was issued.
     Nothing,
 }
@@ -178,6 +276,9 @@ pub struct Issuance {
     pub for_user: Option<String>,
     /// `ConsoleLogin`: `additionalEventData.MFAUsed`.
     pub mfa_used: Option<String>,
+    /// Identity Center access-portal calls: what was given out, to whom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoGrant>,
     /// The accounts whose trails logged this same call (cross-account calls are logged twice).
     pub logged_in: Vec<String>,
     /// Read in full ([`ISSUANCE_FIELDS`]), not only its links ([`LINK_FIELDS`]).
@@ -199,12 +300,19 @@ impl Issuance {
             return None;
         }
         let console = name == "ConsoleLogin";
+        let signin_token = name == "GetSigninToken";
+        let portal = source == "sso.amazonaws.com";
         let login = t("responseElements.ConsoleLogin");
-        let error = t("errorCode").or_else(|| {
-            (console && login.as_deref() != Some("Success")).then(|| {
-                login.clone().unwrap_or_else(|| "no ConsoleLogin result recorded".to_string())
+        let error = t("errorCode")
+            .or_else(|| {
+                (console && login.as_deref() != Some("Success")).then(|| {
+                    login.clone().unwrap_or_else(|| "no ConsoleLogin result recorded".to_string())
+                })
             })
-        });
+            .or_else(|| {
+                // `"GetSigninToken": "Success"` when recorded; anything else failed.
+                t("responseElements.GetSigninToken").filter(|r| signin_token && r != "Success")
+            });
         let key_path = if name == "CreateAccessKey" {
             "responseElements.accessKey.accessKeyId"
         } else {
@@ -212,8 +320,11 @@ impl Issuance {
         };
         let issued = if error.is_some() {
             Issued::Nothing
-        } else if console {
+        } else if console || signin_token {
+            // GetSigninToken echoes the caller's own key: what it makes is a console session.
             Issued::ConsoleSession
+        } else if portal {
+            Issued::Sso
         } else {
             match t(key_path) {
                 Some(k) if is_key(&k) => Issued::Key(k),
@@ -222,7 +333,7 @@ impl Issuance {
             }
         };
         let caller = Caller::of(v);
-        let session_arn = if console {
+        let session_arn = if console || signin_token {
             caller.arn.clone()
         } else {
             t("responseElements.assumedRoleUser.arn")
@@ -267,9 +378,87 @@ impl Issuance {
                 })
                 .flatten(),
             mfa_used: console.then(|| t("additionalEventData.MFAUsed")).flatten(),
+            sso: portal
+                .then(|| {
+                    Some(SsoGrant {
+                        account: t("serviceEventDetails.account_id")
+                            .or_else(|| t("requestParameters.accountId"))?,
+                        permission_set: t("serviceEventDetails.role_name")
+                            .or_else(|| t("requestParameters.roleName"))?,
+                        user: caller
+                            .user_name
+                            .clone()
+                            .or_else(|| t("additionalEventData.UserName")),
+                        user_id: caller.on_behalf_of.clone(),
+                        identity_store: t("userIdentity.onBehalfOf.identityStoreArn"),
+                    })
+                })
+                .flatten(),
             detailed: true,
             file: usize::MAX,
             caller,
+            event_name: name,
+            event_source: source,
+        })
+    }
+
+    /// Reads only what links an issuing event that returned a key ([`LINK_FIELDS`]: who
+    /// called with which key, what it returned, when, where it was logged): the first pass
+    /// reads this of every issuing event in the archive, and the rest ([`Issuance::from_record`])
+    /// only of those in the trace. Other kinds (console sign-ins, failures, unrecorded or
+    /// redacted credentials, Identity Center) are read in full. `None` when not an issuing
+    /// event.
+    #[must_use]
+    pub fn links_from_record(v: &Value) -> Option<Issuance> {
+        let t = |p: &str| text_at(v, p);
+        let source = t("eventSource")?;
+        let name = t("eventName")?;
+        if !ISSUING.iter().any(|(s, n)| *s == source && *n == name) {
+            return None;
+        }
+        let key_path = match (source.as_str(), name.as_str()) {
+            ("iam.amazonaws.com", "CreateAccessKey") => "responseElements.accessKey.accessKeyId",
+            ("sts.amazonaws.com", _) => "responseElements.credentials.accessKeyId",
+            _ => return Issuance::from_record(v),
+        };
+        let key = match t(key_path) {
+            Some(k) if is_key(&k) && v.get("errorCode").is_none_or(Value::is_null) => k,
+            _ => return Issuance::from_record(v),
+        };
+        let when = t("eventTime");
+        let sort = when
+            .as_deref()
+            .and_then(time::parse_event_time)
+            .and_then(time::sort_key)
+            .unwrap_or(i64::MAX);
+        let account = t("recipientAccountId");
+        Some(Issuance {
+            event_id: t("eventID"),
+            time: when,
+            sort,
+            caller: Caller {
+                key: t("userIdentity.accessKeyId").filter(|k| is_key(k)),
+                account: t("userIdentity.accountId"),
+                ..Caller::default()
+            },
+            source_ip: None,
+            user_agent: None,
+            logged_in: account.iter().cloned().collect(),
+            account,
+            region: None,
+            error: None,
+            issued: Issued::Key(key),
+            role_arn: None,
+            session_arn: None,
+            assumed_role_id: None,
+            source_identity: None,
+            provider: None,
+            subject: None,
+            for_user: None,
+            mfa_used: None,
+            sso: None,
+            detailed: false,
+            file: usize::MAX,
             event_name: name,
             event_source: source,
         })
@@ -289,7 +478,10 @@ impl Issuance {
     /// session creation time, as an inference.
     #[must_use]
     pub fn unkeyed(&self) -> bool {
-        matches!(self.issued, Issued::ConsoleSession | Issued::Redacted(_) | Issued::NotRecorded)
+        matches!(
+            self.issued,
+            Issued::ConsoleSession | Issued::Redacted(_) | Issued::NotRecorded | Issued::Sso
+        )
     }
 
     /// What the call was, in plain words ("AssumeRole of arn:aws:iam::…:role/Admin").
@@ -311,6 +503,12 @@ impl Issuance {
         if let Some(m) = &self.mfa_used {
             s.push_str(if m == "Yes" { " with MFA" } else { " without MFA" });
         }
+        if let Some(g) = &self.sso {
+            s.push_str(&format!(
+                " of permission set {} in account {}",
+                g.permission_set, g.account
+            ));
+        }
         s
     }
 
@@ -322,6 +520,26 @@ impl Issuance {
         }
         let c = &self.caller;
         let who = match c.identity_type.as_deref() {
+            _ if self.event_source == "sso.amazonaws.com" => {
+                let g = self.sso.as_ref();
+                let name = g.and_then(|g| g.user.as_deref()).or(c.user_name.as_deref());
+                let id = g.and_then(|g| g.user_id.as_deref()).or(c.on_behalf_of.as_deref());
+                let mut s = "IAM Identity Center user".to_string();
+                if let Some(n) = name {
+                    s.push_str(&format!(" {n}"));
+                }
+                if let Some(i) = id {
+                    s.push_str(&format!(" (user id {i}"));
+                    if let Some(store) = g.and_then(|g| g.identity_store.as_deref()) {
+                        s.push_str(&format!(", identity store {store}"));
+                    }
+                    s.push(')');
+                }
+                if name.is_none() && id.is_none() {
+                    s.push_str(" (not named in the record)");
+                }
+                s
+            }
             Some("SAMLUser") => format!(
                 "SAML federation: provider {}, subject {}",
                 self.provider.as_deref().unwrap_or("(not recorded)"),
@@ -448,6 +666,7 @@ impl Event {
                     Issued::NotRecorded => {
                         "issued credentials CloudTrail did not record".to_string()
                     }
+                    Issued::Sso => "gave out credentials CloudTrail does not record".to_string(),
                     Issued::Nothing => "issued nothing".to_string(),
                 };
                 format!("{}: {got}", i.what())
@@ -494,9 +713,18 @@ mod tests {
         assert_eq!(i.what(), "AssumeRole of arn:aws:iam::444455556666:role/Admin");
         assert_eq!(i.origin(), None);
 
+        // The links alone: the same links, nothing else read.
+        let l = Issuance::links_from_record(&ok).unwrap();
+        assert_eq!((l.key(), l.caller.key.as_deref()), (i.key(), i.caller.key.as_deref()));
+        assert_eq!((l.sort, &l.event_name, &l.account), (i.sort, &i.event_name, &i.account));
+        assert!(!l.detailed && l.session_arn.is_none());
+
         let mut failed = ok.clone();
         failed["errorCode"] = json!("AccessDenied");
         assert_eq!(Issuance::from_record(&failed).unwrap().issued, Issued::Nothing);
+        // What issued no key is read in full.
+        let lf = Issuance::links_from_record(&failed).unwrap();
+        assert!(lf.detailed && lf.issued == Issued::Nothing && lf.session_arn.is_some());
 
         let mut none = ok.clone();
         none["responseElements"] = Value::Null;
@@ -516,6 +744,109 @@ mod tests {
         let mut other = ok;
         other["eventName"] = json!("GetCallerIdentity");
         assert!(Issuance::from_record(&other).is_none());
+    }
+
+    #[test]
+    fn identity_center_grants_and_sessions() {
+        // Since 2025: IdentityCenterUser, the grant in serviceEventDetails.
+        let new = json!({
+            "eventSource": "sso.amazonaws.com", "eventName": "GetRoleCredentials",
+            "eventTime": "2026-07-01T00:08:20Z", "eventType": "AwsServiceEvent",
+            "userIdentity": {"type": "IdentityCenterUser", "accountId": "607481581596",
+                "onBehalfOf": {"userId": "u-1", "identityStoreArn": "arn:aws:identitystore::607481581596:identitystore/d-1"}},
+            "requestParameters": null, "responseElements": null,
+            "serviceEventDetails": {"role_name": "Dev_Admin", "account_id": "950363612855"}
+        });
+        let g = Issuance::from_record(&new).unwrap();
+        assert_eq!(g.issued, Issued::Sso);
+        assert!(g.unkeyed());
+        let grant = g.sso.clone().unwrap();
+        assert_eq!(
+            (grant.account.as_str(), grant.permission_set.as_str()),
+            ("950363612855", "Dev_Admin")
+        );
+        assert_eq!(grant.user_id.as_deref(), Some("u-1"));
+        assert!(
+            g.origin()
+                .unwrap()
+                .starts_with("IAM Identity Center user (user id u-1, identity store")
+        );
+        // Older: type Unknown with the user's name, the grant in requestParameters.
+        let old = json!({
+            "eventSource": "sso.amazonaws.com", "eventName": "Federate",
+            "userIdentity": {"type": "Unknown", "accountId": "1", "userName": "bob@example.com"},
+            "requestParameters": {"accountId": "950363612855", "roleName": "Dev_Admin"}
+        });
+        let o = Issuance::from_record(&old).unwrap();
+        assert_eq!(o.sso.as_ref().unwrap().user.as_deref(), Some("bob@example.com"));
+        assert_eq!(o.origin().unwrap(), "IAM Identity Center user bob@example.com");
+        let mut failed = old.clone();
+        failed["errorCode"] = json!("UnauthorizedException");
+        assert_eq!(Issuance::from_record(&failed).unwrap().issued, Issued::Nothing);
+
+        // The role session: a permission set with underscores, the hash after the last one.
+        let session = |arn: &str, obo: Option<&str>| Caller {
+            arn: Some(arn.to_string()),
+            on_behalf_of: obo.map(str::to_owned),
+            ..Caller::default()
+        };
+        let c = session(
+            "arn:aws:sts::950363612855:assumed-role/AWSReservedSSO_Dev_Admin_7243976e43c75fc5/bob@example.com",
+            None,
+        );
+        let s = c.sso_session().unwrap();
+        assert_eq!(
+            (s.account, s.permission_set, s.session),
+            ("950363612855", "Dev_Admin", "bob@example.com")
+        );
+        assert!(o.sso.as_ref().unwrap().matches(&c, &s).is_some());
+        // Another user, another account, another permission set: no.
+        let other = session(
+            "arn:aws:sts::950363612855:assumed-role/AWSReservedSSO_Dev_Admin_7243976e43c75fc5/eve@example.com",
+            None,
+        );
+        assert!(o.sso.as_ref().unwrap().matches(&other, &other.sso_session().unwrap()).is_none());
+        let acct = session(
+            "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_Admin_7243976e43c75fc5/bob@example.com",
+            None,
+        );
+        assert!(o.sso.as_ref().unwrap().matches(&acct, &acct.sso_session().unwrap()).is_none());
+        let ps = session(
+            "arn:aws:sts::950363612855:assumed-role/AWSReservedSSO_Dev_7243976e43c75fc5/bob@example.com",
+            None,
+        );
+        assert!(o.sso.as_ref().unwrap().matches(&ps, &ps.sso_session().unwrap()).is_none());
+        // By user id when both carry one: a different id is another user, whatever the name.
+        let with_id = session(
+            "arn:aws:sts::950363612855:assumed-role/AWSReservedSSO_Dev_Admin_7243976e43c75fc5/x",
+            Some("u-1"),
+        );
+        assert!(grant.matches(&with_id, &with_id.sso_session().unwrap()).is_some());
+        let wrong_id = session(
+            "arn:aws:sts::950363612855:assumed-role/AWSReservedSSO_Dev_Admin_7243976e43c75fc5/x",
+            Some("u-2"),
+        );
+        assert!(grant.matches(&wrong_id, &wrong_id.sso_session().unwrap()).is_none());
+        // Not an Identity Center role.
+        assert!(session("arn:aws:sts::1:assumed-role/Admin/bob", None).sso_session().is_none());
+        assert!(session("arn:aws:iam::1:user/AWSReservedSSO_x_y", None).sso_session().is_none());
+    }
+
+    #[test]
+    fn signin_tokens_open_console_sessions() {
+        let v = json!({
+            "eventSource": "signin.amazonaws.com", "eventName": "GetSigninToken",
+            "userIdentity": {"type": "AssumedRole", "accessKeyId": "ASIAQRSTUVWXSSOERIN0",
+                "arn": "arn:aws:sts::1:assumed-role/R/s"},
+            "responseElements": {"credentials": {"accessKeyId": "ASIAQRSTUVWXSSOERIN0"}, "GetSigninToken": "Success"}
+        });
+        let i = Issuance::from_record(&v).unwrap();
+        // Not a new key (it echoes the caller's): a console session of the caller.
+        assert_eq!(i.issued, Issued::ConsoleSession);
+        assert_eq!(i.session_arn.as_deref(), Some("arn:aws:sts::1:assumed-role/R/s"));
+        let mut failed = v;
+        failed["responseElements"]["GetSigninToken"] = json!("Failure");
+        assert_eq!(Issuance::from_record(&failed).unwrap().issued, Issued::Nothing);
     }
 
     #[test]

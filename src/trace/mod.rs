@@ -88,6 +88,17 @@ impl Seeds {
                 self.users.iter().partition(|u| u.starts_with("arn:"));
             if !names.is_empty() {
                 any.push(json!({ "userIdentity": { "type": ["IAMUser"], "userName": names } }));
+                // An IAM Identity Center user, by name or identity-store id: the access
+                // portal's calls that give out credentials.
+                let portal = link::ISSUING
+                    .iter()
+                    .filter(|(s, _)| *s == "sso.amazonaws.com")
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>();
+                any.push(json!({ "eventSource": ["sso.amazonaws.com"], "eventName": portal,
+                    "userIdentity": { "userName": names } }));
+                any.push(json!({ "eventSource": ["sso.amazonaws.com"], "eventName": portal,
+                    "userIdentity": { "onBehalfOf": { "userId": names } } }));
             }
             if !arns.is_empty() {
                 any.push(json!({ "userIdentity": { "arn": arns } }));
@@ -148,14 +159,17 @@ pub struct Facts {
     scanned_keys: HashSet<String>,
     /// Principal ARNs whose events have been collected.
     scanned_arns: HashSet<String>,
+    /// Identity Center grants (issuances) whose role sessions' events have been collected.
+    scanned_sso: HashSet<usize>,
     /// Event ids already kept (the same call logged twice is kept once).
     seen_events: HashSet<String>,
     /// Copies of calls already kept, dropped.
     pub duplicates: u64,
     /// New keys of the issuances whose full record was asked for.
     asked_details: HashSet<String>,
-    /// The files pass 1 read, in walk order, with the hashes of the access key ids in them.
-    files: Vec<(std::path::PathBuf, FxHashSet<u64>)>,
+    /// The files pass 1 walked, in walk order, with the hashes of the access key ids in them
+    /// (`None`: ruled out unopened by the archive index; the index answers for them).
+    files: Vec<(std::path::PathBuf, Option<FxHashSet<u64>>)>,
     /// Whether every file read is named by its path (so the activity passes can open only
     /// the files that may hold what they look for).
     files_by_name: bool,
@@ -183,6 +197,8 @@ pub struct Trace {
     pub stats: Stats,
     /// Whether any input could not be read.
     pub failed: bool,
+    /// Over all passes: files opened, and files the archive index ruled out unopened.
+    pub opened: (u64, u64),
 }
 
 /// A node's place in the trace.
@@ -210,6 +226,54 @@ pub struct TraceSetup<'a> {
     pub keep_raw: bool,
     /// Stop on Ctrl-C.
     pub stop: &'a AtomicBool,
+    /// Where archive indexes live, when they are to be used (`trailscan index`): each pass
+    /// asks the index covering the archive which files may hold what it looks for.
+    pub index_dir: Option<std::path::PathBuf>,
+}
+
+/// The archive index's gate for one pass, plus the files the pass reads whatever the index
+/// says (they hold what the pass wants that the index cannot see).
+#[derive(Debug)]
+struct PassGate {
+    index: crate::index::store::IndexGate,
+    /// Read whatever the index says.
+    read: HashSet<std::path::PathBuf>,
+    /// Read the files whose path names no account (pass 1 takes the archive's accounts from
+    /// the paths of the files the index rules out).
+    read_unnamed: bool,
+}
+
+impl engine::Gate for PassGate {
+    fn decide(&self, path: &Path, stamp: &crate::source::FileStamp) -> engine::GateDecision {
+        match self.index.decide(path, stamp) {
+            engine::GateDecision::RuledOut
+                if self.read.contains(path)
+                    || (self.read_unnamed && FileMeta::from_path(path).account.is_none()) =>
+            {
+                engine::GateDecision::Read
+            }
+            d => d,
+        }
+    }
+}
+
+/// The gate for a pass looking for `patterns` (in the archive scope), when an index covers
+/// the archive and can decide them.
+fn pass_gate(
+    setup: &TraceSetup<'_>,
+    patterns: &[Value],
+    read: HashSet<std::path::PathBuf>,
+    read_unnamed: bool,
+) -> anyhow::Result<Option<std::sync::Arc<dyn engine::Gate>>> {
+    let Some(dir) = &setup.index_dir else { return Ok(None) };
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let q = query(&setup.scope, patterns, setup.prefilter)?;
+    Ok(crate::index::store::open(&setup.scan.paths, dir, &q, false).map(|index| {
+        std::sync::Arc::new(PassGate { index, read, read_unnamed })
+            as std::sync::Arc<dyn engine::Gate>
+    }))
 }
 
 /// Runs the passes and builds the trace.
@@ -218,9 +282,15 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
     let first = links_pass(setup, seeds, &mut facts)?;
     let mut passes = 1;
     let mut failed = first.failed;
+    let opened_of = |s: &Stats| {
+        (s.files_read.saturating_sub(s.files_indexed + s.files_answered), s.files_indexed)
+    };
+    let mut opened = opened_of(&first.stats);
     for k in &seeds.keys {
         facts.seeds.insert(NodeId::Key(k.clone()));
     }
+    // The seed keys' events came with the first pass: what they tell by inference.
+    infer(&mut facts);
     loop {
         let nodes = closure(&facts, direction);
         let mut keys: Vec<String> = nodes
@@ -242,6 +312,20 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
             })
             .filter(|a| !facts.scanned_arns.contains(a))
             .collect();
+        // Identity Center grants below which the trace goes: their role sessions' events.
+        let sso: Vec<usize> = nodes
+            .keys()
+            .filter_map(|n| match n {
+                NodeId::Issuance(i)
+                    if direction.down()
+                        && facts.issuances[*i].issued == Issued::Sso
+                        && !facts.scanned_sso.contains(i) =>
+                {
+                    Some(*i)
+                }
+                _ => None,
+            })
+            .collect();
         let mut details: Vec<String> = nodes
             .keys()
             .filter_map(|n| issuer(&facts, n))
@@ -257,7 +341,7 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
         arns.dedup();
         details.sort();
         details.dedup();
-        if keys.is_empty() && arns.is_empty() && details.is_empty() {
+        if keys.is_empty() && arns.is_empty() && details.is_empty() && sso.is_empty() {
             break;
         }
         // Issuing events made with a key of this pass (or an earlier one) come with its
@@ -273,15 +357,18 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
             })
             .cloned()
             .collect();
-        let out = activity_pass(setup, &keys, &arns, &details, &fetch, &mut facts)?;
+        let asked = Asked { keys: &keys, arns: &arns, details: &details, fetch: &fetch, sso: &sso };
+        let out = activity_pass(setup, &asked, &mut facts)?;
         failed |= out.failed;
+        let (o, r) = opened_of(&out.stats);
+        opened = (opened.0 + o, opened.1 + r);
         passes += 1;
         infer(&mut facts);
     }
     let nodes = closure(&facts, direction);
     let mut stats = first.stats;
     stats.records_matched = facts.events.values().map(|v| v.len() as u64).sum();
-    Ok(Trace { facts, nodes, direction, passes, stats, failed })
+    Ok(Trace { facts, nodes, direction, passes, stats, failed, opened })
 }
 
 fn query(scope: &Filters, patterns: &[Value], prefilter: bool) -> anyhow::Result<Query> {
@@ -296,8 +383,12 @@ struct FileFound {
     seed_keys: Vec<String>,
     seed_events: Vec<String>,
     accounts: Vec<String>,
-    /// Hashes of the `userIdentity.accessKeyId`s of its records.
+    /// Hashes of the `userIdentity.accessKeyId`s and `userIdentity.arn`s of its records.
     keys: FxHashSet<u64>,
+    /// The events made with the seed keys (read here, so that no activity pass has to open
+    /// the file again for them), and the issuances among them, read in full.
+    seed_activity: Vec<Event>,
+    seed_issued: Vec<Issuance>,
 }
 
 fn key_hash(k: &str) -> u64 {
@@ -335,14 +426,30 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     let seed_keep = crate::record::KeepSet::new(
         seed_pattern.iter().flat_map(crate::pattern::Pattern::field_paths).collect::<Vec<_>>(),
     );
+    // The seed keys' own events: the activity pass's pattern for them, behind its literal
+    // prefilter (in a heavy trace most events are the seed's).
+    let seed_activity = match seeds.keys.is_empty() {
+        true => None,
+        false => Some(crate::pattern::Pattern::parse(
+            &json!({ "userIdentity": { "accessKeyId": seeds.keys } }).to_string(),
+        )?),
+    };
+    let seed_activity_prefilter = match &seed_activity {
+        Some(p) if setup.prefilter => crate::query::Prefilter::new(&p.literal_clauses("")),
+        _ => crate::query::Prefilter::default(),
+    };
+    let seed_keys: FxHashSet<&str> = seeds.keys.iter().map(String::as_str).collect();
+    let keep_raw = setup.keep_raw;
     let q = Query::new(&setup.scope, &[], setup.prefilter)?;
     const NAME: usize = 0;
     const KEY: usize = 1;
     const ACCOUNT: usize = 2;
+    const ARN: usize = 3;
     let extractor = std::sync::Arc::new(Extractor::new(&[
         "eventName",
         "userIdentity.accessKeyId",
         "recipientAccountId",
+        "userIdentity.arn",
     ]));
     let issuing: FxHashSet<&str> = link::ISSUING.iter().map(|(_, n)| *n).collect();
     let keep_links = crate::record::KeepSet::new(link::LINK_FIELDS.map(String::from));
@@ -359,17 +466,19 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         let mut last_account = String::new();
         for m in &hits {
             let raw: &str = &m.raw;
-            let (name, key, account) = match m.fields {
+            let (name, key, account, arn) = match m.fields {
                 Some(row) => (
                     extractor.get_in(row, raw, NAME),
                     extractor.get_in(row, raw, KEY),
                     extractor.get_in(row, raw, ACCOUNT),
+                    extractor.get_in(row, raw, ARN),
                 ),
                 None => match extractor.extract(raw, &mut fields) {
                     Extracted::Done => (
                         extractor.get(&fields, raw, NAME),
                         extractor.get(&fields, raw, KEY),
                         extractor.get(&fields, raw, ACCOUNT),
+                        extractor.get(&fields, raw, ARN),
                     ),
                     Extracted::Unusual => {
                         // Read the exact way.
@@ -379,8 +488,11 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                                 if let Some(k) = t("userIdentity.accessKeyId") {
                                     found.keys.insert(key_hash(&k));
                                 }
+                                if let Some(a) = t("userIdentity.arn") {
+                                    found.keys.insert(key_hash(&a));
+                                }
                                 found.accounts.extend(t("recipientAccountId"));
-                                if let Some(mut i) = Issuance::from_record(&v) {
+                                if let Some(mut i) = Issuance::links_from_record(&v) {
                                     if i.key().is_some() {
                                         i.detailed = false;
                                         found.issuances.push(i);
@@ -396,12 +508,17 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                             }
                             Err(e) => bad.push((m.index, e.to_string())),
                         }
-                        (None, None, None)
+                        (None, None, None, None)
                     }
                 },
             };
             if let Some(k) = key.and_then(json_str) {
                 found.keys.insert(key_hash(&k));
+            }
+            // Principals too (the activity passes look for sessions by ARN): in the same set,
+            // an ARN is never an access key id.
+            if let Some(a) = arn.and_then(json_str) {
+                found.keys.insert(key_hash(&a));
             }
             if let Some(a) = account.and_then(json_str)
                 && *a != *last_account
@@ -411,7 +528,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             }
             if name.and_then(json_str).is_some_and(|n| issuing.contains(&*n)) {
                 match keep_links.project(raw) {
-                    Ok(v) => match Issuance::from_record(&v) {
+                    Ok(v) => match Issuance::links_from_record(&v) {
                         Some(mut i) if i.key().is_some() => {
                             i.detailed = false;
                             found.issuances.push(i);
@@ -424,6 +541,34 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                         None => {}
                     },
                     Err(e) => bad.push((m.index, e.to_string())),
+                }
+            }
+            // A record whose key reads as another plain key is not one (the file selection of
+            // the activity passes trusts the same reading).
+            if let Some(p) = &seed_activity
+                && key.and_then(json_str).is_none_or(|k| seed_keys.contains(&*k))
+                && seed_activity_prefilter.maybe(raw.as_bytes())
+            {
+                match serde_json::from_str::<Value>(raw) {
+                    Ok(v) if p.matches(&v) => {
+                        if let Some(i) = Issuance::from_record(&v)
+                            && i.key().is_some()
+                        {
+                            found.seed_issued.push(i);
+                        }
+                        found.seed_activity.push(Event::from_record(
+                            &v,
+                            raw,
+                            (0, m.index),
+                            keep_raw,
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        if !bad.iter().any(|(i, _)| *i == m.index) {
+                            bad.push((m.index, e.to_string()));
+                        }
+                    }
                 }
             }
             if let Some(p) = &seed_pattern
@@ -466,10 +611,19 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     let mut seed_events: HashSet<String> = HashSet::new();
     // Every record is handed over unread (when no scope flag filters), its fields read while
     // the file is split.
+    // With an index: only the files that hold an issuing event, an event the seeds name or
+    // one made with a seed key (the access key ids of the others are asked of the index by the
+    // activity passes).
+    let mut wanted = vec![link::issuing_pattern()];
+    wanted.extend(lookup.clone());
+    if !seeds.keys.is_empty() {
+        wanted.push(json!({ "userIdentity": { "accessKeyId": seeds.keys } }));
+    }
     let scan = ScanConfig {
         validate_hits: false,
         hit_times: false,
         extract: Some(extractor.clone()),
+        gate: pass_gate(setup, &wanted, HashSet::new(), true)?,
         ..setup.scan.clone()
     };
     let mut all_files = true;
@@ -489,17 +643,27 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                 i.file = file;
                 add_issuance(facts, i);
             }
+            for full in found.seed_issued {
+                add_details(facts, full);
+            }
+            add_events(facts, file as u64, found.seed_activity);
             seed_keys.extend(found.seed_keys);
             seed_events.extend(found.seed_events);
             facts.accounts.extend(found.accounts);
             let path = std::path::PathBuf::from(&report.name);
             // Files are re-read by name: only when the name is the file.
             all_files &= path.is_file();
-            facts.files.push((path, found.keys));
+            let ruled_out = report.gate == Some(engine::GateDecision::RuledOut);
+            facts.files.push((path, (!ruled_out).then_some(found.keys)));
         }
         Ok(())
     })?;
     facts.files_by_name = all_files;
+    // Their events were all read on the way.
+    facts.scanned_keys.extend(seeds.keys.iter().cloned());
+    for v in facts.events.values_mut() {
+        v.sort_by_key(|e| (e.sort, e.at));
+    }
     facts.issuances.iter().enumerate().for_each(|(i, iss)| {
         if iss.unkeyed() || iss.issued == Issued::Nothing {
             // Console sign-ins (and failed or unkeyed calls) the seeds name are seeds too.
@@ -558,47 +722,105 @@ fn add_details(facts: &mut Facts, full: Issuance) {
     *prev = Issuance { logged_in: logged, file: prev.file, ..full };
 }
 
-/// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns`; the
-/// issuing events that returned the keys `details` are read in full on the way, and those of
-/// `fetch` (issued by a key not searched) searched for as well.
+/// What an activity pass looks for.
+struct Asked<'a> {
+    /// Keys whose events are wanted.
+    keys: &'a [String],
+    /// Principal ARNs whose events are wanted (sessions whose key is not recorded).
+    arns: &'a [String],
+    /// Keys whose issuing event is to be read in full.
+    details: &'a [String],
+    /// Of `details`, those whose issuing event is not brought by `keys`.
+    fetch: &'a [String],
+    /// Identity Center grants (issuances) whose role sessions' events are wanted.
+    sso: &'a [usize],
+}
+
+/// The events of the role sessions an Identity Center grant can have given out: the grant's
+/// account, a role of its permission set, its user (by identity-store id, or by session name).
+fn sso_pattern(g: &link::SsoGrant) -> Vec<Value> {
+    let role = json!([{ "prefix": format!("AWSReservedSSO_{}_", g.permission_set) }]);
+    let mut out = Vec::new();
+    if let Some(id) = &g.user_id {
+        out.push(json!({ "userIdentity": { "accountId": [g.account],
+            "sessionContext": { "sessionIssuer": { "userName": role } },
+            "onBehalfOf": { "userId": [id] } } }));
+    }
+    if let Some(user) = &g.user {
+        out.push(json!({ "userIdentity": { "accountId": [g.account],
+            "sessionContext": { "sessionIssuer": { "userName": role } },
+            "principalId": [{ "suffix": format!(":{user}") }] } }));
+    }
+    out
+}
+
+/// Pass 2 (repeated): the events made with `keys`, and those of the principals `arns` and of
+/// the Identity Center sessions of `sso`; the issuing events that returned the keys
+/// `details` are read in full on the way, and those of `fetch` (issued by a key not searched)
+/// searched for as well.
 fn activity_pass(
     setup: &TraceSetup<'_>,
-    keys: &[String],
-    arns: &[String],
-    details: &[String],
-    fetch: &[String],
+    asked: &Asked<'_>,
     facts: &mut Facts,
 ) -> anyhow::Result<PassOut> {
+    let Asked { keys, arns, details, fetch, sso } = *asked;
     let mut patterns = Vec::new();
-    if !fetch.is_empty() {
-        // The issuing events, by the key they returned (the same literals as the keys).
-        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": fetch } } }));
-        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": fetch } } }));
-    }
     if !keys.is_empty() {
         patterns.push(json!({ "userIdentity": { "accessKeyId": keys } }));
     }
     if !arns.is_empty() {
         patterns.push(json!({ "userIdentity": { "arn": arns } }));
     }
+    for &i in sso {
+        patterns.extend(facts.issuances[i].sso.as_ref().map(sso_pattern).unwrap_or_default());
+    }
+    // What the index can answer for (the issuing events asked for by the key they returned
+    // are not in it: their files are read, known from pass 1).
+    let indexed = patterns.clone();
+    if !fetch.is_empty() {
+        // The issuing events, by the key they returned (the same literals as the keys).
+        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": fetch } } }));
+        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": fetch } } }));
+    }
+    if patterns.is_empty() {
+        // A grant naming no user: nothing can be linked to it.
+        facts.scanned_sso.extend(sso.iter().copied());
+        return Ok(PassOut { stats: Stats::default(), failed: false });
+    }
     let q = query(&setup.scope, &patterns, setup.prefilter)?;
+    let asked: FxHashSet<&str> = fetch.iter().map(String::as_str).collect();
+    let detail_files: FxHashSet<usize> = facts
+        .issuances
+        .iter()
+        .filter(|i| i.key().is_some_and(|k| asked.contains(k)))
+        .map(|i| i.file)
+        .collect();
+    // Read whatever the index says: the files holding the issuing events asked for, and
+    // those pass 1 saw holding the keys.
+    let mut read: HashSet<std::path::PathBuf> =
+        detail_files.iter().filter_map(|&n| facts.files.get(n).map(|(p, _)| p.clone())).collect();
     let keep_raw = setup.keep_raw;
-    // Only the files that can hold the keys or the issuances asked for, when pass 1 could
-    // tell (events found by principal can be anywhere).
+    // Only the files that can hold the keys, the principals or the issuances asked for, when
+    // pass 1 could tell (Identity Center sessions can be anywhere).
     let mut scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
     let mut walk_index: Vec<u64> = Vec::new();
-    if facts.files_by_name && arns.is_empty() {
-        let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
-        let asked: FxHashSet<&str> = fetch.iter().map(String::as_str).collect();
-        let detail_files: FxHashSet<usize> = facts
-            .issuances
-            .iter()
-            .filter(|i| i.key().is_some_and(|k| asked.contains(k)))
-            .map(|i| i.file)
-            .collect();
+    if facts.files_by_name && sso.is_empty() {
+        let hashes: Vec<u64> = keys.iter().chain(arns).map(|k| key_hash(k)).collect();
         let mut paths = Vec::new();
         for (n, (path, in_file)) in facts.files.iter().enumerate() {
-            if detail_files.contains(&n) || hashes.iter().any(|h| in_file.contains(h)) {
+            let take = detail_files.contains(&n)
+                || match in_file {
+                    Some(set) => {
+                        let hit = hashes.iter().any(|h| set.contains(h));
+                        if hit {
+                            read.insert(path.clone());
+                        }
+                        hit
+                    }
+                    // Ruled out in pass 1 by the index: the index answers for it now.
+                    None => true,
+                };
+            if take {
                 paths.push(path.clone());
                 walk_index.push(n as u64);
             }
@@ -608,9 +830,11 @@ fn activity_pass(
         if scan.paths.is_empty() {
             facts.scanned_keys.extend(keys.iter().cloned());
             facts.asked_details.extend(details.iter().cloned());
+            facts.scanned_sso.extend(sso.iter().copied());
             return Ok(PassOut { stats: Stats::default(), failed: false });
         }
     }
+    scan.gate = pass_gate(setup, &indexed, read, false)?;
     let wanted: HashSet<&str> = details.iter().map(String::as_str).collect();
     type Found = (Vec<Event>, Vec<Issuance>);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
@@ -646,36 +870,40 @@ fn activity_pass(
             for full in issuances {
                 add_details(facts, full);
             }
-            for mut e in events {
-                e.at.0 = file;
-                let Some(k) = e.caller.key.clone() else { continue };
-                // The same record found again (by key, then by principal): kept once.
-                if let Some(id) = &e.event_id
-                    && !facts
-                        .seen_events
-                        .insert(format!("{id}/{}", e.account.as_deref().unwrap_or("")))
-                {
-                    continue;
-                }
-                // The same call logged by another account's trail: counted, kept once.
-                if let Some(id) = &e.shared_event_id
-                    && !facts.seen_events.insert(format!("shared:{id}"))
-                {
-                    facts.duplicates += 1;
-                    continue;
-                }
-                facts.events.entry(k).or_default().push(e);
-            }
+            add_events(facts, file, events);
         }
         Ok(())
     })?;
     facts.scanned_keys.extend(keys.iter().cloned());
     facts.asked_details.extend(details.iter().cloned());
     facts.scanned_arns.extend(arns.iter().cloned());
+    facts.scanned_sso.extend(sso.iter().copied());
     for v in facts.events.values_mut() {
         v.sort_by_key(|e| (e.sort, e.at));
     }
     Ok(PassOut { stats, failed })
+}
+
+/// Keeps the events a pass found in the file at `file` (pass 1's walk index), each once.
+fn add_events(facts: &mut Facts, file: u64, events: Vec<Event>) {
+    for mut e in events {
+        e.at.0 = file;
+        let Some(k) = e.caller.key.clone() else { continue };
+        // The same record found again (by key, then by principal): kept once.
+        if let Some(id) = &e.event_id
+            && !facts.seen_events.insert(format!("{id}/{}", e.account.as_deref().unwrap_or("")))
+        {
+            continue;
+        }
+        // The same call logged by another account's trail: counted, kept once.
+        if let Some(id) = &e.shared_event_id
+            && !facts.seen_events.insert(format!("shared:{id}"))
+        {
+            facts.duplicates += 1;
+            continue;
+        }
+        facts.events.entry(k).or_default().push(e);
+    }
 }
 
 /// The seconds between two `eventTime`-like texts.
@@ -706,13 +934,44 @@ fn infer(facts: &mut Facts) {
             .iter()
             .filter_map(|&i| {
                 let iss = &facts.issuances[i];
-                if iss.session_arn.as_ref() != Some(arn) {
+                // Not a session the key opened itself (GetSigninToken and ConsoleLogin made
+                // with the key they are about).
+                if iss.session_arn.as_ref() != Some(arn) || iss.caller.key.as_ref() == Some(key) {
                     return None;
                 }
                 let d = seconds_apart(iss.time.as_deref()?, created)?;
                 (d <= INFER_SECONDS).then_some((d, i))
             })
             .min();
+        if best.is_none()
+            && let Some(s) = e.caller.sso_session()
+        {
+            // An Identity Center role session: the access-portal call that gave it out.
+            let sso = unkeyed
+                .iter()
+                .filter_map(|&i| {
+                    let iss = &facts.issuances[i];
+                    let how = iss.sso.as_ref()?.matches(&e.caller, &s)?;
+                    let d = seconds_apart(iss.time.as_deref()?, created)?;
+                    (d <= INFER_SECONDS).then_some((d, i, how))
+                })
+                .min();
+            if let Some((d, i, how)) = sso {
+                let iss = &facts.issuances[i];
+                let evidence = format!(
+                    "IAM Identity Center: account {}, permission set {} (role {}), {how}; \
+session created {created}, {} at {} ({d} s apart); CloudTrail does not record the key \
+Identity Center gave out",
+                    s.account,
+                    s.permission_set,
+                    s.role,
+                    iss.event_name,
+                    iss.time.as_deref().unwrap_or("?"),
+                );
+                found.push((key.clone(), i, evidence));
+            }
+            continue;
+        }
         if let Some((d, i)) = best {
             let iss = &facts.issuances[i];
             let evidence = format!(
@@ -1035,6 +1294,17 @@ impl Trace {
                     Issued::Redacted(_) => format!("{} {at}: credentials redacted", iss.event_name),
                     Issued::NotRecorded => {
                         format!("{} {at}: credentials not recorded", iss.event_name)
+                    }
+                    Issued::Sso => {
+                        let what = iss.sso.as_ref().map_or_else(String::new, |g| {
+                            format!(" for {} in {}", g.permission_set, g.account)
+                        });
+                        let kind = if iss.event_name == "Federate" {
+                            "console federation"
+                        } else {
+                            "role credentials"
+                        };
+                        format!("IAM Identity Center {kind}{what} ({} {at})", iss.event_name)
                     }
                     Issued::Nothing => format!(
                         "FAILED {} {at} ({}): issued nothing",

@@ -45,7 +45,12 @@ fn who(tr: &Trace, id: &NodeId) -> String {
     }
     match (id, tr.issuance_of(id)) {
         (NodeId::Issuance(_), Some(i)) if i.issued == super::link::Issued::Nothing => String::new(),
-        (NodeId::Issuance(_), Some(i)) if i.issued == super::link::Issued::ConsoleSession => {
+        (NodeId::Issuance(_), Some(i))
+            if matches!(
+                i.issued,
+                super::link::Issued::ConsoleSession | super::link::Issued::Sso
+            ) =>
+        {
             i.caller.actor.clone()
         }
         (NodeId::Issuance(_), Some(i)) => i.session_arn.clone().unwrap_or_default(),

@@ -208,6 +208,89 @@ fn unrecorded_credentials_and_console_sessions_are_inferred() {
     assert!(out.contains(CONSOLE2), "both of dave's sessions: {out}");
 }
 
+const SSO_CAROL: &str = "ASIAQRSTUVWXSSOCAROL";
+const SSO_CAROL_SAML: &str = "ASIAQRSTUVWXSSOSAML1";
+const SSO_DAN: &str = "ASIAQRSTUVWXSSODAN01";
+const SSO_ERIN: &str = "ASIAQRSTUVWXSSOERIN0";
+const SSO_ERIN_CONSOLE: &str = "ASIAQRSTUVWXSSOERIN1";
+const CAROL_ID: &str = "9067230c03-9d976f61-3b89-4b98-88db-2ea3bbc1f3fa";
+
+#[test]
+fn identity_center_sessions_reach_their_user() {
+    // Up from carol's CLI session: GetRoleCredentials in the Identity Center account, linked
+    // by the user id both records carry, with the evidence; never dan, who took the same
+    // permission set in the same account 2 s later.
+    let (code, out, _) = trace(&["--access-key", SSO_CAROL, "--up"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("origin: IAM Identity Center user (user id {CAROL_ID}")),
+        "{out}"
+    );
+    assert!(out.contains("IAM Identity Center role credentials for AdministratorAccess in 444455556666 (GetRoleCredentials 2024-03-04T10:10:05Z)"));
+    assert!(out.contains(&format!("INFERRED link: IAM Identity Center: account 444455556666, permission set AdministratorAccess (role AWSReservedSSO_AdministratorAccess_7243976e43c75fc5), same Identity Center user id {CAROL_ID}; session created 2024-03-04T10:10:05Z, GetRoleCredentials at 2024-03-04T10:10:05Z (0 s apart)")), "{out}");
+    assert!(!out.contains("dan@example.com") && !out.contains(SSO_DAN), "{out}");
+    // The key AssumeRoleWithSAML returned is not the session's: no certain link is made to it.
+    assert!(!out.contains(SSO_CAROL_SAML));
+    assert_eq!(tree_keys(&["--access-key", SSO_CAROL, "--up"]), set(&[SSO_CAROL]));
+
+    // dan's session reaches dan (by session name, the older record form), not carol.
+    let (_, out, _) = trace(&["--access-key", SSO_DAN, "--up"]);
+    assert!(out.contains("origin: IAM Identity Center user dan@example.com"), "{out}");
+    assert!(out.contains("session name dan@example.com is the Identity Center user's name; session created 2024-03-04T10:10:07Z, GetRoleCredentials at 2024-03-04T10:10:07Z (0 s apart)"));
+    assert!(!out.contains(CAROL_ID) && !out.contains(SSO_CAROL));
+
+    // Console: the console's key -> ConsoleLogin (inferred, same principal) -> the federation
+    // session's key -> Federate by erin (inferred, Identity Center).
+    let (_, out, _) = trace(&["--access-key", SSO_ERIN_CONSOLE, "--up"]);
+    assert!(out.contains("origin: IAM Identity Center user erin@example.com"), "{out}");
+    assert!(out.contains("IAM Identity Center console federation for AdministratorAccess in 444455556666 (Federate 2024-03-04T10:15:00Z)"));
+    assert!(out.contains("session name erin@example.com is the Identity Center user's name; session created 2024-03-04T10:15:01Z, Federate at 2024-03-04T10:15:00Z (1 s apart)"));
+    assert!(out.contains(
+        "session created 2024-03-04T10:15:03Z, ConsoleLogin at 2024-03-04T10:15:02Z (1 s apart)"
+    ));
+    let (_, out, _) = trace(&["--access-key", SSO_ERIN_CONSOLE, "--up", "--format", "jsonl"]);
+    let lines = jsonl(&out);
+    let login = lines.iter().find(|l| l["event"]["eventName"] == "ConsoleLogin").unwrap();
+    assert_eq!(login["credential"], SSO_ERIN);
+    assert_eq!(login["relation"], "ancestor");
+    assert_eq!(login["inferred"], true);
+}
+
+#[test]
+fn identity_center_user_down_is_their_sessions() {
+    // By identity-store id (the form CloudTrail writes since 2025) ...
+    assert_eq!(credentials(&["--user", CAROL_ID, "--down"]), set(&[SSO_CAROL]));
+    // ... and by name (the older form, type Unknown with userName).
+    assert_eq!(
+        credentials(&["--user", "erin@example.com", "--down"]),
+        set(&[SSO_ERIN, SSO_ERIN_CONSOLE])
+    );
+    assert_eq!(credentials(&["--user", "dan@example.com", "--down"]), set(&[SSO_DAN]));
+    let (code, out, _) = trace(&["--user", "erin@example.com", "--down", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let root = &v["trees"][0];
+    assert_eq!(root["seed"], true);
+    assert_eq!(root["issued_by"]["event_name"], "Federate");
+    assert_eq!(root["issued_by"]["sso"]["permission_set"], "AdministratorAccess");
+    assert_eq!(root["issued_by"]["sso"]["account"], "444455556666");
+    let child = &root["children"][0];
+    assert_eq!(child["key"], SSO_ERIN);
+    assert_eq!(child["link"]["kind"], "inferred");
+    assert!(
+        child["link"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("IAM Identity Center: account 444455556666")
+    );
+    // Another user of the same permission set is never in a user's trace.
+    let (_, out, _) = trace(&["--user", CAROL_ID, "--down"]);
+    assert!(!out.contains(SSO_DAN) && !out.contains(SSO_ERIN), "{out}");
+    // A user with no grant in the archive was never seen.
+    let (code, _, err) = trace(&["--user", "mallory@example.com"]);
+    assert_eq!(code, 1, "{err}");
+}
+
 #[test]
 fn seeds_by_user_session_and_ip() {
     // A session ARN names every session with that name: here the decoy reused it.
@@ -307,4 +390,101 @@ fn escaped_keys_are_still_found() {
     assert_eq!(events.len(), 2, "{out}");
     assert_eq!(events[1]["credential"], CHAIN);
     assert_eq!(events[1]["event"]["eventName"], "ListUsers");
+}
+
+/// Runs `trace` on the fixtures with the archive index in `dir`: (exit, stdout, stderr).
+fn trace_indexed(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let mut a = vec!["trace", ARCHIVE];
+    a.extend_from_slice(args);
+    let out = crate::util::trailscan(&a).env("TRAILSCAN_INDEX_DIR", dir).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_index_changes_which_files_are_read_never_the_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::util::trailscan(&["index", ARCHIVE])
+        .env("TRAILSCAN_INDEX_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seeds: [&[&str]; 12] = [
+        &["--access-key", ALICE],
+        &["--access-key", CHAIN, "--up"],
+        &["--access-key", BACKDOOR, "--down"],
+        &["--access-key", CONSOLE],
+        &["--access-key", LAMBDA],
+        &["--access-key", VENDOR],
+        &["--access-key", SSO_ERIN_CONSOLE],
+        &["--access-key", SSO_DAN],
+        &["--user", "dave", "--down"],
+        &["--user", CAROL_ID],
+        &["--session", "arn:aws:sts::444455556666:assumed-role/DataPipeline/alice-chain"],
+        &["--ip", "198.51.100.0/24", "--since", "2024-03-04T09:05:00Z"],
+    ];
+    let mut ruled_out = 0;
+    for seed in seeds {
+        for format in ["text", "json", "jsonl"] {
+            let mut a = seed.to_vec();
+            a.extend(["--format", format]);
+            let plain = trace(&[a.as_slice(), &["--no-index"]].concat());
+            let indexed = trace_indexed(dir.path(), &a);
+            assert_eq!(plain.0, indexed.0, "{a:?}");
+            assert_eq!(plain.1, indexed.1, "{a:?}: the index changed the trace");
+            assert!(!plain.2.contains("ruled out unopened by the index"));
+            if indexed.2.contains("ruled out unopened by the index") {
+                ruled_out += 1;
+            }
+        }
+    }
+    // The index was used (files without issuing events are not opened by the links pass).
+    assert!(ruled_out > 0);
+    let (_, _, err) = trace_indexed(dir.path(), &["--access-key", CHAIN]);
+    assert!(err.contains("3 ruled out unopened by the index"), "{err}");
+    // A file changed since it was indexed is read, and the trace is the same.
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .args(["-r", &root().join(ARCHIVE).display().to_string()])
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let archive = copy.path().join("trace");
+    let archive = archive.to_str().unwrap();
+    let idx = crate::util::trailscan(&["index", archive])
+        .env("TRAILSCAN_INDEX_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(idx.status.success());
+    let plain = run(&["trace", archive, "--access-key", SSO_CAROL, "--format", "json"]);
+    let stale = walk(std::path::Path::new(archive))
+        .into_iter()
+        .find(|p| p.to_str().unwrap().contains("444455556666_CloudTrail_us-east-1_20240304T1015Z"))
+        .unwrap();
+    let bytes = std::fs::read(&stale).unwrap();
+    std::fs::write(&stale, bytes).unwrap();
+    let out =
+        crate::util::trailscan(&["trace", archive, "--access-key", SSO_CAROL, "--format", "json"])
+            .env("TRAILSCAN_INDEX_DIR", dir.path())
+            .output()
+            .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), plain.1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("changed since it was built"));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
