@@ -136,6 +136,19 @@ fn open_index(
 
 /// The end of every scanning command: the accounting line on stderr (unless `--quiet`) and
 /// `--stats-json`.
+/// Where the archive indexes are, when the command is to use them (`--no-index` not given), as
+/// `search` finds them: with no cache folder and no `--index-dir`, none (no error).
+pub fn index_dir(input: &InputArgs) -> Result<Option<std::path::PathBuf>> {
+    if input.no_index {
+        return Ok(None);
+    }
+    match crate::index::store::dir(input.index_dir.as_deref()) {
+        Ok(d) => Ok(Some(d)),
+        Err(_) if input.index_dir.is_none() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn report_stats(stats: &crate::stats::Stats, input: &InputArgs) -> Result<()> {
     if !input.quiet {
         crate::messages::error(&stats.line());

@@ -266,7 +266,7 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
             prefilter: prefilter_on,
             keep_raw: false,
             stop,
-            index_dir: None,
+            index_dir: config::index_dir(s.input)?,
         };
         let tr = messages::muted(|| trace::run(&setup, &s.trace, Direction::Both))?;
         Some(report::trace_json(&tr))

@@ -67,16 +67,7 @@ with --event, --source, --errors or --error-code"
         None => None,
     };
     let scan = config::scan(&scope, &args.input);
-    // The archive index (`trailscan index`), as `search` finds it; none is no error.
-    let index_dir = if args.input.no_index {
-        None
-    } else {
-        match crate::index::store::dir(args.input.index_dir.as_deref()) {
-            Ok(d) => Some(d),
-            Err(_) if args.input.index_dir.is_none() => None,
-            Err(e) => return Err(e),
-        }
-    };
+    let index_dir = config::index_dir(&args.input)?;
     let setup = TraceSetup {
         scan,
         scope,
