@@ -33,7 +33,7 @@ GEN="$CARGO_TARGET_DIR/release/examples/gen_archive"
 [[ -d $TINY_DIR/AWSLogs ]] || "$GEN" --files 100000 --records 1-12 --seed 42 "$TINY_DIR"
 
 IDX=$(mktemp -d)
-trap 'rm -rf "$IDX" "${GROW:-}"' EXIT
+trap 'rm -rf "$IDX" "${GROW:-}" "${LAKE:-}"' EXIT
 export TRAILSCAN_INDEX_DIR=$IDX
 
 # Prints "wall cpu rss_kb" for a command (exit 1, nothing found, is fine).
@@ -104,6 +104,19 @@ DUCK=""
 if [[ -n $DUCKDB ]]; then
     DUCK="peer: duckdb over raw JSON, CreateUser|$DUCKDB -c \"SELECT count(*) FROM (SELECT unnest(Records) AS r FROM read_json('\$A/AWSLogs/**/CloudTrail/**/*.json.gz', columns = {Records: 'STRUCT(eventName VARCHAR)[]'})) WHERE r.eventName = 'CreateUser'\""
 fi
+# Peers on the same questions, through DuckDB's Python package when it is installed: over the
+# raw files (as Athena's table reads them) and over the Parquet lake `trailscan export` writes.
+PEERS=""
+if python3 -c 'import duckdb' 2>/dev/null; then
+    LAKE=$(mktemp -d)
+    "$TS" export "$BENCH_DIR" --format parquet --out "$LAKE" -q
+    DQ="python3 -c \"import duckdb,sys; duckdb.sql('SET threads TO 2'); print(duckdb.sql(sys.argv[1]).fetchall())\""
+    LAKE_T="read_parquet('$LAKE/**/*.parquet', hive_partitioning = true)"
+    RAW_T="(SELECT unnest(Records) AS r FROM read_json('\$A/AWSLogs/**/CloudTrail/**/*.json.gz', columns = {Records: 'STRUCT(eventName VARCHAR)[]'}))"
+    PEERS="peer: DuckDB over the Parquet lake, CreateUser count|$DQ \"SELECT count(*) FROM $LAKE_T WHERE eventname = 'CreateUser'\"
+peer: DuckDB over the Parquet lake, records per eventName|$DQ \"SELECT eventname, count(*) FROM $LAKE_T GROUP BY 1\"
+peer: DuckDB over the raw files, CreateUser count|$DQ \"SELECT count(*) FROM $RAW_T WHERE r.eventName = 'CreateUser'\""
+fi
 run_archive bench "$BENCH_DIR" <<EOF
 build the index (full)|$TS index \$A --rebuild -q
 search --event CreateUser (no index)|$TS search \$A --event CreateUser --format jsonl -q --no-index
@@ -116,6 +129,7 @@ summary --by eventName|$TS summary \$A --by eventName -q
 summary --event CreateUser|$TS summary \$A --event CreateUser -q
 audit --pack cis --pack threats|$TS audit \$A --pack cis --pack threats -q
 ${DUCK}
+${PEERS}
 EOF
 run_archive tiny "$TINY_DIR" <<EOF
 build the index (full)|$TS index \$A --rebuild -q
