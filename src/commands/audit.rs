@@ -39,13 +39,13 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     let mut stats = Stats::default();
     let (mut failed, mut fail) = (false, false);
     // Rules are tested in the worker threads; findings and threshold windows are made here,
-    // in walk order.
+    // in walk order. Records are read only as far as the rules and findings need.
+    let tester = audit::Tester::new(&rules);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut tested: Vec<(String, serde_json::Value, Vec<usize>)> = Vec::new();
         for Match { index: record, raw, .. } in hits {
-            match serde_json::from_str::<serde_json::Value>(&raw) {
-                Ok(v) => {
-                    let ids = audit::matching(&rules, &v);
+            match tester.test(&raw) {
+                Ok((v, ids)) => {
                     if !ids.is_empty() {
                         tested.push((raw.into_owned(), v, ids));
                     }

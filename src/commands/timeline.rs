@@ -93,19 +93,32 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
         })
         .collect();
     let keep_raw = args.raw;
+    let tester = audit::Tester::new(&rules);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut rows: Vec<(u64, Row)> = Vec::new();
         let mut fed: Vec<(String, Value, Vec<usize>)> = Vec::new();
         let mut matched = 0;
         for Match { index: record, raw, .. } in hits {
-            let v = match serde_json::from_str::<Value>(&raw) {
-                Ok(v) => v,
+            // Rows need the whole record: read whole what some rule matched (or, with
+            // --notable, every record, for its plain words).
+            let read = if notable {
+                serde_json::from_str::<Value>(&raw).map(|v| tester.test_value(v))
+            } else {
+                tester.test(&raw).and_then(|(_, ids)| {
+                    let v = if ids.is_empty() { Value::Null } else { serde_json::from_str(&raw)? };
+                    Ok((v, ids))
+                })
+            };
+            let (v, ids) = match read {
+                Ok(t) => t,
                 Err(e) => {
                     report.reject_match(record, e);
                     continue;
                 }
             };
-            let ids = audit::matching(&rules, &v);
+            if ids.is_empty() && !notable {
+                continue;
+            }
             let shown: Vec<usize> = ids.iter().copied().filter(|&i| own_row[i]).collect();
             let mut row = if shown.is_empty() {
                 if notable { timeline::notable(&v) } else { None }
