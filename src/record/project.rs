@@ -212,7 +212,7 @@ impl KeepSet {
         }
         let special = std::cell::Cell::new(false);
         let mut de = serde_json::Deserializer::from_str(raw);
-        let mut path = String::new();
+        let mut path = String::with_capacity(64);
         let read = serde::de::DeserializeSeed::deserialize(
             checked::Project { keep: self, path: &mut path, special: &special },
             &mut de,
