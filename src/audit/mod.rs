@@ -2,8 +2,9 @@
 //! optional threshold) evaluated over the hits of one scan.
 //!
 //! [`rule`] is the rule model and the rule-file loader, [`packs`] the built-in packs,
-//! [`threshold`] the windows of threshold rules; [`Auditor`] turns matched records into
-//! findings and keeps a summary per rule.
+//! [`threshold`] the windows of threshold rules; [`Tester`] reads raw records and tests the
+//! rules (the pass shared by `audit`, `timeline` and `report`); [`Auditor`] turns matched
+//! records into findings and keeps a summary per rule.
 
 pub mod packs;
 pub mod rule;

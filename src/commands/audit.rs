@@ -2,8 +2,9 @@
 //! summary table, JSON lines, a JSON array or CSV.
 //!
 //! The query is the search flags AND-ed with the OR of all rule patterns, so the prefilter and
-//! path pruning work as for `search`; each hit is then tested against each rule. Findings of
-//! plain rules stream in archive walk order; threshold findings follow once the scan is done.
+//! path pruning work as for `search`; each hit is then read once and tested against the rules
+//! its `eventName` concerns ([`audit::Tester`]). Findings of plain rules stream in archive walk
+//! order; threshold findings follow once the scan is done.
 
 use super::Outcome;
 use crate::audit::{self, Auditor, Finding, Rule, Severity, sigma};
