@@ -33,6 +33,37 @@ fn fixture_records(file: &str) -> Vec<Value> {
     }
 }
 
+/// Every record of the fixtures' delivery files (digests and broken files left out).
+fn all_fixture_records() -> Vec<Value> {
+    let mut records = Vec::new();
+    for e in walkdir::WalkDir::new("fixtures").into_iter().filter_map(Result::ok) {
+        let p = e.path();
+        let name = p.display().to_string();
+        if !e.file_type().is_file()
+            || !(name.ends_with(".json.gz") || name.ends_with(".json"))
+            || name.contains("broken")
+            || name.contains("Digest")
+        {
+            continue;
+        }
+        let bytes = std::fs::read(p).unwrap();
+        let text = if name.ends_with(".gz") {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut s)
+                .unwrap();
+            s
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&text)
+            && let Some(Value::Array(a)) = m.remove("Records")
+        {
+            records.extend(a);
+        }
+    }
+    records
+}
+
 fn case_files() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(CASES)
         .unwrap()
@@ -333,32 +364,7 @@ fn plain_fields_agree_with_eventbridge_on_every_fixture_record() {
         ),
         ("errorCode: AccessDenied", r#"{"errorCode":[{"equals-ignore-case":"AccessDenied"}]}"#),
     ];
-    let mut records = Vec::new();
-    for e in walkdir::WalkDir::new("fixtures").into_iter().filter_map(Result::ok) {
-        let p = e.path();
-        let name = p.display().to_string();
-        if !e.file_type().is_file()
-            || !(name.ends_with(".json.gz") || name.ends_with(".json"))
-            || name.contains("broken")
-            || name.contains("Digest")
-        {
-            continue;
-        }
-        let bytes = std::fs::read(p).unwrap();
-        let text = if name.ends_with(".gz") {
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut s)
-                .unwrap();
-            s
-        } else {
-            String::from_utf8_lossy(&bytes).into_owned()
-        };
-        if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&text)
-            && let Some(Value::Array(a)) = m.remove("Records")
-        {
-            records.extend(a);
-        }
-    }
+    let records = all_fixture_records();
     assert!(records.len() > 2000, "{}", records.len());
     for (i, (sel, eb)) in pairs.iter().enumerate() {
         let rule = format!(
@@ -571,4 +577,93 @@ fn correlation_end_to_end() {
     assert_eq!(f[0]["correlation"]["condition"]["gte"], 5);
     assert_eq!(f[0]["records"].as_array().unwrap().len(), 5);
     assert_eq!(f[0]["sigma"]["author"], "trailscan tests");
+}
+
+/// The audit pass's tester (each record read only as far as the rules and findings need, the
+/// rules chosen by `eventName`, the envelope built without a copy) finds exactly what
+/// `audit::matching` finds on the whole record, reads exactly the records a whole parse reads
+/// (with the same error), and makes the same findings: every case rule, the benchmark's rules
+/// and the built-in packs together, on every case and fixture record and hostile variants.
+#[test]
+fn tester_agrees_with_whole_records() {
+    let mut rules = audit::select(&[], &[]).unwrap();
+    for dir in [CASES, "tests/data/sigma/correlation", "benches/sigma"] {
+        let loaded = sigma::load(&[PathBuf::from(dir)], &options());
+        assert!(loaded.failed.is_empty(), "{dir}: {:?}", loaded.failed);
+        rules.extend(loaded.rules);
+    }
+    let tester = audit::Tester::new(&rules);
+    let mut raws: Vec<String> = Vec::new();
+    let mut records = all_fixture_records();
+    for f in case_files() {
+        let doc: Value = serde_norway::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        for k in ["match", "no_match"] {
+            records.extend(doc["x_tests"][k].as_array().cloned().unwrap_or_default());
+        }
+    }
+    for r in &records {
+        raws.push(r.to_string());
+        let Some(name) = r.get("eventName").and_then(Value::as_str) else { continue };
+        // The name in other cases and shapes: upper case, a Kelvin sign for K, in an array, a
+        // number, missing, given twice (the last one counts).
+        let mut v = r.clone();
+        for alt in [
+            json!(name.to_uppercase()),
+            json!(name.replace(['k', 'K'], "\u{212A}")),
+            json!([name]),
+            json!(7),
+        ] {
+            v["eventName"] = alt;
+            raws.push(v.to_string());
+        }
+        v.as_object_mut().unwrap().remove("eventName");
+        raws.push(v.to_string());
+        let text = r.to_string();
+        raws.push(format!("{{\"eventName\":\"X\",{}", &text[1..]));
+        raws.push(format!("{},\"eventName\":\"X\"}}", &text[..text.len() - 1]));
+    }
+    // Text a whole parse refuses, or reads its own way, where no rule looks.
+    for bad in [
+        r#"{"eventName":"CreateUser","x":1e400}"#,
+        r#"{"eventName":"CreateUser","x":{"y":[1,2,"\ud800"]}}"#,
+        r#"{"eventName":"CreateUser"} x"#,
+        r#"{"eventName":"CreateUser","x":{"$serde_json::private::RawValue":"{\"a\":1}"}}"#,
+        r#"{"$serde_json::private::RawValue":"{\"eventName\":\"CreateUser\"}"}"#,
+        r#"{"eventName":"CreateUser","x":{"$serde_json::private::RawValue":5}}"#,
+        r#"{"eventName":"CreateUser","x":tru}"#,
+        r#"{"eventName":"CreateUser","x":"a\qb"}"#,
+        r#"{"eventName":"CreateUser","x":"#,
+        r#"[{"eventName":"CreateUser"}]"#,
+        r#"{"eventName":"CreateUser","userIdentity":{"type":"Root","type":"IAMUser"},"x\u0041":1}"#,
+    ] {
+        raws.push(bad.to_string());
+    }
+    raws.push(format!(
+        r#"{{"eventName":"CreateUser","x":{}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    ));
+    let (mut tested, mut matched) = (0, 0);
+    let mut whole_auditor = Auditor::new(&rules);
+    let mut read_auditor = Auditor::new(&rules);
+    for raw in &raws {
+        let whole = serde_json::from_str::<Value>(raw);
+        let read = tester.test(raw);
+        match (&whole, &read) {
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{raw}"),
+            (Ok(w), Ok((v, ids))) => {
+                assert_eq!(&audit::matching(&rules, w), ids, "{raw}");
+                let a = whole_auditor.record_matched(raw, w, ids);
+                let b = read_auditor.record_matched(raw, v, ids);
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{raw}");
+                assert_eq!(tester.test_value(w.clone()).1, *ids, "{raw}");
+                matched += usize::from(!ids.is_empty());
+            }
+            _ => panic!("{raw}: whole {whole:?}, tester {read:?}"),
+        }
+        tested += 1;
+    }
+    let (a, b) = (whole_auditor.finish(), read_auditor.finish());
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert!(tested > 10_000 && matched > 500, "{tested} records, {matched} matched");
 }

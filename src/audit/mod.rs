@@ -2,8 +2,9 @@
 //! optional threshold) evaluated over the hits of one scan.
 //!
 //! [`rule`] is the rule model and the rule-file loader, [`packs`] the built-in packs,
-//! [`threshold`] the windows of threshold rules; [`Auditor`] turns matched records into
-//! findings and keeps a summary per rule.
+//! [`threshold`] the windows of threshold rules; [`Tester`] reads raw records and tests the
+//! rules (the pass shared by `audit`, `timeline` and `report`); [`Auditor`] turns matched
+//! records into findings and keeps a summary per rule.
 
 pub mod packs;
 pub mod rule;
@@ -14,6 +15,7 @@ use crate::output::lookup;
 use crate::record::{actor::actor, time};
 pub use rule::{Rule, Severity, Threshold};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The rules for `--pack` and `--rules` (all built-in packs when both are empty). Rule ids must
@@ -49,34 +51,201 @@ pub fn select(packs: &[String], files: &[PathBuf]) -> anyhow::Result<Vec<Rule>> 
 }
 
 /// Indices of the rules `record` matches. The EventBridge envelope is built once per record,
-/// and only when some envelope rule needs it.
+/// and only when some envelope rule needs it. ([`Tester`] does the same without copying the
+/// record, from its raw text.)
 #[must_use]
 pub fn matching(rules: &[Rule], record: &Value) -> Vec<usize> {
     let mut envelope: Option<Value> = None;
     let mut out = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
-        if let Some(s) = &rule.sigma {
-            // A Sigma detection is its boolean tree; a correlation matches no single record.
-            if let sigma::Kind::Detection(e) = &s.kind
-                && e.matches(record)
-            {
-                out.push(i);
-            }
-            continue;
-        }
-        let hit = match rule.pattern.view {
-            crate::query::View::Record => rule.pattern.pattern.matches(record),
-            crate::query::View::Envelope => {
+        let hit = match (rule.sigma.is_some(), rule.pattern.view) {
+            (false, crate::query::View::Envelope) => {
                 let env =
                     envelope.get_or_insert_with(|| crate::record::envelope::wrap(record.clone()));
                 rule.pattern.pattern.matches(env)
             }
+            _ => rule_matches(rule, record, None),
         };
         if hit {
             out.push(i);
         }
     }
     out
+}
+
+/// Whether `rule` matches `record`, whose envelope (with the record as `detail`) is `env`
+/// (needed only by envelope rules).
+fn rule_matches(rule: &Rule, record: &Value, env: Option<&Value>) -> bool {
+    if let Some(s) = &rule.sigma {
+        // A Sigma detection is its boolean tree; a correlation matches no single record.
+        return matches!(&s.kind, sigma::Kind::Detection(e) if e.matches(record));
+    }
+    match (rule.pattern.view, env) {
+        (crate::query::View::Record, _) => rule.pattern.pattern.matches(record),
+        (crate::query::View::Envelope, Some(env)) => rule.pattern.pattern.matches(env),
+        (crate::query::View::Envelope, None) => rule.pattern.matches_record(record),
+    }
+}
+
+/// The rules of one audit pass, ready to test raw records: built once, shared by the worker
+/// threads. A record is read once, keeping only what the rules read and what a finding needs
+/// (`eventTime`, the actor, threshold and correlation groups), with every other byte checked
+/// as `serde_json` checks it (so a record it cannot read is the record a whole parse cannot
+/// read, with the same error); the envelope rules see it wrapped without a copy. Every rule is
+/// its compiled pattern (or Sigma tree), matched by the one matcher, on a record that holds
+/// every path the pattern reads: the same answer as on the whole record ([`matching`]).
+#[derive(Debug)]
+pub struct Tester<'r> {
+    rules: &'r [Rule],
+    keep: crate::record::KeepSet,
+    by_name: ByName,
+}
+
+/// Which rules can match a record, by its `eventName` ([`crate::pattern::Pattern::string_keys`]
+/// of each rule's pattern; for a Sigma rule, of the pattern its every match matches): most
+/// rules name the events they are about, so most records are tested against a few rules.
+#[derive(Debug, Default)]
+struct ByName {
+    /// Rules that name no events (or not so simply): always tested.
+    always: Vec<usize>,
+    exact: HashMap<String, Vec<usize>>,
+    prefix: Vec<(String, usize)>,
+    /// By the lower-cased name (ASCII names only).
+    nocase: HashMap<String, Vec<usize>>,
+    /// Every rule in `nocase`: tested on a record whose name is not ASCII.
+    nocase_all: Vec<usize>,
+    /// Rules matched against the envelope.
+    envelope: Vec<bool>,
+}
+
+impl ByName {
+    fn new(rules: &[Rule]) -> ByName {
+        use crate::pattern::StrKey;
+        let mut b = ByName::default();
+        for (i, r) in rules.iter().enumerate() {
+            let envelope = r.sigma.is_none() && r.pattern.view == crate::query::View::Envelope;
+            b.envelope.push(envelope);
+            if matches!(r.sigma.as_ref().map(|s| &s.kind), Some(sigma::Kind::Correlation(_))) {
+                // Matches no record.
+                continue;
+            }
+            let path = if envelope { "detail.eventName" } else { "eventName" };
+            let Some(keys) = r.pattern.pattern.string_keys(path) else {
+                b.always.push(i);
+                continue;
+            };
+            for k in keys {
+                match k {
+                    StrKey::Exact(s) => b.exact.entry(s).or_default().push(i),
+                    StrKey::Prefix(p) => b.prefix.push((p, i)),
+                    StrKey::AsciiNoCase(s) => {
+                        b.nocase.entry(s).or_default().push(i);
+                        b.nocase_all.push(i);
+                    }
+                }
+            }
+        }
+        b
+    }
+
+    /// The rules that can match a record (in rule order), and whether one of them reads the
+    /// envelope.
+    fn candidates(&self, record: &Value, all: usize) -> (Vec<usize>, bool) {
+        let mut out = self.always.clone();
+        match record.get("eventName") {
+            // The record's only leaf at `eventName`.
+            Some(Value::String(name)) => {
+                if let Some(v) = self.exact.get(name) {
+                    out.extend(v);
+                }
+                out.extend(
+                    self.prefix.iter().filter(|(p, _)| name.starts_with(p.as_str())).map(|x| x.1),
+                );
+                if !self.nocase.is_empty() {
+                    if name.is_ascii() {
+                        if let Some(v) = self.nocase.get(&name.to_ascii_lowercase()) {
+                            out.extend(v);
+                        }
+                    } else {
+                        out.extend(&self.nocase_all);
+                    }
+                }
+                out.sort_unstable();
+                out.dedup();
+            }
+            // No name, or not one string: every rule decides.
+            _ => out = (0..all).collect(),
+        }
+        let envelope = out.iter().any(|&i| self.envelope[i]);
+        (out, envelope)
+    }
+}
+
+impl<'r> Tester<'r> {
+    /// A tester for `rules`.
+    #[must_use]
+    pub fn new(rules: &'r [Rule]) -> Self {
+        let mut paths: Vec<String> = vec!["eventTime".into()];
+        paths.extend(crate::record::actor::ACTOR_FIELDS.iter().map(|p| (*p).to_string()));
+        paths.push("eventName".into());
+        for r in rules {
+            if let Some(t) = &r.threshold {
+                paths.extend(t.by.iter().cloned());
+            }
+            match r.sigma.as_ref().map(|s| &s.kind) {
+                Some(sigma::Kind::Detection(e)) => paths.extend(e.field_paths()),
+                Some(sigma::Kind::Correlation(c)) => {
+                    paths.extend(c.group_by.iter().cloned());
+                    paths.extend(c.field.iter().cloned());
+                }
+                None => paths.extend(r.pattern.record_paths()),
+            }
+        }
+        Tester { rules, keep: crate::record::KeepSet::new(paths), by_name: ByName::new(rules) }
+    }
+
+    /// The rules.
+    #[must_use]
+    pub fn rules(&self) -> &'r [Rule] {
+        self.rules
+    }
+
+    /// Reads one raw record and tests every rule: the record as read (only the paths the
+    /// rules and findings need; enough for [`Auditor::record_matched`]) and the indices of the
+    /// rules it matches. `Err` exactly when `serde_json::from_str::<Value>(raw)` fails, with
+    /// its error.
+    pub fn test(&self, raw: &str) -> serde_json::Result<(Value, Vec<usize>)> {
+        Ok(self.test_value(self.keep.project_checked(raw)?))
+    }
+
+    /// Tests a record already read (whole, or as [`Tester::test`] reads it); gives it back
+    /// with the indices of the rules it matches, as [`matching`] would.
+    #[must_use]
+    pub fn test_value(&self, record: Value) -> (Value, Vec<usize>) {
+        let (candidates, envelope) = self.by_name.candidates(&record, self.rules.len());
+        if candidates.is_empty() {
+            return (record, candidates);
+        }
+        if !envelope {
+            let ids = self.ids(&candidates, &record, None);
+            return (record, ids);
+        }
+        // The record moves into its envelope and back out: no copy.
+        let env = crate::record::envelope::wrap(record);
+        let ids = match env.get("detail") {
+            Some(rec) => self.ids(&candidates, rec, Some(&env)),
+            None => Vec::new(),
+        };
+        let record = match env {
+            Value::Object(mut m) => m.remove("detail").unwrap_or(Value::Null),
+            other => other,
+        };
+        (record, ids)
+    }
+
+    fn ids(&self, candidates: &[usize], record: &Value, env: Option<&Value>) -> Vec<usize> {
+        candidates.iter().copied().filter(|&i| rule_matches(&self.rules[i], record, env)).collect()
+    }
 }
 
 /// One matched record.

@@ -2,8 +2,9 @@
 //! summary table, JSON lines, a JSON array or CSV.
 //!
 //! The query is the search flags AND-ed with the OR of all rule patterns, so the prefilter and
-//! path pruning work as for `search`; each hit is then tested against each rule. Findings of
-//! plain rules stream in archive walk order; threshold findings follow once the scan is done.
+//! path pruning work as for `search`; each hit is then read once and tested against the rules
+//! its `eventName` concerns ([`audit::Tester`]). Findings of plain rules stream in archive walk
+//! order; threshold findings follow once the scan is done.
 
 use super::Outcome;
 use crate::audit::{self, Auditor, Finding, Rule, Severity, sigma};
@@ -39,13 +40,13 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
     let mut stats = Stats::default();
     let (mut failed, mut fail) = (false, false);
     // Rules are tested in the worker threads; findings and threshold windows are made here,
-    // in walk order.
+    // in walk order. Records are read only as far as the rules and findings need.
+    let tester = audit::Tester::new(&rules);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut tested: Vec<(String, serde_json::Value, Vec<usize>)> = Vec::new();
         for Match { index: record, raw, .. } in hits {
-            match serde_json::from_str::<serde_json::Value>(&raw) {
-                Ok(v) => {
-                    let ids = audit::matching(&rules, &v);
+            match tester.test(&raw) {
+                Ok((v, ids)) => {
                     if !ids.is_empty() {
                         tested.push((raw.into_owned(), v, ids));
                     }

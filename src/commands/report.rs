@@ -171,6 +171,7 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
             Query::from_patterns(&filters, patterns, prefilter_on)?
         })
     };
+    let tester = crate::audit::Tester::new(&rules);
     let plan = Plan {
         lookup,
         bucket: report::bucket_seconds(rep.timeline.bucket),
@@ -178,6 +179,7 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         per_value: s.per_value,
         wanted_ids,
         rules: &rules,
+        tester: (!rules.is_empty()).then_some(&tester),
         rules_query: rules_query.as_ref(),
     };
     let query = config::query(&filters, s.filters, s.input)?;

@@ -27,7 +27,7 @@ use std::sync::atomic::AtomicBool;
 const SORT_BUDGET: usize = 64 << 20;
 
 /// What a worker made of one file: rows (record index, row) and the records the consumer's
-/// threshold and correlation rules need (raw, parsed, rule indices).
+/// threshold and correlation rules need (raw, as the rules' tester read it, rule indices).
 type Partial = (Vec<(u64, Row)>, Vec<(String, Value, Vec<usize>)>);
 
 fn severity(l: SigmaLevel) -> Severity {
@@ -93,24 +93,43 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
         })
         .collect();
     let keep_raw = args.raw;
+    let tester = audit::Tester::new(&rules);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut rows: Vec<(u64, Row)> = Vec::new();
         let mut fed: Vec<(String, Value, Vec<usize>)> = Vec::new();
         let mut matched = 0;
         for Match { index: record, raw, .. } in hits {
-            let v = match serde_json::from_str::<Value>(&raw) {
-                Ok(v) => v,
+            // With --notable every record is read whole (for its plain words); else as far as
+            // the rules and the auditor need, and whole again only for a row of its own.
+            let read = if notable {
+                serde_json::from_str::<Value>(&raw).map(|v| tester.test_value(v))
+            } else {
+                tester.test(&raw)
+            };
+            let (v, ids) = match read {
+                Ok(t) => t,
                 Err(e) => {
                     report.reject_match(record, e);
                     continue;
                 }
             };
-            let ids = audit::matching(&rules, &v);
+            if ids.is_empty() && !notable {
+                continue;
+            }
             let shown: Vec<usize> = ids.iter().copied().filter(|&i| own_row[i]).collect();
             let mut row = if shown.is_empty() {
                 if notable { timeline::notable(&v) } else { None }
-            } else {
+            } else if notable {
                 Some(timeline::detection(&rules, &shown, &v))
+            } else {
+                // The record was read before: it is valid JSON.
+                match serde_json::from_str::<Value>(&raw) {
+                    Ok(whole) => Some(timeline::detection(&rules, &shown, &whole)),
+                    Err(e) => {
+                        report.reject_match(record, e);
+                        continue;
+                    }
+                }
             };
             if let Some(r) = &mut row {
                 r.file = Some(report.name.clone());

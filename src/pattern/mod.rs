@@ -124,6 +124,46 @@ impl Pattern {
         &self.compiled
     }
 
+    /// What the pattern needs of a field that holds one string: `Some(keys)` when every
+    /// sub-rule requires a leaf at dotted `path` (no `exists: false` there) that is one of a
+    /// set of strings given exactly, by prefix, or ignoring ASCII case; then an event whose only
+    /// leaf at `path` is the string `s` can match only if some key accepts `s` ([`StrKey`]).
+    /// `None` when some sub-rule could be met otherwise. For consumers that choose which
+    /// patterns to try on an event (the audit's rules, by `eventName`); the matcher decides.
+    pub(crate) fn string_keys(&self, path: &str) -> Option<Vec<StrKey>> {
+        let c = &self.compiled;
+        let &at = c.path_index.get(path)?;
+        let mut out: Vec<StrKey> = Vec::new();
+        for conj in &c.conjs {
+            let f = conj.fields.iter().find(|f| f.path == at && !f.absent_ok)?;
+            if f.alts.is_empty() {
+                return None;
+            }
+            for a in &f.alts {
+                let key = match a {
+                    Alt::Str(s) | Alt::Exactly(s) => StrKey::Exact(s.clone()),
+                    Alt::Prefix(p) => StrKey::Prefix(p.clone()),
+                    // event-ruler's case sets of ASCII characters are ASCII case.
+                    Alt::EqIc(s, _) if s.is_ascii() => StrKey::AsciiNoCase(s.to_ascii_lowercase()),
+                    // A whole-text glob of one literal: on an ASCII text, its direct path is
+                    // ASCII case folding (or equality when cased): see `text::TextGlob`.
+                    Alt::TextGlob(g) => match g.tokens() {
+                        [text::GlobTok::Lit(l)] if g.cased() => StrKey::Exact(l.clone()),
+                        [text::GlobTok::Lit(l)] if l.is_ascii() => {
+                            StrKey::AsciiNoCase(l.to_ascii_lowercase())
+                        }
+                        _ => return None,
+                    },
+                    _ => return None,
+                };
+                if !out.contains(&key) {
+                    out.push(key);
+                }
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
     /// Does the event match? The event is any JSON value (normally an object).
     pub fn matches(&self, event: &serde_json::Value) -> bool {
         matcher::matches(&self.compiled, event)
@@ -233,6 +273,18 @@ impl Pattern {
         }
         out
     }
+}
+
+/// One string a field may hold, as [`Pattern::string_keys`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum StrKey {
+    /// Exactly this string.
+    Exact(String),
+    /// A string starting with this.
+    Prefix(String),
+    /// This ASCII string (lower-cased here) in any ASCII case. A string with a non-ASCII
+    /// character may still match (Unicode folds U+212A to `k`): its test decides.
+    AsciiNoCase(String),
 }
 
 /// Is `path` strictly inside the sub-tree at `under` (`""` = everything)?

@@ -83,8 +83,9 @@ impl ViewPattern {
         }
     }
 
-    /// Record-relative paths the pattern reads.
-    fn record_paths(&self) -> Vec<String> {
+    /// Record-relative paths the pattern reads (for an envelope pattern, with the fields the
+    /// envelope is built from).
+    pub(crate) fn record_paths(&self) -> Vec<String> {
         let paths = self.pattern.field_paths();
         match self.view {
             View::Record => paths,

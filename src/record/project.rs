@@ -199,6 +199,228 @@ impl KeepSet {
     }
 }
 
+impl KeepSet {
+    /// Like [`KeepSet::project`], but the whole record is read by serde_json as
+    /// `serde_json::from_str::<Value>` reads it: the same error for the same text (what is not
+    /// kept is checked as strictly as what is), the last of repeated keys, and never an early
+    /// stop; what is not kept is built into nothing (except in a record holding serde_json's
+    /// own raw-value key, which is read whole). So a rule matched on the result decides as on
+    /// the whole record, and a record this reads is a record `from_str` reads.
+    pub fn project_checked(&self, raw: &str) -> serde_json::Result<Value> {
+        if self.all || !raw.trim_start().starts_with('{') {
+            return serde_json::from_str(raw);
+        }
+        let special = std::cell::Cell::new(false);
+        let mut de = serde_json::Deserializer::from_str(raw);
+        let mut path = String::with_capacity(64);
+        let read = serde::de::DeserializeSeed::deserialize(
+            checked::Project { keep: self, path: &mut path, special: &special },
+            &mut de,
+        )
+        .and_then(|v| de.end().map(|()| v));
+        if special.get() {
+            // serde_json's Value reads a map keyed by its raw-value token its own way: let it.
+            return serde_json::from_str(raw);
+        }
+        read
+    }
+}
+
+/// The serde side of [`KeepSet::project_checked`].
+mod checked {
+    use super::{Keep, KeepSet};
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+    use std::borrow::Cow;
+    use std::cell::Cell;
+    use std::fmt;
+
+    /// The key serde_json's `Value` treats specially (a raw value inside a map): met anywhere,
+    /// the record is read again as a whole `Value`.
+    const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+    fn flag<E: de::Error>(special: &Cell<bool>) -> E {
+        special.set(true);
+        E::custom("raw-value key")
+    }
+
+    /// A value on a path that leads to kept paths: objects projected, arrays element by
+    /// element, scalars as `Value` builds them.
+    pub(super) struct Project<'a> {
+        pub(super) keep: &'a KeepSet,
+        pub(super) path: &'a mut String,
+        pub(super) special: &'a Cell<bool>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Project<'_> {
+        type Value = Value;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Project<'_> {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any valid JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_none<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            loop {
+                let seed =
+                    Project { keep: self.keep, path: &mut *self.path, special: self.special };
+                match seq.next_element_seed(seed)? {
+                    Some(v) => out.push(v),
+                    None => return Ok(Value::Array(out)),
+                }
+            }
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key_seed(Key)? {
+                if key == RAW_VALUE_TOKEN {
+                    return Err(flag(self.special));
+                }
+                let len = self.path.len();
+                if len > 0 {
+                    self.path.push('.');
+                }
+                self.path.push_str(&key);
+                let value = match self.keep.decide(self.path) {
+                    Keep::All => Some(map.next_value::<Value>()?),
+                    Keep::Descend => Some(map.next_value_seed(Project {
+                        keep: self.keep,
+                        path: &mut *self.path,
+                        special: self.special,
+                    })?),
+                    Keep::Drop => {
+                        map.next_value_seed(Skip { special: self.special })?;
+                        None
+                    }
+                };
+                self.path.truncate(len);
+                if let Some(v) = value {
+                    out.insert(key.into_owned(), v);
+                }
+            }
+            Ok(Value::Object(out))
+        }
+    }
+
+    /// A map key, borrowed from the text when it has no escape.
+    struct Key;
+
+    impl<'de> DeserializeSeed<'de> for Key {
+        type Value = Cow<'de, str>;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Key {
+        type Value = Cow<'de, str>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string key")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v))
+        }
+    }
+
+    /// A value read (and so checked as `Value` reads it: unlike `serde::de::IgnoredAny`,
+    /// numbers are parsed, so one out of range is an error here too) and dropped.
+    struct Skip<'a> {
+        special: &'a Cell<bool>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Skip<'_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Skip<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any valid JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_none<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Skip { special: self.special })?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key_seed(Key)? {
+                if key == RAW_VALUE_TOKEN {
+                    return Err(flag(self.special));
+                }
+                map.next_value_seed(Skip { special: self.special })?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// One value's text as a `Value`: plain strings (no escapes) directly, the rest by serde_json.
 fn parse(text: &str) -> serde_json::Result<Value> {
     if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
@@ -249,6 +471,49 @@ mod tests {
             k.project(" { \"a\\u0020b\" : { \"c\" : [ 1 , 2 ] } , \"n\" : 5 , \"e\" : { } } ")
                 .unwrap(),
             json!({"a b":{"c":[1,2]},"n":5,"e":{}})
+        );
+    }
+
+    #[test]
+    fn checked_projection_reads_as_a_whole_parse() {
+        let k = KeepSet::new(["eventName", "userIdentity.type", "a.b"].map(String::from));
+        // Kept as `project` keeps them, but the last of repeated keys, and no early stop.
+        let raw = r#"{"eventName":"A","userIdentity":{"type":"Root","arn":"x"},"z":[1,{"q":2}],"eventName":"B","a.b":[{"c":1}]}"#;
+        assert_eq!(
+            k.project_checked(raw).unwrap(),
+            json!({"eventName":"B","userIdentity":{"type":"Root"},"a.b":[{"c":1}]})
+        );
+        // What is not kept is checked as serde_json checks it: the same error, or none.
+        for raw in [
+            r#"{"eventName":"A","z":1e400}"#,
+            r#"{"eventName":"A","z":["\ud800"]}"#,
+            r#"{"eventName":"A","z":"\x"}"#,
+            r#"{"eventName":"A"} {"#,
+            r#"{"eventName":"A","z":{"y":nul}}"#,
+            r#"{"eventName":"A","z":"#,
+            r#"{"z":{"$serde_json::private::RawValue":3},"eventName":"A"}"#,
+            r#"{"z":{"$serde_json::private::RawValue":"{\"x\":1}"},"eventName":"A"}"#,
+            r#"{"eventName":"A","z":1.5e300,"w":-0,"v":18446744073709551616}"#,
+            r#" [1,2] "#,
+            "",
+        ] {
+            let whole = serde_json::from_str::<Value>(raw).map_err(|e| e.to_string());
+            let read = k.project_checked(raw).map_err(|e| e.to_string());
+            match (&whole, &read) {
+                (Err(a), Err(b)) => assert_eq!(a, b, "{raw}"),
+                // What is kept is what the whole value holds (written again: no repeated key).
+                (Ok(w), Ok(r)) => assert_eq!(
+                    k.project(&r.to_string()).unwrap(),
+                    k.project(&w.to_string()).unwrap(),
+                    "{raw}"
+                ),
+                _ => panic!("{raw}: whole {whole:?}, checked {read:?}"),
+            }
+        }
+        let deep = format!(r#"{{"eventName":"A","z":{}{}}}"#, "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            serde_json::from_str::<Value>(&deep).unwrap_err().to_string(),
+            k.project_checked(&deep).unwrap_err().to_string()
         );
     }
 

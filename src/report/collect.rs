@@ -414,6 +414,8 @@ pub struct Plan<'a> {
     pub wanted_ids: HashSet<String>,
     /// Audit rules tested on every record (possibly none).
     pub rules: &'a [Rule],
+    /// The rules, ready to test raw records (`None`: no rule).
+    pub tester: Option<&'a audit::Tester<'a>>,
     /// The rules' literal prefilter: records it rules out match no rule.
     pub rules_query: Option<&'a crate::query::Query>,
 }
@@ -449,7 +451,7 @@ pub struct Part {
     kept: Vec<Kept>,
     /// Records kept per (field, value id).
     local: HashMap<(usize, u16), usize>,
-    /// Records some rule matched: text, whole record, the rules.
+    /// Records some rule matched: text, the record as the rules' tester read it, the rules.
     matched: Vec<(String, Value, Vec<usize>)>,
     /// Records that could not be read: (index in file, error).
     pub problems: Vec<(u64, String)>,
@@ -492,11 +494,12 @@ impl Part {
                 Some(q) => q.evaluate(raw).ok().flatten().is_some(),
                 None => true,
             };
-            if candidate && let Ok(v) = serde_json::from_str::<Value>(raw) {
-                let ids = audit::matching(plan.rules, &v);
-                if !ids.is_empty() {
-                    self.matched.push((raw.to_string(), v, ids));
-                }
+            if candidate
+                && let Some(tester) = plan.tester
+                && let Ok((v, ids)) = tester.test(raw)
+                && !ids.is_empty()
+            {
+                self.matched.push((raw.to_string(), v, ids));
             }
         }
         // Only records the merge may still want stay: the first `per_value` of each top value
@@ -693,6 +696,7 @@ mod tests {
             per_value: 2,
             wanted_ids: ["e9".to_string()].into_iter().collect(),
             rules: &[],
+            tester: None,
             rules_query: None,
         };
         let reader = FieldReader::default();

@@ -80,6 +80,18 @@ impl Expr {
         }
     }
 
+    /// Every dotted field path the tree reads (its patterns' and field references'): a
+    /// record keeping these (as [`crate::record::KeepSet`] keeps them) matches as it does whole.
+    #[must_use]
+    pub fn field_paths(&self) -> Vec<String> {
+        match self {
+            Expr::Pattern(p) => p.field_paths(),
+            Expr::FieldRef(f) => f.reader.field_paths(),
+            Expr::And(v) | Expr::Or(v) => v.iter().flat_map(Expr::field_paths).collect(),
+            Expr::Not(e) => e.field_paths(),
+        }
+    }
+
     /// How many patterns the tree holds (1 when the detection is a single pattern).
     #[must_use]
     pub fn patterns(&self) -> usize {
