@@ -77,6 +77,19 @@ pub struct Layout {
     children: Vec<Option<Layout>>,
 }
 
+/// Whether two keys of the same length are equal, compared eight bytes at a time (the last
+/// word overlapping the one before) rather than by a call to `memcmp` per key.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let word = |s: &[u8], i: usize| s.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok());
+    if a.len() < 8 || a.len() != b.len() {
+        return a.iter().eq(b);
+    }
+    let last = a.len() - 8;
+    (0..last).step_by(8).chain([last]).all(|i| word(a, i) == word(b, i))
+}
+
 /// The most fields a struct column has: struct values are parsed into a slot array of this size
 /// on the stack.
 const MAX_FIELDS: usize = 16;
@@ -114,7 +127,7 @@ impl Layout {
     #[inline]
     pub fn position(&self, key: &str) -> Option<usize> {
         let key = key.as_bytes();
-        self.by_len.get(key.len())?.iter().find(|(k, _)| *k == key).map(|&(_, i)| i)
+        self.by_len.get(key.len())?.iter().find(|(k, _)| same(k, key)).map(|&(_, i)| i)
     }
 
     /// Parses a JSON object into one slot per column: the value's text, or `None` when the key
@@ -531,6 +544,23 @@ mod tests {
         assert!(col(&b, "resources").is_null(0));
         assert!(col(&b, "managementevent").is_null(0));
         assert_eq!(b.num_columns(), schema::COLUMNS.len());
+    }
+
+    #[test]
+    fn keys_are_found_by_their_exact_text() {
+        let table = Layout::new(schema::COLUMNS);
+        for (i, c) in schema::COLUMNS.iter().enumerate() {
+            assert_eq!(table.position(c.key), Some(i), "{}", c.key);
+            let mut other = c.key.as_bytes().to_vec();
+            for k in 0..other.len() {
+                other[k] ^= 0x20;
+                assert_eq!(table.position(std::str::from_utf8(&other).unwrap()), None);
+                other[k] ^= 0x20;
+            }
+        }
+        assert_eq!(table.position(""), None);
+        assert_eq!(table.position("sessionCredentialFromConsoleX"), None);
+        assert!(same(b"abcdefghijk", b"abcdefghijk") && !same(b"abcdefghijk", b"abcdefgh1jk"));
     }
 
     #[test]
