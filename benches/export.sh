@@ -12,6 +12,8 @@
 #   EXTRA       extra export arguments for every round (e.g. "--zstd-level 1")
 #   VARIANTS    1 = also one round per row-group size / buffer size / zstd level
 #   QUERIES     0 = skip the DuckDB query part
+#   BASE        another trailscan binary (say main's, built in its worktree): each round also
+#               runs its export, right after this one's, into an emptied folder (an A/B)
 #   RESULTS_DIR where results.md goes (default target/bench-results)
 # Requires: GNU time at /usr/bin/time; python3 with duckdb for the query part (skipped
 # with a message without it).
@@ -42,18 +44,26 @@ echo "# export benchmark ($(date -u +%FT%TZ), $(nproc) CPUs, load $(cut -d' ' -f
 echo | tee -a "$OUT"
 echo "archive: $ARCHIVE ($(du -sh "$ARCHIVE" | cut -f1) on disk), -j $THREADS, rounds: $ROUNDS" | tee -a "$OUT"
 echo | tee -a "$OUT"
-echo "| round | floor s | export s | ratio | export user+sys s | export peak RSS MB |" | tee -a "$OUT"
-echo "|---|---|---|---|---|---|" | tee -a "$OUT"
+echo "| round | floor s | export s | ratio | export user+sys s | export peak RSS MB | floor user+sys s | CPU ratio |" | tee -a "$OUT"
+echo "|---|---|---|---|---|---|---|---|" | tee -a "$OUT"
 ratios=()
 for r in $(seq 1 "$ROUNDS"); do
   rm -rf "$LAKE"
-  read -r _ fw _ _ _ < <(run floor "$BIN" search "$ARCHIVE" -j "$THREADS" --inflate-only --count --quiet)
+  read -r _ fw fu fs _ < <(run floor "$BIN" search "$ARCHIVE" -j "$THREADS" --inflate-only --count --quiet)
+  fc=$(python3 -c "print(f'{$fu+$fs:.2f}')")
   # shellcheck disable=SC2086
   read -r _ ew eu es em < <(run export "$BIN" export "$ARCHIVE" -j "$THREADS" --out "$LAKE" -q $EXTRA)
   ratio=$(python3 -c "print(f'{$ew/$fw:.2f}')")
   ratios+=("$ratio")
-  echo "| $r | $fw | $ew | ${ratio}x | $(python3 -c "print(f'{$eu+$es:.1f}')") | $((em / 1024)) |" | tee -a "$OUT"
+  echo "| $r | $fw | $ew | ${ratio}x | $(python3 -c "print(f'{$eu+$es:.1f}')") | $((em / 1024)) | $fc | $(python3 -c "print(f'{($eu+$es)/$fc:.2f}')")x |" | tee -a "$OUT"
+  if [ -n "${BASE:-}" ]; then
+    rm -rf "$LAKE.base"
+    # shellcheck disable=SC2086
+    read -r _ bw bu bs bm < <(run base "$BASE" export "$ARCHIVE" -j "$THREADS" --out "$LAKE.base" -q $EXTRA)
+    echo "| $r (BASE) | $fw | $bw | $(python3 -c "print(f'{$bw/$fw:.2f}')")x | $(python3 -c "print(f'{$bu+$bs:.1f}')") | $((bm / 1024)) | $fc | $(python3 -c "print(f'{($bu+$bs)/$fc:.2f}')")x |" | tee -a "$OUT"
+  fi
 done
+[ -z "${BASE:-}" ] || rm -rf "$LAKE.base"
 echo | tee -a "$OUT"
 echo "median ratio to the floor: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')x" | tee -a "$OUT"
 

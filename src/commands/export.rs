@@ -80,7 +80,9 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let mut failed = false;
     let plan = plan(&scan, &manifest, &mut stats, &mut failed)?;
     let run = run_id();
-    let mut limits = Limits::default();
+    // As many writer threads as scan threads: encoding and compressing the files costs about
+    // as much as reading and parsing the records (BENCHMARKS.md, "export").
+    let mut limits = Limits { writers: scan.threads.max(1), ..Limits::default() };
     if args.raw {
         // Each row holds its record twice (columns and raw): half as many rows in the buffers.
         limits.budget /= 2;

@@ -2,9 +2,9 @@
 //!
 //! A record is parsed once: its top-level keys are matched to the table's columns, each value
 //! kept as the record's own JSON text ([`RawValue`], borrowed from the file's buffer). Columns
-//! are then built from those texts: strings decoded, JSON text columns copied as they are,
-//! structs, the `resources` list and the attribute map read from their object's text, level by
-//! level, each value read once.
+//! are then built from those texts, row by row (a row's text is read while it is in the cache):
+//! strings decoded, JSON text columns copied as they are, structs, the `resources` list and the
+//! attribute map read from their object's text, level by level, each value read once.
 //!
 //! Values as Athena's JsonSerDe reads them: a JSON `null` or a missing key is SQL `NULL`; a
 //! number or boolean where the table has `STRING` keeps its JSON text (`true`, `1.5`); an
@@ -14,15 +14,13 @@
 
 use super::schema::{self, Column, Type};
 use anyhow::{Context, Result};
-use arrow_array::{
-    ArrayRef, BooleanArray, ListArray, MapArray, RecordBatch, StringArray, StructArray,
-};
+use arrow_array::builder::{BooleanBuilder, StringBuilder};
+use arrow_array::{ArrayRef, ListArray, MapArray, RecordBatch, StringArray, StructArray};
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The Arrow type of a column type.
@@ -73,22 +71,52 @@ pub fn file_schema(raw: bool) -> SchemaRef {
 #[derive(Debug)]
 pub struct Layout {
     cols: &'static [Column],
-    index: HashMap<&'static str, usize, foldhash::fast::FixedState>,
+    /// The columns' keys by length: `by_len[n]` holds the (key, position) of the keys of `n`
+    /// bytes. A record's key is compared with the one or few of its length, no hashing.
+    by_len: Vec<Vec<(&'static [u8], usize)>>,
     children: Vec<Option<Layout>>,
 }
 
+/// Whether two keys of the same length are equal, compared eight bytes at a time (the last
+/// word overlapping the one before) rather than by a call to `memcmp` per key.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let word = |s: &[u8], i: usize| s.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok());
+    if a.len() < 8 || a.len() != b.len() {
+        return a.iter().eq(b);
+    }
+    let last = a.len() - 8;
+    (0..last).step_by(8).chain([last]).all(|i| word(a, i) == word(b, i))
+}
+
+/// The most fields a struct column has: struct values are parsed into a slot array of this size
+/// on the stack.
+const MAX_FIELDS: usize = 16;
+
 impl Layout {
     /// The layout of `cols` (the table: [`schema::COLUMNS`]).
+    ///
+    /// # Panics
+    /// When a struct has more than 16 fields (the schema's have at most 9; every test builds the
+    /// table's layout).
     #[must_use]
     pub fn new(cols: &'static [Column]) -> Layout {
+        let mut by_len: Vec<Vec<(&'static [u8], usize)>> =
+            vec![Vec::new(); cols.iter().map(|c| c.key.len() + 1).max().unwrap_or(0)];
+        for (i, c) in cols.iter().enumerate() {
+            by_len[c.key.len()].push((c.key.as_bytes(), i));
+        }
         Layout {
             cols,
-            index: cols.iter().enumerate().map(|(i, c)| (c.key, i)).collect(),
-
+            by_len,
             children: cols
                 .iter()
                 .map(|c| match c.ty {
-                    Type::Struct(f) | Type::ArrayOfStruct(f) => Some(Layout::new(f)),
+                    Type::Struct(f) | Type::ArrayOfStruct(f) => {
+                        assert!(f.len() <= MAX_FIELDS, "{}: too many fields", c.name);
+                        Some(Layout::new(f))
+                    }
                     _ => None,
                 })
                 .collect(),
@@ -97,8 +125,10 @@ impl Layout {
 
     /// The position of the column read from record key `key`.
     #[must_use]
+    #[inline]
     pub fn position(&self, key: &str) -> Option<usize> {
-        self.index.get(key).copied()
+        let key = key.as_bytes();
+        self.by_len.get(key.len())?.iter().find(|(k, _)| same(k, key)).map(|&(_, i)| i)
     }
 
     /// Parses a JSON object into one slot per column: the value's text, or `None` when the key
@@ -198,7 +228,8 @@ pub fn string_value(raw: &RawValue) -> Result<Option<Cow<'_, str>>> {
     match text.as_bytes().first() {
         Some(b'"') => {
             let inner = &text[1..text.len() - 1];
-            if inner.contains('\\') {
+            // Parsed text has no control character in a string: only escapes need decoding.
+            if crate::record::scan::needs_decoding(inner.as_bytes()) {
                 Ok(Some(Cow::Owned(serde_json::from_str::<String>(text)?)))
             } else {
                 Ok(Some(Cow::Borrowed(inner)))
@@ -214,109 +245,174 @@ fn is_object(raw: &RawValue) -> bool {
     raw.get().starts_with('{')
 }
 
-/// Builds the array of column type `ty` from one value (or none) per row.
-///
-/// # Errors
-/// Only on text that is not the JSON it was parsed as (which cannot happen).
-pub fn build(ty: Type, layout: Option<&Layout>, vals: &[Option<&RawValue>]) -> Result<ArrayRef> {
-    Ok(match ty {
-        Type::String => Arc::new(
-            vals.iter()
-                .map(|v| v.map(string_value).transpose().map(Option::flatten))
-                .collect::<Result<StringArray>>()?,
-        ),
-        Type::Json => Arc::new(
-            vals.iter()
-                .map(|v| v.map(RawValue::get).filter(|t| *t != "null"))
-                .collect::<StringArray>(),
-        ),
-        Type::Boolean => Arc::new(
-            vals.iter()
-                .map(|v| match v.map(RawValue::get) {
-                    Some("true") => Some(true),
-                    Some("false") => Some(false),
-                    _ => None,
-                })
-                .collect::<BooleanArray>(),
-        ),
-        Type::Struct(fields) => {
-            let layout = layout.context("a struct column without its layout")?;
-            Arc::new(struct_array(fields, layout, vals)?)
-        }
-        Type::ArrayOfStruct(fields) => {
-            let layout = layout.context("a list column without its layout")?;
-            let mut offsets = Vec::with_capacity(vals.len());
-            let mut valid = Vec::with_capacity(vals.len());
-            let mut elements: Vec<Option<&RawValue>> = Vec::new();
-            for v in vals {
-                match v.filter(|v| v.get().starts_with('[')) {
-                    Some(v) => {
-                        push_items(v.get(), &mut elements)?;
-                        valid.push(true);
-                    }
-                    None => valid.push(false),
-                }
-                offsets.push(elements.len());
-            }
-            let values = struct_array(fields, layout, &elements)?;
-            Arc::new(ListArray::try_new(
-                list_item(fields),
-                OffsetBuffer::from_lengths(lengths(&offsets)),
-                Arc::new(values),
-                Some(NullBuffer::from(valid)),
-            )?)
-        }
-        Type::MapStringString => {
-            let mut offsets = Vec::with_capacity(vals.len());
-            let mut valid = Vec::with_capacity(vals.len());
-            let mut keys: Vec<Cow<'_, str>> = Vec::new();
-            let mut values: Vec<Option<&RawValue>> = Vec::new();
-            for v in vals {
-                match v.filter(|v| is_object(v)) {
-                    Some(v) => {
-                        let entries: Vec<(Key<'_>, &RawValue)> = entries(v.get())?;
-                        for (k, val) in entries {
-                            keys.push(k.0);
-                            values.push(Some(val));
-                        }
-                        valid.push(true);
-                    }
-                    None => valid.push(false),
-                }
-                offsets.push(keys.len());
-            }
-            let DataType::Struct(kv) = map_entries().data_type().clone() else {
-                unreachable!("map entries are a struct")
-            };
-            let entries = StructArray::try_new(
-                kv,
-                vec![
-                    Arc::new(keys.iter().map(|k| Some(k.as_ref())).collect::<StringArray>()),
-                    build(Type::String, None, &values)?,
-                ],
-                None,
-            )?;
-            Arc::new(MapArray::try_new(
-                map_entries(),
-                OffsetBuffer::from_lengths(lengths(&offsets)),
-                entries,
-                Some(NullBuffer::from(valid)),
-                false,
-            )?)
-        }
-    })
+/// One column's array, built row by row: a row's values are appended to every column while its
+/// text is in the cache (built column by column, each column read every row's text again, and
+/// half the time went to waiting for memory).
+enum Builder {
+    /// `STRING`: strings decoded, `null` as `NULL`, anything else as its JSON text.
+    String(StringBuilder),
+    /// JSON text, `null` as `NULL`.
+    Json(StringBuilder),
+    /// `true` and `false`; anything else is `NULL`.
+    Boolean(BooleanBuilder),
+    /// An object's fields; anything else is a `NULL` struct.
+    Struct(Fields_),
+    /// An array's items, each as [`Builder::Struct`]; anything else is a `NULL` list.
+    List { lengths: Vec<usize>, valid: Vec<bool>, items: Fields_ },
+    /// An object's entries, values as [`Builder::String`]; anything else is a `NULL` map.
+    Map { lengths: Vec<usize>, valid: Vec<bool>, keys: StringBuilder, values: StringBuilder },
 }
 
-/// Lengths from cumulative ends.
-fn lengths(ends: &[usize]) -> Vec<usize> {
-    let mut prev = 0;
-    ends.iter()
-        .map(|&e| {
-            let l = e - prev;
-            prev = e;
-            l
+/// A struct's fields, one builder each, and which rows hold an object.
+#[allow(non_camel_case_types)]
+struct Fields_ {
+    fields: &'static [Column],
+    children: Vec<Builder>,
+    valid: Vec<bool>,
+}
+
+impl Fields_ {
+    fn new(fields: &'static [Column], rows: usize) -> Fields_ {
+        Fields_ {
+            fields,
+            children: fields.iter().map(|f| Builder::new(f.ty, rows)).collect(),
+            valid: Vec::with_capacity(rows),
+        }
+    }
+
+    fn append(&mut self, layout: &Layout, v: Option<&RawValue>) -> Result<()> {
+        let mut slots = [None; MAX_FIELDS];
+        let slots = &mut slots[..self.fields.len()];
+        let object = v.filter(|v| is_object(v));
+        if let Some(v) = object {
+            layout.fill(v.get(), slots)?;
+        }
+        for ((child, layout), slot) in self.children.iter_mut().zip(&layout.children).zip(slots) {
+            child.append(layout.as_ref(), *slot)?;
+        }
+        self.valid.push(object.is_some());
+        Ok(())
+    }
+
+    fn finish(self) -> Result<StructArray> {
+        let children = self.children.into_iter().map(Builder::finish).collect::<Result<_>>()?;
+        Ok(StructArray::try_new(
+            struct_fields(self.fields),
+            children,
+            Some(NullBuffer::from(self.valid)),
+        )?)
+    }
+}
+
+impl Builder {
+    /// A builder of column type `ty` for about `rows` rows.
+    fn new(ty: Type, rows: usize) -> Builder {
+        match ty {
+            Type::String => Builder::String(StringBuilder::with_capacity(rows, 1024)),
+            Type::Json => Builder::Json(StringBuilder::with_capacity(rows, 1024)),
+            Type::Boolean => Builder::Boolean(BooleanBuilder::with_capacity(rows)),
+            Type::Struct(fields) => Builder::Struct(Fields_::new(fields, rows)),
+            Type::ArrayOfStruct(fields) => Builder::List {
+                lengths: Vec::with_capacity(rows),
+                valid: Vec::with_capacity(rows),
+                items: Fields_::new(fields, 0),
+            },
+            Type::MapStringString => Builder::Map {
+                lengths: Vec::with_capacity(rows),
+                valid: Vec::with_capacity(rows),
+                keys: StringBuilder::with_capacity(0, 1024),
+                values: StringBuilder::with_capacity(0, 1024),
+            },
+        }
+    }
+
+    /// Appends one row's value (or none); `layout` is the struct's, for struct and list
+    /// columns.
+    ///
+    /// # Errors
+    /// Only on text that is not the JSON it was parsed as (which cannot happen).
+    fn append(&mut self, layout: Option<&Layout>, v: Option<&RawValue>) -> Result<()> {
+        match self {
+            Builder::String(b) => b.append_option(v.map(string_value).transpose()?.flatten()),
+            Builder::Json(b) => b.append_option(v.map(RawValue::get).filter(|t| *t != "null")),
+            Builder::Boolean(b) => b.append_option(match v.map(RawValue::get) {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            }),
+            Builder::Struct(f) => {
+                f.append(layout.context("a struct column without its layout")?, v)?;
+            }
+            Builder::List { lengths, valid, items } => {
+                let layout = layout.context("a list column without its layout")?;
+                match v.filter(|v| v.get().starts_with('[')) {
+                    Some(v) => {
+                        let mut n = 0;
+                        for_each_item(v.get(), |item| {
+                            n += 1;
+                            items.append(layout, Some(item))
+                        })?;
+                        lengths.push(n);
+                        valid.push(true);
+                    }
+                    None => {
+                        lengths.push(0);
+                        valid.push(false);
+                    }
+                }
+            }
+            Builder::Map { lengths, valid, keys, values } => match v.filter(|v| is_object(v)) {
+                Some(v) => {
+                    let entries: Vec<(Key<'_>, &RawValue)> = entries(v.get())?;
+                    lengths.push(entries.len());
+                    for (k, val) in entries {
+                        keys.append_value(k.0);
+                        values.append_option(string_value(val)?);
+                    }
+                    valid.push(true);
+                }
+                None => {
+                    lengths.push(0);
+                    valid.push(false);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<ArrayRef> {
+        Ok(match self {
+            Builder::String(mut b) | Builder::Json(mut b) => Arc::new(b.finish()),
+            Builder::Boolean(mut b) => Arc::new(b.finish()),
+            Builder::Struct(f) => Arc::new(f.finish()?),
+            Builder::List { lengths, valid, items } => {
+                let fields = items.fields;
+                Arc::new(ListArray::try_new(
+                    list_item(fields),
+                    OffsetBuffer::from_lengths(lengths),
+                    Arc::new(items.finish()?),
+                    Some(NullBuffer::from(valid)),
+                )?)
+            }
+            Builder::Map { lengths, valid, mut keys, mut values } => {
+                let DataType::Struct(kv) = map_entries().data_type().clone() else {
+                    unreachable!("map entries are a struct")
+                };
+                let entries = StructArray::try_new(
+                    kv,
+                    vec![Arc::new(keys.finish()), Arc::new(values.finish())],
+                    None,
+                )?;
+                Arc::new(MapArray::try_new(
+                    map_entries(),
+                    OffsetBuffer::from_lengths(lengths),
+                    entries,
+                    Some(NullBuffer::from(valid)),
+                    false,
+                )?)
+            }
         })
-        .collect()
+    }
 }
 
 /// An object's entries in order (a repeated key appears twice, as in the text).
@@ -341,53 +437,25 @@ fn entries(text: &str) -> serde_json::Result<Vec<(Key<'_>, &RawValue)>> {
     Ok(out)
 }
 
-/// A struct array from one value per row: an object's fields, or a `NULL` struct for anything
-/// else (or nothing). The rows' fields are parsed into one flat buffer, row after row.
-fn struct_array(
-    fields: &'static [Column],
-    layout: &Layout,
-    vals: &[Option<&RawValue>],
-) -> Result<StructArray> {
-    let n = fields.len();
-    let mut flat: Vec<Option<&RawValue>> = vec![None; vals.len() * n];
-    let mut valid = Vec::with_capacity(vals.len());
-    for (r, v) in vals.iter().enumerate() {
-        match v.filter(|v| is_object(v)) {
-            Some(v) => {
-                layout.fill(v.get(), &mut flat[r * n..(r + 1) * n])?;
-                valid.push(true);
-            }
-            None => valid.push(false),
-        }
-    }
-    let mut children = Vec::with_capacity(n);
-    let mut column = Vec::with_capacity(vals.len());
-    for (i, f) in fields.iter().enumerate() {
-        column.clear();
-        column.extend(flat.iter().skip(i).step_by(n.max(1)).copied());
-        children.push(build(f.ty, layout.children[i].as_ref(), &column)?);
-    }
-    Ok(StructArray::try_new(struct_fields(fields), children, Some(NullBuffer::from(valid)))?)
-}
-
-/// Appends the items of a JSON array (its text) to `out`.
-fn push_items<'a>(text: &'a str, out: &mut Vec<Option<&'a RawValue>>) -> serde_json::Result<()> {
-    struct Items<'o, 'a>(&'o mut Vec<Option<&'a RawValue>>);
-    impl<'de> Visitor<'de> for Items<'_, 'de> {
+/// Calls `f` with each item of a JSON array (its text), in order.
+fn for_each_item<'a>(text: &'a str, f: impl FnMut(&'a RawValue) -> Result<()>) -> Result<()> {
+    struct Items<F>(F);
+    impl<'de, F: FnMut(&'de RawValue) -> Result<()>> Visitor<'de> for Items<F> {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON array")
         }
-        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        fn visit_seq<A: de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
             while let Some(item) = seq.next_element::<&'de RawValue>()? {
-                self.0.push(Some(item));
+                (self.0)(item).map_err(de::Error::custom)?;
             }
             Ok(())
         }
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    de::Deserializer::deserialize_seq(&mut de, Items(out))?;
-    de.end()
+    de::Deserializer::deserialize_seq(&mut de, Items(f))?;
+    de.end()?;
+    Ok(())
 }
 
 /// The batch of `rows` (each the record's top-level slots, [`Layout::slots`] of the table),
@@ -400,11 +468,14 @@ pub fn batch(
     rows: &[&[Option<&RawValue>]],
     raws: Option<&[&str]>,
 ) -> Result<RecordBatch> {
-    let mut columns = Vec::with_capacity(table.cols.len() + 1);
-    for (i, c) in table.cols.iter().enumerate() {
-        let vals: Vec<Option<&RawValue>> = rows.iter().map(|r| r[i]).collect();
-        columns.push(build(c.ty, table.children[i].as_ref(), &vals)?);
+    let mut builders: Vec<Builder> =
+        table.cols.iter().map(|c| Builder::new(c.ty, rows.len())).collect();
+    for row in rows {
+        for ((b, layout), v) in builders.iter_mut().zip(&table.children).zip(*row) {
+            b.append(layout.as_ref(), *v)?;
+        }
     }
+    let mut columns = builders.into_iter().map(Builder::finish).collect::<Result<Vec<_>>>()?;
     if let Some(raws) = raws {
         columns.push(Arc::new(raws.iter().map(|r| Some(*r)).collect::<StringArray>()));
     }
@@ -474,6 +545,23 @@ mod tests {
         assert!(col(&b, "resources").is_null(0));
         assert!(col(&b, "managementevent").is_null(0));
         assert_eq!(b.num_columns(), schema::COLUMNS.len());
+    }
+
+    #[test]
+    fn keys_are_found_by_their_exact_text() {
+        let table = Layout::new(schema::COLUMNS);
+        for (i, c) in schema::COLUMNS.iter().enumerate() {
+            assert_eq!(table.position(c.key), Some(i), "{}", c.key);
+            let mut other = c.key.as_bytes().to_vec();
+            for k in 0..other.len() {
+                other[k] ^= 0x20;
+                assert_eq!(table.position(std::str::from_utf8(&other).unwrap()), None);
+                other[k] ^= 0x20;
+            }
+        }
+        assert_eq!(table.position(""), None);
+        assert_eq!(table.position("sessionCredentialFromConsoleX"), None);
+        assert!(same(b"abcdefghijk", b"abcdefghijk") && !same(b"abcdefghijk", b"abcdefgh1jk"));
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! than the budget, the partitions touched least recently are flushed first (with a walk of a
 //! CloudTrail archive, a day's folder fills a partition and then moves on); a partition that
 //! outgrows its own cap is flushed on the spot, so a big partition may get more than one file
-//! in a run, each sorted by `eventTime`. Files are encoded and written on a thread of their own
-//! under a temporary name (`.part-....tmp`, which engines and globs skip); [`LakeWriter::finish`] lists them for
-//! the caller to rename once the run is recorded.
+//! in a run, each sorted by `eventTime`. Files are encoded and written by a few threads of their
+//! own ([`Limits::writers`]; encoding and compressing is a third of an export's work, too much for
+//! one thread to keep up with the scan) under a temporary name (`.part-....tmp`, which engines and
+//! globs skip); [`LakeWriter::finish`] lists them for the caller to rename once the run is
+//! recorded. Which rows go to which file, and the files' names, are decided by the caller's
+//! thread in the order parts arrive, so they do not depend on which writer thread is faster.
 
 use super::arrow::file_schema;
 use super::rows::{Part, PartitionKey};
@@ -20,8 +23,13 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
+
+/// String columns written without a dictionary, besides the JSON text: every record has its own
+/// `eventid` and `requestid` (and `sharedeventid`), and few share an `eventtime` to the second.
+/// Plain encoding is cheaper to write and, measured on the bench archive, 3 % smaller.
+const UNIQUE: [&str; 4] = ["eventid", "requestid", "sharedeventid", "eventtime"];
 
 /// Memory and file-shape limits.
 #[derive(Debug, Clone, Copy)]
@@ -34,12 +42,15 @@ pub struct Limits {
     pub row_group: usize,
     /// zstd level.
     pub zstd: i32,
+    /// Threads encoding and writing files (at least one). Each holds one partition's rows while
+    /// it writes them, on top of [`Limits::budget`].
+    pub writers: usize,
 }
 
 impl Default for Limits {
     /// Measured on the bench archive (BENCHMARKS.md, "export").
     fn default() -> Limits {
-        Limits { budget: 64 << 20, partition: 32 << 20, row_group: 64 * 1024, zstd: 3 }
+        Limits { budget: 64 << 20, partition: 32 << 20, row_group: 64 * 1024, zstd: 1, writers: 2 }
     }
 }
 
@@ -82,7 +93,7 @@ pub struct LakeWriter {
     seq: u64,
     written: Vec<Written>,
     jobs: Option<mpsc::SyncSender<Job>>,
-    thread: Option<JoinHandle<Result<()>>>,
+    threads: Vec<JoinHandle<Result<()>>>,
 }
 
 impl LakeWriter {
@@ -107,16 +118,32 @@ impl LakeWriter {
                 .set_column_dictionary_enabled(col.clone(), false)
                 .set_column_statistics_enabled(col, EnabledStatistics::None);
         }
-        let props = props.build();
-        // One job waits while another is written: the buffers stay bounded when encoding is slow.
-        let (tx, rx) = mpsc::sync_channel::<Job>(1);
-        let thread = std::thread::spawn(move || -> Result<()> {
-            for job in rx {
-                write_file(&schema, &props, limits.row_group, &job)
-                    .with_context(|| format!("writing {}", job.tmp.display()))?;
-            }
-            Ok(())
-        });
+        // Columns whose values are (nearly) all distinct: a dictionary only adds its indices.
+        for name in UNIQUE {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(name), false);
+        }
+        let props = Arc::new(props.build());
+        // A job is handed over only when a writer is free to take it (a rendezvous channel):
+        // the buffers stay bounded when encoding is slower than the scan.
+        let (tx, rx) = mpsc::sync_channel::<Job>(0);
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = (0..limits.writers.max(1))
+            .map(|_| {
+                let (rx, schema, props) = (Arc::clone(&rx), schema.clone(), Arc::clone(&props));
+                std::thread::spawn(move || -> Result<()> {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return Ok(()),
+                        };
+                        let Ok(job) = job else { return Ok(()) };
+                        write_file(&schema, &props, limits.row_group, &job)
+                            .with_context(|| format!("writing {}", job.tmp.display()))?;
+                    }
+                })
+            })
+            .collect();
         LakeWriter {
             dir: dir.to_path_buf(),
             run: run.to_string(),
@@ -127,7 +154,7 @@ impl LakeWriter {
             seq: 0,
             written: Vec::new(),
             jobs: Some(tx),
-            thread: Some(thread),
+            threads,
         }
     }
 
@@ -177,18 +204,26 @@ impl LakeWriter {
         let job = Job { tmp: self.dir.join(&tmp), batches: buf.batches, times: buf.times };
         let sent = self.jobs.as_ref().map(|tx| tx.send(job));
         if !matches!(sent, Some(Ok(()))) {
-            // The writer thread stopped: its error says why.
-            return Err(self.join().err().unwrap_or_else(|| anyhow!("the Parquet writer stopped")));
+            // Every writer thread stopped: their error says why.
+            return Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| anyhow!("the Parquet writers stopped")));
         }
         Ok(())
     }
 
+    /// Closes the channel and waits for the writers; the first error, if any.
     fn join(&mut self) -> Result<()> {
         self.jobs = None;
-        match self.thread.take() {
-            Some(t) => t.join().map_err(|_| anyhow!("the Parquet writer panicked"))?,
-            None => Ok(()),
+        let mut result = Ok(());
+        for t in self.threads.drain(..) {
+            let r = t.join().map_err(|_| anyhow!("a Parquet writer panicked")).and_then(|r| r);
+            if result.is_ok() {
+                result = r;
+            }
         }
+        result
     }
 
     /// Flushes every buffer, waits for the files and lists them (under their temporary names).
@@ -214,14 +249,22 @@ impl LakeWriter {
     }
 }
 
+/// Rows per sorted slice handed to the Parquet writer (which gathers them into row groups).
+const SORTED_SLICE: usize = 8192;
+
 /// Sorts a partition's batches by time (stable: equal times keep their order) and writes them.
-fn write_file(schema: &SchemaRef, props: &WriterProperties, chunk: usize, job: &Job) -> Result<()> {
+fn write_file(
+    schema: &SchemaRef,
+    props: &Arc<WriterProperties>,
+    chunk: usize,
+    job: &Job,
+) -> Result<()> {
     let mut order: Vec<(i64, usize, usize)> = Vec::new();
     for (b, times) in job.times.iter().enumerate() {
         order.extend(times.iter().enumerate().map(|(r, &t)| (t, b, r)));
     }
     let file = std::fs::File::create(&job.tmp)?;
-    let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props.clone()))?;
+    let mut w = ArrowWriter::try_new(file, schema.clone(), Some(WriterProperties::clone(props)))?;
     if order.windows(2).all(|p| p[0].0 <= p[1].0) {
         // Already in order (a partition filled by files in time order): no copy.
         for b in &job.batches {
@@ -232,7 +275,9 @@ fn write_file(schema: &SchemaRef, props: &WriterProperties, chunk: usize, job: &
     }
     order.sort_by_key(|o| o.0);
     let batches: Vec<&RecordBatch> = job.batches.iter().collect();
-    for rows in order.chunks(chunk) {
+    // Copied in slices of at most `SORTED_SLICE` rows: one slice of the partition at a time,
+    // not a second copy of all of it, is held next to the buffers.
+    for rows in order.chunks(chunk.clamp(1, SORTED_SLICE)) {
         let indices: Vec<(usize, usize)> = rows.iter().map(|&(_, b, r)| (b, r)).collect();
         let sorted = arrow_select::interleave::interleave_record_batch(&batches, &indices)?;
         w.write(&sorted)?;
