@@ -36,16 +36,8 @@ IDX=$(mktemp -d)
 trap 'rm -rf "$IDX" "${GROW:-}" "${LAKE:-}"' EXIT
 export TRAILSCAN_INDEX_DIR=$IDX
 
-# Prints "wall cpu rss_kb" for a command (exit 1, nothing found, is fine).
-timed() {
-    local f
-    f=$(mktemp)
-    /usr/bin/time -o "$f" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
-    tail -1 "$f" | awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }'
-    rm -f "$f"
-}
-
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
 
 # rows: name|command (the archive is $A)
 run_archive() {

@@ -34,16 +34,8 @@ GEN="$CARGO_TARGET_DIR/release/examples/gen_archive"
 [[ -d $ORG_DIR/AWSLogs ]] ||
     "$GEN" --files 100000 --records 1-12 --org-accounts 200 --regions 17 --seed 42 "$ORG_DIR"
 
-# Prints "wall cpu rss_kb" for a command (exit 1, nothing found, is fine).
-timed() {
-    local f
-    f=$(mktemp)
-    /usr/bin/time -o "$f" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
-    tail -1 "$f" | awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }'
-    rm -f "$f"
-}
-
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
 
 # rows on stdin: name|target|command ($A is the archive)
 rounds() {

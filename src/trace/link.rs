@@ -341,11 +341,7 @@ impl Issuance {
                 .or_else(|| session_arn_from_request(v))
         };
         let when = t("eventTime");
-        let sort = when
-            .as_deref()
-            .and_then(time::parse_event_time)
-            .and_then(time::sort_key)
-            .unwrap_or(i64::MAX);
+        let sort = sort_of(when.as_deref());
         let account = t("recipientAccountId");
         Some(Issuance {
             event_id: t("eventID"),
@@ -426,11 +422,7 @@ impl Issuance {
             _ => return Issuance::from_record(v),
         };
         let when = t("eventTime");
-        let sort = when
-            .as_deref()
-            .and_then(time::parse_event_time)
-            .and_then(time::sort_key)
-            .unwrap_or(i64::MAX);
+        let sort = sort_of(when.as_deref());
         let account = t("recipientAccountId");
         Some(Issuance {
             event_id: t("eventID"),
@@ -570,6 +562,11 @@ impl Issuance {
 
 /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` from the request of an `AssumeRole*` call
 /// (for responses that name no session).
+/// The order of an event by its `eventTime` (unreadable or missing ones last).
+fn sort_of(when: Option<&str>) -> i64 {
+    when.and_then(time::parse_event_time).and_then(time::sort_key).unwrap_or(i64::MAX)
+}
+
 fn session_arn_from_request(v: &Value) -> Option<String> {
     let role = text_at(v, "requestParameters.roleArn")?;
     let session = text_at(v, "requestParameters.roleSessionName")?;
@@ -633,11 +630,7 @@ impl Event {
     pub fn from_record(v: &Value, raw: &str, at: (u64, u64), keep_raw: bool) -> Event {
         let t = |p: &str| text_at(v, p);
         let when = t("eventTime");
-        let sort = when
-            .as_deref()
-            .and_then(time::parse_event_time)
-            .and_then(time::sort_key)
-            .unwrap_or(i64::MAX);
+        let sort = sort_of(when.as_deref());
         let error_code = t("errorCode").or_else(|| {
             (t("eventName").as_deref() == Some("ConsoleLogin")
                 && t("responseElements.ConsoleLogin").as_deref() == Some("Failure"))
