@@ -526,7 +526,10 @@ fn a_damaged_index_is_named_and_not_used() {
     let mut future = good.clone();
     future[16] = 99;
     let mut flipped = good.clone();
-    let mid = flipped.len() / 2;
+    // In the body, which every use of the index reads (the other sections are read, and
+    // checked, by summaries).
+    let [(_, body), (_, sums), (_, totals)] = trailscan::index::format::sections(&good).unwrap();
+    let mid = good.len() - totals.len() - sums.len() - body.len() / 2;
     flipped[mid] ^= 1;
     for (what, bytes) in [
         ("truncated", good[..good.len() / 3].to_vec()),
@@ -580,24 +583,45 @@ fn a_damaged_summaries_section_is_named_and_the_files_read() {
     let d = dir.path();
     let file = index_file(d);
     let good = std::fs::read(&file).unwrap();
-    let [(len, packed), _] = format::sections(&good).unwrap();
+    let [(len, packed), _, (tlen, tpacked)] = format::sections(&good).unwrap();
     let body = format::inflate(len, packed).unwrap();
-    let args = ["summary", a.as_str(), "--format", "json"];
-    let expected = both(d, &args).1;
+    let totals = format::inflate(tlen, tpacked).unwrap();
     let strip = |s: &str| {
         let mut v: Value = serde_json::from_str(s).unwrap();
         v.as_object_mut().unwrap().remove("stats");
         v
     };
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json", "--index-dir", d.to_str().unwrap()]);
+        trailscan_bin(&all)
+    };
+    let whole = ["summary", a.as_str()];
+    let one = ["summary", a.as_str(), "--account", "222233334444"];
+    let expected = [
+        both(d, &[&whole[..], &["--format", "json"]].concat()).1,
+        both(d, &[&one[..], &["--format", "json"]].concat()).1,
+    ];
     // Checksums that hold over summaries that do not decode.
     for garbage in [&b""[..], b"\x03abc", &[0xff; 64]] {
-        std::fs::write(&file, format::pack_sections(&body, garbage)).unwrap();
-        let out =
-            trailscan_bin(&["summary", &a, "--format", "json", "--index-dir", d.to_str().unwrap()]);
-        assert_eq!(out.0, expected.0);
-        assert_eq!(strip(&out.1), strip(&expected.1));
+        // With the totals whole, a summary of the whole archive needs nothing else.
+        std::fs::write(&file, format::pack_sections(&body, garbage, &totals)).unwrap();
+        let out = run(&whole);
+        assert_eq!((out.0, strip(&out.1)), (expected[0].0, strip(&expected[0].1)));
+        assert!(!out.2.contains("damaged"), "{}", out.2);
+        assert!(out.2.contains("answered unopened"), "the totals answered: {}", out.2);
+        // A summary of some files needs their summaries: named, and the files read.
+        let out = run(&one);
+        assert_eq!((out.0, strip(&out.1)), (expected[1].0, strip(&expected[1].1)));
         assert!(out.2.contains("summaries section is damaged"), "{}", out.2);
         assert_eq!(out.2.matches("is damaged").count(), 1, "named once: {}", out.2);
+        assert!(!out.2.contains("answered unopened"), "{}", out.2);
+        // Both sections damaged: both named, the files read.
+        std::fs::write(&file, format::pack_sections(&body, garbage, garbage)).unwrap();
+        let out = run(&whole);
+        assert_eq!((out.0, strip(&out.1)), (expected[0].0, strip(&expected[0].1)));
+        assert!(out.2.contains("totals are damaged"), "{}", out.2);
+        assert!(out.2.contains("summaries section is damaged"), "{}", out.2);
         assert!(!out.2.contains("answered unopened"), "{}", out.2);
         // Searches still use the rest of the index.
         let out = trailscan_bin(&[
@@ -610,6 +634,60 @@ fn a_damaged_summaries_section_is_named_and_the_files_read() {
             d.to_str().unwrap(),
         ]);
         assert!(out.2.contains("ruled out unopened by the index"), "{}", out.2);
+    }
+    // A file changed since: the totals do not answer, the files' summaries are damaged, and
+    // the summary is made again from the files, right.
+    std::fs::write(&file, format::pack_sections(&body, b"\x03abc", &totals)).unwrap();
+    let victim = &files_under(copy.path())[3];
+    std::fs::write(victim, gzip(&delivery("zed", 0))).unwrap();
+    let expected = both(d, &[&whole[..], &["--format", "json"]].concat()).1;
+    let out = run(&whole);
+    assert_eq!((out.0, strip(&out.1)), (expected.0, strip(&expected.1)));
+    assert!(out.2.contains("is made again from the files"), "{}", out.2);
+}
+
+/// An archive whose fields have more distinct values than the index's totals keep by text
+/// ([`trailscan::index::summary::KEEP`]), with counts tied across the cut: every top gives
+/// the same summary with the index (its totals, or each file's summary) and without.
+#[test]
+fn summaries_past_the_totals_cut_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir.path().join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01");
+    std::fs::create_dir_all(&day).unwrap();
+    let mut x: u64 = 7;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    for f in 0..12 {
+        let records: Vec<Value> = (0..400)
+            .map(|i| {
+                // Actors from 3,000, many seen once or twice; agents from 1,200, evenly.
+                let actor = next(3000).min(next(3000));
+                json!({
+                    "eventVersion": "1.08",
+                    "eventTime": format!("2024-05-01T{:02}:{:02}:{:02}Z", f, i % 60, next(60)),
+                    "eventSource": "s3.amazonaws.com", "eventName": format!("Op{}", next(1500)),
+                    "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+                    "sourceIPAddress": format!("10.0.{}.{}", next(8), next(200)),
+                    "userAgent": format!("agent-{}", next(1200)),
+                    "eventID": format!("e-{f}-{i}"), "eventType": "AwsApiCall",
+                    "userIdentity": {"type": "IAMUser", "userName": format!("u{actor}")},
+                })
+            })
+            .collect();
+        let name =
+            format!("111122223333_CloudTrail_us-east-1_20240501T{f:02}00Z_file{f:02}.json.gz");
+        std::fs::write(day.join(name), gzip(json!({ "Records": records }).to_string().as_bytes()))
+            .unwrap();
+    }
+    let a = dir.path().to_str().unwrap();
+    let idx = indexed(dir.path());
+    for top in ["1", "10", "999", "1000", "1001", "2000", "0"] {
+        same_summary(idx.path(), &["summary", a, "--format", "json", "--top", top]);
+        same(idx.path(), &["summary", a, "--top", top]);
     }
 }
 

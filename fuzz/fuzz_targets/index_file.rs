@@ -1,6 +1,7 @@
 //! Index files are untrusted input (a cache directory anyone could write to, a damaged disk).
 //! First byte = how to feed the rest: `0` as a whole file (header, checksum and all); `1` as
-//! the body, packed with a valid header and checksum so that the body's decoder is reached.
+//! the body, packed with a valid header and checksum so that the body's decoder is reached;
+//! `2` as the totals section, beside a valid empty body, so that the totals' decoder is.
 //! Decoding must never panic; an index that decodes must plan queries over every entry
 //! and read its summaries without panicking, and encode back to bytes that decode to the same encoding.
 #![no_main]
@@ -33,13 +34,34 @@ fn planners() -> &'static [Planner] {
     })
 }
 
+/// The body of an index of no files.
+fn empty_body() -> &'static [u8] {
+    static B: OnceLock<Vec<u8>> = OnceLock::new();
+    B.get_or_init(|| {
+        let idx = trailscan::index::Builder::new("/archive".into()).finish(0, 0);
+        let bytes = format::encode(&idx);
+        let [(len, packed), _, _] = format::sections(&bytes).expect("an index this build wrote");
+        format::inflate(len, packed).expect("an index this build wrote")
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
-    let bytes = match mode % 2 {
+    let bytes = match mode % 3 {
         0 => rest.to_vec(),
-        _ => format::pack(rest),
+        1 => format::pack(rest),
+        _ => format::pack_sections(empty_body(), &[], rest),
     };
     let Ok(index) = format::decode(&bytes) else { return };
+    // The totals section: read when first asked for, checked as it is read.
+    if let Some(t) = index.totals() {
+        let _ = t.serves(Some(10), 10_000);
+        if let Ok(c) = t.counts() {
+            for v in &c.values {
+                let _ = t.table_text(v.1);
+            }
+        }
+    }
     for p in planners() {
         for e in index.files() {
             let _ = p.may_match(e, &index);

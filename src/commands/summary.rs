@@ -5,7 +5,7 @@ use super::Outcome;
 use crate::cli::{FilterArgs, InputArgs, SummaryArgs};
 use crate::config;
 use crate::engine::{self, FileReport, Match, ScanConfig};
-use crate::index::summary::{Answered, Tallies};
+use crate::index::summary::{Answered, Covered, Tallies};
 use crate::output::Field;
 use crate::stats::Stats;
 use crate::summary::render::{self, SummaryFormat, TextOptions};
@@ -93,6 +93,29 @@ pub fn collect(
     top: Option<usize>,
     stop: &AtomicBool,
 ) -> Result<Collected> {
+    match pass(input, filter_args, spec, top, stop, true)? {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            // Named here; the files' own problems were named by the pass that read them.
+            crate::messages::error(&format!(
+                "the index's summary of a file is damaged ({e}): the summary is made again from the files (`trailscan index --rebuild` rewrites the index)"
+            ));
+            crate::messages::muted(|| pass(input, filter_args, spec, top, stop, false))?
+                .map_err(|e| anyhow::anyhow!("the index is damaged: {e}"))
+        }
+    }
+}
+
+/// One pass of [`collect`]; with `answers`, files are answered from the index where it can.
+/// The inner error: the index's summary of a file it answered for cannot be read.
+fn pass(
+    input: &InputArgs,
+    filter_args: &FilterArgs,
+    spec: &Spec,
+    top: Option<usize>,
+    stop: &AtomicBool,
+    answers: bool,
+) -> Result<std::result::Result<Collected, crate::index::format::FormatError>> {
     let filters = config::filters(filter_args)?;
     let query = config::query(&filters, filter_args, input)?;
     // One reader for every thread; the scan reads its fields while it splits files.
@@ -105,7 +128,7 @@ pub fn collect(
     };
     // Without groups or a split timeline, what the summary counts of a file the index covers
     // whole is in the index.
-    if spec.by.is_empty() && spec.timeline_by.is_none() {
+    if answers && spec.by.is_empty() && spec.timeline_by.is_none() {
         config::use_index_for_summary(&mut scan, &query, input)?;
     } else {
         config::use_index(&mut scan, &query, input)?;
@@ -147,12 +170,15 @@ pub fn collect(
         stats.merge(&report.stats);
         failed |= report.failed;
         match report.partial.take().map(|p| p.downcast::<Summary>()) {
-            Some(Ok(part)) => summary.merge(*part, spec),
-            Some(Err(other)) => {
-                if let Ok(a) = other.downcast::<Answered>() {
-                    answered.add(*a, &mut summary, spec);
+            Some(Ok(part)) => answered.read(*part, &mut summary, spec),
+            Some(Err(other)) => match other.downcast::<Answered>() {
+                Ok(a) => answered.add(*a, &mut summary, spec),
+                Err(other) => {
+                    if let Ok(c) = other.downcast::<Covered>() {
+                        answered.covered(*c);
+                    }
                 }
-            }
+            },
             None => {}
         }
         Ok(())
@@ -165,6 +191,10 @@ pub fn collect(
         .into_iter()
         .map(|p| p.0)
         .collect();
+    let read = counts.iter().any(|c| c.all.count > 0);
+    if let Err(e) = answered.settle(&mut summary, spec, top, read) {
+        return Ok(Err(e));
+    }
     counts.sort_by_key(|c| std::cmp::Reverse(c.all.count));
     let mut rest = counts.into_iter();
     let mut total = rest.next().unwrap_or_default();
@@ -172,7 +202,7 @@ pub fn collect(
     total.merge(summary, spec);
     let mut summary = total;
     answered.finish(&mut summary, top);
-    Ok(Collected { summary, stats, failed })
+    Ok(Ok(Collected { summary, stats, failed }))
 }
 
 fn write_report(args: &SummaryArgs, report: &Report, out: &mut dyn Write) -> Result<()> {

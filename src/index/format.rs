@@ -1,19 +1,24 @@
-//! The index file: a header, then the body, deflated.
+//! The index file: a header, then three sections, each compressed with zstd.
 //!
 //! ```text
 //! magic     16 bytes   "trailscan-index\n"
 //! version   u32 LE     VERSION
-//! 2 x       3 x u64 LE each section's length once inflated, length deflated, and the
-//!                      XXH3-64 of its deflated bytes
-//! body      deflate    postcard of Body: the root, times, field list and dictionary, then
+//! 3 x       3 x u64 LE each section's length once inflated, length compressed, and the
+//!                      XXH3-64 of its compressed bytes
+//! body      zstd       postcard of Body: the root, times, field list and dictionary, then
 //!                      three column blobs of LEB128 varints: paths (front-coded), per-file
 //!                      facts (stamps delta-coded, and the length of the file's summary),
 //!                      and per file and field its set
-//! summaries deflate    postcard of SummaryBody: the summaries' value texts, sorted and
+//! summaries zstd       postcard of SummaryBody: the summaries' value texts, sorted and
 //!                      front-coded (lengths, then the rests end to end), and every file's
-//!                      summary bytes end to end (see `super::summary`); checked on load,
-//!                      inflated only by `summary`
+//!                      summary bytes end to end (see `super::summary`)
+//! totals    zstd       postcard of TotalsBody: what a summary of every file counts, its
+//!                      top values with their texts (see `super::summary::Totals`)
 //! ```
+//!
+//! Only the body is read when an index is opened. The other two sections are read from the
+//! file, checked and inflated when first used: a search reads 30 % of the file, a summary of
+//! the whole archive the body and the totals.
 //!
 //! The blobs are borrowed from the inflated body and decoded straight into the index's flat
 //! tables: loading 100,000 entries allocates a few vectors, not millions.
@@ -32,11 +37,17 @@ use xorf::{BinaryFuse8, Descriptor};
 /// The first bytes of every index file.
 pub const MAGIC: &[u8; 16] = b"trailscan-index\n";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
+/// Sections in a file.
+const SECTIONS: usize = 3;
 /// Header length.
-const HEADER: usize = 16 + 4 + 2 * 24;
-/// The largest body this build inflates.
+const HEADER: usize = 16 + 4 + SECTIONS * 24;
+/// The largest section this build inflates.
 const MAX_BODY: u64 = 4 << 30;
+/// The zstd level sections are written at: as small as deflate's default on these tables
+/// (levels up to 9 save 3 % at most; their bytes are mostly ids, times and hashes), several
+/// times faster to write (an update rewrites the whole file) and faster to read.
+const LEVEL: i32 = 1;
 
 /// Why an index file cannot be used.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -121,17 +132,64 @@ struct SummaryBody<'a> {
     runs: Vec<u32>,
 }
 
+#[derive(Serialize, Deserialize)]
+struct TotalsBody<'a> {
+    files: u64,
+    max_notable: u64,
+    /// Per field: the least count kept, and the values not kept and their records.
+    cut: Vec<(u64, u64, u64)>,
+    #[serde(borrow)]
+    text_lens: Blob<'a>,
+    #[serde(borrow)]
+    texts: Blob<'a>,
+    runs: Vec<u32>,
+    #[serde(borrow)]
+    part: Blob<'a>,
+}
+
 impl Default for Blob<'_> {
     fn default() -> Self {
         Blob(std::borrow::Cow::Borrowed(&[]))
     }
 }
 
-/// A section of an index file as stored: checked, not yet inflated.
+/// A section of an index file as stored, not yet checked nor inflated: in memory, or where it
+/// lies in the open file (read when first used; the open file is the one loaded, whatever
+/// replaced it under its name since).
 #[derive(Debug, Clone)]
 pub struct Packed {
     raw_len: u64,
-    bytes: Vec<u8>,
+    packed_len: u64,
+    sum: u64,
+    at: At,
+}
+
+#[derive(Debug, Clone)]
+enum At {
+    Memory(std::sync::Arc<[u8]>),
+    #[cfg(unix)]
+    File(std::sync::Arc<std::fs::File>, u64),
+}
+
+impl Packed {
+    /// The section checked and inflated.
+    pub fn unpack(&self) -> Result<Vec<u8>, FormatError> {
+        let bytes: std::borrow::Cow<'_, [u8]> = match &self.at {
+            At::Memory(b) => std::borrow::Cow::Borrowed(b),
+            #[cfg(unix)]
+            At::File(f, offset) => {
+                use std::os::unix::fs::FileExt;
+                let n = usize::try_from(self.packed_len).map_err(|_| FormatError::Truncated)?;
+                let mut buf = vec![0; n];
+                f.read_exact_at(&mut buf, *offset).map_err(|_| FormatError::Truncated)?;
+                std::borrow::Cow::Owned(buf)
+            }
+        };
+        if xxhash_rust::xxh3::xxh3_64(&bytes) != self.sum {
+            return Err(FormatError::Checksum);
+        }
+        inflate(self.raw_len, &bytes)
+    }
 }
 
 pub(super) fn put(out: &mut Vec<u8>, mut v: u64) {
@@ -278,7 +336,20 @@ pub fn encode(index: &Index) -> Vec<u8> {
         runs: sums.runs.map(|r| r.to_vec()).unwrap_or_default(),
     };
     let raw2 = postcard::to_allocvec(&summaries).expect("postcard writes any index to memory");
-    pack_sections(&raw, &raw2)
+    let totals = index.totals().map(|t| {
+        let (lens, rests) = front_coded(&t.table);
+        TotalsBody {
+            files: t.files,
+            max_notable: t.max_notable,
+            cut: t.cut.iter().map(|c| (c.least, c.rest.values, c.rest.records)).collect(),
+            text_lens: Blob(lens.into()),
+            texts: Blob(rests.into()),
+            runs: t.table.runs.map(|r| r.to_vec()).unwrap_or_default(),
+            part: Blob(t.table.parts.as_slice().into()),
+        }
+    });
+    let raw3 = postcard::to_allocvec(&totals).expect("postcard writes any index to memory");
+    pack_sections(&raw, &raw2, &raw3)
 }
 
 /// The summaries' texts front-coded (each as the length of the prefix it shares with the one
@@ -306,93 +377,142 @@ fn front_coded(sums: &super::Summaries) -> (Vec<u8>, Vec<u8>) {
 #[must_use]
 pub fn pack(raw: &[u8]) -> Vec<u8> {
     let empty = postcard::to_allocvec(&SummaryBody::default()).expect("writes to memory");
-    pack_sections(raw, &empty)
+    let none = postcard::to_allocvec(&None::<TotalsBody<'_>>).expect("writes to memory");
+    pack_sections(raw, &empty, &none)
 }
 
-fn deflate(raw: &[u8]) -> Vec<u8> {
-    let mut z = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
-    let mut packed = vec![0; z.deflate_compress_bound(raw.len())];
-    let n = z.deflate_compress(raw, &mut packed).expect("the bound holds the output");
-    packed.truncate(n);
-    packed
+fn compress(raw: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(raw, LEVEL).expect("zstd compresses any bytes in memory")
 }
 
-/// An index file of these two uncompressed sections (postcard of the body and of the
-/// summaries), whatever they hold.
+/// An index file of these uncompressed sections (postcard of the body, of the summaries and
+/// of the totals), whatever they hold.
 #[must_use]
-pub fn pack_sections(body: &[u8], summaries: &[u8]) -> Vec<u8> {
-    let (a, b) = (deflate(body), deflate(summaries));
-    let mut out = Vec::with_capacity(HEADER + a.len() + b.len());
+pub fn pack_sections(body: &[u8], summaries: &[u8], totals: &[u8]) -> Vec<u8> {
+    // The summaries are most of the bytes: compressed beside the other two.
+    let ((a, c), b) = rayon::join(|| (compress(body), compress(totals)), || compress(summaries));
+    let packed = [a, b, c];
+    let mut out = Vec::with_capacity(HEADER + packed.iter().map(Vec::len).sum::<usize>());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
-    for (raw, packed) in [(body, &a), (summaries, &b)] {
+    for (raw, packed) in [body, summaries, totals].into_iter().zip(&packed) {
         out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
         out.extend_from_slice(&(packed.len() as u64).to_le_bytes());
         out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(packed).to_le_bytes());
     }
-    out.extend_from_slice(&a);
-    out.extend_from_slice(&b);
+    for p in &packed {
+        out.extend_from_slice(p);
+    }
     out
 }
 
-/// The two sections of an index file, their checksums checked: (length inflated, deflated
-/// bytes) each.
-pub fn sections(bytes: &[u8]) -> Result<[(u64, &[u8]); 2], FormatError> {
-    let v = version(bytes)?;
+/// Each section's (length inflated, length compressed, checksum, offset in the file) as the
+/// header of a file of `file_len` bytes gives them, checked against each other.
+fn header(head: &[u8], file_len: u64) -> Result<[(u64, u64, u64, u64); SECTIONS], FormatError> {
+    let v = version(head)?;
     if v != VERSION {
         return Err(FormatError::Version(v));
     }
-    if bytes.len() < HEADER {
+    if head.len() < HEADER {
         return Err(FormatError::Truncated);
     }
-    let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
-    let mut at = HEADER;
-    let mut out = [(0, &bytes[..0]); 2];
+    let word = |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().expect("eight bytes"));
+    let mut at = HEADER as u64;
+    let mut out = [(0, 0, 0, 0); SECTIONS];
     for (k, slot) in out.iter_mut().enumerate() {
         let h = 20 + k * 24;
         let (len, packed_len, sum) = (word(h), word(h + 8), word(h + 16));
-        let end = usize::try_from(packed_len)
-            .ok()
-            .and_then(|n| at.checked_add(n))
-            .filter(|&e| e <= bytes.len())
-            .ok_or(FormatError::Truncated)?;
-        let packed = &bytes[at..end];
+        let end =
+            at.checked_add(packed_len).filter(|&e| e <= file_len).ok_or(FormatError::Truncated)?;
+        // zstd expands at most about 32,000 times (a block of one repeated byte): a header
+        // that claims more lies.
+        if len > MAX_BODY || len > packed_len.saturating_mul(1 << 16) {
+            return Err(corrupt("a section's length is not the one the header gives"));
+        }
+        *slot = (len, packed_len, sum, at);
+        at = end;
+    }
+    if at != file_len {
+        return Err(corrupt("bytes after the last section"));
+    }
+    Ok(out)
+}
+
+/// The sections of an index file, their checksums checked: (length inflated, compressed
+/// bytes) each.
+pub fn sections(bytes: &[u8]) -> Result<[(u64, &[u8]); SECTIONS], FormatError> {
+    let head = header(bytes, bytes.len() as u64)?;
+    let mut out = [(0, &bytes[..0]); SECTIONS];
+    for (slot, (len, packed_len, sum, at)) in out.iter_mut().zip(head) {
+        let packed = &bytes[at as usize..(at + packed_len) as usize];
         if xxhash_rust::xxh3::xxh3_64(packed) != sum {
             return Err(FormatError::Checksum);
         }
-        // A deflate stream expands at most 1032 times: a header that claims more lies.
-        if len > MAX_BODY || len > (packed.len() as u64).saturating_mul(1032) {
-            return Err(corrupt("the body's length is not the one the header gives"));
-        }
         *slot = (len, packed);
-        at = end;
-    }
-    if at != bytes.len() {
-        return Err(corrupt("bytes after the last section"));
     }
     Ok(out)
 }
 
 /// A section inflated: `len` bytes from `packed`.
 pub fn inflate(len: u64, packed: &[u8]) -> Result<Vec<u8>, FormatError> {
-    let mut raw = vec![0; usize::try_from(len).map_err(|_| corrupt("too large"))?];
-    let n = libdeflater::Decompressor::new()
-        .deflate_decompress(packed, &mut raw)
-        .map_err(|e| corrupt(format!("inflating: {e}")))?;
-    if n as u64 != len {
-        return Err(corrupt("the body's length is not the one the header gives"));
+    let cap = usize::try_from(len).map_err(|_| corrupt("too large"))?;
+    let raw =
+        zstd::bulk::decompress(packed, cap).map_err(|e| corrupt(format!("inflating: {e}")))?;
+    if raw.len() as u64 != len {
+        return Err(corrupt("a section's length is not the one the header gives"));
     }
     Ok(raw)
 }
 
 /// Reads the summaries section, whose file summaries take `parts` bytes in all.
 pub(super) fn decode_summaries(p: &Packed, parts: usize) -> Result<super::Summaries, FormatError> {
-    let raw = inflate(p.raw_len, &p.bytes)?;
+    let raw = p.unpack()?;
     let body: SummaryBody<'_> = postcard::from_bytes(&raw).map_err(|e| corrupt(e.to_string()))?;
+    let mut sums = texts(&body.text_lens.0, &body.texts.0, raw.len())?;
+    sums.runs = runs(body.runs, sums.ends.len())?;
+    if body.parts.0.len() != parts {
+        return Err(corrupt("file summaries of other lengths than the files say"));
+    }
+    sums.parts = body.parts.0.into_owned();
+    Ok(sums)
+}
+
+/// Reads the totals section (`None`: the index keeps none).
+pub(super) fn decode_totals(p: &Packed) -> Result<Option<super::summary::Totals>, FormatError> {
+    use super::summary::{Cut, Totals};
+    let raw = p.unpack()?;
+    let body: Option<TotalsBody<'_>> =
+        postcard::from_bytes(&raw).map_err(|e| corrupt(e.to_string()))?;
+    let Some(body) = body else { return Ok(None) };
+    let mut table = texts(&body.text_lens.0, &body.texts.0, raw.len())?;
+    table.runs = runs(body.runs, table.ends.len())?;
+    if table.runs.is_none() && !table.ends.is_empty() {
+        return Err(corrupt("totals' texts in no runs"));
+    }
+    table.runs.get_or_insert([0; 9]);
+    table.parts = body.part.0.into_owned();
+    let cut: [(u64, u64, u64); 8] =
+        body.cut.try_into().map_err(|_| corrupt("totals of the wrong number of fields"))?;
+    let t = Totals {
+        files: body.files,
+        max_notable: body.max_notable,
+        cut: cut.map(|(least, values, records)| Cut {
+            least,
+            rest: crate::summary::Unlisted { values, records },
+        }),
+        table,
+    };
+    // The counts must read; what they say is checked when used.
+    t.counts()?;
+    Ok(Some(t))
+}
+
+/// Texts front-coded by [`front_coded`], read back and checked.
+fn texts(lens: &[u8], rests: &[u8], section: usize) -> Result<super::Summaries, FormatError> {
     let mut sums = super::Summaries::default();
-    let mut lens = Reader(&body.text_lens.0);
-    let mut rests = Reader(&body.texts.0);
-    let mut bytes: Vec<u8> = Vec::with_capacity(body.texts.0.len() * 2);
+    let mut lens = Reader(lens);
+    let mut rests = Reader(rests);
+    let mut bytes: Vec<u8> = Vec::with_capacity(rests.0.len() * 2);
     let mut start = 0;
     while !lens.0.is_empty() {
         let shared = usize::try_from(lens.u()?)
@@ -401,7 +521,7 @@ pub(super) fn decode_summaries(p: &Packed, parts: usize) -> Result<super::Summar
             .ok_or_else(|| corrupt("a summary text shares more than the one before it"))?;
         let rest = rests.bytes(lens.u()?)?;
         // Shared prefixes repeat bytes: a forged table must not make them unbounded.
-        if bytes.len() + shared > raw.len().saturating_mul(64).max(1 << 26) {
+        if bytes.len() + shared > section.saturating_mul(64).max(1 << 26) {
             return Err(corrupt("summary texts longer than the section could hold"));
         }
         let here = bytes.len();
@@ -421,19 +541,21 @@ pub(super) fn decode_summaries(p: &Packed, parts: usize) -> Result<super::Summar
         return Err(corrupt("a summary text that is not UTF-8"));
     }
     sums.texts = all;
-    if !body.runs.is_empty() {
-        let runs: [u32; 9] =
-            body.runs.try_into().map_err(|_| corrupt("runs of texts of the wrong number"))?;
-        if runs[0] != 0 || !runs.is_sorted() || runs[8] as usize != sums.ends.len() {
-            return Err(corrupt("runs of texts out of order"));
-        }
-        sums.runs = Some(runs);
-    }
-    if body.parts.0.len() != parts {
-        return Err(corrupt("file summaries of other lengths than the files say"));
-    }
-    sums.parts = body.parts.0.into_owned();
     Ok(sums)
+}
+
+/// Where each field's run of `texts` texts starts, and the last ends, checked (`None`: no
+/// runs).
+fn runs(runs: Vec<u32>, texts: usize) -> Result<Option<[u32; 9]>, FormatError> {
+    if runs.is_empty() {
+        return Ok(None);
+    }
+    let runs: [u32; 9] =
+        runs.try_into().map_err(|_| corrupt("runs of texts of the wrong number"))?;
+    if runs[0] != 0 || !runs.is_sorted() || runs[8] as usize != texts {
+        return Err(corrupt("runs of texts out of order"));
+    }
+    Ok(Some(runs))
 }
 
 /// Reads the header only: the format version, if the bytes start like an index file.
@@ -469,11 +591,51 @@ fn fuse(
     }))
 }
 
-/// Reads an index file (its summaries section is checked here, and inflated when first used).
+/// Reads an index file: its body now, the summaries and totals when first used (checked
+/// then).
 pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
-    let [(len, packed), (len2, packed2)] = sections(bytes)?;
-    let raw = inflate(len, packed)?;
-    let body: Body<'_> = postcard::from_bytes(&raw).map_err(|e| corrupt(e.to_string()))?;
+    let head = header(bytes, bytes.len() as u64)?;
+    let [body, summaries, totals] = head.map(|(raw_len, packed_len, sum, at)| Packed {
+        raw_len,
+        packed_len,
+        sum,
+        at: At::Memory(bytes[at as usize..(at + packed_len) as usize].into()),
+    });
+    decode_body(&body.unpack()?, summaries, totals)
+}
+
+/// Reads the index file open as `file`: its body now, the summaries and totals from the same
+/// open file when first used (checked then).
+///
+/// # Errors
+/// Reading fails (outer), or the file is not a usable index (inner).
+#[cfg(unix)]
+pub fn decode_file(file: std::fs::File) -> std::io::Result<Result<Index, FormatError>> {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let mut head = vec![0; HEADER.min(usize::try_from(len).unwrap_or(HEADER))];
+    file.read_exact_at(&mut head, 0)?;
+    let head = match header(&head, len) {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e)),
+    };
+    let (raw_len, packed_len, sum, at) = head[0];
+    let mut bytes = vec![0; usize::try_from(packed_len).unwrap_or(usize::MAX)];
+    file.read_exact_at(&mut bytes, at)?;
+    let body = Packed { raw_len, packed_len, sum, at: At::Memory(bytes.into()) };
+    let file = std::sync::Arc::new(file);
+    let [_, summaries, totals] = head.map(|(raw_len, packed_len, sum, at)| Packed {
+        raw_len,
+        packed_len,
+        sum,
+        at: At::File(std::sync::Arc::clone(&file), at),
+    });
+    Ok(body.unpack().and_then(|raw| decode_body(&raw, summaries, totals)))
+}
+
+/// An index of the body `raw` (inflated), whose other sections are `summaries` and `totals`.
+fn decode_body(raw: &[u8], summaries: Packed, totals: Packed) -> Result<Index, FormatError> {
+    let body: Body<'_> = postcard::from_bytes(raw).map_err(|e| corrupt(e.to_string()))?;
     let expected: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     if body.fields != expected {
         return Err(corrupt("indexed fields differ from this trailscan's"));
@@ -498,7 +660,8 @@ pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
         sets: Vec::with_capacity(files * FIELDS.len()),
         ..Index::default()
     };
-    idx.summaries_packed = Some(Packed { raw_len: len2, bytes: packed2.to_vec() });
+    idx.summaries_packed = Some(summaries);
+    idx.totals_packed = Some(totals);
     let mut parts_len: usize = 0;
     let (mut paths, mut facts, mut sets) =
         (Reader(&body.paths.0), Reader(&body.facts.0), Reader(&body.sets.0));
@@ -639,6 +802,45 @@ mod tests {
         b.finish(100, 5)
     }
 
+    /// A summary's part of `records`.
+    fn part_of(records: &[&str]) -> crate::summary::Part {
+        use crate::summary::{Reader, Spec, Summary};
+        let spec = Spec::default();
+        let mut reader = Reader::new(&spec);
+        let (mut s, mut notable) = (Summary::default(), Summary::default());
+        for r in records {
+            s.observe_raw(r, None, &spec, &mut reader, &mut notable).unwrap();
+        }
+        s.merge(notable, &spec);
+        s.part().unwrap()
+    }
+
+    /// Two files with their summaries kept.
+    fn summarised() -> Index {
+        let mut b = Builder::new("/archive".into());
+        let n = FIELDS.len();
+        let a = r#"{"eventTime":"2024-03-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","recipientAccountId":"1","awsRegion":"us-east-1","userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"backdoor"},"sourceIPAddress":"203.0.113.5","eventID":"e1"}"#;
+        let c = r#"{"eventTime":"2024-03-01T12:30:00.250Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","errorCode":"AccessDenied","userIdentity":{"type":"Root"},"readOnly":true}"#;
+        for (name, records) in [("a", vec![a, c]), ("b", vec![c])] {
+            let v = FileValues {
+                values: vec![Vec::new(); n],
+                missing: vec![true; n],
+                irregular: vec![false; n],
+                span: None,
+                untimed: false,
+                records: records.len() as u64,
+            };
+            let stamp = FileStamp { size: 1, mtime_ns: 2, ctime_ns: 3, inode: 4 };
+            b.add_with_summary(
+                format!("AWSLogs/1/{name}.json.gz"),
+                stamp,
+                v,
+                Some(&part_of(&records)),
+            );
+        }
+        b.finish(100, 5)
+    }
+
     #[test]
     fn round_trips() {
         let idx = sample();
@@ -667,7 +869,7 @@ mod tests {
 
     #[test]
     fn damage_is_an_error_never_a_panic() {
-        let bytes = encode(&sample());
+        let bytes = encode(&summarised());
         assert_eq!(decode(b"hello").unwrap_err(), FormatError::NotAnIndex);
         assert_eq!(decode(&bytes[..30]).unwrap_err(), FormatError::Truncated);
         let mut v = bytes.clone();
@@ -676,11 +878,51 @@ mod tests {
         for cut in [36, 40, bytes.len() - 1] {
             assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
+        let [(_, body), (_, sums), _] = sections(&bytes).unwrap();
+        let body_end = HEADER + body.len();
         for i in (HEADER..bytes.len()).step_by(7) {
             let mut v = bytes.clone();
             v[i] ^= 0x55;
-            assert_eq!(decode(&v).unwrap_err(), FormatError::Checksum);
+            if i < body_end {
+                assert_eq!(decode(&v).unwrap_err(), FormatError::Checksum);
+                continue;
+            }
+            // The other sections are checked when first used: the index is usable for
+            // planning, and the damaged section is not used.
+            let idx = decode(&v).unwrap();
+            if i < body_end + sums.len() {
+                assert_eq!(idx.summaries_usable().unwrap_err(), FormatError::Checksum);
+                assert!(idx.totals().is_some());
+            } else {
+                assert!(idx.summaries_usable().is_ok());
+                assert!(idx.totals().is_none(), "damaged totals are not used");
+            }
         }
+    }
+
+    #[test]
+    fn totals_round_trip() {
+        // Files without their summaries have no totals either.
+        assert!(decode(&encode(&sample())).unwrap().totals().is_none());
+        let idx = summarised();
+        let bytes = encode(&idx);
+        let back = decode(&bytes).unwrap();
+        let (t, u) = (idx.totals().unwrap(), back.totals().unwrap());
+        assert_eq!((t.files, t.cut, t.max_notable), (u.files, u.cut, u.max_notable));
+        let (c, d) = (t.counts().unwrap(), u.counts().unwrap());
+        assert_eq!(c.all.count, 3);
+        assert_eq!(d.all, c.all);
+        assert_eq!(d.values, c.values);
+        assert_eq!(d.notable, c.notable);
+        // GetObject, counted twice, under its text.
+        let names: Vec<(&str, u64)> = d
+            .values
+            .iter()
+            .filter(|v| v.0 == 1)
+            .map(|v| (u.table.text(v.1).unwrap(), v.2.count))
+            .collect();
+        assert_eq!(names, [("CreateUser", 1), ("GetObject", 2)]);
+        assert_eq!(encode(&back), bytes, "encoding is deterministic");
     }
 
     /// The body of a real index with bytes changed, packed with a valid checksum: decoding
@@ -689,7 +931,7 @@ mod tests {
     fn forged_bodies_never_panic() {
         use proptest::prelude::*;
         let bytes = encode(&sample());
-        let [(len, packed), _] = sections(&bytes).unwrap();
+        let [(len, packed), _, _] = sections(&bytes).unwrap();
         let raw = inflate(len, packed).unwrap();
         let q = crate::query::Query::new(
             &crate::query::Filters { users: vec!["u1".into()], ..Default::default() },

@@ -183,6 +183,11 @@ pub struct Index {
     summaries: std::sync::OnceLock<Result<Summaries, format::FormatError>>,
     /// That section as the file holds it, until then.
     summaries_packed: Option<format::Packed>,
+    /// What a summary of every file counts: built here, or read from the index file's third
+    /// section when first asked for (`None`: not kept, or that section cannot be read).
+    totals: std::sync::OnceLock<Option<summary::Totals>>,
+    /// That section as the file holds it, until then.
+    totals_packed: Option<format::Packed>,
 }
 
 /// The summaries of the files of an index ([`summary`]).
@@ -224,7 +229,33 @@ impl Index {
     /// The entry of the file at `path` (relative to the root, `/`-separated).
     #[must_use]
     pub fn get(&self, path: &str) -> Option<&FileEntry> {
-        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().map(|i| &self.files[i])
+        self.find(path).map(|(_, e)| e)
+    }
+
+    /// The place and entry of the file at `path` (relative to the root, `/`-separated).
+    #[must_use]
+    pub fn find(&self, path: &str) -> Option<(usize, &FileEntry)> {
+        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().map(|i| (i, &self.files[i]))
+    }
+
+    /// What a summary of every file counts, when kept and readable.
+    #[must_use]
+    pub fn totals(&self) -> Option<&summary::Totals> {
+        self.totals
+            .get_or_init(|| {
+                let p = self.totals_packed.as_ref()?;
+                match format::decode_totals(p) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        crate::messages::error(&format!(
+                            "index of {}: its totals are damaged ({e}): summaries add up each file's counts (`trailscan index --rebuild {}` rewrites it)",
+                            self.root, self.root
+                        ));
+                        None
+                    }
+                }
+            })
+            .as_ref()
     }
 
     /// What the index knows of field `k` ([`FIELDS`] order) in the file of `e`.
@@ -346,8 +377,9 @@ impl Index {
 
 /// The summaries of `files` (whose parts are in `sums`) with their texts in sorted order,
 /// only those still used (so that the texts front-code well and the ids of a file's values
-/// are close together), and each file's part rewritten with the new ids.
-fn sorted(files: &mut [FileEntry], sums: &Summaries) -> Summaries {
+/// are close together), and each file's part rewritten with the new ids; and their
+/// [`summary::Totals`], when every file has its summary.
+fn sorted(files: &mut [FileEntry], sums: &Summaries) -> (Summaries, Option<summary::Totals>) {
     let mut parts: Vec<Option<summary::Decoded>> = files
         .iter()
         .map(|e| {
@@ -396,7 +428,8 @@ fn sorted(files: &mut [FileEntry], sums: &Summaries) -> Summaries {
         }
         e.part = (start, out.parts.len() - start);
     }
-    out
+    let totals = if files.is_empty() { None } else { summary::Totals::of(&parts, &out, runs) };
+    (out, totals)
 }
 
 /// Builds an index, from new files and entries kept from an older index.
@@ -603,7 +636,9 @@ impl Builder {
         idx.files.sort_by(|a, b| a.path.cmp(&b.path));
         idx.files.dedup_by(|a, b| a.path == b.path);
         idx.values = idx.dict.iter().map(|t| fields::untag(t).unwrap_or(Value::Null)).collect();
-        idx.summaries = std::sync::OnceLock::from(Ok(sorted(&mut idx.files, &self.sums)));
+        let (sums, totals) = sorted(&mut idx.files, &self.sums);
+        idx.summaries = std::sync::OnceLock::from(Ok(sums));
+        idx.totals = std::sync::OnceLock::from(totals);
         self.index
     }
 }

@@ -74,8 +74,10 @@ pub enum LoadError {
 
 /// Loads the index file `file` of the archive at canonical `root`.
 pub fn load(file: &Path, root: &Path) -> Result<Index, LoadError> {
-    let bytes = std::fs::read(file)?;
-    let index = format::decode(&bytes)?;
+    #[cfg(unix)]
+    let index = format::decode_file(std::fs::File::open(file)?)??;
+    #[cfg(not(unix))]
+    let index = format::decode(&std::fs::read(file)?)?;
     if Path::new(&index.root) != root {
         return Err(LoadError::Foreign(index.root));
     }
@@ -175,6 +177,10 @@ pub struct IndexGate {
     /// Fresh files whose every record matches are answered with their summary counts
     /// ([`Gate::answer`]; for `summary`).
     summaries: bool,
+    /// The query matches every record of every file of the one index in use, which the
+    /// paths cover whole: its files are answered as [`super::summary::Covered`], their
+    /// counts left unread while the index's totals may answer for all of them.
+    whole: bool,
 }
 
 impl IndexGate {
@@ -203,6 +209,7 @@ impl IndexGate {
             }],
             mode: Mode::Reuse,
             summaries: false,
+            whole: false,
         }
     }
 
@@ -261,6 +268,13 @@ impl Gate for IndexGate {
         if !fresh || !self.summaries {
             return None;
         }
+        if self.whole {
+            let (position, _) = idx.find(&e.path)?;
+            return Some(Answer {
+                records: e.records,
+                partial: Box::new(super::summary::Covered { index: Arc::clone(idx), position }),
+            });
+        }
         match idx.summary_ids(e)? {
             Ok(counts) => Some(Answer {
                 records: counts.all.count,
@@ -306,15 +320,6 @@ pub fn open(paths: &[PathBuf], dir: &Path, query: &Query, summaries: bool) -> Op
             Some((_, i)) => Arc::clone(i),
             None => match load(&file, &root) {
                 Ok(i) => {
-                    if summaries && let Err(e) = i.summaries_usable() {
-                        messages::error(&format!(
-                            "index {} of {}: its summaries section is damaged ({e}): summaries read the files (`trailscan index --rebuild {}` rewrites it)",
-                            file.display(),
-                            root.display(),
-                            root.display()
-                        ));
-                        unusable.push(file.clone());
-                    }
                     let i = Arc::new(i);
                     loaded.push((file.clone(), Arc::clone(&i)));
                     i
@@ -332,10 +337,47 @@ pub fn open(paths: &[PathBuf], dir: &Path, query: &Query, summaries: bool) -> Op
         };
         let Ok(canon) = canonical(&given) else { continue };
         let Some(prefix) = key("", &root, &canon) else { continue };
-        let answers = summaries && !unusable.contains(&file);
-        scopes.push(Scope { given, prefix, index, answers });
+        scopes.push((given, prefix, index, file));
     }
-    (!scopes.is_empty()).then_some(IndexGate { scopes, mode: Mode::Plan(planner), summaries })
+    // A summary of everything one index covers may be answered from its totals, and does
+    // not need the files' summaries unless they do not answer after all.
+    let whole = summaries
+        && matches!(&scopes[..], [(_, prefix, index, _)] if prefix.is_empty() && covers_whole(index, &planner));
+    let scopes: Vec<Scope> = scopes
+        .into_iter()
+        .map(|(given, prefix, index, file)| {
+            let mut answers = summaries;
+            if summaries
+                && !whole
+                && !unusable.contains(&file)
+                && let Err(e) = index.summaries_usable()
+            {
+                messages::error(&format!(
+                    "index {} of {}: its summaries section is damaged ({e}): summaries read the files (`trailscan index --rebuild {}` rewrites it)",
+                    file.display(),
+                    index.root,
+                    index.root
+                ));
+                unusable.push(file.clone());
+            }
+            answers &= !unusable.contains(&file);
+            Scope { given, prefix, index, answers }
+        })
+        .collect();
+    (!scopes.is_empty()).then_some(IndexGate {
+        scopes,
+        mode: Mode::Plan(planner),
+        summaries,
+        whole,
+    })
+}
+
+/// Whether `planner`'s query matches every record of every file of `index`, each with its
+/// summary kept, and the index keeps totals of them all.
+fn covers_whole(index: &Index, planner: &Planner) -> bool {
+    !index.files().is_empty()
+        && index.files().iter().all(|e| index.has_summary(e) && planner.all_match(e, index))
+        && index.totals().is_some()
 }
 
 #[cfg(test)]

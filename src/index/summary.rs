@@ -18,7 +18,7 @@
 
 use super::format::{FormatError, Reader, corrupt, put, put_i};
 use crate::summary::actions::Notable;
-use crate::summary::{Part, Spec, Summary, Tally};
+use crate::summary::{Part, Spec, Summary, Tally, Unlisted};
 
 /// Nanoseconds in a second.
 const SECOND: i64 = 1_000_000_000;
@@ -280,6 +280,30 @@ pub struct Answered {
 #[derive(Debug, Default)]
 pub struct Tallies {
     by_index: Vec<(std::sync::Arc<super::Index>, ByText)>,
+    /// Files answered for by the totals ([`Covered`]), and the files read after the first of
+    /// them, in walk order, until [`Tallies::settle`].
+    pieces: Vec<Piece>,
+    /// The values of the totals that answer for the whole index.
+    totals: Option<(std::sync::Arc<super::Index>, Values)>,
+}
+
+/// Values counted: (field of [`crate::summary::DIMENSIONS`], text id, tally).
+type Values = Vec<(u8, u32, Tally)>;
+
+/// A file an index covers whole in a summary of the whole archive ([`Totals`]): its counts
+/// are not read unless the totals turn out not to answer.
+#[derive(Debug)]
+pub struct Covered {
+    /// The index.
+    pub index: std::sync::Arc<super::Index>,
+    /// The file's place in it.
+    pub position: usize,
+}
+
+#[derive(Debug)]
+enum Piece {
+    Read(Box<Summary>),
+    Covered(std::sync::Arc<super::Index>, usize),
 }
 
 /// Per field of [`crate::summary::DIMENSIONS`], the tally of each text id: dense over the
@@ -332,6 +356,73 @@ impl Tallies {
         summary.merge(Summary::from_part(&file), spec);
     }
 
+    /// Adds what the summary of a file it read holds beyond the counts of its values (those
+    /// are added up apart): now, or in walk order once the files before it are settled.
+    pub fn read(&mut self, part: Summary, summary: &mut Summary, spec: &Spec) {
+        if self.pieces.is_empty() {
+            summary.merge(part, spec);
+        } else {
+            self.pieces.push(Piece::Read(Box::new(part)));
+        }
+    }
+
+    /// Notes a file the totals may answer for.
+    pub fn covered(&mut self, c: Covered) {
+        self.pieces.push(Piece::Covered(c.index, c.position));
+    }
+
+    /// Settles the files noted as covered, once the scan is over: from the index's
+    /// [`Totals`] when they are exactly the index's files in its order, nothing else was
+    /// counted (`counted_elsewhere`: records read), and the totals serve `top` and the spec;
+    /// else from each file's summary, in walk order, as [`Tallies::add`] would have.
+    ///
+    /// # Errors
+    /// A covered file's summary cannot be read (a damaged index): the summary must be made
+    /// again without the index's answers.
+    pub fn settle(
+        &mut self,
+        summary: &mut Summary,
+        spec: &Spec,
+        top: Option<usize>,
+        counted_elsewhere: bool,
+    ) -> Result<(), FormatError> {
+        let pieces = std::mem::take(&mut self.pieces);
+        let Some(Piece::Covered(first, _)) = pieces.first() else { return Ok(()) };
+        let whole = !counted_elsewhere
+            && self.by_index.is_empty()
+            && pieces.len() == first.files().len()
+            && pieces.iter().enumerate().all(|(i, p)| {
+                matches!(p, Piece::Covered(x, at) if *at == i && std::sync::Arc::ptr_eq(x, first))
+            });
+        if whole
+            && let Some(t) = first.totals()
+            && t.serves(top, spec.max_notable)
+        {
+            let (part, values) = t.counts()?.split();
+            if part.all.count != first.records() {
+                return Err(corrupt("totals of another number of records than the files'"));
+            }
+            let mut s = Summary::from_part(&part);
+            s.files = t.files;
+            summary.merge(s, spec);
+            self.totals = Some((std::sync::Arc::clone(first), values));
+            return Ok(());
+        }
+        for p in pieces {
+            match p {
+                Piece::Read(s) => summary.merge(*s, spec),
+                Piece::Covered(index, at) => {
+                    let e = &index.files()[at];
+                    let counts = index
+                        .summary_ids(e)
+                        .ok_or_else(|| corrupt("a covered file without its summary"))??;
+                    self.add(Answered { index, counts }, summary, spec);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Counts every value added into `summary`, the last step before its report.
     ///
     /// With `top` (the report shows only the first `top` rows of each field), a field that
@@ -340,6 +431,32 @@ impl Tallies {
     /// same, and the rest are counted in [`Summary::unlisted`]. Accounts and regions, which
     /// the report lists whole, are always kept.
     pub fn finish(self, summary: &mut Summary, top: Option<usize>) {
+        if let Some((index, values)) = self.totals {
+            let Some(t) = index.totals() else { return };
+            for (d, counter) in summary.counts.iter_mut().enumerate() {
+                let mut kept: Vec<u64> =
+                    values.iter().filter(|v| usize::from(v.0) == d).map(|v| v.2.count).collect();
+                let total = kept.len() as u64 + t.cut[d].rest.values;
+                // As below: checked by `Totals::serves` to be among the kept values.
+                let least = match top {
+                    Some(n) if n > 0 && (n as u64) < total && d < 6 && n <= kept.len() => {
+                        *kept.select_nth_unstable_by(n - 1, |a, b| b.cmp(a)).1
+                    }
+                    _ => 0,
+                };
+                summary.unlisted[d].values += t.cut[d].rest.values;
+                summary.unlisted[d].records += t.cut[d].rest.records;
+                for &(_, id, tally) in values.iter().filter(|v| usize::from(v.0) == d) {
+                    if tally.count < least {
+                        summary.unlisted[d].values += 1;
+                        summary.unlisted[d].records += tally.count;
+                    } else if let Some(text) = t.table.text(id) {
+                        counter.add_tally(text, crate::summary::distinct_hash(text), tally);
+                    }
+                }
+            }
+            return;
+        }
         let alone = self.by_index.len() == 1;
         for (index, by) in self.by_index {
             let fields: Vec<Vec<(u32, Tally)>> = match by {
@@ -371,6 +488,145 @@ impl Tallies {
                 }
             }
         }
+    }
+}
+
+/// Values of a field the totals keep by text: the top rows of any summary up to this many
+/// rows are answered from the totals.
+pub const KEEP: usize = 1000;
+
+/// Per field, which of its values the totals keep: every value counted at least `least`
+/// times (0: every value), and the rest as numbers only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cut {
+    /// The least count kept.
+    pub least: u64,
+    /// The values not kept.
+    pub rest: Unlisted,
+}
+
+/// What a summary of every file of an index counts: the merged counts of all its files (in
+/// path order, as a walk of the archive meets them), each field cut to its top values
+/// ([`KEEP`], with every value tied with the last), so that a summary of the whole archive
+/// reads neither the files nor their summaries.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Files with a record.
+    pub files: u64,
+    /// The cap on notable actions they were merged under.
+    pub max_notable: u64,
+    /// Per field of [`crate::summary::DIMENSIONS`].
+    pub cut: [Cut; 8],
+    /// The kept values' texts (by field, sorted), and the counts as one file's summary
+    /// bytes (`parts`) whose ids are these texts.
+    pub table: super::Summaries,
+}
+
+impl Totals {
+    /// The totals of files whose summaries are `parts` (in path order), their value ids
+    /// naming `texts`, sorted by field in `runs`; `None` when a file has no summary kept.
+    #[must_use]
+    pub fn of(
+        parts: &[Option<Decoded>],
+        texts: &super::Summaries,
+        runs: [u32; 9],
+    ) -> Option<Totals> {
+        let spec = Spec::default();
+        let mut whole = Summary::default();
+        let mut tallies: [Vec<Tally>; 8] =
+            std::array::from_fn(|d| vec![Tally::default(); (runs[d + 1] - runs[d]) as usize]);
+        for p in parts {
+            let p = p.as_ref()?;
+            for &(dim, id, tally) in &p.values {
+                let d = usize::from(dim);
+                tallies[d].get_mut(id.checked_sub(runs[d])? as usize)?.merge(&tally);
+            }
+            let part = Part {
+                all: p.all,
+                undated: p.undated,
+                hours: p.hours.clone(),
+                notable: p.notable.clone(),
+                notable_dropped: p.notable_dropped,
+                ..Part::default()
+            };
+            whole.merge(Summary::from_part(&part), &spec);
+        }
+        let mut t = Totals {
+            files: whole.files,
+            max_notable: spec.max_notable as u64,
+            ..Totals::default()
+        };
+        let mut values = Vec::new();
+        let mut local = [0u32; 9];
+        for (d, field) in tallies.iter().enumerate() {
+            let counts: Vec<u64> = field.iter().map(|t| t.count).filter(|&c| c > 0).collect();
+            let least = if d >= 6 || counts.len() <= KEEP {
+                0
+            } else {
+                let mut c = counts.clone();
+                let k = *c.select_nth_unstable_by(KEEP - 1, |a, b| b.cmp(a)).1;
+                let tied = counts.iter().filter(|&&x| x >= k).count();
+                if tied <= 2 * KEEP { k } else { k + 1 }
+            };
+            for (k, tally) in field.iter().enumerate() {
+                if tally.count == 0 {
+                    continue;
+                }
+                if tally.count < least {
+                    t.cut[d].rest.values += 1;
+                    t.cut[d].rest.records += tally.count;
+                    continue;
+                }
+                t.table.texts.push_str(texts.text(runs[d] + k as u32)?);
+                t.table.ends.push(t.table.texts.len());
+                values.push((d as u8, (t.table.ends.len() - 1) as u32, *tally));
+            }
+            t.cut[d].least = least;
+            local[d + 1] = t.table.ends.len() as u32;
+        }
+        t.table.runs = Some(local);
+        let mut hours: Vec<(i64, u64)> = whole.hours.iter().map(|(h, n)| (*h, *n)).collect();
+        hours.sort_unstable();
+        let d = Decoded {
+            all: whole.all,
+            undated: whole.undated,
+            values,
+            hours,
+            notable: whole.notable,
+            notable_dropped: whole.notable_dropped,
+        };
+        t.table.parts = encode_ids(&d);
+        Some(t)
+    }
+
+    /// Whether these totals answer a summary showing `top` rows of each field (`None`:
+    /// all) that keeps up to `max_notable` notable actions: exactly as adding up every
+    /// file's summary would ([`Tallies::finish`]).
+    #[must_use]
+    pub fn serves(&self, top: Option<usize>, max_notable: usize) -> bool {
+        let runs = self.table.runs.unwrap_or_default();
+        self.max_notable == max_notable as u64
+            && (0..6).all(|d| {
+                let kept = (runs[d + 1] - runs[d]) as u64;
+                match top {
+                    // The report cuts at the `n`th value: it must be kept.
+                    Some(n) if n > 0 && (n as u64) < kept + self.cut[d].rest.values => {
+                        n as u64 <= kept
+                    }
+                    _ => self.cut[d].rest.values == 0,
+                }
+            })
+    }
+
+    /// The text of a value id of these totals (`None`: no such id).
+    #[must_use]
+    pub fn table_text(&self, id: u32) -> Option<&str> {
+        self.table.text(id)
+    }
+
+    /// The counts, checked.
+    pub fn counts(&self) -> Result<Decoded, FormatError> {
+        decode_ids(&self.table.parts, self.table.ends.len(), self.table.runs.as_ref())
     }
 }
 
