@@ -1132,7 +1132,6 @@ mod tests {
         let rest = chunks.hand_on(&r, more);
         assert!(chunks.closed);
         assert_eq!(rest.first().map(|m| m.index), Some(6));
-        drop(chunks);
         assert_eq!(sent, [vec![0, 1], vec![2, 3], vec![4, 5]]);
     }
 
