@@ -13,7 +13,7 @@
 //! A file's matches would otherwise all wait in its report until the file ends: a 3 GB file
 //! whose every record matches would hold 3 GB. So [`scan`] (not [`scan_with`], whose worker
 //! steps see a file's matches at once) hands a file's matches on in chunks while the file is
-//! still being read: once the matches held for it reach [`chunk_bytes`] (4 MiB of text, each
+//! still being read: once the matches held for it reach `chunk_bytes` (4 MiB of text, each
 //! match counted with its bookkeeping), they go to the consumer in a report marked
 //! [`FileReport::more`], carrying matches only; the file's last report carries the rest of its
 //! matches and all its counts and messages, as an unchunked report does. Chunks of one file go
