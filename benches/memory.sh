@@ -11,7 +11,8 @@
 #   MEM_DIR=/big/disk benches/memory.sh   # where the ~1 GB of inputs go
 #   TMPDIR=/big/disk benches/memory.sh    # where the sorter spills (3 GB when all is printed)
 #   BASELINE=/path/to/old/trailscan benches/memory.sh   # also measure another binary
-#   CASES=count benches/memory.sh         # only the counts (CASES=print: only the printing)
+#   CASES=count benches/memory.sh         # only the counts (print: the printing; many: four
+#                                         # delivery files at once, every record counted)
 #
 # Inputs are generated from the fixture archive's records (repeated), and reused while present.
 set -euo pipefail
@@ -68,12 +69,13 @@ EOF
   head -n 1000 "$unit" >> "$bigrec"
 fi
 
-measure() { # BIN FILE THREADS ARGS...: "exit rss_MiB seconds"
+measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on spaces)
   local log bin=$1 file=$2 threads=$3
   shift 3
   log=$(mktemp)
   set +e
-  /usr/bin/time -v "$bin" search "$file" "$@" --threads "$threads" --max-file-size 4GB \
+  # shellcheck disable=SC2086
+  /usr/bin/time -v "$bin" search $file "$@" --threads "$threads" --max-file-size 4GB \
     > /dev/null 2> "$log"
   local code=$?
   set -e
@@ -92,7 +94,10 @@ case ${CASES:-all} in all | print) cases+=("print jsonl|-f jsonl") ;; esac
 row() { # FILE BIN THREADS LABEL ARGS
   local code mib secs
   read -r code mib secs < <(measure "$2" "$1" "$3" $5)
-  echo "| $(basename "$1") ($(du -h "$1" | cut -f1) on disk) | $4 | $2 | $3 | $code | $mib | $secs |"
+  local name
+  name="$(basename "${1%% *}") ($(du -h "${1%% *}" | cut -f1) on disk)"
+  [ "$1" = "${1%% *}" ] || name="$(wc -w <<<"$1") x $name"
+  echo "| $name | $4 | $2 | $3 | $code | $mib | $secs |"
 }
 
 {
@@ -119,6 +124,14 @@ row() { # FILE BIN THREADS LABEL ARGS
         row "$delivery" "$bin" "$t" "print csv: \`-f csv\`" "-f csv"
         row "$delivery" "$bin" "$t" "print table: \`-f table\`" "-f table"
       done
+    done
+  ;; esac
+  # Four huge files at once, every record matching and counted (`-c` with no filter: the engine
+  # hands every match on, nothing spills): the workers of the later files wait, each holding a
+  # chunk, while the consumer is on the first.
+  case ${CASES:-all} in all | many)
+    for t in 2 8; do
+      row "$delivery $delivery $delivery $delivery" "$BIN" "$t" "count all: \`-c\`" "-c"
     done
   ;; esac
 } | tee "$OUT"

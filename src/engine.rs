@@ -903,7 +903,7 @@ fn scan_ordered(
                                         held.load(Ordering::SeqCst) >= held_limit
                                     } else {
                                         sent.saturating_sub(head_done.load(Ordering::SeqCst))
-                                            >= HEAD_CHUNKS * limit as u64
+                                            >= HEAD_CHUNKS.saturating_mul(limit as u64)
                                     }
                                 };
                                 if waits(sent) {
