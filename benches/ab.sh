@@ -10,7 +10,8 @@
 # being ARGS' second word), then every BIN with ARGS (split on spaces: no quoting inside
 # ARGS), output to /dev/null. Prints, per BIN, the median time over the rounds and the
 # median, min and max of its time over the same round's floor. FLOOR_BIN defaults to the
-# first BIN.
+# first BIN. MEASURE=cpu measures CPU time (`perf stat -e task-clock`, all threads) in
+# place of wall time: steadier on a shared machine.
 set -euo pipefail
 (($# >= 3)) || { sed -n '2,13p' "$0" >&2; exit 2; }
 rounds=$1 args=$2
@@ -21,6 +22,15 @@ floor_bin=${FLOOR_BIN:-$1}
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 seconds() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(((e - s) / 1000))e-6; }
+if [ "${MEASURE:-wall}" = cpu ]; then
+    seconds() { # task-clock msec, as seconds
+        local log
+        log=$(mktemp)
+        perf stat -x, -e task-clock -o "$log" "$@" >/dev/null 2>&1 || true
+        awk -F, '/task-clock/ {printf "%.6f\n", $1 / 1000}' "$log"
+        rm -f "$log"
+    }
+fi
 for ((r = 1; r <= rounds; r++)); do
     line=$(seconds "$floor_bin" search "$dir" --inflate-only --count --quiet)
     for bin in "$@"; do line+=" $(seconds "$bin" "${argv[@]}")"; done

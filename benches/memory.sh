@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Peak memory (RSS) of `trailscan search` on inputs that do not fit a buffer: a 4 GiB gzip
-# bomb, a 3 GB JSON-lines file, a 2 GB single delivery file (gzipped) and a file holding a
-# 100 MB record, at --threads 2 and 8. Measured with GNU time (`/usr/bin/time -v`), not timed:
-# the figure is "Maximum resident set size". Results: target/bench-results/memory.md.
+# bomb, a 3 GB JSON-lines file (gzipped), a 2 GB single delivery file (gzipped) and a file
+# holding a 100 MB record, at --threads 2 and 8, for a selective count (`--event CreateUser
+# -c`: few matches held) and for printing every record (no filter, `-f jsonl`, and `-f csv` /
+# the default table on the delivery file: every match goes through the engine, the sorter and
+# its spill files, and the sink). Measured with GNU time (`/usr/bin/time -v`), not timed: the
+# figure is "Maximum resident set size". Results: target/bench-results/memory.md.
 #
 #   benches/memory.sh                     # builds release, generates inputs once, measures
-#   MEM_DIR=/big/disk benches/memory.sh   # where the ~6 GB of inputs go
+#   MEM_DIR=/big/disk benches/memory.sh   # where the ~1 GB of inputs go
+#   TMPDIR=/big/disk benches/memory.sh    # where the sorter spills (3 GB when all is printed)
 #   BASELINE=/path/to/old/trailscan benches/memory.sh   # also measure another binary
+#   CASES=count benches/memory.sh         # only the counts (print: the printing; many: four
+#                                         # delivery files at once, every record counted)
 #
 # Inputs are generated from the fixture archive's records (repeated), and reused while present.
 set -euo pipefail
@@ -23,25 +29,29 @@ if [ ! -s "$unit" ]; then
   "$BIN" search fixtures/archive -f jsonl 2>/dev/null > "$unit"
 fi
 
-repeat_to() { # FILE BYTES: the unit repeated to at least BYTES
-  local f=$1 want=$2 chunk=$MEM_DIR/chunk.jsonl
-  : > "$chunk"
-  while [ "$(stat -c %s "$chunk")" -lt 33554432 ]; do cat "$unit" >> "$chunk"; done
-  : > "$f"
-  while [ "$(stat -c %s "$f")" -lt "$want" ]; do cat "$chunk" >> "$f"; done
+chunk=$MEM_DIR/chunk.jsonl
+if [ ! -s "$chunk" ]; then
+  : > "$chunk.tmp"
+  while [ "$(stat -c %s "$chunk.tmp")" -lt 33554432 ]; do cat "$unit" >> "$chunk.tmp"; done
+  mv "$chunk.tmp" "$chunk"
+fi
+repeat_to() { # BYTES: the unit repeated to at least BYTES, on stdout
+  local n=$(( ($1 + $(stat -c %s "$chunk") - 1) / $(stat -c %s "$chunk") ))
+  for _ in $(seq "$n"); do cat "$chunk"; done
 }
 
 bomb=$MEM_DIR/bomb-4GiB.json.gz
 [ -s "$bomb" ] || head -c 4294967296 /dev/zero | gzip -1 > "$bomb"
 
-lines=$MEM_DIR/lines-3GB.jsonl
-[ -s "$lines" ] || repeat_to "$lines" 3000000000
+# Gzipped, so that the inputs and a 3 GB spill fit a small disk; inflated, it is 3 GB of lines.
+lines=$MEM_DIR/lines-3GB.jsonl.gz
+[ -s "$lines" ] || { repeat_to 3000000000 | gzip -1 > "$lines.tmp" && mv "$lines.tmp" "$lines"; }
 
 delivery=$MEM_DIR/delivery-2GB.json.gz
 if [ ! -s "$delivery" ]; then
-  repeat_to "$MEM_DIR/d.jsonl" 2000000000
-  { printf '{"Records":['; sed '$!s/$/,/' "$MEM_DIR/d.jsonl"; printf ']}'; } | gzip -1 > "$delivery"
-  rm -f "$MEM_DIR/d.jsonl"
+  { printf '{"Records":['; repeat_to 2000000000 | sed '$!s/$/,/'; printf ']}'; } \
+    | gzip -1 > "$delivery.tmp"
+  mv "$delivery.tmp" "$delivery"
 fi
 
 bigrec=$MEM_DIR/record-100MB.jsonl
@@ -58,13 +68,14 @@ with open(sys.argv[1], "a") as f:
 EOF
   head -n 1000 "$unit" >> "$bigrec"
 fi
-rm -f "$MEM_DIR/chunk.jsonl"
 
-measure() { # BIN FILE THREADS: "exit rss_MiB seconds"
-  local log
+measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on spaces)
+  local log bin=$1 file=$2 threads=$3
+  shift 3
   log=$(mktemp)
   set +e
-  /usr/bin/time -v "$1" search "$2" --event CreateUser -c --threads "$3" --max-file-size 4GB \
+  # shellcheck disable=SC2086
+  /usr/bin/time -v "$bin" search $file "$@" --threads "$threads" --max-file-size 4GB \
     > /dev/null 2> "$log"
   local code=$?
   set -e
@@ -75,19 +86,52 @@ measure() { # BIN FILE THREADS: "exit rss_MiB seconds"
   rm -f "$log"
 }
 
+# Each case: a label, then the search arguments.
+cases=()
+case ${CASES:-all} in all | count) cases+=("count|--event CreateUser -c") ;; esac
+case ${CASES:-all} in all | print) cases+=("print jsonl|-f jsonl") ;; esac
+
+row() { # FILE BIN THREADS LABEL ARGS
+  local code mib secs
+  read -r code mib secs < <(measure "$2" "$1" "$3" $5)
+  local name
+  name="$(basename "${1%% *}") ($(du -h "${1%% *}" | cut -f1) on disk)"
+  [ "$1" = "${1%% *}" ] || name="$(wc -w <<<"$1") x $name"
+  echo "| $name | $4 | $2 | $3 | $code | $mib | $secs |"
+}
+
 {
-  echo "# Peak RSS of \`search FILE --event CreateUser -c --max-file-size 4GB\`"
+  echo "# Peak RSS of \`search FILE ARGS --max-file-size 4GB > /dev/null\`"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores (shared machine), commit $(git rev-parse --short HEAD)"
   echo
-  echo "| input | binary | threads | exit | peak RSS (MiB) | wall |"
-  echo "|---|---|---|---|---|---|"
-  for f in "$bomb" "$lines" "$delivery" "$bigrec"; do
-    for bin in "$BIN" ${BASELINE:+"$BASELINE"}; do
-      for t in 2 8; do
-        read -r code mib secs < <(measure "$bin" "$f" "$t")
-        echo "| $(basename "$f") ($(du -h "$f" | cut -f1) on disk) | $bin | $t | $code | $mib | $secs |"
+  echo "| input | case (ARGS) | binary | threads | exit | peak RSS (MiB) | wall |"
+  echo "|---|---|---|---|---|---|---|"
+  for c in "${cases[@]}"; do
+    for f in "$bomb" "$lines" "$delivery" "$bigrec"; do
+      for bin in "$BIN" ${BASELINE:+"$BASELINE"}; do
+        for t in 2 8; do
+          row "$f" "$bin" "$t" "${c%%|*}: \`${c#*|}\`" "${c#*|}"
+        done
       done
     done
   done
+  # The other sinks, on the delivery file: CSV streams; the table sizes its columns on
+  # blocks of 10,000 rows, so it holds a block, not the output.
+  case ${CASES:-all} in all | print)
+    for bin in "$BIN" ${BASELINE:+"$BASELINE"}; do
+      for t in 2 8; do
+        row "$delivery" "$bin" "$t" "print csv: \`-f csv\`" "-f csv"
+        row "$delivery" "$bin" "$t" "print table: \`-f table\`" "-f table"
+      done
+    done
+  ;; esac
+  # Four huge files at once, every record matching and counted (`-c` with no filter: the engine
+  # hands every match on, nothing spills): the workers of the later files wait, each holding a
+  # chunk, while the consumer is on the first.
+  case ${CASES:-all} in all | many)
+    for t in 2 8; do
+      row "$delivery $delivery $delivery $delivery" "$BIN" "$t" "count all: \`-c\`" "-c"
+    done
+  ;; esac
 } | tee "$OUT"

@@ -7,6 +7,34 @@
 //! consumer, nor any file but the next one the consumer needs while waiting reports hold more
 //! than `HELD_BYTES` of matched text; so memory is bounded whatever the archive size, and the
 //! consumer sees exactly the sequence a single thread would produce.
+//!
+//! # Chunks: many matches of one file
+//!
+//! A file's matches would otherwise all wait in its report until the file ends: a 3 GB file
+//! whose every record matches would hold 3 GB. So [`scan`] (not [`scan_with`], whose worker
+//! steps see a file's matches at once) hands a file's matches on in chunks while the file is
+//! still being read: once the matches held for it reach `chunk_bytes` (4 MiB of text, each
+//! match counted with its bookkeeping), they go to the consumer in a report marked
+//! [`FileReport::more`], carrying matches only; the file's last report carries the rest of its
+//! matches and all its counts and messages, as an unchunked report does. Chunks of one file go
+//! through the same channel from the one worker that reads it, so they arrive in record order,
+//! and the consumer takes them after every report of the files before it: its sequence of
+//! matches (file order, then record order) is a single thread's, only cut into more calls.
+//!
+//! Back-pressure, so that memory stays bounded whatever one file holds: a worker with a chunk
+//! ready waits before sending it
+//!
+//! - while its file is not the one the consumer is on (a later file) and waiting reports
+//!   already hold `HELD_BYTES` of matched text: it then holds one chunk, no more, until the
+//!   files before its own are consumed (the worker of the file the consumer is on never waits
+//!   on that bound, so the wait always ends);
+//! - while its file is the one the consumer is on, and more than `HEAD_CHUNKS` of its chunks
+//!   are sent and not consumed yet (the consumer drains them, so the wait always ends).
+//!
+//! So waiting text stays under `HELD_BYTES` plus a chunk per worker plus the head's few
+//! chunks, and a worker's own memory is its read window and one chunk (a single record larger
+//! than a chunk is a chunk of its own). Reports of small files keep their batching
+//! (`SMALL_BATCH`): a file with fewer than a chunk of matches makes one report, as before.
 
 use crate::messages;
 use crate::progress::Progress;
@@ -19,7 +47,7 @@ use crate::source::{
 };
 use crate::stats::Stats;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -141,6 +169,11 @@ pub struct FileReport {
     pub stamp: Option<FileStamp>,
     /// What the gate decided, when there is one.
     pub gate: Option<GateDecision>,
+    /// More reports of this file follow ([`scan`] hands a file's many matches on in chunks):
+    /// this one carries [`FileReport::hits`] (and its name) only; the counts, messages,
+    /// [`FileReport::failed`] and the rest of the matches come with the file's last report,
+    /// whose `more` is false.
+    pub more: bool,
 }
 
 impl FileReport {
@@ -212,7 +245,56 @@ impl Buffers {
 /// Work per file in the worker thread that read it, on its matches (see [`scan_with`]).
 pub type WorkerStep<'w> = dyn for<'a> Fn(&mut FileReport, Vec<Match<'a>>) + Sync + 'w;
 
-/// Processes one walk item.
+/// What a match costs a report beside its text (its index, time and `String`), counted
+/// towards [`chunk_bytes`] so that many tiny matches also make chunks.
+const HIT_OVERHEAD: usize = std::mem::size_of::<(u64, Hit, String)>();
+
+/// Matched text (each match counted with [`HIT_OVERHEAD`]) a file's report holds before
+/// [`scan`] hands it on as a chunk: `TRAILSCAN_CHUNK_BYTES` (hidden, for tests: 1 makes every
+/// match a chunk), else 4 MiB.
+fn chunk_bytes() -> usize {
+    std::env::var("TRAILSCAN_CHUNK_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(4 << 20)
+}
+
+/// Where a chunked scan sends a file's chunks: `false` once the consumer has stopped.
+type Emit<'e> = dyn FnMut(FileReport) -> bool + 'e;
+
+/// Handing a file's matches on in chunks while it is read (see the module's doc).
+struct Chunks<'c> {
+    /// Bytes a chunk holds at least ([`chunk_bytes`]).
+    limit: usize,
+    worker: &'c WorkerStep<'c>,
+    emit: &'c mut Emit<'c>,
+    /// The consumer has stopped: read no further.
+    closed: bool,
+}
+
+impl Chunks<'_> {
+    /// Hands the first matches of `hits` on as chunks of at least `limit` bytes while that
+    /// many are there, and returns the rest (less than a chunk) to be kept for later.
+    fn hand_on<'a>(&mut self, r: &FileReport, mut hits: Vec<Match<'a>>) -> Vec<Match<'a>> {
+        while !self.closed {
+            let mut bytes = 0;
+            let Some(end) = hits.iter().position(|m| {
+                bytes += m.raw.len() + HIT_OVERHEAD;
+                bytes >= self.limit
+            }) else {
+                break;
+            };
+            let rest = hits.split_off(end + 1);
+            let mut chunk =
+                FileReport { name: r.name.clone(), more: true, ..FileReport::default() };
+            (self.worker)(&mut chunk, std::mem::replace(&mut hits, rest));
+            self.closed = !(self.emit)(chunk);
+        }
+        hits
+    }
+}
+
 /// A walk item with what is known of it before it is read: its stamp and the gate's
 /// decision.
 struct Staged {
@@ -261,6 +343,7 @@ fn process(
     query: &Query,
     cfg: &ScanConfig,
     worker: &WorkerStep<'_>,
+    mut chunks: Option<&mut Chunks<'_>>,
 ) -> FileReport {
     let mut r = FileReport { stamp: staged.stamp, gate: staged.decision, ..FileReport::default() };
     match staged.item {
@@ -307,7 +390,11 @@ fn process(
                 (Some(GateDecision::Unknown), _) => r.stats.files_index_uncovered = 1,
                 (Some(GateDecision::Read | GateDecision::Answered) | None, _) => {}
             }
-            let hits = read_file(buffers, &input, query, cfg, &mut r);
+            let hits = read_file(buffers, &input, query, cfg, &mut r, chunks.as_deref_mut());
+            let hits = match chunks {
+                Some(c) => c.hand_on(&r, hits),
+                None => hits,
+            };
             worker(&mut r, hits);
             return r;
         }
@@ -322,13 +409,14 @@ fn read_file<'r>(
     query: &Query,
     cfg: &ScanConfig,
     r: &mut FileReport,
+    chunks: Option<&mut Chunks<'_>>,
 ) -> Vec<Match<'r>> {
     let hits = Vec::new();
     r.name = input.display();
     let Buffers { reader, fields, table } = buffers;
     let loaded = match reader.open(input) {
         Ok(Opened::Whole(l)) => l,
-        Ok(Opened::Stream(s)) => return read_stream(s, query, cfg, r),
+        Ok(Opened::Stream(s)) => return read_stream(s, query, cfg, r, chunks),
         Err(e) => {
             r.stats.files_failed = 1;
             r.failed = true;
@@ -458,12 +546,14 @@ fn take_records<'a>(
 }
 
 /// A file too large to hold, read batch by batch ([`crate::source::stream`]): its matches
-/// are copied out of each batch, so memory holds one batch and the matches.
+/// are copied out of each batch, so memory holds one batch and the matches; with `chunks`,
+/// the matches are handed on as they make chunks, and memory holds less than a chunk of them.
 fn read_stream(
     s: Streamed,
     query: &Query,
     cfg: &ScanConfig,
     r: &mut FileReport,
+    mut chunks: Option<&mut Chunks<'_>>,
 ) -> Vec<Match<'static>> {
     let Streamed { text, compressed: _, disk, limit } = s;
     let mut hits: Vec<Match<'static>> = Vec::new();
@@ -522,6 +612,13 @@ fn read_stream(
             ..Match::new(m.index, m.hit, Cow::Borrowed(""))
         }));
         base += n;
+        if let Some(c) = chunks.as_deref_mut() {
+            hits = c.hand_on(r, hits);
+            if c.closed {
+                // The consumer has stopped: the file's last report goes nowhere.
+                return Vec::new();
+            }
+        }
     }
     let inflated = records.bytes();
     r.stats.bytes_read = disk.get();
@@ -590,12 +687,20 @@ const LIGHT_WINDOW: u64 = 256;
 
 /// Matched records held in reports that wait for the consumer, beyond which workers only
 /// start the file the consumer needs next (with every record matching, a window of files
-/// could otherwise hold that many files' worth of text).
+/// could otherwise hold that many files' worth of text), and hold a chunk of a later file
+/// back (see the module's doc).
 const HELD_BYTES: u64 = 64 << 20;
+
+/// Chunks of the file the consumer is on that may be sent and not consumed yet.
+const HEAD_CHUNKS: u64 = 4;
 
 /// Scans everything, calling `consume(index, report)` in walk order on the calling thread,
 /// after printing the report's messages on stderr. `stop` (set on Ctrl-C) ends the scan early
 /// with [`Interrupted`].
+///
+/// A file with many matches is handed on in several reports, in record order, all but the
+/// last marked [`FileReport::more`] (see the module's doc): memory holds a few chunks of
+/// matches, not a whole file's.
 pub fn scan(
     cfg: &ScanConfig,
     query: &Query,
@@ -605,37 +710,80 @@ pub fn scan(
     let keep = |r: &mut FileReport, hits: Vec<Match<'_>>| {
         r.hits = hits.into_iter().map(|m| (m.index, m.hit, m.raw.into_owned())).collect();
     };
-    scan_with(cfg, query, stop, &keep, consume)
+    scan_in(cfg, query, stop, &keep, Flow { chunk: Some(chunk_bytes()), held: HELD_BYTES }, consume)
 }
 
 /// Like [`scan`], with a `worker` step run on each report in the worker thread that read the
 /// file, before it is handed over: work per matched record (parsing, aggregating, testing
 /// rules) runs in parallel there, on records still borrowed from the file's buffer, and its
 /// result travels in [`FileReport::partial`] ([`FileReport::hits`] stays empty unless the
-/// step fills it).
+/// step fills it). The step sees all of a file's matches at once: one report per file.
 pub fn scan_with(
     cfg: &ScanConfig,
     query: &Query,
     stop: &AtomicBool,
     worker: &WorkerStep<'_>,
+    consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    scan_in(cfg, query, stop, worker, Flow { chunk: None, held: HELD_BYTES }, consume)
+}
+
+/// How reports flow to the consumer.
+#[derive(Debug, Clone, Copy)]
+struct Flow {
+    /// [`scan`]: a file's matches are handed on in chunks of this many bytes
+    /// ([`chunk_bytes`]); [`scan_with`]: `None`, whole files.
+    chunk: Option<usize>,
+    /// Matched text waiting for the consumer past which workers hold back ([`HELD_BYTES`];
+    /// tests make it tiny, so that every worker but the consumer's waits).
+    held: u64,
+}
+
+/// [`scan`] or [`scan_with`].
+fn scan_in(
+    cfg: &ScanConfig,
+    query: &Query,
+    stop: &AtomicBool,
+    worker: &WorkerStep<'_>,
+    flow: Flow,
     mut consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let paths = if cfg.paths.is_empty() { vec![PathBuf::from(".")] } else { cfg.paths.clone() };
     let mut progress = Progress::new(cfg.progress, &paths, &cfg.prune);
     let mut consume = |index: u64, report: FileReport| {
-        progress.suspend(|| {
-            for m in &report.messages {
-                messages::error(m);
-            }
-        });
-        progress.file_done(report.stats.bytes_read);
+        if !report.more {
+            progress.suspend(|| {
+                for m in &report.messages {
+                    messages::error(m);
+                }
+            });
+            progress.file_done(report.stats.bytes_read);
+        }
         consume(index, report)
     };
-    scan_ordered(cfg, paths, query, stop, worker, &mut consume)?;
+    scan_ordered(cfg, paths, query, stop, worker, flow, &mut consume)?;
     if stop.load(Ordering::Relaxed) {
         return Err(Interrupted.into());
     }
     Ok(())
+}
+
+/// A worker waits: blocks while `waits()` holds and the scan goes on, woken
+/// by the consumer each time it takes a report while someone waits.
+fn wait_while(
+    gate: &(Mutex<()>, Condvar),
+    waiting: &AtomicU64,
+    abort: &AtomicBool,
+    waits: impl Fn() -> bool,
+) {
+    let mut g = gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // SeqCst with the consumer's stores and load: either it sees this worker waiting, or this
+    // worker sees its new counts.
+    waiting.fetch_add(1, Ordering::SeqCst);
+    while waits() && !abort.load(Ordering::Relaxed) {
+        g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+    waiting.fetch_sub(1, Ordering::AcqRel);
 }
 
 fn scan_ordered(
@@ -644,8 +792,10 @@ fn scan_ordered(
     query: &Query,
     stop: &AtomicBool,
     worker: &WorkerStep<'_>,
+    flow: Flow,
     consume: &mut dyn FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    let Flow { chunk, held: held_limit } = flow;
     let mut walker = Walker::new(paths, cfg.prune.clone());
     let threads = cfg.threads.max(1);
     if threads == 1 {
@@ -654,7 +804,25 @@ fn scan_ordered(
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            let report = process(&mut buffers, stage(item, cfg), query, cfg, worker);
+            let staged = stage(item, cfg);
+            let mut failure = None;
+            let report = match chunk {
+                Some(limit) => {
+                    let mut emit = |c: FileReport| match consume(i as u64, c) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            failure = Some(e);
+                            false
+                        }
+                    };
+                    let mut chunks = Chunks { limit, worker, emit: &mut emit, closed: false };
+                    process(&mut buffers, staged, query, cfg, worker, Some(&mut chunks))
+                }
+                None => process(&mut buffers, staged, query, cfg, worker, None),
+            };
+            if let Some(e) = failure {
+                return Err(e);
+            }
             consume(i as u64, report)?;
         }
         return Ok(());
@@ -663,21 +831,23 @@ fn scan_ordered(
     let source = Mutex::new((walker, 0u64));
     let consumed = AtomicU64::new(0);
     let held = AtomicU64::new(0);
+    // Matched text of the file the consumer is on, taken from its chunks so far.
+    let head_done = AtomicU64::new(0);
     let gate = (Mutex::new(()), Condvar::new());
     let waiting = AtomicU64::new(0);
     let abort = AtomicBool::new(false);
     // Reports travel in batches: consecutive light items (files the index decides, unopened)
     // and small files are sent together, so that a walk of 100,000 of them does not wake the
     // consumer 100,000 times. A batch is sent before a worker waits (so no worker waits on a
-    // report held back in another's batch), when it holds a report of a file that was not
-    // small, and before reading a file once it holds a small file's report: a report is held
-    // back at most while a few small files are read.
+    // report held back in another's batch), before a chunk, when it holds a report of a file
+    // that was not small, and before reading a file once it holds a small file's report: a
+    // report is held back at most while a few small files are read.
     let (tx, rx) = mpsc::channel::<Vec<(u64, FileReport)>>();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (source, consumed, held, gate, abort, waiting) =
-                (&source, &consumed, &held, &gate, &abort, &waiting);
+            let (source, consumed, held, head_done, gate, abort, waiting) =
+                (&source, &consumed, &held, &head_done, &gate, &abort, &waiting);
             scope.spawn(move || {
                 let mut buffers = Buffers::new(cfg);
                 let mut batch: Vec<(u64, FileReport)> = Vec::new();
@@ -709,28 +879,47 @@ fn scan_ordered(
                     // Do not run too far ahead of the consumer. Items that read nothing (a file
                     // the index rules out) make reports of a few counts: they may run further.
                     let window = if light { window * LIGHT_WINDOW } else { window };
-                    let waits = |consumed: u64| {
+                    let waits = || {
+                        let consumed = consumed.load(Ordering::SeqCst);
                         index >= consumed + window
-                            || (index > consumed && held.load(Ordering::Acquire) >= HELD_BYTES)
+                            || (index > consumed && held.load(Ordering::Acquire) >= held_limit)
                     };
-                    if waits(consumed.load(Ordering::Acquire)) {
+                    if waits() {
                         if !flush(&mut batch) {
                             return;
                         }
-                        let mut g =
-                            gate.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                        // SeqCst with the consumer's store and load below: either it sees this
-                        // worker waiting, or this worker sees its new count.
-                        waiting.fetch_add(1, Ordering::SeqCst);
-                        while waits(consumed.load(Ordering::SeqCst))
-                            && !abort.load(Ordering::Relaxed)
-                        {
-                            g = gate.1.wait(g).unwrap_or_else(std::sync::PoisonError::into_inner);
-                        }
-                        waiting.fetch_sub(1, Ordering::AcqRel);
-                        drop(g);
+                        wait_while(gate, waiting, abort, waits);
                     }
-                    let report = process(&mut buffers, staged, query, cfg, worker);
+                    let report = match chunk {
+                        Some(limit) => {
+                            // Bytes of this file's chunks sent so far.
+                            let mut sent = 0u64;
+                            let mut emit = |c: FileReport| {
+                                if !flush(&mut batch) {
+                                    return false;
+                                }
+                                let waits = |sent: u64| {
+                                    if index > consumed.load(Ordering::SeqCst) {
+                                        held.load(Ordering::SeqCst) >= held_limit
+                                    } else {
+                                        sent.saturating_sub(head_done.load(Ordering::SeqCst))
+                                            >= HEAD_CHUNKS.saturating_mul(limit as u64)
+                                    }
+                                };
+                                if waits(sent) {
+                                    wait_while(gate, waiting, abort, || waits(sent));
+                                }
+                                let bytes = held_bytes(&c);
+                                held.fetch_add(bytes, Ordering::AcqRel);
+                                sent += bytes;
+                                !abort.load(Ordering::Relaxed) && tx.send(vec![(index, c)]).is_ok()
+                            };
+                            let mut chunks =
+                                Chunks { limit, worker, emit: &mut emit, closed: false };
+                            process(&mut buffers, staged, query, cfg, worker, Some(&mut chunks))
+                        }
+                        None => process(&mut buffers, staged, query, cfg, worker, None),
+                    };
                     held.fetch_add(held_bytes(&report), Ordering::AcqRel);
                     let small = light || report.stats.bytes_read <= SMALL_FILE;
                     batch.push((index, report));
@@ -742,16 +931,28 @@ fn scan_ordered(
             });
         }
         drop(tx);
-        let mut pending: BTreeMap<u64, FileReport> = BTreeMap::new();
+        // Reports waiting for the consumer, by walk index: a file's chunks in record order, the
+        // last one (`more` false) ending the file.
+        let mut pending: BTreeMap<u64, VecDeque<FileReport>> = BTreeMap::new();
         let mut expected = 0u64;
         let result = (|| {
             for batch in &rx {
-                pending.extend(batch);
-                while let Some(report) = pending.remove(&expected) {
-                    held.fetch_sub(held_bytes(&report), Ordering::AcqRel);
+                for (index, report) in batch {
+                    pending.entry(index).or_default().push_back(report);
+                }
+                while let Some(report) = pending.get_mut(&expected).and_then(VecDeque::pop_front) {
+                    let last = !report.more;
+                    let bytes = held_bytes(&report);
+                    held.fetch_sub(bytes, Ordering::AcqRel);
                     consume(expected, report)?;
-                    expected += 1;
-                    consumed.store(expected, Ordering::SeqCst);
+                    if last {
+                        pending.remove(&expected);
+                        head_done.store(0, Ordering::SeqCst);
+                        expected += 1;
+                        consumed.store(expected, Ordering::SeqCst);
+                    } else {
+                        head_done.fetch_add(bytes, Ordering::SeqCst);
+                    }
                     // A worker registers as waiting before it checks again, so one that is
                     // about to wait is either counted here or sees the new count.
                     if waiting.load(Ordering::SeqCst) > 0 {
@@ -770,4 +971,193 @@ fn scan_ordered(
         drop(rx);
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::Filters;
+
+    fn config(paths: Vec<PathBuf>, threads: usize) -> ScanConfig {
+        ScanConfig {
+            paths,
+            prune: PruneRules::default(),
+            threads,
+            max_file_size: 1 << 30,
+            inflate_only: false,
+            progress: false,
+            validate_hits: true,
+            hit_times: true,
+            extract: None,
+            gate: None,
+            stamp_files: false,
+        }
+    }
+
+    /// JSON-lines files of `sizes[i]` records each; record `r` of file `f` holds both, and
+    /// every third is a `CreateUser` (the rest `ListUsers`); one line in the second file is
+    /// broken (counted, named).
+    fn files(dir: &Path, sizes: &[usize]) -> Vec<PathBuf> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(f, &n)| {
+                let mut text = String::new();
+                for r in 0..n {
+                    let name = if r % 3 == 0 { "CreateUser" } else { "ListUsers" };
+                    if f == 1 && r == 5 {
+                        text.push_str("{\"eventName\": broken\n");
+                        continue;
+                    }
+                    text.push_str(&format!(
+                        "{{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventName\":\"{name}\",\"eventSource\":\"iam.amazonaws.com\",\"f\":{f},\"r\":{r},\"pad\":\"{}\"}}\n",
+                        "x".repeat(r % 50)
+                    ));
+                }
+                let p = dir.join(format!("{f:02}.jsonl"));
+                std::fs::write(&p, text).unwrap();
+                p
+            })
+            .collect()
+    }
+
+    /// What a consumer sees: (file, record, raw) of every match in the order handed over,
+    /// the files' summed counts, how many reports were chunks, and the order of last reports.
+    #[derive(Debug, PartialEq)]
+    struct Seen {
+        hits: Vec<(u64, u64, String)>,
+        stats: Stats,
+        chunks: usize,
+        ends: Vec<u64>,
+        messages: Vec<String>,
+    }
+
+    fn run(cfg: &ScanConfig, query: &Query, flow: Flow) -> Seen {
+        let keep = |r: &mut FileReport, hits: Vec<Match<'_>>| {
+            r.hits = hits.into_iter().map(|m| (m.index, m.hit, m.raw.into_owned())).collect();
+        };
+        let mut seen = Seen {
+            hits: vec![],
+            stats: Stats::default(),
+            chunks: 0,
+            ends: vec![],
+            messages: vec![],
+        };
+        scan_in(cfg, query, &AtomicBool::new(false), &keep, flow, |file, report| {
+            if report.more {
+                // A chunk carries matches and its file's name, nothing else.
+                assert!(!report.hits.is_empty());
+                assert_eq!(report.stats, Stats::default());
+                assert!(report.messages.is_empty() && !report.failed);
+                seen.chunks += 1;
+            } else {
+                seen.ends.push(file);
+            }
+            // Nothing of a file comes after its last report.
+            assert!(!seen.ends[..seen.ends.len() - usize::from(!report.more)].contains(&file));
+            seen.stats.merge(&report.stats);
+            seen.messages.extend(report.messages);
+            seen.hits.extend(report.hits.into_iter().map(|(r, _, raw)| (file, r, raw)));
+            Ok(())
+        })
+        .unwrap();
+        seen
+    }
+
+    #[test]
+    fn chunks_keep_the_order_and_counts_of_whole_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = files(dir.path(), &[40, 300, 3, 0, 250, 7]);
+        for filters in [
+            Filters::default(),
+            Filters { events: vec!["CreateUser".into()], ..Filters::default() },
+        ] {
+            let query = Query::new(&filters, &[], true).unwrap();
+            let whole = run(&config(paths.clone(), 1), &query, Flow { chunk: None, held: 1 });
+            assert_eq!(whole.chunks, 0);
+            assert_eq!(whole.ends, (0..6).collect::<Vec<u64>>());
+            // File order, then record order.
+            let keys: Vec<(u64, u64)> = whole.hits.iter().map(|h| (h.0, h.1)).collect();
+            assert!(keys.windows(2).all(|w| w[0] < w[1]));
+            assert!(whole.hits.len() > 100);
+            assert_eq!(whole.stats.records_failed, 1);
+            for threads in [1, 2, 3, 8] {
+                for (limit, held) in [(1, 1), (1, HELD_BYTES), (200, 1), (1000, 5000), (1 << 20, 1)]
+                {
+                    let flow = Flow { chunk: Some(limit), held };
+                    let chunked = run(&config(paths.clone(), threads), &query, flow);
+                    assert_eq!(chunked.hits, whole.hits, "{threads} threads, {flow:?}");
+                    assert_eq!(chunked.stats, whole.stats);
+                    assert_eq!(chunked.ends, whole.ends);
+                    assert_eq!(chunked.messages, whole.messages);
+                    if limit == 1 {
+                        // Every match is a chunk of its own; the last reports hold counts.
+                        assert_eq!(chunked.chunks, whole.hits.len());
+                    }
+                    if limit == 1 << 20 {
+                        assert_eq!(chunked.chunks, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hand_on_cuts_at_the_limit_and_keeps_the_rest() {
+        let keep = |r: &mut FileReport, hits: Vec<Match<'_>>| {
+            r.hits = hits.into_iter().map(|m| (m.index, m.hit, m.raw.into_owned())).collect();
+        };
+        let mut sent: Vec<Vec<u64>> = Vec::new();
+        let mut emit = |c: FileReport| {
+            assert!(c.more);
+            assert_eq!(c.name, "f");
+            sent.push(c.hits.iter().map(|h| h.0).collect());
+            sent.len() < 3
+        };
+        let limit = 2 * HIT_OVERHEAD + 10;
+        let mut chunks = Chunks { limit, worker: &keep, emit: &mut emit, closed: false };
+        let r = FileReport { name: "f".into(), ..FileReport::default() };
+        let hits = |from: u64, n: u64| -> Vec<Match<'static>> {
+            (from..from + n)
+                .map(|i| Match::new(i, Hit { time: None }, Cow::Owned("x".repeat(5))))
+                .collect()
+        };
+        // 10 bytes of text and two overheads make a chunk: two matches each.
+        let rest = chunks.hand_on(&r, hits(0, 5));
+        assert_eq!(rest.iter().map(|m| m.index).collect::<Vec<_>>(), [4]);
+        assert!(!chunks.closed);
+        // The consumer stops after the third chunk: nothing more is handed on.
+        let mut more = rest;
+        more.extend(hits(5, 10));
+        let rest = chunks.hand_on(&r, more);
+        assert!(chunks.closed);
+        assert_eq!(rest.first().map(|m| m.index), Some(6));
+        assert_eq!(sent, [vec![0, 1], vec![2, 3], vec![4, 5]]);
+    }
+
+    #[test]
+    fn a_consumer_error_ends_a_chunked_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = files(dir.path(), &[200, 200, 200]);
+        let query = Query::new(&Filters::default(), &[], true).unwrap();
+        let keep = |r: &mut FileReport, hits: Vec<Match<'_>>| {
+            r.hits = hits.into_iter().map(|m| (m.index, m.hit, m.raw.into_owned())).collect();
+        };
+        for threads in [1, 2, 4] {
+            let mut calls = 0;
+            let result = scan_in(
+                &config(paths.clone(), threads),
+                &query,
+                &AtomicBool::new(false),
+                &keep,
+                Flow { chunk: Some(1), held: 1 },
+                |_, _| {
+                    calls += 1;
+                    if calls == 10 { Err(anyhow::anyhow!("sink full")) } else { Ok(()) }
+                },
+            );
+            assert_eq!(result.unwrap_err().to_string(), "sink full");
+            assert_eq!(calls, 10, "{threads} threads");
+        }
+    }
 }

@@ -152,3 +152,84 @@ fn stream_damage_is_named_and_what_came_before_is_kept() {
     assert_eq!(out.trim(), "40");
     assert!(err.contains("bomb.json.gz: larger than the 16777216-byte limit"), "{err}");
 }
+
+/// `search ARGS` with these environment variables; (exit, stdout, stderr's accounting line).
+fn search_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = trailscan(&[&["search"], args].concat());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        err.lines().last().unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn many_matches_of_streamed_files_come_out_as_in_memory_in_chunks() {
+    // Three files of the fixture's records, half of them at one eventTime: the output orders
+    // those by file, then record, so any match out of place or lost shows.
+    let recs: Vec<String> = fixture_records()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut v: serde_json::Value = serde_json::from_str(r).unwrap();
+            if i % 2 == 0 {
+                v["eventTime"] = serde_json::json!("2024-05-01T00:00:00Z");
+            }
+            v.to_string()
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let third = recs.len() / 3;
+    let lines = recs[..third].join("\n") + "\n";
+    let delivery = format!("{{\"Records\":[{}]}}", recs[third..2 * third].join(","));
+    let array = format!("[{}]", recs[2 * third..].join(",\n"));
+    let files = [
+        ("a.jsonl", lines.into_bytes()),
+        ("b.json.gz", gz(delivery.as_bytes())),
+        ("c.json", array.into_bytes()),
+    ];
+    let mut paths = Vec::new();
+    for (name, data) in &files {
+        std::fs::write(d.join(name), data).unwrap();
+        paths.push(d.join(name).to_str().unwrap().to_string());
+    }
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    // Streamed (the threshold lowered), each match a chunk or chunks of a few dozen matches;
+    // read in memory, each match a chunk.
+    let every_match = [("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")];
+    let some = [("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")];
+    let in_memory_chunks = [("TRAILSCAN_CHUNK_BYTES", "1")];
+    let variants: [&[&str]; 6] = [
+        &["-f", "jsonl"],
+        &["-f", "csv"],
+        &["--fields", "eventTime,eventName,actor"],
+        &["-f", "jsonl", "--limit", "101"],
+        &["-c"],
+        &["-f", "jsonl", "--errors"],
+    ];
+    for extra in variants {
+        let args = [&paths[..], extra, &["--threads", "1"]].concat();
+        let whole = search_env(&args, &[]);
+        assert_eq!(whole.0, 0, "{extra:?}: {}", whole.2);
+        assert!(whole.1.lines().count() > 100 || extra.contains(&"-c"), "{extra:?}");
+        if extra == ["-c"] {
+            assert_eq!(whole.1.trim(), recs.len().to_string());
+        }
+        assert!(whole.2.contains(" 0 failed"), "{}", whole.2);
+        for threads in ["1", "2", "8"] {
+            for env in [&every_match[..], &some, &in_memory_chunks] {
+                let args = [&paths[..], extra, &["--threads", threads]].concat();
+                let got = search_env(&args, env);
+                assert_eq!(got.0, whole.0, "{extra:?} {threads} {env:?}");
+                assert!(got.1 == whole.1, "{extra:?} {threads} threads {env:?}: output differs");
+                assert_eq!(got.2, whole.2, "{extra:?} {threads} threads {env:?}");
+            }
+        }
+    }
+}
