@@ -94,7 +94,7 @@ echo
 read -r USER KEY IP < <(pick "$BENCH_DIR")
 DUCK=""
 if [[ -n $DUCKDB ]]; then
-    DUCK="peer: duckdb over raw JSON, CreateUser|$DUCKDB -c \"SELECT count(*) FROM (SELECT unnest(Records) AS r FROM read_json('\$A/AWSLogs/**/CloudTrail/**/*.json.gz', columns = {Records: 'STRUCT(eventName VARCHAR)[]'})) WHERE r.eventName = 'CreateUser'\""
+    DUCK="peer: duckdb over raw JSON, CreateUser|$DUCKDB -c \"SELECT count(*) FROM (SELECT unnest(Records) AS r FROM read_json('\$A/AWSLogs/**/CloudTrail/*/*/*/*/*.json.gz', columns = {Records: 'STRUCT(eventName VARCHAR)[]'})) WHERE r.eventName = 'CreateUser'\""
 fi
 # Peers on the same questions, through DuckDB's Python package when it is installed: over the
 # raw files (as Athena's table reads them) and over the Parquet lake `trailscan export` writes.
@@ -104,7 +104,7 @@ if python3 -c 'import duckdb' 2>/dev/null; then
     "$TS" export "$BENCH_DIR" --format parquet --out "$LAKE" -q
     DQ="python3 -c \"import duckdb,sys; duckdb.sql('SET threads TO 2'); print(duckdb.sql(sys.argv[1]).fetchall())\""
     LAKE_T="read_parquet('$LAKE/**/*.parquet', hive_partitioning = true)"
-    RAW_T="(SELECT unnest(Records) AS r FROM read_json('\$A/AWSLogs/**/CloudTrail/**/*.json.gz', columns = {Records: 'STRUCT(eventName VARCHAR)[]'}))"
+    RAW_T="(SELECT unnest(Records) AS r FROM read_json('\$A/AWSLogs/**/CloudTrail/*/*/*/*/*.json.gz', columns = {Records: 'STRUCT(eventName VARCHAR)[]'}))"
     PEERS="peer: DuckDB over the Parquet lake, CreateUser count|$DQ \"SELECT count(*) FROM $LAKE_T WHERE eventname = 'CreateUser'\"
 peer: DuckDB over the Parquet lake, records per eventName|$DQ \"SELECT eventname, count(*) FROM $LAKE_T GROUP BY 1\"
 peer: DuckDB over the raw files, CreateUser count|$DQ \"SELECT count(*) FROM $RAW_T WHERE r.eventName = 'CreateUser'\""

@@ -1,10 +1,14 @@
 # benches/lib.sh — shell functions the benchmark scripts share (sourced, not run).
 
-# Prints "wall cpu rss_kb" for a command (exit 1, nothing found, is fine).
+# Prints "wall cpu rss_kb" for a command (exit 1, nothing found, is fine; any other failure
+# is named on stderr, so that a broken row is not taken for a fast one).
 timed() {
-    local f
+    local f code=0
     f=$(mktemp)
-    /usr/bin/time -o "$f" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
+    /usr/bin/time -o "$f" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || code=$?
+    if ((code > 1)); then
+        echo "timed: exit $code: $*" >&2
+    fi
     tail -1 "$f" | awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }'
     rm -f "$f"
 }
