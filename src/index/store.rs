@@ -346,7 +346,6 @@ pub fn open(paths: &[PathBuf], dir: &Path, query: &Query, summaries: bool) -> Op
     let scopes: Vec<Scope> = scopes
         .into_iter()
         .map(|(given, prefix, index, file)| {
-            let mut answers = summaries;
             if summaries
                 && !whole
                 && !unusable.contains(&file)
@@ -360,7 +359,7 @@ pub fn open(paths: &[PathBuf], dir: &Path, query: &Query, summaries: bool) -> Op
                 ));
                 unusable.push(file.clone());
             }
-            answers &= !unusable.contains(&file);
+            let answers = summaries && !unusable.contains(&file);
             Scope { given, prefix, index, answers }
         })
         .collect();
