@@ -15,6 +15,10 @@ use memchr::memmem::Finder;
 use rustc_hash::FxHashSet;
 use std::cell::RefCell;
 
+/// Texts longer than this are lower-cased for the folded clauses a piece at a time
+/// ([`Prefilter::folded_hold`]).
+const PIECE: usize = 1 << 16;
+
 /// Needles per aho-corasick searcher of a folded clause (Teddy, its SIMD prefilter, takes up
 /// to 64; fewer give fewer false candidates).
 const GROUP: usize = 64;
@@ -255,7 +259,10 @@ impl Prefilter {
         self.folded.sort_by_key(|(_, n)| std::cmp::Reverse(n.len()));
     }
 
-    /// Do all folded clauses hold in `text`, ignoring ASCII case?
+    /// Do all folded clauses hold in `text`, ignoring ASCII case? A record is lower-cased into a
+    /// copy whole; a longer text (a whole file) a piece of [`PIECE`] bytes at a time, each with
+    /// the bytes a needle starting in it may reach, until a needle is found (most files hold
+    /// one in their first records: the rest is then not copied).
     fn folded_hold(&self, text: &[u8]) -> bool {
         if self.folded.is_empty() {
             return true;
@@ -263,9 +270,29 @@ impl Prefilter {
         LOWER.with_borrow_mut(|lower| {
             // Copied and lower-cased in one pass (a copy, then `make_ascii_lowercase`, took
             // three times as long).
-            lower.clear();
-            lower.extend(text.iter().map(u8::to_ascii_lowercase));
-            self.folded.iter().all(|(acs, _)| acs.iter().any(|ac| ac.is_match(lower.as_slice())))
+            let fold = |lower: &mut Vec<u8>, piece: &[u8]| {
+                lower.clear();
+                lower.extend(piece.iter().map(u8::to_ascii_lowercase));
+            };
+            if text.len() <= PIECE {
+                fold(lower, text);
+                return self.folded.iter().all(|(acs, _)| acs.iter().any(|ac| ac.is_match(lower)));
+            }
+            self.folded.iter().all(|(acs, needles)| {
+                let reach = needles.iter().map(String::len).max().unwrap_or(1) - 1;
+                let mut start = 0;
+                loop {
+                    let end = (start + PIECE + reach).min(text.len());
+                    fold(lower, &text[start..end]);
+                    if acs.iter().any(|ac| ac.is_match(lower)) {
+                        return true;
+                    }
+                    if end == text.len() {
+                        return false;
+                    }
+                    start += PIECE;
+                }
+            })
         })
     }
 
@@ -453,6 +480,38 @@ mod tests {
         let mut q = Prefilter::default();
         q.add_folded(&[vec!["ÜberAdmin".into(), "kali".into()]]);
         assert!(!q.is_active() && q.maybe(b"nothing"));
+    }
+
+    /// A long text (a file) is searched a piece at a time: a needle anywhere, across the
+    /// pieces' boundaries too, is found; a text without one is not.
+    #[test]
+    fn folded_search_of_long_texts_crosses_pieces() {
+        let mut p = Prefilter::default();
+        p.add_folded(&[vec!["\"CreateUser\"".into(), "kali".into()]]);
+        let mut two = Prefilter::default();
+        two.add_folded(&[vec!["\"createuser\"".into()], vec!["\"iam.amazonaws.com\"".into()]]);
+        let len = 3 * PIECE + 100;
+        let needle = b"\"cREATEuSER\"";
+        let other = b"\"IAM.amazonaws.com\"";
+        for at in
+            [0, 1, PIECE - 12, PIECE - 11, PIECE - 5, PIECE - 1, PIECE, 2 * PIECE - 3, len - 12]
+        {
+            let mut text = vec![b'x'; len];
+            text[at..at + needle.len()].copy_from_slice(needle);
+            assert!(p.maybe(&text), "at {at}");
+            // Both clauses must hold, each wherever it is.
+            assert!(!two.maybe(&text), "at {at}");
+            let o = if at > PIECE { 7 } else { len - other.len() - 1 };
+            text[o..o + other.len()].copy_from_slice(other);
+            assert!(two.maybe(&text), "at {at}");
+        }
+        let mut text = vec![b'x'; len];
+        text[PIECE - 2..PIECE + 2].copy_from_slice(b"KaLi");
+        assert!(p.maybe(&text));
+        text[PIECE + 1] = b'I';
+        text[PIECE - 2] = b'-';
+        assert!(!p.maybe(&text));
+        assert!(!p.maybe(&vec![b'x'; len]));
     }
 
     /// The folded search against its definition: "maybe" exactly when, ignoring ASCII case,
