@@ -393,25 +393,42 @@ fn clauses_hold(clauses: &[Vec<String>], scope: &Value) -> bool {
     })
 }
 
+/// The generated pattern, compiled; `None` (the case is skipped) only when EventBridge's limit
+/// on wildcard complexity refuses it ("Rule is too complex"), which the generator's wildcards
+/// can reach: any other error fails the test.
+fn compiled(pat: &Value) -> Option<Pattern> {
+    match Pattern::parse(&pat.to_string()) {
+        Ok(p) => Some(p),
+        Err(e) if e.to_string().contains("Rule is too complex") => None,
+        Err(e) => panic!("generated pattern {pat} is invalid: {e}"),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn matches_agrees_with_reference((pat, ev) in case()) {
-        let p = Pattern::parse(&pat.to_string()).expect("generated patterns are valid");
+        let p = compiled(&pat);
+        prop_assume!(p.is_some());
+        let p = p.unwrap();
         prop_assert_eq!(p.matches(&ev), reference(&pat, &ev), "pattern {} event {}", pat, ev);
     }
 
     #[test]
     fn projection_to_field_paths_keeps_the_answer((pat, ev) in case()) {
-        let p = Pattern::parse(&pat.to_string()).unwrap();
+        let p = compiled(&pat);
+        prop_assume!(p.is_some());
+        let p = p.unwrap();
         let projected = project(&ev, "", &p.field_paths());
         prop_assert_eq!(p.matches(&ev), p.matches(&projected), "pattern {} event {} projected {}", pat, ev, projected);
     }
 
     #[test]
     fn literal_clauses_are_sound((pat, ev) in case_with(literal_alt)) {
-        let p = Pattern::parse(&pat.to_string()).unwrap();
+        let p = compiled(&pat);
+        prop_assume!(p.is_some());
+        let p = p.unwrap();
         if p.matches(&ev) {
             prop_assert!(clauses_hold(&p.literal_clauses(""), &ev), "pattern {} event {}", pat, ev);
             for top in ["a", "b"] {
@@ -423,7 +440,9 @@ proptest! {
 
     #[test]
     fn display_round_trips((pat, ev) in case()) {
-        let p = Pattern::parse(&pat.to_string()).unwrap();
+        let p = compiled(&pat);
+        prop_assume!(p.is_some());
+        let p = p.unwrap();
         let shown = p.to_string();
         let q = Pattern::parse(&shown).unwrap();
         prop_assert_eq!(&q.to_string(), &shown);

@@ -117,7 +117,7 @@ impl TextGlob {
             if mid.is_empty() {
                 continue;
             }
-            match rest.windows(mid.len()).position(|w| eq(w, mid)) {
+            match find(rest, mid, self.cased) {
                 Some(at) => rest = &rest[at + mid.len()..],
                 None => return Some(false),
             }
@@ -214,6 +214,19 @@ impl TextRegex {
     }
 }
 
+/// The first index where `needle` (not empty) occurs in `hay`, ignoring ASCII case unless
+/// `cased`: what `hay.windows(needle.len()).position(..)` gives, found by looking for the
+/// needle's first byte (in both cases) with `memchr` rather than comparing at every index.
+fn find(hay: &[u8], needle: &[u8], cased: bool) -> Option<usize> {
+    if cased {
+        return memchr::memmem::find(hay, needle);
+    }
+    let (&first, tail) = needle.split_first()?;
+    let last = hay.len().checked_sub(needle.len())?;
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), &hay[..=last])
+        .find(|&i| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(tail))
+}
+
 /// Non-ASCII characters that Unicode simple case folding (the regex crate's `(?i)`) matches to
 /// an ASCII letter: LATIN SMALL LETTER LONG S (s) and KELVIN SIGN (k). A case-insensitive
 /// prefilter that folds ASCII only must treat text holding them as a "maybe".
@@ -287,6 +300,24 @@ mod tests {
         // Non-ASCII text goes to the regex: a long s is an s.
         let g = TextGlob::new(vec![Lit("s".into())], false).unwrap();
         assert!(g.match_ascii("\u{17F}").is_none() && g.matches("\u{17F}"));
+    }
+
+    /// `find` gives what a comparison at every index gives.
+    #[test]
+    fn find_agrees_with_windows() {
+        let hays = ["", "a", "xAbAB", "abab", "ba", "aB-ab", "-", "A-b", "zzzab"];
+        let needles = ["a", "ab", "AB", "bA", "-", "a-B", "abab", "zzzabx"];
+        for h in hays {
+            for n in needles {
+                for cased in [false, true] {
+                    let (h, n) = (h.as_bytes(), n.as_bytes());
+                    let slow = h
+                        .windows(n.len())
+                        .position(|w| if cased { w == n } else { w.eq_ignore_ascii_case(n) });
+                    assert_eq!(find(h, n, cased), slow, "{h:?} {n:?} {cased}");
+                }
+            }
+        }
     }
 
     #[test]

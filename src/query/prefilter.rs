@@ -15,6 +15,10 @@ use memchr::memmem::Finder;
 use rustc_hash::FxHashSet;
 use std::cell::RefCell;
 
+/// Texts longer than this are lower-cased for the folded clauses a piece at a time
+/// ([`Prefilter::folded_hold`]).
+const PIECE: usize = 1 << 16;
+
 /// Needles per aho-corasick searcher of a folded clause (Teddy, its SIMD prefilter, takes up
 /// to 64; fewer give fewer false candidates).
 const GROUP: usize = 64;
@@ -255,16 +259,40 @@ impl Prefilter {
         self.folded.sort_by_key(|(_, n)| std::cmp::Reverse(n.len()));
     }
 
-    /// Do all folded clauses hold in `text`, ignoring ASCII case?
+    /// Do all folded clauses hold in `text`, ignoring ASCII case? A record is lower-cased into a
+    /// copy whole; a longer text (a whole file) a piece of [`PIECE`] bytes at a time, each with
+    /// the bytes a needle starting in it may reach, until a needle is found (most files hold
+    /// one in their first records: the rest is then not copied).
     fn folded_hold(&self, text: &[u8]) -> bool {
         if self.folded.is_empty() {
             return true;
         }
         LOWER.with_borrow_mut(|lower| {
-            lower.clear();
-            lower.extend_from_slice(text);
-            lower.make_ascii_lowercase();
-            self.folded.iter().all(|(acs, _)| acs.iter().any(|ac| ac.is_match(lower.as_slice())))
+            // Copied and lower-cased in one pass (a copy, then `make_ascii_lowercase`, took
+            // three times as long).
+            let fold = |lower: &mut Vec<u8>, piece: &[u8]| {
+                lower.clear();
+                lower.extend(piece.iter().map(u8::to_ascii_lowercase));
+            };
+            if text.len() <= PIECE {
+                fold(lower, text);
+                return self.folded.iter().all(|(acs, _)| acs.iter().any(|ac| ac.is_match(lower)));
+            }
+            self.folded.iter().all(|(acs, needles)| {
+                let reach = needles.iter().map(String::len).max().unwrap_or(1) - 1;
+                let mut start = 0;
+                loop {
+                    let end = (start + PIECE + reach).min(text.len());
+                    fold(lower, &text[start..end]);
+                    if acs.iter().any(|ac| ac.is_match(lower)) {
+                        return true;
+                    }
+                    if end == text.len() {
+                        return false;
+                    }
+                    start += PIECE;
+                }
+            })
         })
     }
 
@@ -400,5 +428,162 @@ mod tests {
         assert!(!both.maybe(
             "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"CreateU\u{17F}er\"}".as_bytes()
         ));
+    }
+
+    /// A folded clause says "no" only where no needle is in the text in any ASCII case: mixed
+    /// case in the needles and the text, non-ASCII letters next to and inside the needles, the
+    /// needles at either end of the text.
+    #[test]
+    fn folded_clauses_mixed_case_and_non_ascii() {
+        let mut p = Prefilter::default();
+        p.add_folded(&[vec![
+            "\"CreateUSER\"".into(),
+            // The fragment `Pattern::literal_clauses_folded` gives of `ÜberAdmin`.
+            "berAdmin".into(),
+            "kali".into(),
+            "AdministratorAccess\"".into(),
+        ]]);
+        let maybe = |t: &str| p.maybe(t.as_bytes());
+        for yes in [
+            r#"{"eventName":"createuser"}"#,
+            r#"{"eventName":"CREATEuser"}"#,
+            "\"cReAtEuSeR\"",
+            "{\"ua\":\"Mozilla ÄÖÜ KALI linux\"}",
+            "KaLi",
+            "{\"policyArn\":\"arn:aws:iam::aws:policy/ADMINISTRATORaccess\"}",
+            // The ASCII part of a value with a non-ASCII letter is what is searched.
+            "{\"role\":\"überadmin\"}",
+            "{\"role\":\"ÉBERADMIN\"}",
+            // U+212A KELVIN SIGN folds to `k`, U+017F LATIN SMALL LETTER LONG S to `s`:
+            // Unicode-aware matchers accept them, so the prefilter says "maybe".
+            "{\"ua\":\"\u{212A}ali\"}",
+            "{\"eventName\":\"CreateU\u{17F}er\"}",
+            // An escape may spell anything.
+            r#"{"eventName":"Create\u0055ser"}"#,
+        ] {
+            assert!(maybe(yes), "{yes}");
+        }
+        for no in [
+            r#"{"eventName":"CreateUsers"}"#,
+            r#"{"eventName":"xCreateUser"}"#,
+            "{\"eventName\":\"CréateUser\"}",
+            "{\"ua\":\"kal\u{131}\"}",
+            "{\"ua\":\"k\u{e1}li\"}",
+            "{\"policyArn\":\"AdministratorAccessX\"}",
+            // U+0130 (capital I with a dot) is not an ASCII `i` for the matcher either.
+            "{\"ua\":\"KAL\u{130}\"}",
+            "",
+        ] {
+            assert!(!maybe(no), "{no}");
+        }
+        // A clause with a needle that is not such a fragment makes no claim.
+        let mut q = Prefilter::default();
+        q.add_folded(&[vec!["ÜberAdmin".into(), "kali".into()]]);
+        assert!(!q.is_active() && q.maybe(b"nothing"));
+    }
+
+    /// A long text (a file) is searched a piece at a time: a needle anywhere, across the
+    /// pieces' boundaries too, is found; a text without one is not.
+    #[test]
+    fn folded_search_of_long_texts_crosses_pieces() {
+        let mut p = Prefilter::default();
+        p.add_folded(&[vec!["\"CreateUser\"".into(), "kali".into()]]);
+        let mut two = Prefilter::default();
+        two.add_folded(&[vec!["\"createuser\"".into()], vec!["\"iam.amazonaws.com\"".into()]]);
+        let len = 3 * PIECE + 100;
+        let needle = b"\"cREATEuSER\"";
+        let other = b"\"IAM.amazonaws.com\"";
+        for at in
+            [0, 1, PIECE - 12, PIECE - 11, PIECE - 5, PIECE - 1, PIECE, 2 * PIECE - 3, len - 12]
+        {
+            let mut text = vec![b'x'; len];
+            text[at..at + needle.len()].copy_from_slice(needle);
+            assert!(p.maybe(&text), "at {at}");
+            // Both clauses must hold, each wherever it is.
+            assert!(!two.maybe(&text), "at {at}");
+            let o = if at > PIECE { 7 } else { len - other.len() - 1 };
+            text[o..o + other.len()].copy_from_slice(other);
+            assert!(two.maybe(&text), "at {at}");
+        }
+        let mut text = vec![b'x'; len];
+        text[PIECE - 2..PIECE + 2].copy_from_slice(b"KaLi");
+        assert!(p.maybe(&text));
+        text[PIECE + 1] = b'I';
+        text[PIECE - 2] = b'-';
+        assert!(!p.maybe(&text));
+        assert!(!p.maybe(&vec![b'x'; len]));
+    }
+
+    /// The folded search against its definition: "maybe" exactly when, ignoring ASCII case,
+    /// the text holds a needle, or holds a `\u` escape or a character Unicode folds to an ASCII
+    /// letter.
+    #[test]
+    fn folded_search_is_its_definition() {
+        use proptest::prelude::*;
+        let alphabet = prop::sample::select(vec![
+            "a", "A", "b", "B", "k", "K", "s", "S", "\"", "\\", "u", "\u{17F}", "\u{212A}", "é",
+            "É", "\u{130}", " ",
+        ]);
+        let text = prop::collection::vec(alphabet.clone(), 0..40).prop_map(|v| v.concat());
+        let needle = prop::collection::vec(
+            prop::sample::select(vec!["a", "A", "b", "B", "k", "K", "s", "S", " "]),
+            1..5,
+        )
+        .prop_map(|v| v.concat());
+        let needles = prop::collection::vec(
+            (needle, any::<bool>(), any::<bool>()).prop_map(|(n, open, close)| {
+                format!("{}{n}{}", if open { "\"" } else { "" }, if close { "\"" } else { "" })
+            }),
+            1..4,
+        );
+        proptest!(ProptestConfig::with_cases(3000), |(needles in needles, text in text)| {
+            let mut p = Prefilter::default();
+            p.add_folded(std::slice::from_ref(&needles));
+            let lower = text.to_ascii_lowercase();
+            let found = needles.iter().any(|n| lower.contains(&n.to_ascii_lowercase()));
+            let expected = found
+                || has_unicode_escape(text.as_bytes())
+                || has_case_twin(text.as_bytes());
+            prop_assert_eq!(p.maybe(text.as_bytes()), expected, "{:?} in {:?}", needles, text);
+        });
+    }
+
+    /// Sound against the matcher: whenever a case-insensitive Sigma value (a literal, a
+    /// `contains`, a `startswith`) matches a record's field, the query's prefilter lets the
+    /// record through, whatever the case and the non-ASCII letters Unicode folds.
+    #[test]
+    fn folded_prefilter_passes_what_the_matcher_accepts() {
+        use crate::pattern::Pattern;
+        use crate::pattern::ast::Alt;
+        use crate::pattern::text::{GlobTok, TextGlob};
+        use crate::query::{Filters, Query, View, ViewPattern};
+        use proptest::prelude::*;
+        let piece = prop::sample::select(vec![
+            "a", "A", "k", "K", "s", "S", "\u{17F}", "\u{212A}", "é", "É", "\u{130}", "-", "\"",
+        ]);
+        let value = prop::collection::vec(piece, 0..12).prop_map(|v| v.concat());
+        let lit = prop::collection::vec(prop::sample::select(vec!["a", "K", "s", "S", "k"]), 1..4)
+            .prop_map(|v| v.concat());
+        proptest!(ProptestConfig::with_cases(3000), |(lit in lit, value in value, shape in 0..3u8)| {
+            let toks = match shape {
+                0 => vec![GlobTok::Lit(lit.clone())],
+                1 => vec![GlobTok::Star, GlobTok::Lit(lit.clone()), GlobTok::Star],
+                _ => vec![GlobTok::Lit(lit.clone()), GlobTok::Star],
+            };
+            let glob = TextGlob::new(toks, false).unwrap();
+            let pattern = Pattern::from_dnf(vec![vec![
+                ("f".into(), vec![Alt::TextGlob(glob.clone())]),
+            ]]).unwrap();
+            let query = Query::from_patterns(
+                &Filters::default(),
+                vec![ViewPattern { pattern, view: View::Record }],
+                true,
+            ).unwrap();
+            prop_assert!(query.prefilter().is_active());
+            let record = serde_json::json!({ "g": "x", "f": value }).to_string();
+            if glob.matches(&value) {
+                prop_assert!(query.prefilter().maybe(record.as_bytes()), "{} {}", lit, record);
+            }
+        });
     }
 }

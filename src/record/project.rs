@@ -6,6 +6,7 @@
 //! to one. Keys with dots (`"a.b"`) count as their dotted path, as EventBridge flattens them.
 
 use super::scan;
+use rustc_hash::FxHashMap;
 use rustc_hash::FxHashSet as HashSet;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -21,8 +22,73 @@ pub struct KeepSet {
     /// The distinct first segments of `paths`: once a record's top level has shown all of
     /// them, the rest of the record is skipped unread.
     heads: Vec<String>,
+    /// [`KeepSet::decide`] for keys without a dot, one small map per object the projection
+    /// descends into ([`KeepSet::project_checked`]: one lookup of the key instead of several of
+    /// its whole dotted path).
+    tree: Tree,
 }
 
+/// The objects [`KeepSet::project_checked`] descends into: the top level (node 0) and every
+/// path that [`KeepSet::decide`] says to descend into, each with the keys (without a dot) it
+/// does not drop: their decision and, to descend, their node. A key not there is dropped.
+#[derive(Debug, Clone, Default)]
+struct Tree {
+    nodes: Vec<FxHashMap<Box<str>, (Keep, usize)>>,
+    /// The node of each path (as the projection spells it).
+    by_path: FxHashMap<String, usize>,
+}
+
+/// The dotted path of `key` in the object at `parent` (`""`: the top level), as the projection
+/// builds it.
+fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
+}
+
+impl Tree {
+    fn new(k: &KeepSet) -> Tree {
+        let mut t = Tree::default();
+        if k.all {
+            return t;
+        }
+        // Nodes: the top level, and every path decide() descends into (each is a `lead`).
+        t.by_path.insert(String::new(), 0);
+        t.nodes.push(FxHashMap::default());
+        let mut leads: Vec<&String> = k.lead.iter().collect();
+        leads.sort();
+        for p in leads {
+            if matches!(k.decide(p), Keep::Descend) && !t.by_path.contains_key(p) {
+                t.by_path.insert(p.clone(), t.nodes.len());
+                t.nodes.push(FxHashMap::default());
+            }
+        }
+        // A kept or leading path `c` is the child `key` of node `parent` when the projection
+        // spells `parent` + `key` as `c`.
+        let mut children: Vec<&String> = k.keep.iter().chain(&k.lead).collect();
+        children.sort();
+        children.dedup();
+        for c in children {
+            let (parent, key) = match c.rfind('.') {
+                Some(i) => (&c[..i], &c[i + 1..]),
+                None => ("", c.as_str()),
+            };
+            let Some(&node) = t.by_path.get(parent) else { continue };
+            if join(parent, key) != *c {
+                continue;
+            }
+            let decision = k.decide(c);
+            let child = match decision {
+                Keep::Descend => t.by_path[c.as_str()],
+                _ => 0,
+            };
+            if !matches!(decision, Keep::Drop) {
+                t.nodes[node].insert(key.into(), (decision, child));
+            }
+        }
+        t
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Keep {
     All,
     Descend,
@@ -43,18 +109,27 @@ impl KeepSet {
             .iter()
             .flat_map(|p| p.match_indices('.').map(|(i, _)| p[..i].to_string()))
             .collect();
-        KeepSet {
+        let mut k = KeepSet {
             all: paths.iter().any(String::is_empty),
             keep: paths.into_iter().collect(),
             lead,
             heads,
-        }
+            tree: Tree::default(),
+        };
+        k.tree = Tree::new(&k);
+        k
     }
 
     /// Keeps everything.
     #[must_use]
     pub fn everything() -> KeepSet {
-        KeepSet { keep: HashSet::default(), lead: HashSet::default(), all: true, heads: Vec::new() }
+        KeepSet {
+            keep: HashSet::default(),
+            lead: HashSet::default(),
+            all: true,
+            heads: Vec::new(),
+            tree: Tree::default(),
+        }
     }
 
     fn decide(&self, path: &str) -> Keep {
@@ -68,6 +143,21 @@ impl KeepSet {
             }
         }
         if self.lead.contains(path) { Keep::Descend } else { Keep::Drop }
+    }
+
+    /// [`KeepSet::decide`] of `path`, the key `key` of the object at `node` (a [`Tree`] node),
+    /// and the node of `path` when it is to be descended into.
+    #[inline]
+    fn decide_in(&self, node: usize, key: &str, path: &str) -> (Keep, usize) {
+        if key.contains('.') {
+            let d = self.decide(path);
+            let child = match d {
+                Keep::Descend => self.tree.by_path.get(path).copied().unwrap_or(0),
+                _ => 0,
+            };
+            return (d, child);
+        }
+        self.tree.nodes[node].get(key).copied().unwrap_or((Keep::Drop, 0))
     }
 
     /// Parses `raw` keeping only the wanted paths. The result is an object (or whatever
@@ -214,7 +304,7 @@ impl KeepSet {
         let mut de = serde_json::Deserializer::from_str(raw);
         let mut path = String::with_capacity(64);
         let read = serde::de::DeserializeSeed::deserialize(
-            checked::Project { keep: self, path: &mut path, special: &special },
+            checked::Project { keep: self, node: 0, path: &mut path, special: &special },
             &mut de,
         )
         .and_then(|v| de.end().map(|()| v));
@@ -248,6 +338,8 @@ mod checked {
     /// element, scalars as `Value` builds them.
     pub(super) struct Project<'a> {
         pub(super) keep: &'a KeepSet,
+        /// The [`super::Tree`] node of `path`.
+        pub(super) node: usize,
         pub(super) path: &'a mut String,
         pub(super) special: &'a Cell<bool>,
     }
@@ -296,8 +388,12 @@ mod checked {
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
             let mut out = Vec::new();
             loop {
-                let seed =
-                    Project { keep: self.keep, path: &mut *self.path, special: self.special };
+                let seed = Project {
+                    keep: self.keep,
+                    node: self.node,
+                    path: &mut *self.path,
+                    special: self.special,
+                };
                 match seq.next_element_seed(seed)? {
                     Some(v) => out.push(v),
                     None => return Ok(Value::Array(out)),
@@ -316,10 +412,12 @@ mod checked {
                     self.path.push('.');
                 }
                 self.path.push_str(&key);
-                let value = match self.keep.decide(self.path) {
+                let (decision, child) = self.keep.decide_in(self.node, &key, self.path);
+                let value = match decision {
                     Keep::All => Some(map.next_value::<Value>()?),
                     Keep::Descend => Some(map.next_value_seed(Project {
                         keep: self.keep,
+                        node: child,
                         path: &mut *self.path,
                         special: self.special,
                     })?),
@@ -515,6 +613,52 @@ mod tests {
             serde_json::from_str::<Value>(&deep).unwrap_err().to_string(),
             k.project_checked(&deep).unwrap_err().to_string()
         );
+    }
+
+    /// The tree's decision for a key in the object at a node is `decide` of the key's dotted
+    /// path, along every walk of keys (dots, empty keys and empty segments included), for many
+    /// sets of paths.
+    #[test]
+    fn tree_decides_as_decide() {
+        let words = ["", "a", "b", "ab", ".", "a.b", "b.", ".a", "a..b"];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..3000 {
+            let paths: Vec<String> = (0..1 + next(4))
+                .map(|_| {
+                    let parts: Vec<&str> =
+                        (0..1 + next(3)).map(|_| words[next(words.len())]).collect();
+                    parts.join(".")
+                })
+                .collect();
+            let k = KeepSet::new(paths.clone());
+            if k.all {
+                continue;
+            }
+            for _ in 0..40 {
+                let (mut node, mut path) = (0usize, String::new());
+                for _ in 0..4 {
+                    let key = words[next(words.len())];
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    let old = k.decide(&path);
+                    let (new, child) = k.decide_in(node, key, &path);
+                    assert_eq!(old, new, "paths {paths:?} path {path:?} key {key:?}");
+                    if new != Keep::Descend {
+                        break;
+                    }
+                    node = child;
+                    assert_eq!(k.tree.by_path.get(&path), Some(&node), "{paths:?} {path:?}");
+                }
+            }
+        }
     }
 
     #[test]
