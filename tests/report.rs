@@ -7,6 +7,7 @@
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -297,5 +298,108 @@ fn the_page_works_in_chromium() {
             .unwrap();
         let got = String::from_utf8_lossy(&o.stdout).trim().to_string();
         assert_eq!(got, c["count"].to_string(), "{line}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    // The identities the page showed under a clicked value and a brushed range are what
+    // `summary --by actor,FIELD` counts under the same filter.
+    let shown: Value =
+        serde_json::from_str(&std::fs::read_to_string(shots.join("identities.json")).unwrap())
+            .unwrap();
+    let embedded = data(&std::fs::read_to_string(&archive).unwrap());
+    for (scenario, s) in shown.as_object().unwrap() {
+        let flags: Vec<&str> =
+            s["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+        identities_are_the_summary_s(scenario, &flags, &s["identities"], &embedded);
+    }
+}
+
+/// `summary fixtures/archive --by actor[,FIELD] FLAGS`: per actor, its groups (value, count,
+/// first seen, last seen).
+fn groups_by_actor(field: Option<&str>, flags: &[&str]) -> BTreeMap<String, Vec<Value>> {
+    let by = field.map_or_else(|| "actor".to_string(), |f| format!("actor,{f}"));
+    let o = trailscan()
+        .args(["summary", "fixtures/archive", "-q", "--no-index", "--format", "json", "--by", &by])
+        .args(flags)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{flags:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for g in v["groups"]["rows"].as_array().unwrap() {
+        let actor = g["key"][0].as_str().unwrap().to_string();
+        out.entry(actor).or_default().push(g.clone());
+    }
+    out
+}
+
+fn identities_are_the_summary_s(scenario: &str, flags: &[&str], shown: &Value, page: &Value) {
+    let shown = shown.as_array().unwrap();
+    let profiles = page["identities"].as_array().unwrap();
+    let profiled: Vec<String> =
+        profiles.iter().map(|i| i["actor"].as_str().unwrap().to_string()).collect();
+    // Per list, the values the page's cube keeps apart (its filterable top values).
+    let kept_apart: BTreeMap<&str, Vec<String>> =
+        [("services", 0), ("ips", 3), ("errors", 5), ("accounts", 6)]
+            .into_iter()
+            .map(|(list, d)| {
+                let dim = &page["dims"][d];
+                let n = dim["filterable"].as_u64().unwrap() as usize;
+                let values = dim["values"].as_array().unwrap().iter().take(n);
+                (list, values.map(|v| v["value"].as_str().unwrap().to_string()).collect())
+            })
+            .collect();
+    let actors = groups_by_actor(None, flags);
+    // Every profiled actor with records under the filter, and only those.
+    let want: Vec<&String> = profiled.iter().filter(|a| actors.contains_key(*a)).collect();
+    let got: Vec<&str> = shown.iter().map(|i| i["actor"].as_str().unwrap()).collect();
+    assert_eq!(got, want, "{scenario}: the identities shown");
+    assert!(!got.is_empty(), "{scenario}");
+    for i in shown {
+        let actor = i["actor"].as_str().unwrap();
+        let g = &actors[actor][0];
+        assert_eq!(i["count"], g["count"], "{scenario} {actor}: records");
+        assert_eq!(i["first"], g["first_seen"], "{scenario} {actor}: first seen");
+        assert_eq!(i["last"], g["last_seen"], "{scenario} {actor}: last seen");
+    }
+    for (list, field) in [
+        ("services", "eventSource"),
+        ("ips", "sourceIPAddress"),
+        ("errors", "errorCode"),
+        ("accounts", "recipientAccountId"),
+        ("types", "userIdentity.type"),
+    ] {
+        let by = groups_by_actor(Some(field), flags);
+        for i in shown {
+            let actor = i["actor"].as_str().unwrap();
+            let mut rows: Vec<(String, u64)> = by[actor]
+                .iter()
+                .map(|g| (g["key"][1].as_str().unwrap().to_string(), g["count"].as_u64().unwrap()))
+                .filter(|(v, _)| !(list == "errors" && v == "-"))
+                .collect();
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let page = &i[list];
+            if page["text"].as_str().is_some_and(|t| t.starts_with("not broken down")) {
+                // The page said it cannot split this actor's records by type under a filter:
+                // true only when it has more than one over the whole report.
+                let whole = profiles.iter().find(|p| p["actor"] == actor).unwrap();
+                assert!(
+                    list == "types" && whole["types"]["distinct"].as_u64() > Some(1),
+                    "{scenario} {actor}: {page}"
+                );
+                continue;
+            }
+            // Values the page's cube does not keep apart are counted together, not named
+            // (unless the whole profile shows they are one value).
+            let other: u64 = page["other"].as_u64().unwrap();
+            if other > 0 {
+                let apart = &kept_apart[list];
+                let merged: u64 =
+                    rows.iter().filter(|(v, _)| !apart.contains(v)).map(|(_, n)| n).sum();
+                assert_eq!(other, merged, "{scenario} {actor}: {list} not kept apart");
+                rows.retain(|(v, _)| apart.contains(v));
+            }
+            let want: Vec<Value> = rows.iter().take(12).map(|(v, n)| json!([v, n])).collect();
+            assert_eq!(page["rows"], json!(want), "{scenario} {actor}: {list}");
+            assert_eq!(page["distinct"], json!(rows.len()), "{scenario} {actor}: {list} distinct");
+        }
     }
 }

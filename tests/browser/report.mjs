@@ -154,6 +154,75 @@ await check("a brushed time range filters the page", async () => {
   assert.equal(await records(page), total);
 });
 
+// What the Identities section shows: per card, the actor, its records, first and last seen and
+// each list as [value, count] rows with how many values it has (tests/report.rs compares them
+// with `trailscan summary --by actor,FIELD` under the same filter).
+async function identities(page) {
+  return page.$$eval("#identities .id", (cards) => cards.map((c) => {
+    const dd = (k) => c.querySelector(`dd[data-k='${k}']`).textContent;
+    const list = (k) => {
+      const text = dd(k);
+      if (text === "-") return { rows: [], distinct: 0, other: 0 };
+      const rows = [...text.matchAll(/(?:^|, )([^,]+?) \(([\d,]+)\)/g)].map((m) => [m[1], Number(m[2].replace(/,/g, ""))]);
+      const more = text.match(/\u2026 (\d+) more/);
+      const other = text.match(/([\d,]+) records with values this page does not keep apart/);
+      return { rows, distinct: rows.length + (more ? Number(more[1]) : 0), other: other ? Number(other[1].replace(/,/g, "")) : 0, text };
+    };
+    const [first, last] = dd("seen").split("\u2192").map((s) => s.trim().replace(" ", "T"));
+    return {
+      actor: c.dataset.actor,
+      count: Number(dd("records").replace(/,/g, "")),
+      first, last,
+      services: list("services"), ips: list("source IPs"), errors: list("errors"), accounts: list("accounts"), types: list("type"),
+    };
+  }));
+}
+// The actors table's counts by actor.
+async function actorCounts(page) {
+  const v = await values(page, "actors"), n = await counts(page, "actors");
+  return Object.fromEntries(v.map((a, i) => [a, n[i]]));
+}
+
+await check("the identities follow a clicked value and a brushed range", async () => {
+  const whole = await identities(page);
+  const out = { whole: { flags: [], identities: whole } };
+  // A clicked value: the busiest event source.
+  const src = (await values(page, "event_sources"))[0];
+  await page.click(`#table-event_sources tbody tr:first-child td.v button`);
+  await page.waitForSelector("#filters .chip");
+  let ids = await identities(page);
+  let table = await actorCounts(page);
+  assert.ok(ids.length > 0 && ids.length <= whole.length);
+  for (const i of ids) {
+    assert.equal(i.count, table[i.actor], `${i.actor}: the card counts what the actors table counts`);
+    assert.equal(i.services.rows.length, 1, `${i.actor}: one service under eventSource = ${src}`);
+    assert.deepEqual(i.services.rows[0], [src, i.count]);
+  }
+  assert.ok(ids.some((i) => i.count < whole.find((w) => w.actor === i.actor).count), "the filter changed some identity's figures");
+  out.source = { flags: ["--source", src], identities: ids };
+  await page.click("#clear-filters");
+  assert.deepEqual(await identities(page), whole, "clearing the filter restores the whole profiles");
+  // A brushed range.
+  await page.locator("#timeline-chart").scrollIntoViewIfNeeded();
+  const box = await page.locator("#timeline-chart").boundingBox();
+  const xs = (await page.$$eval("#timeline-chart rect.hot", (rs) => rs.map((r) => r.getBoundingClientRect().x))).sort((a, b) => a - b);
+  const from = xs[Math.floor(xs.length / 3)] - 1, to = xs[Math.floor(xs.length * 2 / 3)] + 2;
+  await page.mouse.move(from, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to, box.y + box.height / 2, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForSelector("#range-chip");
+  const [t0, t1] = (await page.textContent("#range-chip")).split("\u2192").map((s) => s.trim().replace(/\u00d7$/, "").replace(" ", "T"));
+  ids = await identities(page);
+  table = await actorCounts(page);
+  assert.ok(ids.length > 0);
+  for (const i of ids) assert.equal(i.count, table[i.actor], `${i.actor} in the range`);
+  assert.ok(ids.length < whole.length || ids.some((i) => i.count < whole.find((w) => w.actor === i.actor).count), "the range changed the identities");
+  out.range = { flags: ["--since", t0, "--until", t1], identities: ids };
+  await page.click("#clear-filters");
+  writeFileSync(`${shots}/identities.json`, JSON.stringify(out, null, 1));
+});
+
 await check("the record viewer shows the exact record", async () => {
   await page.click("#table-event_names tbody tr:first-child td:last-child button");
   await page.waitForSelector("#viewer-json");
