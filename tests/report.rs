@@ -265,10 +265,12 @@ fn the_page_works_in_chromium() {
     page(&["report", records.to_str().unwrap()], &hostile, 0);
     let traced = dir.path().join("trace.html");
     page(&["report", "fixtures/trace", "--trace-key", "ASIAQRSTUVWXCHAINED1"], &traced, 0);
+    let collapsed = dir.path().join("collapsed.html");
+    page(&["report", "fixtures/archive", "--max-cells", "100"], &collapsed, 0);
     let shots = root().join("target/report-screenshots");
     let out = std::process::Command::new("node")
         .arg(browser.join("report.mjs"))
-        .args([&archive, &hostile, &records, &shots, &traced])
+        .args([&archive, &hostile, &records, &shots, &traced, &collapsed])
         .current_dir(&browser)
         .output()
         .unwrap();
@@ -301,15 +303,22 @@ fn the_page_works_in_chromium() {
     }
     // The identities the page showed under a clicked value and a brushed range are what
     // `summary --by actor,FIELD` counts under the same filter.
-    let shown: Value =
-        serde_json::from_str(&std::fs::read_to_string(shots.join("identities.json")).unwrap())
-            .unwrap();
-    let embedded = data(&std::fs::read_to_string(&archive).unwrap());
-    for (scenario, s) in shown.as_object().unwrap() {
-        let flags: Vec<&str> =
-            s["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-        identities_are_the_summary_s(scenario, &flags, &s["identities"], &embedded);
+    // The same on a page whose cube keeps few actors apart (--max-cells 100): the identities
+    // past them are counted from their own cells, and those it has no cells for are named as
+    // not counted, never shown with wrong figures.
+    for (file, html) in [("identities.json", &archive), ("identities-collapsed.json", &collapsed)] {
+        let shown: Value =
+            serde_json::from_str(&std::fs::read_to_string(shots.join(file)).unwrap()).unwrap();
+        let embedded = data(&std::fs::read_to_string(html).unwrap());
+        for (scenario, s) in shown.as_object().unwrap() {
+            let flags: Vec<&str> =
+                s["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+            identities_are_the_summary_s(&format!("{file} {scenario}"), &flags, s, &embedded);
+        }
     }
+    let embedded = data(&std::fs::read_to_string(&collapsed).unwrap());
+    assert!(embedded["dims"][2]["filterable"].as_u64() < Some(5), "few actors kept apart");
+    assert!(!embedded["identity_cube_actors"].as_array().unwrap().is_empty());
 }
 
 /// `summary fixtures/archive --by actor[,FIELD] FLAGS`: per actor, its groups (value, count,
@@ -331,8 +340,10 @@ fn groups_by_actor(field: Option<&str>, flags: &[&str]) -> BTreeMap<String, Vec<
     out
 }
 
-fn identities_are_the_summary_s(scenario: &str, flags: &[&str], shown: &Value, page: &Value) {
-    let shown = shown.as_array().unwrap();
+fn identities_are_the_summary_s(scenario: &str, flags: &[&str], seen: &Value, page: &Value) {
+    let shown = seen["identities"].as_array().unwrap();
+    let unknown: Vec<&str> =
+        seen["unknown"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
     let profiles = page["identities"].as_array().unwrap();
     let profiled: Vec<String> =
         profiles.iter().map(|i| i["actor"].as_str().unwrap().to_string()).collect();
@@ -348,8 +359,24 @@ fn identities_are_the_summary_s(scenario: &str, flags: &[&str], shown: &Value, p
             })
             .collect();
     let actors = groups_by_actor(None, flags);
-    // Every profiled actor with records under the filter, and only those.
-    let want: Vec<&String> = profiled.iter().filter(|a| actors.contains_key(*a)).collect();
+    // Every profiled actor with records under the filter, and only those, but the actors the
+    // page said it could not count: each one the cube does not keep apart and has no cells of
+    // its own for.
+    let apart = page["dims"][2]["filterable"].as_u64().unwrap() as usize;
+    let own: Vec<u64> = page["identity_cube_actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_u64().unwrap())
+        .collect();
+    for u in &unknown {
+        let id = profiled.iter().position(|a| a == u).unwrap();
+        assert!(id >= apart && !own.contains(&(id as u64)), "{scenario}: {u} could be counted");
+    }
+    let want: Vec<&String> = profiled
+        .iter()
+        .filter(|a| actors.contains_key(*a) && !unknown.contains(&a.as_str()))
+        .collect();
     let got: Vec<&str> = shown.iter().map(|i| i["actor"].as_str().unwrap()).collect();
     assert_eq!(got, want, "{scenario}: the identities shown");
     assert!(!got.is_empty(), "{scenario}");

@@ -39,6 +39,7 @@ struct Setup<'a> {
     spec: Spec,
     top: usize,
     per_value: usize,
+    max_cells: usize,
     bucket: Option<Bucket>,
     output: Option<&'a Path>,
     rules: RuleChoice<'a>,
@@ -54,6 +55,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
         spec: Spec::default(),
         top: args.top.clamp(1, 1000),
         per_value: args.records_per_value,
+        max_cells: args.max_cells.max(1),
         bucket: args.bucket,
         output: args.output.as_deref(),
         rules: RuleChoice {
@@ -84,6 +86,7 @@ pub fn run_summary(
         spec: spec.clone(),
         top: if args.top == 0 { 1000 } else { args.top.min(1000) },
         per_value: crate::cli::RECORDS_PER_VALUE,
+        max_cells: report::MAX_CELLS,
         bucket: args.bucket,
         output: args.output.as_deref(),
         rules: RuleChoice { packs: &[], files: &[], sigma: None, off: false },
@@ -280,7 +283,6 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     let dicts = dicts.into_inner().unwrap_or_else(PoisonError::into_inner);
     let mut fetch = |want: &Wanted| reread(&filters, s.input, &query, stop, want);
     pass.finish(&plan, &dicts, &reader, &mut fetch)?;
-    drop(dicts);
     let mut findings = std::mem::take(&mut pass.findings);
     findings.extend(auditor.finish());
     if !quiet && auditor.untimed > 0 {
@@ -326,6 +328,7 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     let opts = Options {
         top: s.top,
         per_value: s.per_value,
+        max_cells: s.max_cells,
         bucket: s.bucket,
         command,
         audit_note,
@@ -347,6 +350,10 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         }
     }
     config::report_stats(&stats, s.input)?;
+    // The program ends when this returns: the dictionaries and counts (a value per distinct
+    // actor, IP... of the archive) are left to the operating system, as `summary` leaves its
+    // own, rather than freed one allocation at a time.
+    std::mem::forget((dicts, total, rep, pass));
     Ok(if rules_failed { Outcome::Error } else { Outcome::of(found, failed) })
 }
 

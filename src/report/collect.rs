@@ -463,11 +463,14 @@ fn hash_text(v: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(v)
 }
 
-/// The texts of one field's values, each with an id (its place in the order first seen).
+/// The texts of one field's values, each with an id (its place in the order first seen),
+/// in one buffer.
 #[derive(Debug, Default)]
 pub struct Dict {
     table: hashbrown::HashTable<u32>,
-    values: Vec<Box<str>>,
+    /// Where each value's text ends in `text` (it starts where the previous one ends).
+    ends: Vec<usize>,
+    text: String,
 }
 
 impl Dict {
@@ -475,18 +478,19 @@ impl Dict {
     fn id(&mut self, v: Option<&str>) -> u32 {
         use hashbrown::hash_table::Entry;
         let Some(v) = v else { return ABSENT };
-        let values = &mut self.values;
-        let entry = self.table.entry(
-            hash_text(v),
-            |&i| &*values[i as usize] == v,
-            |&i| hash_text(&values[i as usize]),
-        );
+        let (ends, text) = (&mut self.ends, &mut self.text);
+        let at = |i: u32| {
+            let i = i as usize;
+            &text[if i == 0 { 0 } else { ends[i - 1] }..ends[i]]
+        };
+        let entry = self.table.entry(hash_text(v), |&i| at(i) == v, |&i| hash_text(at(i)));
         match entry {
             Entry::Occupied(o) => *o.get(),
             Entry::Vacant(e) => {
                 // Fewer values than records, and a file holds fewer than 2^32 records.
-                let id = u32::try_from(values.len()).unwrap_or(ABSENT - 1);
-                values.push(v.into());
+                let id = u32::try_from(ends.len()).unwrap_or(ABSENT - 1);
+                text.push_str(v);
+                ends.push(text.len());
                 e.insert(id);
                 id
             }
@@ -495,7 +499,14 @@ impl Dict {
 
     /// The text of `id`.
     fn text(&self, id: u32) -> Option<&str> {
-        self.values.get(id as usize).map(|v| &**v)
+        let i = id as usize;
+        let end = *self.ends.get(i)?;
+        self.text.get(if i == 0 { 0 } else { self.ends[i - 1] }..end)
+    }
+
+    /// The values' texts, by id.
+    fn values(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len()).filter_map(|i| self.text(u32::try_from(i).ok()?))
     }
 }
 
@@ -602,6 +613,8 @@ pub struct Pass {
     pub cube: Vec<(crate::report::Packed, Cell)>,
     /// The first bucket's start (seconds), the origin of the packed keys.
     pub origin: i64,
+    /// The cells of the profiled actors' records alone, as `cube`.
+    pub profiled_cube: Vec<(crate::report::Packed, Cell)>,
     /// Profiles by actor id.
     pub profiles: HashMap<u16, Profile>,
     /// Records kept, in walk order (then the findings' records).
@@ -658,7 +671,7 @@ impl Pass {
             .iter()
             .map(|t| {
                 std::array::from_fn(|d| {
-                    t.fields[d].values.iter().map(|v| lookup.id_of(d, Some(v))).collect()
+                    t.fields[d].values().map(|v| lookup.id_of(d, Some(v))).collect()
                 })
             })
             .collect();
@@ -672,22 +685,29 @@ impl Pass {
         let all = || self.files.iter().flat_map(|f| f.seen.iter().map(move |s| (f, s)));
         self.origin = all().filter(|(_, s)| s.dated).map(|(_, s)| secs(s.time)).min().unwrap_or(0);
         let mut records: Vec<(crate::report::Packed, i64)> = Vec::new();
+        let mut profiled_records: Vec<(crate::report::Packed, i64)> = Vec::new();
         // Profiles are counted by value ids (per thread's dictionaries), then by text.
         let mut by_ids: HashMap<(u16, usize), ProfileIds> = HashMap::default();
         for (file, s) in all() {
             let ids = top_of(file, s);
             let bucket = s.dated.then(|| secs(s.time));
+            let profiled = ids[ACTOR_DIM] < plan.profiled;
             match bucket {
                 Some(b) => {
-                    records.push((crate::report::pack(&(b, ids), self.origin, plan.bucket), s.time))
+                    let key = crate::report::pack(&(b, ids), self.origin, plan.bucket);
+                    records.push((key, s.time));
+                    if profiled {
+                        profiled_records.push((key, s.time));
+                    }
                 }
                 None => self.undated += 1,
             }
-            if ids[ACTOR_DIM] < plan.profiled {
+            if profiled {
                 by_ids.entry((ids[ACTOR_DIM], file.dicts)).or_default().add(s, bucket);
             }
         }
         self.cube = crate::report::cells_of(records);
+        self.profiled_cube = crate::report::cells_of(profiled_records);
         for ((actor, t), p) in by_ids {
             self.profiles.entry(actor).or_default().add_ids(&dicts[t], p);
         }
@@ -752,13 +772,14 @@ impl Pass {
             }
             if need.is_empty() {
                 let files = std::mem::take(&mut self.files);
-                let (cube, profiles, undated, findings) = (
+                let (cube, profiled_cube, profiles, findings) = (
                     std::mem::take(&mut self.cube),
+                    std::mem::take(&mut self.profiled_cube),
                     std::mem::take(&mut self.profiles),
-                    self.undated,
                     std::mem::take(&mut self.findings),
                 );
-                *self = Pass { cube, origin: self.origin, profiles, undated, findings, ..keep };
+                let (origin, undated) = (self.origin, self.undated);
+                *self = Pass { cube, origin, profiled_cube, profiles, undated, findings, ..keep };
                 drop(files);
                 break;
             }

@@ -23,6 +23,8 @@ use crate::stats::Stats;
 use crate::summary::actions::Notable;
 use crate::summary::{self, Bucket, DIMENSIONS};
 use collect::{CellKey, DIMS, Lookup, NONE, OTHER, Pass};
+/// Where the actor is in [`DIMENSIONS`].
+const ACTOR: usize = 2;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -68,6 +70,8 @@ pub struct Options {
     pub top: usize,
     /// Records kept per top value of each field.
     pub per_value: usize,
+    /// Cube cells embedded at most ([`MAX_CELLS`] by default).
+    pub max_cells: usize,
     /// Timeline bucket (`None`: by span).
     pub bucket: Option<Bucket>,
     /// The report's inputs and filter flags (`{"paths": [...], "flags": [[flag, value]...]}`):
@@ -245,17 +249,51 @@ pub fn cube_rows(
     } else {
         merged(cells.iter().map(|(k, c)| (collapse(*k, &kept), *c)).collect())
     };
-    let rows = cells
-        .into_iter()
-        .map(|(k, c)| {
-            let (b, ids) = unpack(k, origin, bucket);
-            let mut row = vec![json!(b)];
-            row.extend(ids.iter().map(|&i| json!(id_json(i))));
-            row.extend([json!(c.count), json!(secs(c.first)), json!(secs(c.last))]);
-            Value::Array(row)
-        })
-        .collect();
+    let rows = cells.into_iter().map(|(k, c)| row_json(k, &c, origin, bucket)).collect();
     (rows, kept)
+}
+
+/// A cell as the page reads it: (bucket, ids, count, first, last).
+fn row_json(k: Packed, c: &collect::Cell, origin: i64, bucket: i64) -> Value {
+    let (b, ids) = unpack(k, origin, bucket);
+    let mut row = vec![json!(b)];
+    row.extend(ids.iter().map(|&i| json!(id_json(i))));
+    row.extend([json!(c.count), json!(secs(c.first)), json!(secs(c.last))]);
+    Value::Array(row)
+}
+
+/// For the profiled actors the cube does not keep apart (`kept[actor]`: how many it does),
+/// their own cells, collapsed on the other fields as the cube is (`kept`), so that the
+/// page's filters count them too: each whose cells still fit within `budget`, the most
+/// active first. Returns the rows and the actors' ids.
+#[must_use]
+pub fn identity_rows(
+    cells: &[(Packed, collect::Cell)],
+    origin: i64,
+    bucket: i64,
+    kept: &[Option<u16>; DIMS],
+    budget: usize,
+) -> (Vec<Value>, Vec<u16>) {
+    let Some(apart) = kept[ACTOR] else { return (Vec::new(), Vec::new()) };
+    let mut others = *kept;
+    others[ACTOR] = None;
+    let cells = merged(cells.iter().map(|(k, c)| (collapse(*k, &others), *c)).collect());
+    let mut by_actor: BTreeMap<u16, Vec<(Packed, collect::Cell)>> = BTreeMap::new();
+    for (k, c) in cells {
+        let actor = unpack(k, origin, bucket).1[ACTOR];
+        if actor >= apart && actor < NONE {
+            by_actor.entry(actor).or_default().push((k, c));
+        }
+    }
+    let (mut rows, mut ids) = (Vec::new(), Vec::new());
+    for (actor, cells) in by_actor {
+        if rows.len() + cells.len() > budget {
+            continue;
+        }
+        ids.push(actor);
+        rows.extend(cells.iter().map(|(k, c)| row_json(*k, c, origin, bucket)));
+    }
+    (rows, ids)
 }
 
 fn top_list(m: &rustc_hash::FxHashMap<String, u64>, n: usize) -> Value {
@@ -415,7 +453,17 @@ pub fn data(
         })
         .collect();
 
-    let (cube, filterable) = cube_rows(&pass.cube, pass.origin, bucket_seconds(bucket), MAX_CELLS);
+    let (cube, filterable) =
+        cube_rows(&pass.cube, pass.origin, bucket_seconds(bucket), opts.max_cells);
+    // Identities past the actors the cube keeps apart get cells of their own, within half as
+    // many cells again.
+    let (identity_cube, identity_ids) = identity_rows(
+        &pass.profiled_cube,
+        pass.origin,
+        bucket_seconds(bucket),
+        &filterable,
+        opts.max_cells / 2,
+    );
     let dims: Vec<Value> = DIMENSIONS
         .iter()
         .enumerate()
@@ -483,7 +531,9 @@ pub fn data(
         "undated": pass.undated,
         "dims": dims,
         "cube": cube,
-        "max_cells": MAX_CELLS,
+        "max_cells": opts.max_cells,
+        "identity_cube": identity_cube,
+        "identity_cube_actors": identity_ids,
         "notable": {
             "total": n.total,
             "failed": n.failed,
@@ -544,5 +594,36 @@ mod tests {
         let b = pack(&(3600, [1, 0, 0, 0, 0, OTHER, 0, 0]), 0, 3600);
         let c = pack(&(7200, [0; DIMS]), 0, 3600);
         assert!(a < b && b < c);
+    }
+    #[test]
+    fn identities_past_those_kept_apart_get_cells_within_a_budget() {
+        let cell = |actor: u16, ip: u16| {
+            let mut ids = [0u16; DIMS];
+            ids[ACTOR] = actor;
+            ids[3] = ip;
+            (pack(&(0, ids), 0, 3600), collect::Cell { count: 1, first: 0, last: 0 })
+        };
+        // Actor 1: two IPs; actor 2: three; actor 3: one.
+        let cells = merged(vec![
+            cell(0, 0),
+            cell(1, 0),
+            cell(1, 1),
+            cell(2, 0),
+            cell(2, 1),
+            cell(2, 2),
+            cell(3, 5),
+        ]);
+        let mut kept = [None; DIMS];
+        assert_eq!(identity_rows(&cells, 0, 3600, &kept, 100).1, Vec::<u16>::new(), "all apart");
+        // The cube keeps one actor apart and IPs 0 and 1: the others' cells merge IP 2 and 5.
+        kept[ACTOR] = Some(1);
+        kept[3] = Some(2);
+        let (rows, ids) = identity_rows(&cells, 0, 3600, &kept, 100);
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(rows.len(), 2 + 3 + 1);
+        assert_eq!(rows[5].as_array().unwrap()[1 + 3], json!(-1), "IP 5 is another value");
+        // Within 3 cells: actor 1 (2), not 2 (3 more), then 3 (1).
+        let (rows, ids) = identity_rows(&cells, 0, 3600, &kept, 3);
+        assert_eq!((ids, rows.len()), (vec![1, 3], 3));
     }
 }

@@ -551,8 +551,10 @@
   function identityUnder(i) {
     var others = Object.keys(F.ids).some(function (k) { return +k !== ACTOR; });
     if (F.t0 == null && !others) return null;
-    if (i.id >= D.dims[ACTOR].filterable) return { unknown: true };
-    var rs = D.cube.filter(function (r) { return r[1 + ACTOR] === i.id && passes(r.slice(1, 1 + NDIM), r[0], ACTOR); });
+    // An actor the cube does not keep apart is counted from its own cells, when the page has them.
+    var own = i.id >= D.dims[ACTOR].filterable;
+    if (own && D.identity_cube_actors.indexOf(i.id) < 0) return { unknown: true };
+    var rs = (own ? D.identity_cube : D.cube).filter(function (r) { return r[1 + ACTOR] === i.id && passes(r.slice(1, 1 + NDIM), r[0], ACTOR); });
     var u = { count: total(rs), first: null, last: null, spark: [], lists: {} };
     var buckets = {};
     rs.forEach(function (r) {
@@ -601,7 +603,7 @@
     b.appendChild(el("p", { cls: "note", id: "identities-note", text: "The " + D.identities.length + " most active actors over the whole report: activity per " + D.bucket + ", services, source IPs, errors." +
       (under ? " Under the filters: those with records that match them, their figures counted from the page's cube (records without a readable eventTime are outside every filter)." : "") }));
     if (unknown.length) {
-      b.appendChild(el("p", { cls: "note warn", id: "identities-unknown", text: "Not shown under these filters: " + unknown.join(", ") + ". This page keeps only the top " + D.dims[ACTOR].filterable + " actors apart, so it cannot count their records under a filter; trailscan summary with the same filters and --by actor does." }));
+      b.appendChild(el("p", { cls: "note warn", id: "identities-unknown", "data-actors": JSON.stringify(unknown), text: "Not shown under these filters: " + unknown.join(", ") + ". This page keeps only the top " + D.dims[ACTOR].filterable + " actors apart, and the records of " + D.identity_cube_actors.length + " more (a bound on its size), so it cannot count theirs under a filter; trailscan summary with the same filters and --by actor does." }));
     }
     if (!filtered.length) b.appendChild(el("p", { cls: "empty", text: "No identity matches the filters." }));
     var grid = el("div", { cls: "ids" });
