@@ -69,7 +69,7 @@ fn the_page_is_one_strict_self_contained_file() {
         assert!(!html.contains(bad), "{bad}");
     }
     let d = data(&html);
-    assert_eq!(d["schema"], "trailscan-report/1");
+    assert_eq!(d["schema"], "trailscan-report/2");
     // The page's counts are the summary's.
     let s = trailscan()
         .args(["summary", "fixtures/archive", "-q", "--format", "json", "--top", "25"])
@@ -131,7 +131,7 @@ fn summary_html_is_the_report() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     let d = data(&std::fs::read_to_string(&out).unwrap());
-    assert_eq!(d["schema"], "trailscan-report/1");
+    assert_eq!(d["schema"], "trailscan-report/2");
     assert_eq!(d["dims"][1]["values"].as_array().unwrap().len(), 10, "summary's --top 10");
     assert_eq!(d["groups"]["by"], json!(["eventName"]));
     assert_eq!(d["groups"]["rows"].as_array().unwrap().len(), 10);

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// The page's data schema.
-pub const SCHEMA: &str = "trailscan-report/1";
+pub const SCHEMA: &str = "trailscan-report/2";
 /// Cube cells embedded at most: past this, fields keep fewer values filterable, in the steps
 /// of [`COLLAPSE_STEPS`], until the cube fits.
 pub const MAX_CELLS: usize = 60_000;
@@ -253,12 +253,14 @@ pub fn cube_rows(
     (rows, kept)
 }
 
-/// A cell as the page reads it: (bucket, ids, count, first, last).
+/// A cell as the page embeds it, in small numbers: (bucket's place from `origin`, ids,
+/// count, first and last seconds from the bucket's start); the page reads it back as (bucket
+/// start, ids, count, first, last).
 fn row_json(k: Packed, c: &collect::Cell, origin: i64, bucket: i64) -> Value {
     let (b, ids) = unpack(k, origin, bucket);
-    let mut row = vec![json!(b)];
+    let mut row = vec![json!((b - origin).div_euclid(bucket))];
     row.extend(ids.iter().map(|&i| json!(id_json(i))));
-    row.extend([json!(c.count), json!(secs(c.first)), json!(secs(c.last))]);
+    row.extend([json!(c.count), json!(secs(c.first) - b), json!(secs(c.last) - b)]);
     Value::Array(row)
 }
 
@@ -532,6 +534,7 @@ pub fn data(
         "dims": dims,
         "cube": cube,
         "max_cells": opts.max_cells,
+        "cube_origin": pass.origin,
         "identity_cube": identity_cube,
         "identity_cube_actors": identity_ids,
         "notable": {
@@ -571,8 +574,8 @@ mod tests {
             ids[collect::ERROR_DIM] = NONE;
             let key = pack(&(7200, ids), 3600, 3600);
             assert_eq!(unpack(key, 3600, 3600), (7200, ids));
-            cells
-                .push((key, collect::Cell { count: 2, first: 5_000_000_000, last: 9_000_000_000 }));
+            let (first, last) = (7_205_000_000_000, 7_209_000_000_000);
+            cells.push((key, collect::Cell { count: 2, first, last }));
         }
         let cells = merged(cells);
         let (rows, kept) = cube_rows(&cells, 3600, 3600, 100);
@@ -582,7 +585,7 @@ mod tests {
         // Keeping the top 10 IPs apart was not enough (11 cells); keeping none was.
         assert_eq!(kept[..5], [None, Some(10), Some(10), Some(0), Some(0)]);
         let row = rows[0].as_array().unwrap();
-        assert_eq!(row[0], json!(7200));
+        assert_eq!(row[0], json!(1), "the second bucket from the origin");
         assert_eq!(row[4], json!(-1), "IP given up");
         assert_eq!(row[6], json!(-2), "no error stays no error");
         assert_eq!(&row[9..], &[json!(24), json!(5), json!(9)]);

@@ -7,6 +7,11 @@
   var NDIM = D.dims.length;
   var ERR = 5, ACTOR = 2;
   var BS = D.bucket_seconds;
+  // Cells are embedded in small numbers (the bucket's place from the first, times from the
+  // bucket's start): back to (bucket start, ids, count, first, last), in seconds.
+  [D.cube, D.identity_cube].forEach(function (rs) {
+    rs.forEach(function (r) { var b = D.cube_origin + r[0] * BS; r[0] = b; r[2 + NDIM] += b; r[3 + NDIM] += b; });
+  });
   // Filters: one value id per field (or none), and a time range of bucket starts [t0, t1).
   var F = { ids: {}, t0: null, t1: null };
   var state = { stack: "event_sources", sorts: {}, texts: {} };
@@ -590,7 +595,7 @@
   function plistUnder(p, d) {
     if (p.unknown) return "not broken down under a filter (the page has no identity type by record); over the whole report: " + plist(p.unknown);
     var text = p.rows.length ? plist(p) : p.other ? "" : "-";
-    if (p.other) text += (text ? "; " : "") + fmt(p.other) + " records with values this page does not keep apart (it keeps the top " + D.dims[d].filterable + " " + D.dims[d].title + ")";
+    if (p.other) text += (text ? "; " : "") + fmt(p.other) + " records with values this page does not keep apart (" + (D.dims[d].filterable ? "it keeps the top " + D.dims[d].filterable + " " + D.dims[d].title : "it keeps no " + D.dims[d].title.replace(/s$/, "") + " apart") + ")";
     return text;
   }
   function drawIdentities() {
