@@ -246,7 +246,7 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         if let Some(Ok(both)) = report.partial.take().map(|p| p.downcast::<(Summary, Part)>()) {
             let (notable, part) = *both;
             merged.merge(notable, spec);
-            pass.merge(&report.name, part, &mut auditor);
+            pass.merge(&report.name, part, &mut auditor, spec.max_notable);
         }
         Ok(())
     })?;

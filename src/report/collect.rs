@@ -637,8 +637,9 @@ pub struct Pass {
 
 impl Pass {
     /// Adds the next file's part (in walk order), named `name`, testing its matches with
-    /// `auditor`.
-    pub fn merge(&mut self, name: &str, part: Part, auditor: &mut Auditor<'_>) {
+    /// `auditor`; of the notable actions' texts, the first `notable` in walk order are kept
+    /// (the summary keeps as many notable actions, those first).
+    pub fn merge(&mut self, name: &str, part: Part, auditor: &mut Auditor<'_>, notable: usize) {
         for (raw, v, ids) in part.matched {
             let found = auditor.record_matched(&raw, &v, &ids);
             self.findings.extend(found);
@@ -647,7 +648,8 @@ impl Pass {
             return;
         }
         let file = self.files.len();
-        self.texts.extend(part.texts.into_iter().map(|(at, t)| (file, at, t)));
+        let room = notable.saturating_sub(self.texts.len());
+        self.texts.extend(part.texts.into_iter().take(room).map(|(at, t)| (file, at, t)));
         self.files.push(FileSeen { name: name.to_string(), dicts: part.dicts, seen: part.seen });
     }
 
@@ -964,7 +966,7 @@ mod tests {
             }
             // Not a record: not counted, not kept.
             part.observe(d, &rules, &reader, &mut Default::default(), 9, "not json", None, false);
-            pass.merge(&name, part, &mut auditor);
+            pass.merge(&name, part, &mut auditor, 10);
         }
         let mut asked = Vec::new();
         let mut fetch = |want: &Wanted| {
