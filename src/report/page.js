@@ -595,7 +595,7 @@
   function plistUnder(p, d) {
     if (p.unknown) return "not broken down under a filter (the page has no identity type by record); over the whole report: " + plist(p.unknown);
     var text = p.rows.length ? plist(p) : p.other ? "" : "-";
-    if (p.other) text += (text ? "; " : "") + fmt(p.other) + " records with values this page does not keep apart (" + (D.dims[d].filterable ? "it keeps the top " + D.dims[d].filterable + " " + D.dims[d].title : "it keeps no " + D.dims[d].title.replace(/s$/, "") + " apart") + ")";
+    if (p.other) text += (text ? "; " : "") + fmt(p.other) + (p.other === 1 ? " record" : " records") + " with values this page does not keep apart (" + (D.dims[d].filterable ? "it keeps the top " + D.dims[d].filterable + " " + D.dims[d].title : "it keeps no " + D.dims[d].title.replace(/s$/, "") + " apart") + ")";
     return text;
   }
   function drawIdentities() {
@@ -608,7 +608,7 @@
     b.appendChild(el("p", { cls: "note", id: "identities-note", text: "The " + D.identities.length + " most active actors over the whole report: activity per " + D.bucket + ", services, source IPs, errors." +
       (under ? " Under the filters: those with records that match them, their figures counted from the page's cube (records without a readable eventTime are outside every filter)." : "") }));
     if (unknown.length) {
-      b.appendChild(el("p", { cls: "note warn", id: "identities-unknown", "data-actors": JSON.stringify(unknown), text: "Not shown under these filters: " + unknown.join(", ") + ". This page keeps only the top " + D.dims[ACTOR].filterable + " actors apart, and the records of " + D.identity_cube_actors.length + " more (a bound on its size), so it cannot count theirs under a filter; trailscan summary with the same filters and --by actor does." }));
+      b.appendChild(el("p", { cls: "note warn", id: "identities-unknown", "data-actors": JSON.stringify(unknown), text: "Not shown under these filters: " + unknown.join(", ") + ". This page keeps " + (D.dims[ACTOR].filterable ? "only the top " + D.dims[ACTOR].filterable + " actors apart" : "no actor apart") + ", and the records of " + D.identity_cube_actors.length + " more (a bound on its size), so it cannot count theirs under a filter; trailscan summary with the same filters and --by actor does." }));
     }
     if (!filtered.length) b.appendChild(el("p", { cls: "empty", text: "No identity matches the filters." }));
     var grid = el("div", { cls: "ids" });

@@ -166,7 +166,7 @@ async function identities(page) {
       if (text === "-") return { rows: [], distinct: 0, other: 0 };
       const rows = [...text.matchAll(/(?:^|, )([^,]+?) \(([\d,]+)\)/g)].map((m) => [m[1], Number(m[2].replace(/,/g, ""))]);
       const more = text.match(/\u2026 (\d+) more/);
-      const other = text.match(/([\d,]+) records with values this page does not keep apart/);
+      const other = text.match(/([\d,]+) records? with values this page does not keep apart/);
       return { rows, distinct: rows.length + (more ? Number(more[1]) : 0), other: other ? Number(other[1].replace(/,/g, "")) : 0, text };
     };
     const [first, last] = dd("seen").split("\u2192").map((s) => s.trim().replace(" ", "T"));
