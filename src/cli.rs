@@ -1047,6 +1047,11 @@ pub struct ReportArgs {
     #[arg(long, value_name = "N", default_value_t = RECORDS_PER_VALUE, help_heading = "Report")]
     pub records_per_value: usize,
 
+    /// Cube cells embedded at most (the page's filters are exact over them): past this, the
+    /// busiest fields keep fewer values filterable, and the page says so.
+    #[arg(long, value_name = "N", default_value_t = crate::report::MAX_CELLS, help_heading = "Report")]
+    pub max_cells: usize,
+
     /// Timeline bucket size (default: hours for spans up to three days, else days).
     #[arg(long, value_enum, value_name = "SIZE", help_heading = "Report")]
     pub bucket: Option<Bucket>,

@@ -7,6 +7,7 @@
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -68,7 +69,7 @@ fn the_page_is_one_strict_self_contained_file() {
         assert!(!html.contains(bad), "{bad}");
     }
     let d = data(&html);
-    assert_eq!(d["schema"], "trailscan-report/1");
+    assert_eq!(d["schema"], "trailscan-report/2");
     // The page's counts are the summary's.
     let s = trailscan()
         .args(["summary", "fixtures/archive", "-q", "--format", "json", "--top", "25"])
@@ -130,7 +131,7 @@ fn summary_html_is_the_report() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     let d = data(&std::fs::read_to_string(&out).unwrap());
-    assert_eq!(d["schema"], "trailscan-report/1");
+    assert_eq!(d["schema"], "trailscan-report/2");
     assert_eq!(d["dims"][1]["values"].as_array().unwrap().len(), 10, "summary's --top 10");
     assert_eq!(d["groups"]["by"], json!(["eventName"]));
     assert_eq!(d["groups"]["rows"].as_array().unwrap().len(), 10);
@@ -264,10 +265,12 @@ fn the_page_works_in_chromium() {
     page(&["report", records.to_str().unwrap()], &hostile, 0);
     let traced = dir.path().join("trace.html");
     page(&["report", "fixtures/trace", "--trace-key", "ASIAQRSTUVWXCHAINED1"], &traced, 0);
+    let collapsed = dir.path().join("collapsed.html");
+    page(&["report", "fixtures/archive", "--max-cells", "100"], &collapsed, 0);
     let shots = root().join("target/report-screenshots");
     let out = std::process::Command::new("node")
         .arg(browser.join("report.mjs"))
-        .args([&archive, &hostile, &records, &shots, &traced])
+        .args([&archive, &hostile, &records, &shots, &traced, &collapsed])
         .current_dir(&browser)
         .output()
         .unwrap();
@@ -297,5 +300,133 @@ fn the_page_works_in_chromium() {
             .unwrap();
         let got = String::from_utf8_lossy(&o.stdout).trim().to_string();
         assert_eq!(got, c["count"].to_string(), "{line}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    // The identities the page showed under a clicked value and a brushed range are what
+    // `summary --by actor,FIELD` counts under the same filter.
+    // The same on a page whose cube keeps few actors apart (--max-cells 100): the identities
+    // past them are counted from their own cells, and those it has no cells for are named as
+    // not counted, never shown with wrong figures.
+    for (file, html) in [("identities.json", &archive), ("identities-collapsed.json", &collapsed)] {
+        let shown: Value =
+            serde_json::from_str(&std::fs::read_to_string(shots.join(file)).unwrap()).unwrap();
+        let embedded = data(&std::fs::read_to_string(html).unwrap());
+        for (scenario, s) in shown.as_object().unwrap() {
+            let flags: Vec<&str> =
+                s["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+            identities_are_the_summary_s(&format!("{file} {scenario}"), &flags, s, &embedded);
+        }
+    }
+    let embedded = data(&std::fs::read_to_string(&collapsed).unwrap());
+    assert!(embedded["dims"][2]["filterable"].as_u64() < Some(5), "few actors kept apart");
+    assert!(!embedded["identity_cube_actors"].as_array().unwrap().is_empty());
+}
+
+/// `summary fixtures/archive --by actor[,FIELD] FLAGS`: per actor, its groups (value, count,
+/// first seen, last seen).
+fn groups_by_actor(field: Option<&str>, flags: &[&str]) -> BTreeMap<String, Vec<Value>> {
+    let by = field.map_or_else(|| "actor".to_string(), |f| format!("actor,{f}"));
+    let o = trailscan()
+        .args(["summary", "fixtures/archive", "-q", "--no-index", "--format", "json", "--by", &by])
+        .args(flags)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{flags:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for g in v["groups"]["rows"].as_array().unwrap() {
+        let actor = g["key"][0].as_str().unwrap().to_string();
+        out.entry(actor).or_default().push(g.clone());
+    }
+    out
+}
+
+fn identities_are_the_summary_s(scenario: &str, flags: &[&str], seen: &Value, page: &Value) {
+    let shown = seen["identities"].as_array().unwrap();
+    let unknown: Vec<&str> =
+        seen["unknown"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let profiles = page["identities"].as_array().unwrap();
+    let profiled: Vec<String> =
+        profiles.iter().map(|i| i["actor"].as_str().unwrap().to_string()).collect();
+    // Per list, the values the page's cube keeps apart (its filterable top values).
+    let kept_apart: BTreeMap<&str, Vec<String>> =
+        [("services", 0), ("ips", 3), ("errors", 5), ("accounts", 6)]
+            .into_iter()
+            .map(|(list, d)| {
+                let dim = &page["dims"][d];
+                let n = dim["filterable"].as_u64().unwrap() as usize;
+                let values = dim["values"].as_array().unwrap().iter().take(n);
+                (list, values.map(|v| v["value"].as_str().unwrap().to_string()).collect())
+            })
+            .collect();
+    let actors = groups_by_actor(None, flags);
+    // Every profiled actor with records under the filter, and only those, but the actors the
+    // page said it could not count: each one the cube does not keep apart and has no cells of
+    // its own for.
+    let apart = page["dims"][2]["filterable"].as_u64().unwrap() as usize;
+    let own: Vec<u64> = page["identity_cube_actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_u64().unwrap())
+        .collect();
+    for u in &unknown {
+        let id = profiled.iter().position(|a| a == u).unwrap();
+        assert!(id >= apart && !own.contains(&(id as u64)), "{scenario}: {u} could be counted");
+    }
+    let want: Vec<&String> = profiled
+        .iter()
+        .filter(|a| actors.contains_key(*a) && !unknown.contains(&a.as_str()))
+        .collect();
+    let got: Vec<&str> = shown.iter().map(|i| i["actor"].as_str().unwrap()).collect();
+    assert_eq!(got, want, "{scenario}: the identities shown");
+    assert!(!got.is_empty(), "{scenario}");
+    for i in shown {
+        let actor = i["actor"].as_str().unwrap();
+        let g = &actors[actor][0];
+        assert_eq!(i["count"], g["count"], "{scenario} {actor}: records");
+        assert_eq!(i["first"], g["first_seen"], "{scenario} {actor}: first seen");
+        assert_eq!(i["last"], g["last_seen"], "{scenario} {actor}: last seen");
+    }
+    for (list, field) in [
+        ("services", "eventSource"),
+        ("ips", "sourceIPAddress"),
+        ("errors", "errorCode"),
+        ("accounts", "recipientAccountId"),
+        ("types", "userIdentity.type"),
+    ] {
+        let by = groups_by_actor(Some(field), flags);
+        for i in shown {
+            let actor = i["actor"].as_str().unwrap();
+            let mut rows: Vec<(String, u64)> = by[actor]
+                .iter()
+                .map(|g| (g["key"][1].as_str().unwrap().to_string(), g["count"].as_u64().unwrap()))
+                .filter(|(v, _)| !(list == "errors" && v == "-"))
+                .collect();
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let page = &i[list];
+            if page["text"].as_str().is_some_and(|t| t.starts_with("not broken down")) {
+                // The page said it cannot split this actor's records by type under a filter:
+                // true only when it has more than one over the whole report.
+                let whole = profiles.iter().find(|p| p["actor"] == actor).unwrap();
+                assert!(
+                    list == "types" && whole["types"]["distinct"].as_u64() > Some(1),
+                    "{scenario} {actor}: {page}"
+                );
+                continue;
+            }
+            // Values the page's cube does not keep apart are counted together, not named
+            // (unless the whole profile shows they are one value).
+            let other: u64 = page["other"].as_u64().unwrap();
+            if other > 0 {
+                let apart = &kept_apart[list];
+                let merged: u64 =
+                    rows.iter().filter(|(v, _)| !apart.contains(v)).map(|(_, n)| n).sum();
+                assert_eq!(other, merged, "{scenario} {actor}: {list} not kept apart");
+                rows.retain(|(v, _)| apart.contains(v));
+            }
+            let want: Vec<Value> = rows.iter().take(12).map(|(v, n)| json!([v, n])).collect();
+            assert_eq!(page["rows"], json!(want), "{scenario} {actor}: {list}");
+            assert_eq!(page["distinct"], json!(rows.len()), "{scenario} {actor}: {list} distinct");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! `trailscan report` (and `summary --format html`): the interactive HTML page of
-//! [`crate::report`]. Pass one is the summary's scan; pass two places every record by the top
-//! values the first found, keeps the records behind them and tests the audit rules.
+//! [`crate::report`]. One scan counts the summary and remembers each record by its values'
+//! ids; the cube, the profiles and the records kept are made of those once the top values are
+//! known, the records kept read again from the files that hold them.
 
 use super::Outcome;
 use crate::audit::{self, Auditor, Rule, sigma};
@@ -9,12 +10,16 @@ use crate::config;
 use crate::engine::{self, FileReport, Match, ScanConfig};
 use crate::messages;
 use crate::query::Query;
-use crate::report::collect::{Counts, FieldReader, Lookup, Part, Pass, Plan};
+use crate::record::fields::Extractor;
+use crate::report::collect::{
+    Dicts, Fetched, FieldReader, Lookup, Part, Pass, Plan, Rules, Wanted,
+};
 use crate::report::{self, Options};
 use crate::stats::Stats;
-use crate::summary::{Bucket, Report, ReportOptions, Spec};
+use crate::summary::{self, Bucket, Reader, Report, ReportOptions, Spec, Summary};
 use crate::trace::{self, Direction, Seeds, TraceSetup};
 use anyhow::{Context, Result, bail};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -34,6 +39,7 @@ struct Setup<'a> {
     spec: Spec,
     top: usize,
     per_value: usize,
+    max_cells: usize,
     bucket: Option<Bucket>,
     output: Option<&'a Path>,
     rules: RuleChoice<'a>,
@@ -49,6 +55,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
         spec: Spec::default(),
         top: args.top.clamp(1, 1000),
         per_value: args.records_per_value,
+        max_cells: args.max_cells.max(1),
         bucket: args.bucket,
         output: args.output.as_deref(),
         rules: RuleChoice {
@@ -79,6 +86,7 @@ pub fn run_summary(
         spec: spec.clone(),
         top: if args.top == 0 { 1000 } else { args.top.min(1000) },
         per_value: crate::cli::RECORDS_PER_VALUE,
+        max_cells: report::MAX_CELLS,
         bucket: args.bucket,
         output: args.output.as_deref(),
         rules: RuleChoice { packs: &[], files: &[], sigma: None, off: false },
@@ -138,22 +146,6 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     }
     let (rules, rules_failed) = load_rules(&s.rules, quiet)?;
 
-    // Pass one: the summary.
-    let collected = super::summary::collect(s.input, s.filters, &s.spec, None, stop)?;
-    let stats = collected.stats.clone();
-    let opts = ReportOptions { top: s.top, bucket: s.bucket, series: 5, group_rows: s.top };
-    let rep = Report::new(&collected.summary, &s.spec, &opts, &stats);
-    let found = collected.summary.all.count > 0;
-
-    // Pass two: the cube, the profiles, the records kept, the findings.
-    let lookup = Lookup::new(&report::top_values(&rep));
-    let wanted_ids = rep
-        .notable
-        .actions
-        .iter()
-        .take(report::MAX_NOTABLE)
-        .filter_map(|a| a.event_id.clone())
-        .collect();
     let filters = config::filters(s.filters)?;
     let prefilter_on = !s.input.no_prefilter;
     let patterns: Vec<_> = rules
@@ -172,67 +164,127 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         })
     };
     let tester = crate::audit::Tester::new(&rules);
-    let plan = Plan {
-        lookup,
-        bucket: report::bucket_seconds(rep.timeline.bucket),
-        profiled: u16::try_from(report::MAX_IDENTITIES).unwrap_or(u16::MAX),
-        per_value: s.per_value,
-        wanted_ids,
+    let tests = Rules {
         rules: &rules,
         tester: (!rules.is_empty()).then_some(&tester),
-        rules_query: rules_query.as_ref(),
+        query: rules_query.as_ref(),
     };
+
+    // One pass: each record is counted by the summary and, by the ids of its values in its
+    // thread's dictionaries, kept for the cube (made once the summary knows the top values);
+    // the audit rules are tested on it.
     let query = config::query(&filters, s.filters, s.input)?;
-    // The scan reads the fields while it splits delivery files, as for the summary.
-    let reader = FieldReader::default();
+    // One extractor reads the report's fields and the summary's while the scan splits files.
+    let mut paths = FieldReader::paths();
+    let base = paths.len();
+    paths.extend(Reader::paths(&s.spec).into_iter().map(str::to_string));
+    let extractor = std::sync::Arc::new(Extractor::new(&paths));
+    let reader = FieldReader::sharing(extractor.clone());
+    let first_reader = Reader::sharing(&s.spec, extractor.clone(), base);
     let mut scan = ScanConfig {
         validate_hits: false,
         hit_times: false,
-        progress: false,
-        extract: Some(reader.extractor()),
+        extract: Some(extractor),
         ..config::scan(&filters, s.input)
     };
     config::use_index(&mut scan, &query, s.input)?;
-    // Counts go into one of a few accumulators, one per thread at a time; what is kept in
-    // walk order travels with the file's report.
-    let pool: Mutex<Vec<Counts>> = Mutex::new(Vec::new());
+    let spec = &s.spec;
+    // Counts go into one of a few accumulators, one per thread at a time, each with its
+    // dictionaries; what depends on walk order travels with the file's report.
+    let pool: Mutex<Vec<(Summary, summary::Reader, usize)>> = Mutex::new(Vec::new());
+    let dicts: Mutex<Vec<Dicts>> = Mutex::new(Vec::new());
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
-        let mut part = Part::default();
-        let mut scratch = crate::record::fields::Fields::default();
-        let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let mut counts = taken.unwrap_or_default();
-        for m in &hits {
-            part.observe(&mut counts, &plan, &reader, &mut scratch, m.index, &m.raw, m.fields);
+        if hits.is_empty() {
+            return;
         }
-        pool.lock().unwrap_or_else(PoisonError::into_inner).push(counts);
-        report.partial = Some(Box::new(part));
+        let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let (mut counts, mut sreader, slot) = taken.unwrap_or_else(|| {
+            let mut all = dicts.lock().unwrap_or_else(PoisonError::into_inner);
+            all.push(Dicts::default());
+            (Summary::default(), first_reader.clone(), all.len() - 1)
+        });
+        let mut mine =
+            std::mem::take(&mut dicts.lock().unwrap_or_else(PoisonError::into_inner)[slot]);
+        let mut notable = Summary::default();
+        let mut problems = Vec::new();
+        let mut part = Part::new(slot);
+        let mut scratch = crate::record::fields::Fields::default();
+        let before = counts.all.count;
+        for m in &hits {
+            let n = notable.notable.len();
+            if let Err(e) = counts.observe_raw(&m.raw, m.fields, spec, &mut sreader, &mut notable) {
+                problems.push((m.index, e));
+            }
+            let is_notable = notable.notable.len() > n;
+            part.observe(
+                &mut mine,
+                &tests,
+                &reader,
+                &mut scratch,
+                m.index,
+                &m.raw,
+                m.fields,
+                is_notable,
+            );
+        }
+        counts.files += u64::from(counts.all.count > before);
+        dicts.lock().unwrap_or_else(PoisonError::into_inner)[slot] = mine;
+        pool.lock().unwrap_or_else(PoisonError::into_inner).push((counts, sreader, slot));
+        for (record, e) in problems {
+            report.reject_match(record, e);
+        }
+        report.partial = Some(Box::new((notable, part)));
     };
+    let mut stats = Stats::default();
+    let mut failed = false;
+    let mut merged = Summary::default();
     let mut pass = Pass::default();
     let mut auditor = Auditor::new(&rules);
-    let mut second = Stats::default();
-    messages::muted(|| {
-        engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
-            second.merge(&report.stats);
-            if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Part>().ok()) {
-                pass.merge(&plan, *part, &mut auditor);
-            }
-            Ok(())
-        })
+    engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        if let Some(Ok(both)) = report.partial.take().map(|p| p.downcast::<(Summary, Part)>()) {
+            let (notable, part) = *both;
+            merged.merge(notable, spec);
+            pass.merge(&report.name, part, &mut auditor, spec.max_notable);
+        }
+        Ok(())
     })?;
-    let mut accs = pool.into_inner().unwrap_or_else(PoisonError::into_inner);
-    accs.sort_by_key(|c| std::cmp::Reverse(c.cube.len()));
-    let mut accs = accs.into_iter();
-    let mut counts = accs.next().unwrap_or_default();
-    accs.for_each(|c| counts.merge(c));
-    pass.absorb(counts);
+    // Into the largest accumulator, then the notable actions, in walk order (as `summary`).
+    let mut counts: Vec<Summary> = pool
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.all.count));
+    let mut rest = counts.into_iter();
+    let mut total = rest.next().unwrap_or_default();
+    rest.for_each(|c| total.merge(c, spec));
+    total.merge(merged, spec);
+    let opts = ReportOptions { top: s.top, bucket: s.bucket, series: 5, group_rows: s.top };
+    let rep = Report::new(&total, spec, &opts, &stats);
+    let found = total.all.count > 0;
+
+    // The top values known: the cube, the profiles and the records kept.
+    let plan = Plan {
+        lookup: Lookup::new(&report::top_values(&rep)),
+        bucket: report::bucket_seconds(rep.timeline.bucket),
+        profiled: u16::try_from(report::MAX_IDENTITIES).unwrap_or(u16::MAX),
+        per_value: s.per_value,
+        wanted_ids: rep
+            .notable
+            .actions
+            .iter()
+            .take(report::MAX_NOTABLE)
+            .filter_map(|a| a.event_id.clone())
+            .collect(),
+    };
+    let dicts = dicts.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let mut fetch = |want: &Wanted| reread(&filters, s.input, &query, stop, want);
+    pass.finish(&plan, &dicts, &reader, &mut fetch)?;
     let mut findings = std::mem::take(&mut pass.findings);
     findings.extend(auditor.finish());
-    if second.files_failed != stats.files_failed || second.records_read != stats.records_read {
-        messages::error(&format!(
-            "the input changed between the report's two passes ({} then {} records read, {} then {} files failed): the page's filters may not add up to its totals",
-            stats.records_read, second.records_read, stats.files_failed, second.files_failed
-        ));
-    }
     if !quiet && auditor.untimed > 0 {
         messages::error(&format!(
             "{} records matched threshold or correlation rules without a valid eventTime and were not counted",
@@ -276,6 +328,7 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     let opts = Options {
         top: s.top,
         per_value: s.per_value,
+        max_cells: s.max_cells,
         bucket: s.bucket,
         command,
         audit_note,
@@ -297,5 +350,65 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         }
     }
     config::report_stats(&stats, s.input)?;
-    Ok(if rules_failed { Outcome::Error } else { Outcome::of(found, collected.failed) })
+    // The program ends when this returns: the dictionaries and counts (a value per distinct
+    // actor, IP... of the archive) are left to the operating system, as `summary` leaves its
+    // own, rather than freed one allocation at a time.
+    std::mem::forget((dicts, total, rep, pass));
+    Ok(if rules_failed { Outcome::Error } else { Outcome::of(found, failed) })
+}
+
+/// Only the files named: the report reads again the few that hold records it shows.
+#[derive(Debug)]
+struct OnlyFiles(HashSet<String>);
+
+impl engine::Gate for OnlyFiles {
+    fn decide(&self, path: &Path, _: &crate::source::stamp::FileStamp) -> engine::GateDecision {
+        if self.0.contains(&path.display().to_string()) {
+            engine::GateDecision::Read
+        } else {
+            engine::GateDecision::RuledOut
+        }
+    }
+}
+
+/// The texts of the records `want` names (by file and index in the file), read again with
+/// the report's inputs and filters.
+fn reread(
+    filters: &crate::query::Filters,
+    input: &InputArgs,
+    query: &Query,
+    stop: &AtomicBool,
+    want: &Wanted,
+) -> Result<Fetched> {
+    let scan = ScanConfig {
+        validate_hits: false,
+        hit_times: false,
+        progress: false,
+        gate: Some(std::sync::Arc::new(OnlyFiles(want.keys().cloned().collect()))),
+        ..config::scan(filters, input)
+    };
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        let Some(indices) = want.get(&report.name) else { return };
+        let got: Vec<(u32, String)> = hits
+            .iter()
+            .filter_map(|m| {
+                let i = u32::try_from(m.index).ok()?;
+                indices.contains(&i).then(|| (i, m.raw.to_string()))
+            })
+            .collect();
+        report.partial = Some(Box::new(got));
+    };
+    let mut out = Fetched::default();
+    messages::muted(|| {
+        engine::scan_with(&scan, query, stop, &worker, |_, mut report: FileReport| {
+            if let Some(Ok(got)) = report.partial.take().map(|p| p.downcast::<Vec<(u32, String)>>())
+            {
+                for (i, raw) in *got {
+                    out.insert((report.name.clone(), i), raw);
+                }
+            }
+            Ok(())
+        })
+    })?;
+    Ok(out)
 }

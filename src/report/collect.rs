@@ -1,8 +1,9 @@
-//! The report's second pass: with the top values of every counted field known (from the
-//! summary's pass), each record is placed in a small cube of (time bucket, top value of each
-//! field) cells the page filters exactly; the top actors get a profile; a bounded sample of
-//! records behind each top value, the notable actions and the findings is kept for the
-//! record viewer; the audit rules are tested on the same records.
+//! The report's pass: each record, read while the summary counts it, is remembered by the
+//! ids of its values in its thread's dictionaries ([`Part`]); once the summary knows the top
+//! values of every counted field, [`Pass::finish`] places each in a small cube of (time
+//! bucket, top value of each field) cells the page filters exactly, profiles the top actors,
+//! and keeps a bounded sample of the records behind each top value and the notable actions for
+//! the record viewer; the audit rules are tested on the same records.
 
 use crate::audit::{self, Auditor, Rule};
 use crate::record::actor::{ACTOR_FIELDS, actor_of};
@@ -37,20 +38,6 @@ pub struct Cell {
     pub first: i64,
     /// Latest.
     pub last: i64,
-}
-
-impl Cell {
-    fn add(&mut self, t: i64) {
-        self.count += 1;
-        self.first = self.first.min(t);
-        self.last = self.last.max(t);
-    }
-
-    fn merge(&mut self, o: &Cell) {
-        self.count += o.count;
-        self.first = self.first.min(o.first);
-        self.last = self.last.max(o.last);
-    }
 }
 
 impl Default for Cell {
@@ -152,12 +139,7 @@ pub struct FieldReader {
 
 impl Default for FieldReader {
     fn default() -> Self {
-        let mut paths: Vec<String> = vec!["eventTime".into(), "eventID".into()];
-        paths.extend(ACTOR_FIELDS.iter().map(|p| (*p).to_string()));
-        paths.extend(DIMENSIONS.iter().filter(|d| d.2 != "actor").map(|d| d.2.to_string()));
-        let keep = KeepSet::new(paths.clone());
-        paths.push("userIdentity".into());
-        FieldReader { keep, extractor: Arc::new(Extractor::new(&paths)) }
+        FieldReader::sharing(Arc::new(Extractor::new(&FieldReader::paths())))
     }
 }
 
@@ -183,6 +165,26 @@ fn value_text(raw: &str) -> Result<Option<Cow<'_, str>>, ()> {
 }
 
 impl FieldReader {
+    /// The paths the reader reads, in its order: an extractor whose first paths are these
+    /// serves it ([`FieldReader::sharing`]).
+    #[must_use]
+    pub fn paths() -> Vec<String> {
+        let mut paths: Vec<String> = vec!["eventTime".into(), "eventID".into()];
+        paths.extend(ACTOR_FIELDS.iter().map(|p| (*p).to_string()));
+        paths.extend(DIMENSIONS.iter().filter(|d| d.2 != "actor").map(|d| d.2.to_string()));
+        paths.push("userIdentity".into());
+        paths
+    }
+
+    /// A reader of the rows of `extractor`, whose first paths are [`FieldReader::paths`] (the
+    /// report's pass reads its fields and the summary's in one walk of each record).
+    #[must_use]
+    pub fn sharing(extractor: Arc<Extractor>) -> FieldReader {
+        let mut paths = FieldReader::paths();
+        paths.pop();
+        FieldReader { keep: KeepSet::new(paths), extractor }
+    }
+
     /// The extractor, for [`crate::engine::ScanConfig::extract`].
     #[must_use]
     pub fn extractor(&self) -> Arc<Extractor> {
@@ -356,35 +358,47 @@ fn bump(m: &mut HashMap<String, u64>, k: &str, n: u64) {
 }
 
 impl Profile {
-    fn add(&mut self, f: &View<'_>, bucket: Option<i64>) {
+    /// Adds what `p` counted by the ids of `dicts`.
+    fn add_ids(&mut self, dicts: &Dicts, p: ProfileIds) {
+        self.count += p.count;
+        for (b, n) in p.buckets {
+            *self.buckets.entry(b).or_default() += n;
+        }
+        let [services, ips, errors, types, accounts] = p.lists;
+        for (mine, ids, dict) in [
+            (&mut self.services, services, &dicts.fields[0]),
+            (&mut self.ips, ips, &dicts.fields[3]),
+            (&mut self.errors, errors, &dicts.fields[ERROR_DIM]),
+            (&mut self.types, types, &dicts.types),
+            (&mut self.accounts, accounts, &dicts.fields[6]),
+        ] {
+            for (id, n) in ids {
+                bump(mine, dict.text(id).unwrap_or(MISSING), n);
+            }
+        }
+    }
+}
+
+/// A [`Profile`] by the value ids of one thread's dictionaries.
+#[derive(Debug, Default)]
+struct ProfileIds {
+    count: u64,
+    buckets: HashMap<i64, u64>,
+    /// Services, IPs, errors, identity types, accounts.
+    lists: [HashMap<u32, u64>; 5],
+}
+
+impl ProfileIds {
+    fn add(&mut self, s: &Seen, bucket: Option<i64>) {
         self.count += 1;
         if let Some(b) = bucket {
             *self.buckets.entry(b).or_default() += 1;
         }
-        let text = |d: usize| f.values[d].as_deref().unwrap_or(MISSING);
-        bump(&mut self.services, text(0), 1);
-        bump(&mut self.ips, text(3), 1);
-        if let Some(e) = &f.values[ERROR_DIM] {
-            bump(&mut self.errors, e, 1);
-        }
-        bump(&mut self.types, f.identity_type.as_deref().unwrap_or(MISSING), 1);
-        bump(&mut self.accounts, text(6), 1);
-    }
-
-    fn merge(&mut self, o: Profile) {
-        self.count += o.count;
-        for (b, n) in o.buckets {
-            *self.buckets.entry(b).or_default() += n;
-        }
-        for (mine, theirs) in [
-            (&mut self.services, o.services),
-            (&mut self.ips, o.ips),
-            (&mut self.errors, o.errors),
-            (&mut self.types, o.types),
-            (&mut self.accounts, o.accounts),
-        ] {
-            for (k, n) in theirs {
-                bump(mine, &k, n);
+        let ids = [s.ids[0], s.ids[3], s.ids[ERROR_DIM], s.identity_type, s.ids[6]];
+        for (list, id) in self.lists.iter_mut().zip(ids) {
+            // Records without an errorCode are not counted among the errors.
+            if id != ABSENT {
+                *list.entry(id).or_default() += 1;
             }
         }
     }
@@ -399,9 +413,36 @@ pub struct Kept {
     pub fields: Fields,
 }
 
-/// What the pass keeps and how much.
+/// The audit rules tested on every record of the pass.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// The rules (possibly none).
+    pub rules: &'a [Rule],
+    /// The rules, ready to test raw records (`None`: no rule).
+    pub tester: Option<&'a audit::Tester<'a>>,
+    /// The rules' literal prefilter: records it rules out match no rule.
+    pub query: Option<&'a crate::query::Query>,
+}
+
+impl Rules<'_> {
+    /// The record as the tester read it and the rules it matches, when it matches one.
+    fn test(&self, raw: &str) -> Option<(Value, Vec<usize>)> {
+        let tester = self.tester.filter(|_| !self.rules.is_empty())?;
+        let candidate = match self.query {
+            Some(q) if q.prefilter().is_active() => q.prefilter().maybe(raw.as_bytes()),
+            Some(q) => q.evaluate(raw).ok().flatten().is_some(),
+            None => true,
+        };
+        match tester.test(raw) {
+            Ok((v, ids)) if candidate && !ids.is_empty() => Some((v, ids)),
+            _ => None,
+        }
+    }
+}
+
+/// What the page keeps of the pass, known once the summary is: the top values and how much.
 #[derive(Debug)]
-pub struct Plan<'a> {
+pub struct Plan {
     /// The top values.
     pub lookup: Lookup,
     /// Bucket size in seconds.
@@ -412,119 +453,168 @@ pub struct Plan<'a> {
     pub per_value: usize,
     /// eventIDs of the notable actions shown, whose records are kept.
     pub wanted_ids: HashSet<String>,
-    /// Audit rules tested on every record (possibly none).
-    pub rules: &'a [Rule],
-    /// The rules, ready to test raw records (`None`: no rule).
-    pub tester: Option<&'a audit::Tester<'a>>,
-    /// The rules' literal prefilter: records it rules out match no rule.
-    pub rules_query: Option<&'a crate::query::Query>,
 }
 
-/// The counts of the pass, which do not depend on the order of the records: each worker
-/// thread adds into one of a few, merged at the end (as the summary's counters are).
+/// A [`Dict`] id for "no value" (no errorCode).
+const ABSENT: u32 = u32::MAX;
+
+fn hash_text(v: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(v)
+}
+
+/// The texts of one field's values, each with an id (its place in the order first seen),
+/// in one buffer.
 #[derive(Debug, Default)]
-pub struct Counts {
-    /// The cube.
-    pub cube: HashMap<CellKey, Cell>,
-    /// Profiles by actor id.
-    pub profiles: HashMap<u16, Profile>,
-    /// Records without a readable eventTime.
-    pub undated: u64,
+pub struct Dict {
+    table: hashbrown::HashTable<u32>,
+    /// Where each value's text ends in `text` (it starts where the previous one ends).
+    ends: Vec<usize>,
+    text: String,
 }
 
-impl Counts {
-    /// Adds `other` into `self`.
-    pub fn merge(&mut self, other: Counts) {
-        for (k, c) in other.cube {
-            self.cube.entry(k).or_default().merge(&c);
+impl Dict {
+    /// The id of `v` (`None`: [`ABSENT`]), given now if it is new.
+    fn id(&mut self, v: Option<&str>) -> u32 {
+        use hashbrown::hash_table::Entry;
+        let Some(v) = v else { return ABSENT };
+        let (ends, text) = (&mut self.ends, &mut self.text);
+        let at = |i: u32| {
+            let i = i as usize;
+            &text[if i == 0 { 0 } else { ends[i - 1] }..ends[i]]
+        };
+        let entry = self.table.entry(hash_text(v), |&i| at(i) == v, |&i| hash_text(at(i)));
+        match entry {
+            Entry::Occupied(o) => *o.get(),
+            Entry::Vacant(e) => {
+                // Fewer values than records, and a file holds fewer than 2^32 records.
+                let id = u32::try_from(ends.len()).unwrap_or(ABSENT - 1);
+                text.push_str(v);
+                ends.push(text.len());
+                e.insert(id);
+                id
+            }
         }
-        for (a, p) in other.profiles {
-            self.profiles.entry(a).or_default().merge(p);
-        }
-        self.undated += other.undated;
+    }
+
+    /// The text of `id`.
+    fn text(&self, id: u32) -> Option<&str> {
+        let i = id as usize;
+        let end = *self.ends.get(i)?;
+        self.text.get(if i == 0 { 0 } else { self.ends[i - 1] }..end)
+    }
+
+    /// The values' texts, by id.
+    fn values(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len()).filter_map(|i| self.text(u32::try_from(i).ok()?))
     }
 }
 
-/// One file's share of what the pass keeps in walk order (built in a worker thread).
+/// One worker thread's dictionaries: one per counted field, and identity types.
 #[derive(Debug, Default)]
-pub struct Part {
-    kept: Vec<Kept>,
-    /// Records kept per (field, value id).
-    local: HashMap<(usize, u16), usize>,
-    /// Records some rule matched: text, the record as the rules' tester read it, the rules.
-    matched: Vec<(String, Value, Vec<usize>)>,
-    /// Records that could not be read: (index in file, error).
-    pub problems: Vec<(u64, String)>,
+pub struct Dicts {
+    fields: [Dict; DIMS],
+    types: Dict,
 }
 
+/// One record as the pass saw it: its values by their ids in a thread's [`Dicts`]. The
+/// cube, the profiles and the records kept are made of these once the top values are known.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    /// `eventTime` (nanoseconds), when `dated`.
+    time: i64,
+    /// A hash of its eventID, when `has_id`.
+    event_id: u64,
+    ids: [u32; DIMS],
+    identity_type: u32,
+    /// Its index in its file.
+    index: u32,
+    dated: bool,
+    has_id: bool,
+}
+
+/// One file's share of the pass (made in a worker thread).
+#[derive(Debug, Default)]
+pub struct Part {
+    /// Which of the threads' [`Dicts`] the records' ids are in.
+    pub dicts: usize,
+    seen: Vec<Seen>,
+    /// The text of the records that are notable actions: (place in `seen`, text).
+    texts: Vec<(u32, String)>,
+    /// Records some rule matched: text, the record as the rules' tester read it, the rules.
+    matched: Vec<(String, Value, Vec<usize>)>,
+}
+
+/// No top value known yet: every value reads as "other".
+static NO_LOOKUP: std::sync::LazyLock<Lookup> = std::sync::LazyLock::new(Lookup::default);
+
 impl Part {
+    /// A file's part, its ids in the thread's dictionaries number `dicts`.
+    #[must_use]
+    pub fn new(dicts: usize) -> Part {
+        Part { dicts, ..Part::default() }
+    }
+
     /// Adds the record at `index` of its file (its fields found by the scan: `row`), its
-    /// counts into `counts`.
+    /// values' ids into `dicts`; `notable`: it is a notable action (its text is kept).
     #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &mut self,
-        counts: &mut Counts,
-        plan: &Plan<'_>,
+        dicts: &mut Dicts,
+        rules: &Rules<'_>,
         reader: &FieldReader,
         scratch: &mut ExtractedFields,
         index: u64,
         raw: &str,
         row: Option<Row<'_>>,
+        notable: bool,
     ) {
-        let f = match reader.view(raw, row, scratch, &plan.lookup) {
-            Ok(f) => f,
-            Err(e) => {
-                self.problems.push((index, e.to_string()));
-                return;
-            }
-        };
-        let bucket =
-            f.time.map(|t| t.div_euclid(1_000_000_000).div_euclid(plan.bucket) * plan.bucket);
-        match (f.time, bucket) {
-            (Some(t), Some(b)) => counts.cube.entry((b, f.ids)).or_default().add(t),
-            _ => counts.undated += 1,
+        let Ok(f) = reader.view(raw, row, scratch, &NO_LOOKUP) else { return };
+        let mut ids = [ABSENT; DIMS];
+        for (d, id) in ids.iter_mut().enumerate() {
+            *id = dicts.fields[d].id(f.values[d].as_deref());
         }
-        let a = f.ids[ACTOR_DIM];
-        if a < plan.profiled {
-            counts.profiles.entry(a).or_default().add(&f, bucket);
-        }
-        if !plan.rules.is_empty() {
-            let candidate = match plan.rules_query {
-                Some(q) if q.prefilter().is_active() => q.prefilter().maybe(raw.as_bytes()),
-                Some(q) => q.evaluate(raw).ok().flatten().is_some(),
-                None => true,
-            };
-            if candidate
-                && let Some(tester) = plan.tester
-                && let Ok((v, ids)) = tester.test(raw)
-                && !ids.is_empty()
-            {
-                self.matched.push((raw.to_string(), v, ids));
-            }
-        }
-        // Only records the merge may still want stay: the first `per_value` of each top value
-        // in this file, and the notable actions'.
-        let by_id = !plan.wanted_ids.is_empty()
-            && f.event_id.as_deref().is_some_and(|e| plan.wanted_ids.contains(e));
-        let by_value = (0..DIMS).any(|d| {
-            f.ids[d] < NONE && self.local.get(&(d, f.ids[d])).copied().unwrap_or(0) < plan.per_value
+        let at = u32::try_from(self.seen.len()).unwrap_or(u32::MAX);
+        self.seen.push(Seen {
+            time: f.time.unwrap_or_default(),
+            event_id: f.event_id.as_deref().map_or(0, hash_text),
+            ids,
+            identity_type: dicts.types.id(Some(f.identity_type.as_deref().unwrap_or(MISSING))),
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+            dated: f.time.is_some(),
+            has_id: f.event_id.is_some(),
         });
-        if by_id || by_value {
-            for d in 0..DIMS {
-                if f.ids[d] < NONE {
-                    *self.local.entry((d, f.ids[d])).or_default() += 1;
-                }
-            }
-            self.kept.push(Kept { raw: raw.to_string(), fields: f.owned() });
+        if notable {
+            self.texts.push((at, raw.to_string()));
+        }
+        if let Some((v, ids)) = rules.test(raw) {
+            self.matched.push((raw.to_string(), v, ids));
         }
     }
 }
 
+/// One file's records, as the pass saw them.
+#[derive(Debug)]
+struct FileSeen {
+    name: String,
+    dicts: usize,
+    seen: Vec<Seen>,
+}
+
+/// Where the records to keep are: per file name, their indices in the file.
+pub type Wanted = HashMap<String, HashSet<u32>>;
+/// Their texts, by file name and index.
+pub type Fetched = HashMap<(String, u32), String>;
+
 /// The whole pass, merged in walk order.
 #[derive(Debug, Default)]
 pub struct Pass {
-    /// The cube.
-    pub cube: HashMap<CellKey, Cell>,
+    /// The cube's cells, sorted by their packed key ([`crate::report::pack`]).
+    pub cube: Vec<(crate::report::Packed, Cell)>,
+    /// The first bucket's start (seconds), the origin of the packed keys.
+    pub origin: i64,
+    /// The cells of the profiled actors' records alone, as `cube`.
+    pub profiled_cube: Vec<(crate::report::Packed, Cell)>,
     /// Profiles by actor id.
     pub profiles: HashMap<u16, Profile>,
     /// Records kept, in walk order (then the findings' records).
@@ -539,36 +629,183 @@ pub struct Pass {
     pub undated: u64,
     /// Findings, in the order the auditor made them.
     pub findings: Vec<audit::Finding>,
+    /// The records seen, by file in walk order, until [`Pass::finish`].
+    files: Vec<FileSeen>,
+    /// The notable actions' texts: (file, place in its records, text).
+    texts: Vec<(usize, u32, String)>,
 }
 
 impl Pass {
-    /// Takes the merged counts.
-    pub fn absorb(&mut self, counts: Counts) {
-        self.cube = counts.cube;
-        self.profiles = counts.profiles;
-        self.undated = counts.undated;
-    }
-
-    /// Adds the next file's part (in walk order), testing its matches with `auditor`.
-    pub fn merge(&mut self, plan: &Plan<'_>, part: Part, auditor: &mut Auditor<'_>) {
-        for k in part.kept {
-            let f = &k.fields;
-            let by_id = f
-                .event_id
-                .as_ref()
-                .is_some_and(|e| plan.wanted_ids.contains(e) && !self.ids_kept.contains_key(e));
-            let by_value = (0..DIMS).any(|d| {
-                f.ids[d] < NONE
-                    && self.quota.get(&(d, f.ids[d])).copied().unwrap_or(0) < plan.per_value
-            });
-            if by_id || by_value {
-                self.keep(k);
-            }
-        }
+    /// Adds the next file's part (in walk order), named `name`, testing its matches with
+    /// `auditor`; of the notable actions' texts, the first `notable` in walk order are kept
+    /// (the summary keeps as many notable actions, those first).
+    pub fn merge(&mut self, name: &str, part: Part, auditor: &mut Auditor<'_>, notable: usize) {
         for (raw, v, ids) in part.matched {
             let found = auditor.record_matched(&raw, &v, &ids);
             self.findings.extend(found);
         }
+        if part.seen.is_empty() {
+            return;
+        }
+        let file = self.files.len();
+        let room = notable.saturating_sub(self.texts.len());
+        self.texts.extend(part.texts.into_iter().take(room).map(|(at, t)| (file, at, t)));
+        self.files.push(FileSeen { name: name.to_string(), dicts: part.dicts, seen: part.seen });
+    }
+
+    /// With the top values known (`plan`) and every thread's dictionaries (`dicts`, by
+    /// [`Part::dicts`]): the cube, the profiles and the records kept, exactly as if each
+    /// record had been read again knowing them. The records to keep that are not notable
+    /// actions are read again, by `fetch`, from the few files that hold them.
+    ///
+    /// # Errors
+    /// Those of `fetch`.
+    pub fn finish(
+        &mut self,
+        plan: &Plan,
+        dicts: &[Dicts],
+        reader: &FieldReader,
+        fetch: &mut dyn FnMut(&Wanted) -> anyhow::Result<Fetched>,
+    ) -> anyhow::Result<()> {
+        let lookup = &plan.lookup;
+        // Per thread, per field: the top id of each value id.
+        let tops: Vec<[Vec<u16>; DIMS]> = dicts
+            .iter()
+            .map(|t| {
+                std::array::from_fn(|d| {
+                    t.fields[d].values().map(|v| lookup.id_of(d, Some(v))).collect()
+                })
+            })
+            .collect();
+        let top_of = |file: &FileSeen, s: &Seen| -> [u16; DIMS] {
+            std::array::from_fn(|d| match s.ids[d] {
+                ABSENT => lookup.id_of(d, None),
+                i => tops[file.dicts][d][i as usize],
+            })
+        };
+        let secs = |t: i64| t.div_euclid(1_000_000_000).div_euclid(plan.bucket) * plan.bucket;
+        let all = || self.files.iter().flat_map(|f| f.seen.iter().map(move |s| (f, s)));
+        self.origin = all().filter(|(_, s)| s.dated).map(|(_, s)| secs(s.time)).min().unwrap_or(0);
+        let mut records: Vec<(crate::report::Packed, i64)> = Vec::new();
+        let mut profiled_records: Vec<(crate::report::Packed, i64)> = Vec::new();
+        // Profiles are counted by value ids (per thread's dictionaries), then by text.
+        let mut by_ids: HashMap<(u16, usize), ProfileIds> = HashMap::default();
+        for (file, s) in all() {
+            let ids = top_of(file, s);
+            let bucket = s.dated.then(|| secs(s.time));
+            let profiled = ids[ACTOR_DIM] < plan.profiled;
+            match bucket {
+                Some(b) => {
+                    let key = crate::report::pack(&(b, ids), self.origin, plan.bucket);
+                    records.push((key, s.time));
+                    if profiled {
+                        profiled_records.push((key, s.time));
+                    }
+                }
+                None => self.undated += 1,
+            }
+            if profiled {
+                by_ids.entry((ids[ACTOR_DIM], file.dicts)).or_default().add(s, bucket);
+            }
+        }
+        self.cube = crate::report::cells_of(records);
+        self.profiled_cube = crate::report::cells_of(profiled_records);
+        for ((actor, t), p) in by_ids {
+            self.profiles.entry(actor).or_default().add_ids(&dicts[t], p);
+        }
+
+        // The records kept: the first `per_value` of each top value in walk order (one record
+        // counts for each of its values; a text already kept is not kept again) and the notable
+        // actions shown. Decided on the records' ids; the texts of those to keep are read
+        // again, and the decision made again with them, until every record kept has its text.
+        let wanted: HashSet<u64> = plan.wanted_ids.iter().map(|e| hash_text(e)).collect();
+        let mut texts: HashMap<(usize, u32), Option<String>> = std::mem::take(&mut self.texts)
+            .into_iter()
+            .map(|(f, at, t)| ((f, at), Some(t)))
+            .collect();
+        let sizes: [usize; DIMS] = std::array::from_fn(|d| lookup.ids[d].len());
+        let mut changed;
+        loop {
+            let mut keep = Pass::default();
+            let mut quota: [Vec<usize>; DIMS] = std::array::from_fn(|d| vec![0; sizes[d]]);
+            let mut need: Vec<(usize, u32)> = Vec::new();
+            changed = 0;
+            for (f, file) in self.files.iter().enumerate() {
+                for (at, s) in file.seen.iter().enumerate() {
+                    let ids = top_of(file, s);
+                    let by_value = (0..DIMS).any(|d| {
+                        quota[d].get(usize::from(ids[d])).is_some_and(|&n| n < plan.per_value)
+                    });
+                    let maybe_id = s.has_id && wanted.contains(&s.event_id);
+                    if !by_value && !maybe_id {
+                        continue;
+                    }
+                    let at = u32::try_from(at).unwrap_or(u32::MAX);
+                    let counts = match texts.get(&(f, at)) {
+                        Some(Some(raw)) => {
+                            let Ok(fields) = reader.read(raw, lookup) else { continue };
+                            if fields.ids != ids {
+                                changed += 1;
+                                continue;
+                            }
+                            let by_id = fields.event_id.as_ref().is_some_and(|e| {
+                                plan.wanted_ids.contains(e) && keep.by_event_id(e).is_none()
+                            });
+                            let before = keep.kept.len();
+                            if by_id || by_value {
+                                keep.keep(Kept { raw: raw.clone(), fields });
+                            }
+                            keep.kept.len() > before
+                        }
+                        Some(None) => false,
+                        None => {
+                            need.push((f, at));
+                            true
+                        }
+                    };
+                    if counts {
+                        for d in 0..DIMS {
+                            if let Some(n) = quota[d].get_mut(usize::from(ids[d])) {
+                                *n += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            if need.is_empty() {
+                let files = std::mem::take(&mut self.files);
+                let (cube, profiled_cube, profiles, findings) = (
+                    std::mem::take(&mut self.cube),
+                    std::mem::take(&mut self.profiled_cube),
+                    std::mem::take(&mut self.profiles),
+                    std::mem::take(&mut self.findings),
+                );
+                let (origin, undated) = (self.origin, self.undated);
+                *self = Pass { cube, origin, profiled_cube, profiles, undated, findings, ..keep };
+                drop(files);
+                break;
+            }
+            let mut want: Wanted = HashMap::default();
+            for &(f, at) in &need {
+                let file = &self.files[f];
+                want.entry(file.name.clone()).or_default().insert(file.seen[at as usize].index);
+            }
+            let got = fetch(&want)?;
+            for (f, at) in need {
+                let file = &self.files[f];
+                let text = got.get(&(file.name.clone(), file.seen[at as usize].index)).cloned();
+                texts.insert((f, at), text);
+            }
+        }
+        let missing = texts.values().filter(|t| t.is_none()).count();
+        if missing > 0 || changed > 0 {
+            crate::messages::error(&format!(
+                "the input changed while the report was made: {} records to show could not be read again{}; the page shows fewer",
+                missing + usize::try_from(changed).unwrap_or(usize::MAX),
+                if changed > 0 { " as they were" } else { "" }
+            ));
+        }
+        Ok(())
     }
 
     /// Keeps `k` (once), counting it towards its values' quotas.
@@ -687,17 +924,19 @@ mod tests {
         assert!(f.time.is_some());
     }
 
-    #[test]
-    fn parts_keep_a_bounded_sample_and_merge_in_order() {
+    /// The records read again at once: (file, index).
+    type Reading = Vec<(String, u32)>;
+
+    /// Two files of five records (each file in its own thread's dictionaries), `dup`: the
+    /// second record is the first's text again. Returns the eventIDs kept, in order, and the
+    /// records read again, per reading.
+    fn sample(dup: bool) -> (Vec<String>, Vec<Reading>, Pass) {
         let plan = Plan {
             lookup: lookup(),
             bucket: 3600,
             profiled: 1,
             per_value: 2,
             wanted_ids: ["e9".to_string()].into_iter().collect(),
-            rules: &[],
-            tester: None,
-            rules_query: None,
         };
         let reader = FieldReader::default();
         let rec = |i: usize, name: &str| {
@@ -706,42 +945,58 @@ mod tests {
                 i % 10
             )
         };
+        let rules = Rules { rules: &[], tester: None, query: None };
         let mut pass = Pass::default();
         let mut auditor = Auditor::new(&[]);
-        let mut counts = Counts::default();
-        for file in 0..2 {
-            let mut part = Part::default();
+        let mut dicts = vec![Dicts::default(), Dicts::default()];
+        let mut texts: HashMap<(String, u32), String> = HashMap::default();
+        for (file, d) in dicts.iter_mut().enumerate() {
+            let name = format!("f{file}");
+            let mut part = Part::new(file);
             for i in 0..5 {
                 let n = file * 5 + i;
-                part.observe(
-                    &mut counts,
-                    &plan,
-                    &reader,
-                    &mut Default::default(),
-                    n as u64,
-                    &rec(n, if n == 9 { "Other" } else { "CreateUser" }),
-                    None,
-                );
+                let raw = if dup && n == 1 {
+                    rec(0, "CreateUser")
+                } else {
+                    rec(n, if n == 9 { "Other" } else { "CreateUser" })
+                };
+                let scratch = &mut Default::default();
+                part.observe(d, &rules, &reader, scratch, i as u64, &raw, None, n == 9);
+                texts.insert((name.clone(), i as u32), raw);
             }
-            part.observe(
-                &mut counts,
-                &plan,
-                &reader,
-                &mut Default::default(),
-                99,
-                "not json",
-                None,
-            );
-            assert_eq!(part.problems.len(), 1);
-            pass.merge(&plan, part, &mut auditor);
+            // Not a record: not counted, not kept.
+            part.observe(d, &rules, &reader, &mut Default::default(), 9, "not json", None, false);
+            pass.merge(&name, part, &mut auditor, 10);
         }
-        pass.absorb(counts);
-        let total: u64 = pass.cube.values().map(|c| c.count).sum();
+        let mut asked = Vec::new();
+        let mut fetch = |want: &Wanted| {
+            let mut these: Vec<(String, u32)> =
+                want.iter().flat_map(|(f, is)| is.iter().map(|i| (f.clone(), *i))).collect();
+            these.sort();
+            asked.push(these.clone());
+            Ok(these.into_iter().map(|k| (k.clone(), texts[&k].clone())).collect())
+        };
+        pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
+        let ids = pass.kept.iter().map(|k| k.fields.event_id.clone().unwrap()).collect();
+        (ids, asked, pass)
+    }
+
+    #[test]
+    fn the_pass_keeps_a_bounded_sample_in_walk_order() {
+        let (ids, asked, pass) = sample(false);
+        let total: u64 = pass.cube.iter().map(|c| c.1.count).sum();
         assert_eq!(total, 10);
         assert_eq!(pass.profiles[&0].count, 10);
-        // Two per top value (alice and CreateUser are both in the first two), plus e9.
-        let ids: Vec<_> = pass.kept.iter().map(|k| k.fields.event_id.clone().unwrap()).collect();
+        assert_eq!(pass.profiles[&0].buckets.len(), 10);
+        // Two per top value (alice and CreateUser are both in the first two), plus e9, a
+        // notable action whose text the pass kept: only e0 and e1 are read again.
         assert_eq!(ids, ["e0", "e1", "e9"]);
         assert_eq!(pass.by_event_id("e9"), Some(2));
+        assert_eq!(asked, [vec![("f0".to_string(), 0), ("f0".to_string(), 1)]]);
+        // A text kept once is not kept again and does not count: the next record is kept, and
+        // the decision is made again once its text is known.
+        let (ids, asked, _) = sample(true);
+        assert_eq!(ids, ["e0", "e2", "e9"]);
+        assert_eq!(asked.len(), 2);
     }
 }

@@ -1,11 +1,14 @@
 //! `report`: one self-contained, interactive HTML page of an archive (or of the records a
 //! search selects), written for an analyst to open first and forward as it is.
 //!
-//! Two passes through the engine. The first is the summary's ([`crate::summary`]): counts,
-//! top values, notable actions, timeline. The second ([`collect`]) knows the top values and
-//! places every record in a cube of (time bucket, top value of each counted field) cells, so
-//! that the page filters exactly by any value it shows and any time range; profiles the top
-//! actors; keeps a bounded sample of the records behind each number; and tests the audit rules.
+//! One pass through the engine ([`crate::commands::report`]): each record is counted by the
+//! summary ([`crate::summary`]: counts, top values, notable actions, timeline) and, in the
+//! same walk of its text, remembered by the ids of its values in its thread's dictionaries
+//! ([`collect`]); the audit rules are tested on it. Once the summary knows the top values,
+//! those records make a cube of (time bucket, top value of each counted field) cells, so
+//! that the page filters exactly by any value it shows and any time range; profiles of the
+//! top actors; and a bounded sample of the records behind each number, whose texts are read
+//! again from the few files that hold them.
 //!
 //! The page ([`page`]) embeds that as JSON in a `<script type="application/json">` element
 //! (escaped so that no string can end it) and draws it with inline JavaScript through
@@ -20,11 +23,13 @@ use crate::stats::Stats;
 use crate::summary::actions::Notable;
 use crate::summary::{self, Bucket, DIMENSIONS};
 use collect::{CellKey, DIMS, Lookup, NONE, OTHER, Pass};
+/// Where the actor is in [`DIMENSIONS`].
+const ACTOR: usize = 2;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// The page's data schema.
-pub const SCHEMA: &str = "trailscan-report/1";
+pub const SCHEMA: &str = "trailscan-report/2";
 /// Cube cells embedded at most: past this, fields keep fewer values filterable, in the steps
 /// of [`COLLAPSE_STEPS`], until the cube fits.
 pub const MAX_CELLS: usize = 60_000;
@@ -65,6 +70,8 @@ pub struct Options {
     pub top: usize,
     /// Records kept per top value of each field.
     pub per_value: usize,
+    /// Cube cells embedded at most ([`MAX_CELLS`] by default).
+    pub max_cells: usize,
     /// Timeline bucket (`None`: by span).
     pub bucket: Option<Bucket>,
     /// The report's inputs and filter flags (`{"paths": [...], "flags": [[flag, value]...]}`):
@@ -110,58 +117,185 @@ fn secs(nanos: i64) -> i64 {
     nanos.div_euclid(1_000_000_000)
 }
 
+/// Bits of a value id in a [`Packed`] key: the top values (at most 1,000), then "no error"
+/// and "other values".
+const ID_BITS: u32 = 10;
+const PACKED_NONE: u128 = (1 << ID_BITS) - 2;
+const PACKED_OTHER: u128 = (1 << ID_BITS) - 1;
+
+/// A cell's key in one number, ordered as [`CellKey`]: the bucket's place from the first
+/// bucket, then the value ids of the fields in order.
+pub type Packed = u128;
+
+/// `key` packed, its bucket counted in `bucket`s from `origin`.
+#[must_use]
+pub fn pack(key: &CellKey, origin: i64, bucket: i64) -> Packed {
+    let mut k = u128::from((key.0 - origin).div_euclid(bucket).unsigned_abs());
+    for &id in &key.1 {
+        let id = match id {
+            OTHER => PACKED_OTHER,
+            NONE => PACKED_NONE,
+            // `--top` is at most 1,000.
+            n => u128::from(n).min(PACKED_NONE - 1),
+        };
+        k = k << ID_BITS | id;
+    }
+    k
+}
+
+/// The key of [`pack`].
+#[must_use]
+pub fn unpack(k: Packed, origin: i64, bucket: i64) -> CellKey {
+    let mut ids = [0u16; DIMS];
+    let mut rest = k;
+    for id in ids.iter_mut().rev() {
+        *id = match rest & PACKED_OTHER {
+            PACKED_OTHER => OTHER,
+            PACKED_NONE => NONE,
+            n => u16::try_from(n).unwrap_or(OTHER),
+        };
+        rest >>= ID_BITS;
+    }
+    let steps = i64::try_from(rest).unwrap_or(i64::MAX);
+    (origin + steps * bucket, ids)
+}
+
+/// `k` with the values of field `d` from `keep` on merged as "other values".
+fn collapse(k: Packed, thresholds: &[Option<u16>; DIMS]) -> Packed {
+    let mut k = k;
+    for (d, t) in thresholds.iter().enumerate() {
+        if let Some(t) = t {
+            let shift = ID_BITS * u32::try_from(DIMS - 1 - d).unwrap_or(0);
+            let id = (k >> shift) & PACKED_OTHER;
+            if id < PACKED_NONE && id >= u128::from(*t) {
+                k |= PACKED_OTHER << shift;
+            }
+        }
+    }
+    k
+}
+
+/// Cells, sorted by key, with those of equal key merged.
+fn merged(mut cells: Vec<(Packed, collect::Cell)>) -> Vec<(Packed, collect::Cell)> {
+    cells.sort_unstable_by_key(|c| c.0);
+    let mut out: Vec<(Packed, collect::Cell)> = Vec::with_capacity(cells.len());
+    for (k, c) in cells {
+        match out.last_mut() {
+            Some((last, m)) if *last == k => {
+                m.count += c.count;
+                m.first = m.first.min(c.first);
+                m.last = m.last.max(c.last);
+            }
+            _ => out.push((k, c)),
+        }
+    }
+    out
+}
+
+/// The cells of records (key, `eventTime`), merged: sorted by key.
+#[must_use]
+pub fn cells_of(records: Vec<(Packed, i64)>) -> Vec<(Packed, collect::Cell)> {
+    merged(
+        records
+            .into_iter()
+            .map(|(k, t)| (k, collect::Cell { count: 1, first: t, last: t }))
+            .collect(),
+    )
+}
+
 /// Merges cells until at most `max` remain, keeping fewer values of the busiest fields
-/// filterable ([`COLLAPSE_STEPS`]); returns the rows (bucket, ids, count, first, last) in order
-/// and, per field, how many of its top values stay filterable (`None`: all).
+/// filterable ([`COLLAPSE_STEPS`], applied in order until the cells fit; as each step only
+/// merges, the first that fits is found by bisection); returns the rows (bucket, ids, count,
+/// first, last) in order and, per field, how many of its top values stay filterable (`None`:
+/// all). `cells`: packed with `origin` and `bucket` ([`pack`]), each key once.
 #[must_use]
 pub fn cube_rows(
-    cube: &rustc_hash::FxHashMap<CellKey, collect::Cell>,
+    cells: &[(Packed, collect::Cell)],
+    origin: i64,
+    bucket: i64,
     max: usize,
 ) -> (Vec<Value>, [Option<u16>; DIMS]) {
-    let mut kept: [Option<u16>; DIMS] = [None; DIMS];
-    let mut merged: Option<rustc_hash::FxHashMap<CellKey, collect::Cell>> = None;
-    for (d, keep) in COLLAPSE_STEPS {
-        let len = merged.as_ref().map_or(cube.len(), rustc_hash::FxHashMap::len);
-        if len <= max {
-            break;
+    // The thresholds per field after the first `n` steps.
+    let after = |n: usize| {
+        let mut t: [Option<u16>; DIMS] = [None; DIMS];
+        for &(d, keep) in &COLLAPSE_STEPS[..n] {
+            t[d] = Some(keep);
         }
-        kept[d] = Some(keep);
-        let mut next: rustc_hash::FxHashMap<CellKey, collect::Cell> =
-            rustc_hash::FxHashMap::default();
-        let from: Box<dyn Iterator<Item = (CellKey, collect::Cell)>> = match merged.take() {
-            Some(m) => Box::new(m.into_iter()),
-            None => Box::new(cube.iter().map(|(k, c)| (*k, *c))),
-        };
-        for ((b, mut ids), c) in from {
-            if ids[d] < NONE && ids[d] >= keep {
-                ids[d] = OTHER;
-            }
-            let m = next.entry((b, ids)).or_insert(collect::Cell {
-                count: 0,
-                first: i64::MAX,
-                last: i64::MIN,
-            });
-            m.count += c.count;
-            m.first = m.first.min(c.first);
-            m.last = m.last.max(c.last);
-        }
-        merged = Some(next);
-    }
-    let mut cells: Vec<(CellKey, collect::Cell)> = match merged {
-        Some(m) => m.into_iter().collect(),
-        None => cube.iter().map(|(k, c)| (*k, *c)).collect(),
+        t
     };
-    cells.sort_unstable_by_key(|(k, _)| *k);
-    let rows = cells
-        .into_iter()
-        .map(|((b, ids), c)| {
-            let mut row = vec![json!(b)];
-            row.extend(ids.iter().map(|&i| json!(id_json(i))));
-            row.extend([json!(c.count), json!(secs(c.first)), json!(secs(c.last))]);
-            Value::Array(row)
-        })
-        .collect();
+    let count = |n: usize| {
+        if n == 0 {
+            return cells.len();
+        }
+        let t = after(n);
+        let mut keys: Vec<Packed> = cells.iter().map(|c| collapse(c.0, &t)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
+    };
+    // The fewest steps after which the cells fit (all of them if none does).
+    let (mut lo, mut hi) = (0, COLLAPSE_STEPS.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if count(mid) <= max {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let kept = after(lo);
+    let cells: Vec<(Packed, collect::Cell)> = if lo == 0 {
+        cells.to_vec()
+    } else {
+        merged(cells.iter().map(|(k, c)| (collapse(*k, &kept), *c)).collect())
+    };
+    let rows = cells.into_iter().map(|(k, c)| row_json(k, &c, origin, bucket)).collect();
     (rows, kept)
+}
+
+/// A cell as the page embeds it, in small numbers: (bucket's place from `origin`, ids,
+/// count, first and last seconds from the bucket's start); the page reads it back as (bucket
+/// start, ids, count, first, last).
+fn row_json(k: Packed, c: &collect::Cell, origin: i64, bucket: i64) -> Value {
+    let (b, ids) = unpack(k, origin, bucket);
+    let mut row = vec![json!((b - origin).div_euclid(bucket))];
+    row.extend(ids.iter().map(|&i| json!(id_json(i))));
+    row.extend([json!(c.count), json!(secs(c.first) - b), json!(secs(c.last) - b)]);
+    Value::Array(row)
+}
+
+/// For the profiled actors the cube does not keep apart (`kept[actor]`: how many it does),
+/// their own cells, collapsed on the other fields as the cube is (`kept`), so that the
+/// page's filters count them too: each whose cells still fit within `budget`, the most
+/// active first. Returns the rows and the actors' ids.
+#[must_use]
+pub fn identity_rows(
+    cells: &[(Packed, collect::Cell)],
+    origin: i64,
+    bucket: i64,
+    kept: &[Option<u16>; DIMS],
+    budget: usize,
+) -> (Vec<Value>, Vec<u16>) {
+    let Some(apart) = kept[ACTOR] else { return (Vec::new(), Vec::new()) };
+    let mut others = *kept;
+    others[ACTOR] = None;
+    let cells = merged(cells.iter().map(|(k, c)| (collapse(*k, &others), *c)).collect());
+    let mut by_actor: BTreeMap<u16, Vec<(Packed, collect::Cell)>> = BTreeMap::new();
+    for (k, c) in cells {
+        let actor = unpack(k, origin, bucket).1[ACTOR];
+        if actor >= apart && actor < NONE {
+            by_actor.entry(actor).or_default().push((k, c));
+        }
+    }
+    let (mut rows, mut ids) = (Vec::new(), Vec::new());
+    for (actor, cells) in by_actor {
+        if rows.len() + cells.len() > budget {
+            continue;
+        }
+        ids.push(actor);
+        rows.extend(cells.iter().map(|(k, c)| row_json(*k, c, origin, bucket)));
+    }
+    (rows, ids)
 }
 
 fn top_list(m: &rustc_hash::FxHashMap<String, u64>, n: usize) -> Value {
@@ -321,7 +455,17 @@ pub fn data(
         })
         .collect();
 
-    let (cube, filterable) = cube_rows(&pass.cube, MAX_CELLS);
+    let (cube, filterable) =
+        cube_rows(&pass.cube, pass.origin, bucket_seconds(bucket), opts.max_cells);
+    // Identities past the actors the cube keeps apart get cells of their own, within half as
+    // many cells again.
+    let (identity_cube, identity_ids) = identity_rows(
+        &pass.profiled_cube,
+        pass.origin,
+        bucket_seconds(bucket),
+        &filterable,
+        opts.max_cells / 2,
+    );
     let dims: Vec<Value> = DIMENSIONS
         .iter()
         .enumerate()
@@ -389,7 +533,10 @@ pub fn data(
         "undated": pass.undated,
         "dims": dims,
         "cube": cube,
-        "max_cells": MAX_CELLS,
+        "max_cells": opts.max_cells,
+        "cube_origin": pass.origin,
+        "identity_cube": identity_cube,
+        "identity_cube_actors": identity_ids,
         "notable": {
             "total": n.total,
             "failed": n.failed,
@@ -420,28 +567,66 @@ mod tests {
 
     #[test]
     fn the_cube_collapses_the_busiest_fields_first() {
-        let mut cube = rustc_hash::FxHashMap::default();
+        let mut cells = Vec::new();
         for ip in 0..12u16 {
             let mut ids = [0u16; DIMS];
             ids[3] = ip;
             ids[collect::ERROR_DIM] = NONE;
-            cube.insert(
-                (0, ids),
-                collect::Cell { count: 2, first: 5_000_000_000, last: 9_000_000_000 },
-            );
+            let key = pack(&(7200, ids), 3600, 3600);
+            assert_eq!(unpack(key, 3600, 3600), (7200, ids));
+            let (first, last) = (7_205_000_000_000, 7_209_000_000_000);
+            cells.push((key, collect::Cell { count: 2, first, last }));
         }
-        let (rows, kept) = cube_rows(&cube, 100);
+        let cells = merged(cells);
+        let (rows, kept) = cube_rows(&cells, 3600, 3600, 100);
         assert_eq!((rows.len(), kept), (12, [None; DIMS]));
-        let (rows, kept) = cube_rows(&cube, 5);
+        let (rows, kept) = cube_rows(&cells, 3600, 3600, 5);
         assert_eq!(rows.len(), 1);
         // Keeping the top 10 IPs apart was not enough (11 cells); keeping none was.
         assert_eq!(kept[..5], [None, Some(10), Some(10), Some(0), Some(0)]);
         let row = rows[0].as_array().unwrap();
+        assert_eq!(row[0], json!(1), "the second bucket from the origin");
         assert_eq!(row[4], json!(-1), "IP given up");
         assert_eq!(row[6], json!(-2), "no error stays no error");
         assert_eq!(&row[9..], &[json!(24), json!(5), json!(9)]);
         // Keeping 10 of 12 IPs filterable fits in 11 cells.
-        let (rows, kept) = cube_rows(&cube, 11);
+        let (rows, kept) = cube_rows(&cells, 3600, 3600, 11);
         assert_eq!((rows.len(), kept[3], kept[4]), (11, Some(10), Some(10)));
+        // Packed keys sort as the keys do.
+        let a = pack(&(3600, [1, 0, 0, 0, 0, NONE, 0, 0]), 0, 3600);
+        let b = pack(&(3600, [1, 0, 0, 0, 0, OTHER, 0, 0]), 0, 3600);
+        let c = pack(&(7200, [0; DIMS]), 0, 3600);
+        assert!(a < b && b < c);
+    }
+    #[test]
+    fn identities_past_those_kept_apart_get_cells_within_a_budget() {
+        let cell = |actor: u16, ip: u16| {
+            let mut ids = [0u16; DIMS];
+            ids[ACTOR] = actor;
+            ids[3] = ip;
+            (pack(&(0, ids), 0, 3600), collect::Cell { count: 1, first: 0, last: 0 })
+        };
+        // Actor 1: two IPs; actor 2: three; actor 3: one.
+        let cells = merged(vec![
+            cell(0, 0),
+            cell(1, 0),
+            cell(1, 1),
+            cell(2, 0),
+            cell(2, 1),
+            cell(2, 2),
+            cell(3, 5),
+        ]);
+        let mut kept = [None; DIMS];
+        assert_eq!(identity_rows(&cells, 0, 3600, &kept, 100).1, Vec::<u16>::new(), "all apart");
+        // The cube keeps one actor apart and IPs 0 and 1: the others' cells merge IP 2 and 5.
+        kept[ACTOR] = Some(1);
+        kept[3] = Some(2);
+        let (rows, ids) = identity_rows(&cells, 0, 3600, &kept, 100);
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(rows.len(), 2 + 3 + 1);
+        assert_eq!(rows[5].as_array().unwrap()[1 + 3], json!(-1), "IP 5 is another value");
+        // Within 3 cells: actor 1 (2), not 2 (3 more), then 3 (1).
+        let (rows, ids) = identity_rows(&cells, 0, 3600, &kept, 3);
+        assert_eq!((ids, rows.len()), (vec![1, 3], 3));
     }
 }

@@ -7,6 +7,11 @@
   var NDIM = D.dims.length;
   var ERR = 5, ACTOR = 2;
   var BS = D.bucket_seconds;
+  // Cells are embedded in small numbers (the bucket's place from the first, times from the
+  // bucket's start): back to (bucket start, ids, count, first, last), in seconds.
+  [D.cube, D.identity_cube].forEach(function (rs) {
+    rs.forEach(function (r) { var b = D.cube_origin + r[0] * BS; r[0] = b; r[2 + NDIM] += b; r[3 + NDIM] += b; });
+  });
   // Filters: one value id per field (or none), and a time range of bucket starts [t0, t1).
   var F = { ids: {}, t0: null, t1: null };
   var state = { stack: "event_sources", sorts: {}, texts: {} };
@@ -537,21 +542,92 @@
     if (!p.rows.length) return "-";
     return p.rows.map(function (r) { return r[0] + " (" + fmt(r[1]) + ")"; }).join(", ") + (p.distinct > p.rows.length ? ", \u2026 " + (p.distinct - p.rows.length) + " more" : "");
   }
+  // The profile lists and the cube field each is by: services, source IPs, errors, accounts.
+  var PLISTS = [["services", 0], ["ips", 3], ["errors", ERR], ["accounts", 6]];
+  var keptApart = {};
+  PLISTS.forEach(function (p) {
+    var d = p[1], m = keptApart[d] = {};
+    D.dims[d].values.forEach(function (v, id) { if (id < D.dims[d].filterable) m[v.value] = id; });
+  });
+  // An identity under the page's filters, from the cube: its records (count, first and last,
+  // per bucket) and per list the values' counts, all exact. Null when the filters are on
+  // this actor alone (or none): the whole profile is then exact as it is. `unknown` when the
+  // cube does not keep this actor apart.
+  function identityUnder(i) {
+    var others = Object.keys(F.ids).some(function (k) { return +k !== ACTOR; });
+    if (F.t0 == null && !others) return null;
+    // An actor the cube does not keep apart is counted from its own cells, when the page has them.
+    var own = i.id >= D.dims[ACTOR].filterable;
+    if (own && D.identity_cube_actors.indexOf(i.id) < 0) return { unknown: true };
+    var rs = (own ? D.identity_cube : D.cube).filter(function (r) { return r[1 + ACTOR] === i.id && passes(r.slice(1, 1 + NDIM), r[0], ACTOR); });
+    var u = { count: total(rs), first: null, last: null, spark: [], lists: {} };
+    var buckets = {};
+    rs.forEach(function (r) {
+      if (u.first == null || r[2 + NDIM] < u.first) u.first = r[2 + NDIM];
+      if (u.last == null || r[3 + NDIM] > u.last) u.last = r[3 + NDIM];
+      buckets[r[0]] = (buckets[r[0]] || 0) + r[1 + NDIM];
+    });
+    u.spark = Object.keys(buckets).map(function (t) { return [+t, buckets[t]]; });
+    PLISTS.forEach(function (p) {
+      var whole = i[p[0]], d = p[1], acc = {}, other = 0;
+      rs.forEach(function (r) {
+        var id = r[1 + d], n = r[1 + NDIM];
+        if (id === -2) return;
+        if (id === -1) other += n; else acc[id] = (acc[id] || 0) + n;
+      });
+      var list = Object.keys(acc).map(function (id) { return [valueOf(d, +id), acc[id]]; });
+      if (other) {
+        // Records under values the cube merges: when the whole profile names every value of
+        // this identity and only one of them is merged, they are all that one's.
+        var merged = whole.distinct === whole.rows.length
+          ? whole.rows.filter(function (w) { return keptApart[d][w[0]] === undefined; }) : [];
+        if (merged.length === 1) { list.push([merged[0][0], other]); other = 0; }
+      }
+      list.sort(function (a, c) { return c[1] - a[1] || (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : 0); });
+      u.lists[p[0]] = { distinct: list.length, rows: list.slice(0, 12), other: other };
+    });
+    // The identity type is not a field of the cube: exact only when the actor has one type.
+    u.lists.types = i.types.distinct === 1 && u.count
+      ? { distinct: 1, rows: [[i.types.rows[0][0], u.count]], other: 0 }
+      : { distinct: 0, rows: [], other: 0, unknown: i.types };
+    return u;
+  }
+  function plistUnder(p, d) {
+    if (p.unknown) return "not broken down under a filter (the page has no identity type by record); over the whole report: " + plist(p.unknown);
+    var text = p.rows.length ? plist(p) : p.other ? "" : "-";
+    if (p.other) text += (text ? "; " : "") + fmt(p.other) + (p.other === 1 ? " record" : " records") + " with values this page does not keep apart (" + (D.dims[d].filterable ? "it keeps the top " + D.dims[d].filterable + " " + D.dims[d].title : "it keeps no " + D.dims[d].title.replace(/s$/, "") + " apart") + ")";
+    return text;
+  }
   function drawIdentities() {
     var b = clear(sections.identities);
     var ids = D.identities.filter(function (i) { return F.ids[ACTOR] === undefined || F.ids[ACTOR] === i.id; });
-    b.appendChild(el("p", { cls: "note", text: "The " + D.identities.length + " most active actors over the whole report (not filtered by time or other fields): activity per " + D.bucket + ", services, source IPs, errors." }));
+    var filtered = ids.map(function (i) { return [i, identityUnder(i)]; });
+    var unknown = filtered.filter(function (x) { return x[1] && x[1].unknown; }).map(function (x) { return x[0].actor; });
+    filtered = filtered.filter(function (x) { return !x[1] || (!x[1].unknown && x[1].count > 0); });
+    var under = filtered.some(function (x) { return x[1]; }) || unknown.length > 0;
+    b.appendChild(el("p", { cls: "note", id: "identities-note", text: "The " + D.identities.length + " most active actors over the whole report: activity per " + D.bucket + ", services, source IPs, errors." +
+      (under ? " Under the filters: those with records that match them, their figures counted from the page's cube (records without a readable eventTime are outside every filter)." : "") }));
+    if (unknown.length) {
+      b.appendChild(el("p", { cls: "note warn", id: "identities-unknown", "data-actors": JSON.stringify(unknown), text: "Not shown under these filters: " + unknown.join(", ") + ". This page keeps " + (D.dims[ACTOR].filterable ? "only the top " + D.dims[ACTOR].filterable + " actors apart" : "no actor apart") + ", and the records of " + D.identity_cube_actors.length + " more (a bound on its size), so it cannot count theirs under a filter; trailscan summary with the same filters and --by actor does." }));
+    }
+    if (!filtered.length) b.appendChild(el("p", { cls: "empty", text: "No identity matches the filters." }));
     var grid = el("div", { cls: "ids" });
-    ids.forEach(function (i) {
+    filtered.forEach(function (x) {
+      var i = x[0], u = x[1];
       var name = i.id < D.dims[ACTOR].filterable
         ? el("button", { cls: "link name", type: "button", text: i.actor, title: "filter to this actor" })
         : el("div", { cls: "name", text: i.actor });
       name.addEventListener("click", function () { if (i.id < D.dims[ACTOR].filterable) setFilter(ACTOR, i.id); });
       var dl = el("dl", {});
-      [["records", fmt(i.count)], ["seen", rfc(i.first_seen) + " \u2192 " + rfc(i.last_seen)], ["type", plist(i.types)], ["accounts", plist(i.accounts)], ["services", plist(i.services)], ["source IPs", plist(i.ips)], ["errors", plist(i.errors)]].forEach(function (kv) {
-        dl.appendChild(el("dt", { text: kv[0] })); dl.appendChild(el("dd", { text: kv[1], cls: kv[0] === "errors" && i.errors.rows.length ? "bad" : "" }));
+      var items = u
+        ? [["records", fmt(u.count)], ["seen", iso(u.first) + " \u2192 " + iso(u.last)], ["type", plistUnder(u.lists.types)], ["accounts", plistUnder(u.lists.accounts, 6)], ["services", plistUnder(u.lists.services, 0)], ["source IPs", plistUnder(u.lists.ips, 3)], ["errors", plistUnder(u.lists.errors, ERR)]]
+        : [["records", fmt(i.count)], ["seen", rfc(i.first_seen) + " \u2192 " + rfc(i.last_seen)], ["type", plist(i.types)], ["accounts", plist(i.accounts)], ["services", plist(i.services)], ["source IPs", plist(i.ips)], ["errors", plist(i.errors)]];
+      var errs = u ? u.lists.errors.rows.length || u.lists.errors.other : i.errors.rows.length;
+      items.forEach(function (kv) {
+        dl.appendChild(el("dt", { text: kv[0] }));
+        dl.appendChild(el("dd", { text: kv[1], cls: kv[0] === "errors" && errs ? "bad" : "", "data-k": kv[0] }));
       });
-      grid.appendChild(el("div", { cls: "id", "data-actor": i.actor }, [name, spark(i.spark), dl]));
+      grid.appendChild(el("div", { cls: "id", "data-actor": i.actor, "data-count": u ? u.count : i.count }, [name, spark(u ? u.spark : i.spark), dl]));
     });
     b.appendChild(grid);
     if (D.trace) drawTrace(b);

@@ -3,13 +3,14 @@
 // text filters, click-to-filter, the brushed time range, the record viewer, hostile text.
 //
 // Usage: node report.mjs ARCHIVE.html HOSTILE.html HOSTILE_RECORDS.json SCREENSHOT_DIR TRACE.html
+//        COLLAPSED.html (the archive's page with --max-cells 100: few actors kept apart)
 // Prints one line per check and "N passed, N failed"; exits 1 if any check failed.
 import { chromium } from "playwright-core";
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import assert from "node:assert/strict";
 
-const [archivePage, hostilePage, hostileRecords, shots, tracePage] = process.argv.slice(2);
+const [archivePage, hostilePage, hostileRecords, shots, tracePage, collapsedPage] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 mkdirSync(shots, { recursive: true });
 
@@ -152,6 +153,96 @@ await check("a brushed time range filters the page", async () => {
   await page.screenshot({ path: `${shots}/report-zoomed.png` });
   await page.click("#clear-filters");
   assert.equal(await records(page), total);
+});
+
+// What the Identities section shows: per card, the actor, its records, first and last seen and
+// each list as [value, count] rows with how many values it has (tests/report.rs compares them
+// with `trailscan summary --by actor,FIELD` under the same filter).
+async function identities(page) {
+  return page.$$eval("#identities .id", (cards) => cards.map((c) => {
+    const dd = (k) => c.querySelector(`dd[data-k='${k}']`).textContent;
+    const list = (k) => {
+      const text = dd(k);
+      if (text === "-") return { rows: [], distinct: 0, other: 0 };
+      const rows = [...text.matchAll(/(?:^|, )([^,]+?) \(([\d,]+)\)/g)].map((m) => [m[1], Number(m[2].replace(/,/g, ""))]);
+      const more = text.match(/\u2026 (\d+) more/);
+      const other = text.match(/([\d,]+) records? with values this page does not keep apart/);
+      return { rows, distinct: rows.length + (more ? Number(more[1]) : 0), other: other ? Number(other[1].replace(/,/g, "")) : 0, text };
+    };
+    const [first, last] = dd("seen").split("\u2192").map((s) => s.trim().replace(" ", "T"));
+    return {
+      actor: c.dataset.actor,
+      count: Number(dd("records").replace(/,/g, "")),
+      first, last,
+      services: list("services"), ips: list("source IPs"), errors: list("errors"), accounts: list("accounts"), types: list("type"),
+    };
+  }));
+}
+// The actors table's counts by actor, for the actors the page can filter by (the others'
+// counts there are for the whole report).
+async function actorCounts(page) {
+  const v = await values(page, "actors"), n = await counts(page, "actors");
+  const apart = await page.evaluate(() => {
+    const d = JSON.parse(document.getElementById("data").textContent).dims[2];
+    return d.values.slice(0, d.filterable).map((x) => x.value);
+  });
+  return Object.fromEntries(v.map((a, i) => [a, n[i]]).filter((x) => apart.includes(x[0])));
+}
+
+// Clicks the busiest event source, then brushes the middle third of the timeline, and
+// returns what the Identities section showed each time (and with no filter), with the actors
+// it said it could not count.
+async function identityScenarios(page) {
+  const shown = async () => ({
+    identities: await identities(page),
+    unknown: JSON.parse(await page.getAttribute("#identities-unknown", "data-actors").catch(() => null) || "[]"),
+  });
+  const whole = await shown();
+  assert.deepEqual(whole.unknown, [], "with no filter every profile is whole");
+  const out = { whole: { flags: [], ...whole } };
+  const src = (await values(page, "event_sources"))[0];
+  await page.click(`#table-event_sources tbody tr:first-child td.v button`);
+  await page.waitForSelector("#filters .chip");
+  out.source = { flags: ["--source", src], ...(await shown()) };
+  const table = await actorCounts(page);
+  for (const i of out.source.identities) {
+    if (table[i.actor] !== undefined) assert.equal(i.count, table[i.actor], `${i.actor}: the card counts what the actors table counts`);
+    assert.equal(i.services.rows.length + (i.services.other ? 1 : 0), 1, `${i.actor}: one service under eventSource = ${src}`);
+  }
+  assert.ok(out.source.identities.some((i) => i.count < whole.identities.find((w) => w.actor === i.actor).count), "the filter changed some identity's figures");
+  await page.click("#clear-filters");
+  assert.deepEqual(await identities(page), whole.identities, "clearing the filter restores the whole profiles");
+  await page.locator("#timeline-chart").scrollIntoViewIfNeeded();
+  const box = await page.locator("#timeline-chart").boundingBox();
+  const xs = (await page.$$eval("#timeline-chart rect.hot", (rs) => rs.map((r) => r.getBoundingClientRect().x))).sort((a, b) => a - b);
+  const from = xs[Math.floor(xs.length / 3)] - 1, to = xs[Math.floor(xs.length * 2 / 3)] + 2;
+  await page.mouse.move(from, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to, box.y + box.height / 2, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForSelector("#range-chip");
+  const [t0, t1] = (await page.textContent("#range-chip")).split("\u2192").map((s) => s.trim().replace(/\u00d7$/, "").replace(" ", "T"));
+  out.range = { flags: ["--since", t0, "--until", t1], ...(await shown()) };
+  const ids = out.range.identities;
+  assert.ok(ids.length > 0);
+  assert.ok(ids.length < whole.identities.length || ids.some((i) => i.count < whole.identities.find((w) => w.actor === i.actor).count), "the range changed the identities");
+  await page.click("#clear-filters");
+  return out;
+}
+
+await check("the identities follow a clicked value and a brushed range", async () => {
+  const out = await identityScenarios(page);
+  for (const s of ["source", "range"]) assert.deepEqual(out[s].unknown, [], "the fixtures' cube keeps every actor apart");
+  writeFileSync(`${shots}/identities.json`, JSON.stringify(out, null, 1));
+});
+
+await check("the identities follow the filters when the cube keeps few actors apart", async () => {
+  const C = await open(collapsedPage);
+  assert.deepEqual(C.log.errors, []);
+  const out = await identityScenarios(C.page);
+  assert.ok(out.source.unknown.length > 0 || out.range.unknown.length > 0, "some actor could not be counted, and the page says so");
+  writeFileSync(`${shots}/identities-collapsed.json`, JSON.stringify(out, null, 1));
+  await C.context.close();
 });
 
 await check("the record viewer shows the exact record", async () => {
