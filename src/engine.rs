@@ -184,6 +184,20 @@ impl FileReport {
         self.reject_record(record, error);
     }
 
+    /// Takes over what a worker step counted in `chunk`, a chunk of this file's matches
+    /// ([`Chunks::hand_on`]): each record it rejected was counted as read and matched here
+    /// when the file was read, and is now counted as failed; its messages follow this file's.
+    fn absorb(&mut self, chunk: &mut FileReport) {
+        let n = std::mem::take(&mut chunk.stats.records_failed);
+        self.stats.records_failed += n;
+        self.stats.records_read = self.stats.records_read.saturating_sub(n);
+        self.stats.records_matched = self.stats.records_matched.saturating_sub(n);
+        self.failed |= std::mem::take(&mut chunk.failed);
+        for m in std::mem::take(&mut chunk.messages) {
+            self.message(m);
+        }
+    }
+
     /// A record read from the file that turned out unreadable: counted as failed, not read.
     fn reject_record(&mut self, record: u64, error: impl std::fmt::Display) {
         self.stats.records_failed += 1;
@@ -276,7 +290,11 @@ struct Chunks<'c> {
 impl Chunks<'_> {
     /// Hands the first matches of `hits` on as chunks of at least `limit` bytes while that
     /// many are there, and returns the rest (less than a chunk) to be kept for later.
-    fn hand_on<'a>(&mut self, r: &FileReport, mut hits: Vec<Match<'a>>) -> Vec<Match<'a>> {
+    ///
+    /// What the worker step counts against the file in a chunk (records it could not read,
+    /// and their messages) is moved to `r`, the file's last report, which holds its counts:
+    /// a chunk carries matches and the step's partial result only.
+    fn hand_on<'a>(&mut self, r: &mut FileReport, mut hits: Vec<Match<'a>>) -> Vec<Match<'a>> {
         while !self.closed {
             let mut bytes = 0;
             let Some(end) = hits.iter().position(|m| {
@@ -289,6 +307,7 @@ impl Chunks<'_> {
             let mut chunk =
                 FileReport { name: r.name.clone(), more: true, ..FileReport::default() };
             (self.worker)(&mut chunk, std::mem::replace(&mut hits, rest));
+            r.absorb(&mut chunk);
             self.closed = !(self.emit)(chunk);
         }
         hits
@@ -392,7 +411,7 @@ fn process(
             }
             let hits = read_file(buffers, &input, query, cfg, &mut r, chunks.as_deref_mut());
             let hits = match chunks {
-                Some(c) => c.hand_on(&r, hits),
+                Some(c) => c.hand_on(&mut r, hits),
                 None => hits,
             };
             worker(&mut r, hits);
@@ -726,6 +745,29 @@ pub fn scan_with(
     consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     scan_in(cfg, query, stop, worker, Flow { chunk: None, held: HELD_BYTES }, consume)
+}
+
+/// Like [`scan_with`], for worker steps whose work on a file's matches adds up over any cut
+/// of them (counting, as `summary` does): a file with many matches is handed to the step, and
+/// then to the consumer, in several reports, all but the last marked [`FileReport::more`], as
+/// [`scan`] does, so that memory holds a chunk of a huge file's matches, not all of them. A
+/// chunk's report carries the step's partial result only: the records the step rejects in it
+/// are counted, and their messages kept, in the file's last report.
+pub fn scan_with_chunks(
+    cfg: &ScanConfig,
+    query: &Query,
+    stop: &AtomicBool,
+    worker: &WorkerStep<'_>,
+    consume: impl FnMut(u64, FileReport) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    scan_in(
+        cfg,
+        query,
+        stop,
+        worker,
+        Flow { chunk: Some(chunk_bytes()), held: HELD_BYTES },
+        consume,
+    )
 }
 
 /// How reports flow to the consumer.
@@ -1116,23 +1158,60 @@ mod tests {
         };
         let limit = 2 * HIT_OVERHEAD + 10;
         let mut chunks = Chunks { limit, worker: &keep, emit: &mut emit, closed: false };
-        let r = FileReport { name: "f".into(), ..FileReport::default() };
+        let mut r = FileReport { name: "f".into(), ..FileReport::default() };
         let hits = |from: u64, n: u64| -> Vec<Match<'static>> {
             (from..from + n)
                 .map(|i| Match::new(i, Hit { time: None }, Cow::Owned("x".repeat(5))))
                 .collect()
         };
         // 10 bytes of text and two overheads make a chunk: two matches each.
-        let rest = chunks.hand_on(&r, hits(0, 5));
+        let rest = chunks.hand_on(&mut r, hits(0, 5));
         assert_eq!(rest.iter().map(|m| m.index).collect::<Vec<_>>(), [4]);
         assert!(!chunks.closed);
         // The consumer stops after the third chunk: nothing more is handed on.
         let mut more = rest;
         more.extend(hits(5, 10));
-        let rest = chunks.hand_on(&r, more);
+        let rest = chunks.hand_on(&mut r, more);
         assert!(chunks.closed);
         assert_eq!(rest.first().map(|m| m.index), Some(6));
         assert_eq!(sent, [vec![0, 1], vec![2, 3], vec![4, 5]]);
+    }
+
+    /// What a worker step rejects in a chunk is counted in the file's last report, which
+    /// counted those records as read and matched; the chunks carry none of it.
+    #[test]
+    fn records_rejected_in_chunks_count_in_the_files_report() {
+        let reject_even = |r: &mut FileReport, hits: Vec<Match<'_>>| {
+            for m in hits.iter().filter(|m| m.index % 2 == 0) {
+                r.reject_match(m.index, "bad");
+            }
+        };
+        let mut chunks_seen = Vec::new();
+        let mut emit = |c: FileReport| {
+            chunks_seen.push((c.stats.clone(), c.failed, c.messages.len()));
+            true
+        };
+        let limit = 2 * HIT_OVERHEAD + 10;
+        let mut chunks = Chunks { limit, worker: &reject_even, emit: &mut emit, closed: false };
+        let mut r = FileReport { name: "f".into(), ..FileReport::default() };
+        r.stats.records_read = 7;
+        r.stats.records_matched = 7;
+        let hits: Vec<Match<'static>> =
+            (0..7).map(|i| Match::new(i, Hit { time: None }, Cow::Owned("x".repeat(5)))).collect();
+        let rest = chunks.hand_on(&mut r, hits);
+        // Three chunks of two (0-1, 2-3, 4-5): three rejected; 6 is kept for later.
+        assert_eq!(rest.len(), 1);
+        assert_eq!(
+            (r.stats.records_read, r.stats.records_matched, r.stats.records_failed),
+            (4, 4, 3)
+        );
+        assert!(r.failed);
+        assert_eq!(r.messages.len(), 3);
+        assert!(r.messages[0].contains("record 1: invalid JSON"), "{:?}", r.messages);
+        assert_eq!(chunks_seen.len(), 3);
+        for (stats, failed, messages) in chunks_seen {
+            assert_eq!((stats.records_failed, failed, messages), (0, false, 0));
+        }
     }
 
     #[test]

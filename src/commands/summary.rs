@@ -156,7 +156,9 @@ fn pass(
                 problems.push((m.index, e));
             }
         }
-        counts.files += u64::from(counts.all.count > before);
+        // A file's matches may come in several chunks: whether this one counted a record, for
+        // the consumer to count the file once.
+        notable.files = u64::from(counts.all.count > before);
         pool.lock().unwrap_or_else(PoisonError::into_inner).push((counts, reader));
         for (record, e) in problems {
             report.reject_match(record, e);
@@ -166,11 +168,18 @@ fn pass(
     let mut summary = Summary::default();
     // The counts of files the index answered for, added up by value id.
     let mut answered = Tallies::default();
-    engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
+    // Files read that held a record counted, and whether the file being consumed has so far
+    // (a huge file's matches are counted in chunks: memory holds one chunk of them).
+    let (mut files, mut counted) = (0u64, false);
+    engine::scan_with_chunks(&scan, &query, stop, &worker, |_, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
         match report.partial.take().map(|p| p.downcast::<Summary>()) {
-            Some(Ok(part)) => answered.read(*part, &mut summary, spec),
+            Some(Ok(mut part)) => {
+                counted |= part.files > 0;
+                part.files = 0;
+                answered.read(*part, &mut summary, spec);
+            }
             Some(Err(other)) => match other.downcast::<Answered>() {
                 Ok(a) => answered.add(*a, &mut summary, spec),
                 Err(other) => {
@@ -181,8 +190,12 @@ fn pass(
             },
             None => {}
         }
+        if !report.more {
+            files += u64::from(std::mem::take(&mut counted));
+        }
         Ok(())
     })?;
+    summary.files += files;
     // Into the largest accumulator (fewest values to move), then the notable actions, which
     // the accumulators do not hold, in walk order.
     let mut counts: Vec<Summary> = pool

@@ -233,3 +233,60 @@ fn many_matches_of_streamed_files_come_out_as_in_memory_in_chunks() {
         }
     }
 }
+
+/// `summary` counts a huge file's matches in chunks: the same report (its accounting
+/// included), the same messages and exit code as counting each file whole, with records it
+/// cannot read in the chunks.
+#[test]
+fn summaries_of_streamed_files_in_chunks_equal_the_whole() {
+    let mut recs = fixture_records();
+    let half = recs.len() / 2;
+    // A record of the delivery file that its structural split passes on and the summary
+    // cannot read, well into the file.
+    recs.insert(half + 40, r#"{"eventName":tru,"eventTime":"2024-05-01T00:00:00Z"}"#.into());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lines = recs[..half].join("\n") + "\n";
+    let delivery = format!("{{\"Records\":[{}]}}", recs[half..].join(","));
+    std::fs::write(d.join("a.jsonl"), lines).unwrap();
+    std::fs::write(d.join("b.json.gz"), gz(delivery.as_bytes())).unwrap();
+    let a = d.join("a.jsonl");
+    let b = d.join("b.json.gz");
+    let run = |threads: &str, env: &[(&str, &str)]| {
+        let mut cmd = trailscan(&[
+            "summary",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--format",
+            "json",
+            "--threads",
+            threads,
+        ]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let whole = run("1", &[]);
+    assert_eq!(whole.0, 2, "the broken record is an error: {}", whole.2);
+    assert!(whole.2.contains("b.json.gz: record 41: invalid JSON"), "{}", whole.2);
+    let v: serde_json::Value = serde_json::from_str(&whole.1).unwrap();
+    assert_eq!(v["overview"]["files_with_records"], 2, "{}", whole.1);
+    for threads in ["1", "2", "8"] {
+        for env in [
+            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
+            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
+            &[("TRAILSCAN_CHUNK_BYTES", "1")],
+        ] {
+            let got = run(threads, env);
+            assert_eq!(got.0, whole.0, "{threads} {env:?}");
+            assert!(got.1 == whole.1, "{threads} threads {env:?}: the report differs\n{}", got.1);
+            assert_eq!(got.2, whole.2, "{threads} threads {env:?}");
+        }
+    }
+}
