@@ -12,7 +12,8 @@
 #   TMPDIR=/big/disk benches/memory.sh    # where the sorter spills (3 GB when all is printed)
 #   BASELINE=/path/to/old/trailscan benches/memory.sh   # also measure another binary
 #   CASES=count benches/memory.sh         # only the counts (print: the printing; many: four
-#                                         # delivery files at once, every record counted)
+#                                         # delivery files at once, every record counted;
+#                                         # summary: `summary --format json` of every record)
 #
 # Inputs are generated from the fixture archive's records (repeated), and reused while present.
 set -euo pipefail
@@ -73,9 +74,15 @@ measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on 
   local log bin=$1 file=$2 threads=$3
   shift 3
   log=$(mktemp)
+  # A case's arguments may start with the command (`@summary`); search by default.
+  local sub=search
+  if [ "${1:-}" = "@summary" ]; then
+    sub=summary
+    shift
+  fi
   set +e
   # shellcheck disable=SC2086
-  /usr/bin/time -v "$bin" search $file "$@" --threads "$threads" --max-file-size 4GB \
+  /usr/bin/time -v "$bin" "$sub" $file "$@" --threads "$threads" --max-file-size 4GB \
     > /dev/null 2> "$log"
   local code=$?
   set -e
@@ -90,6 +97,7 @@ measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on 
 cases=()
 case ${CASES:-all} in all | count) cases+=("count|--event CreateUser -c") ;; esac
 case ${CASES:-all} in all | print) cases+=("print jsonl|-f jsonl") ;; esac
+case ${CASES:-all} in all | summary) cases+=("summary of every record|@summary --format json") ;; esac
 
 row() { # FILE BIN THREADS LABEL ARGS
   local code mib secs

@@ -58,7 +58,8 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
         report.stats.records_matched = tested.len() as u64;
         report.partial = Some(Box::new(tested));
     };
-    engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
+    // A huge file's candidates are tested in chunks (memory holds one chunk of them).
+    engine::scan_with_chunks(&scan, &query, stop, &worker, |_, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
         let tested = report

@@ -161,7 +161,8 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
         let raw = serde_json::to_string(row)?;
         sorter.push(Entry { key, raw }).context("sorting the timeline")
     };
-    engine::scan_with(&scan, &query, stop, &worker, |file, mut report: FileReport| {
+    // A huge file's candidates are tested in chunks (memory holds one chunk of them).
+    engine::scan_with_chunks(&scan, &query, stop, &worker, |file, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
         let Some(partial) = report.partial.take().and_then(|p| p.downcast::<Partial>().ok()) else {

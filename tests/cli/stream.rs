@@ -290,3 +290,52 @@ fn summaries_of_streamed_files_in_chunks_equal_the_whole() {
         }
     }
 }
+
+/// `audit` and `timeline` test a huge file's candidates in chunks: the same findings, rows,
+/// messages, accounting line and exit code as testing each file whole.
+#[test]
+fn audits_and_timelines_of_streamed_files_in_chunks_equal_the_whole() {
+    let mut recs = fixture_records();
+    let half = recs.len() / 2;
+    // Unreadable, and through the packs' prefilter (it holds one of their literals).
+    recs.insert(
+        half + 40,
+        r#"{"eventName":tru,"policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}"#.into(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.jsonl"), recs[..half].join("\n") + "\n").unwrap();
+    let delivery = format!("{{\"Records\":[{}]}}", recs[half..].join(","));
+    std::fs::write(d.join("b.json.gz"), gz(delivery.as_bytes())).unwrap();
+    let (a, b) = (d.join("a.jsonl"), d.join("b.json.gz"));
+    let run = |args: &[&str], threads: &str, env: &[(&str, &str)]| {
+        let mut cmd = trailscan(
+            &[args, &[a.to_str().unwrap(), b.to_str().unwrap(), "--threads", threads]].concat(),
+        );
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [&["audit", "--format", "jsonl"][..], &["timeline", "--format", "jsonl"]] {
+        let whole = run(args, "1", &[]);
+        assert!(whole.1.lines().count() > 10, "{args:?}: {}", whole.2);
+        assert!(whole.2.contains("1 unreadable"), "{args:?}: {}", whole.2);
+        for threads in ["1", "2", "8"] {
+            for env in [
+                &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
+                &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
+            ] {
+                let got = run(args, threads, env);
+                assert_eq!(got.0, whole.0, "{args:?} {threads} {env:?}");
+                assert!(got.1 == whole.1, "{args:?} {threads} threads {env:?}: output differs");
+                assert_eq!(got.2, whole.2, "{args:?} {threads} threads {env:?}");
+            }
+        }
+    }
+}
