@@ -251,16 +251,8 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         Ok(())
     })?;
     // Into the largest accumulator, then the notable actions, in walk order (as `summary`).
-    let mut counts: Vec<Summary> = pool
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .into_iter()
-        .map(|p| p.0)
-        .collect();
-    counts.sort_by_key(|c| std::cmp::Reverse(c.all.count));
-    let mut rest = counts.into_iter();
-    let mut total = rest.next().unwrap_or_default();
-    rest.for_each(|c| total.merge(c, spec));
+    let accumulators = pool.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let mut total = Summary::merge_all(accumulators.into_iter().map(|p| p.0), spec);
     total.merge(merged, spec);
     let opts = ReportOptions { top: s.top, bucket: s.bucket, series: 5, group_rows: s.top };
     let rep = Report::new(&total, spec, &opts, &stats);

@@ -198,20 +198,11 @@ fn pass(
     summary.files += files;
     // Into the largest accumulator (fewest values to move), then the notable actions, which
     // the accumulators do not hold, in walk order.
-    let mut counts: Vec<Summary> = pool
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .into_iter()
-        .map(|p| p.0)
-        .collect();
-    let read = counts.iter().any(|c| c.all.count > 0);
-    if let Err(e) = answered.settle(&mut summary, spec, top, read) {
+    let accumulators = pool.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let mut total = Summary::merge_all(accumulators.into_iter().map(|p| p.0), spec);
+    if let Err(e) = answered.settle(&mut summary, spec, top, total.all.count > 0) {
         return Ok(Err(e));
     }
-    counts.sort_by_key(|c| std::cmp::Reverse(c.all.count));
-    let mut rest = counts.into_iter();
-    let mut total = rest.next().unwrap_or_default();
-    rest.for_each(|c| total.merge(c, spec));
     total.merge(summary, spec);
     let mut summary = total;
     answered.finish(&mut summary, top);

@@ -599,6 +599,18 @@ impl Summary {
     }
 
     /// Adds `other` (a partial over later input) into `self`.
+    /// Summaries counted apart (one per worker thread) merged into one: into the one with
+    /// the most records, which has the fewest values to move.
+    #[must_use]
+    pub fn merge_all(parts: impl IntoIterator<Item = Summary>, spec: &Spec) -> Summary {
+        let mut parts: Vec<Summary> = parts.into_iter().collect();
+        parts.sort_by_key(|c| std::cmp::Reverse(c.all.count));
+        let mut rest = parts.into_iter();
+        let mut total = rest.next().unwrap_or_default();
+        rest.for_each(|c| total.merge(c, spec));
+        total
+    }
+
     pub fn merge(&mut self, other: Summary, spec: &Spec) {
         self.all.merge(&other.all);
         self.undated += other.undated;

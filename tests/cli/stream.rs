@@ -234,6 +234,20 @@ fn many_matches_of_streamed_files_come_out_as_in_memory_in_chunks() {
     }
 }
 
+/// `trailscan ARGS` with these environment variables: (exit, stdout, stderr).
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = trailscan(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// `summary` counts a huge file's matches in chunks: the same report (its accounting
 /// included), the same messages and exit code as counting each file whole, with records it
 /// cannot read in the chunks.
@@ -253,24 +267,8 @@ fn summaries_of_streamed_files_in_chunks_equal_the_whole() {
     let a = d.join("a.jsonl");
     let b = d.join("b.json.gz");
     let run = |threads: &str, env: &[(&str, &str)]| {
-        let mut cmd = trailscan(&[
-            "summary",
-            a.to_str().unwrap(),
-            b.to_str().unwrap(),
-            "--format",
-            "json",
-            "--threads",
-            threads,
-        ]);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let args = ["summary", a.to_str().unwrap(), b.to_str().unwrap(), "--format", "json"];
+        run_env(&[&args[..], &["--threads", threads]].concat(), env)
     };
     let whole = run("1", &[]);
     assert_eq!(whole.0, 2, "the broken record is an error: {}", whole.2);
@@ -309,18 +307,8 @@ fn audits_and_timelines_of_streamed_files_in_chunks_equal_the_whole() {
     std::fs::write(d.join("b.json.gz"), gz(delivery.as_bytes())).unwrap();
     let (a, b) = (d.join("a.jsonl"), d.join("b.json.gz"));
     let run = |args: &[&str], threads: &str, env: &[(&str, &str)]| {
-        let mut cmd = trailscan(
-            &[args, &[a.to_str().unwrap(), b.to_str().unwrap(), "--threads", threads]].concat(),
-        );
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let files = [a.to_str().unwrap(), b.to_str().unwrap(), "--threads", threads];
+        run_env(&[args, &files[..]].concat(), env)
     };
     for args in [&["audit", "--format", "jsonl"][..], &["timeline", "--format", "jsonl"]] {
         let whole = run(args, "1", &[]);
