@@ -52,13 +52,7 @@ run_archive() {
     "$TS" index "$A" --rebuild -q
     local raw="$RESULTS_DIR/index-$label.tsv"
     : >"$raw"
-    for ((r = 1; r <= ROUNDS; r++)); do
-        read -r fw fc _ < <(timed "$TS" search "$A" --inflate-only --count --quiet)
-        for i in "${!names[@]}"; do
-            read -r w c m < <(timed bash -c "${cmds[$i]//\$A/$A}")
-            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${names[$i]}" "$w" "$c" "$m" "$fw" "$fc" >>"$raw"
-        done
-    done
+    rounds "$A" "$raw"
     echo "### $label ($(du -sh "$A" | cut -f1) on disk; $ROUNDS rounds)"
     echo
     echo "| row | × floor (wall) | × floor (CPU) | wall s | peak RSS MiB |"

@@ -15,3 +15,18 @@ timed() {
 
 # The median of the numbers on stdin, one per line.
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# Interleaved rounds over the archive $1: each round times the floor (read + inflate every file,
+# `$TS search --inflate-only`), then every command of the caller's `names` and `cmds` arrays
+# (`$A` in a command is the archive), appending "name wall cpu rss floor_wall floor_cpu" rows
+# to the file $2. ROUNDS rounds.
+rounds() {
+    local A=$1 raw=$2 r i fw fc w c m
+    for ((r = 1; r <= ROUNDS; r++)); do
+        read -r fw fc _ < <(timed "$TS" search "$A" --inflate-only --count --quiet)
+        for i in "${!names[@]}"; do
+            read -r w c m < <(timed bash -c "${cmds[$i]//\$A/$A}")
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${names[$i]}" "$w" "$c" "$m" "$fw" "$fc" >>"$raw"
+        done
+    done
+}

@@ -50,13 +50,7 @@ rounds() {
     done
     local raw
     raw=$(mktemp)
-    for ((r = 1; r <= ROUNDS; r++)); do
-        read -r fw fc _ < <(timed "$TS" search "$A" --inflate-only --count --quiet)
-        for i in "${!names[@]}"; do
-            read -r w c m < <(timed bash -c "${cmds[$i]//\$A/$A}")
-            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${names[$i]}" "$w" "$c" "$m" "$fw" "$fc" >>"$raw"
-        done
-    done
+    rounds "$A" "$raw"
     echo "### $label ($(find "$A" -name '*.json.gz' -path '*/CloudTrail/*' | wc -l) log files, $(du -sh "$A" | cut -f1) on disk; $ROUNDS rounds)"
     echo
     echo "| row | × floor (CPU) | × floor (wall) | CPU s | peak RSS MiB | target |"

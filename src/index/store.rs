@@ -185,15 +185,20 @@ pub struct IndexGate {
 
 impl IndexGate {
     /// The entry for `path`, and whether it is fresh.
-    fn entry(&self, path: &Path, stamp: &FileStamp) -> Option<(&FileEntry, &Arc<Index>, bool)> {
-        self.scoped(path, stamp).map(|(e, s, fresh)| (e, &s.index, fresh))
+    fn entry(
+        &self,
+        path: &Path,
+        stamp: &FileStamp,
+    ) -> Option<(usize, &FileEntry, &Arc<Index>, bool)> {
+        self.scoped(path, stamp).map(|(at, e, s, fresh)| (at, e, &s.index, fresh))
     }
 
-    fn scoped(&self, path: &Path, stamp: &FileStamp) -> Option<(&FileEntry, &Scope, bool)> {
+    /// The place and entry of `path` in the index of its scope, and whether it is fresh.
+    fn scoped(&self, path: &Path, stamp: &FileStamp) -> Option<(usize, &FileEntry, &Scope, bool)> {
         let (scope, key) =
             self.scopes.iter().find_map(|s| Some((s, key(&s.prefix, &s.given, path)?)))?;
-        let e = scope.index.get(&key)?;
-        Some((e, scope, e.stamp == *stamp))
+        let (at, e) = scope.index.find(&key)?;
+        Some((at, e, scope, e.stamp == *stamp))
     }
 
     /// A gate that rules out the files of `old` that are unchanged (for updating the index of
@@ -247,8 +252,8 @@ impl Gate for IndexGate {
     fn decide(&self, path: &Path, stamp: &FileStamp) -> GateDecision {
         match self.scoped(path, stamp) {
             None => GateDecision::Unknown,
-            Some((_, _, false)) => GateDecision::Stale,
-            Some((e, scope, true)) => match &self.mode {
+            Some((_, _, _, false)) => GateDecision::Stale,
+            Some((_, e, scope, true)) => match &self.mode {
                 Mode::Reuse => GateDecision::RuledOut,
                 Mode::Plan(p) if !p.may_match(e, &scope.index) => GateDecision::RuledOut,
                 Mode::Plan(p)
@@ -264,12 +269,11 @@ impl Gate for IndexGate {
     }
 
     fn answer(&self, path: &Path, stamp: &FileStamp) -> Option<Answer> {
-        let (e, idx, fresh) = self.entry(path, stamp)?;
+        let (position, e, idx, fresh) = self.entry(path, stamp)?;
         if !fresh || !self.summaries {
             return None;
         }
         if self.whole {
-            let (position, _) = idx.find(&e.path)?;
             return Some(Answer {
                 records: e.records,
                 partial: Box::new(super::summary::Covered { index: Arc::clone(idx), position }),

@@ -289,16 +289,20 @@ pub struct Issuance {
     pub file: usize,
 }
 
+/// The `eventSource` and `eventName` of an issuing event ([`ISSUING`]); `None` when the record
+/// is not one.
+fn issuing(v: &Value) -> Option<(String, String)> {
+    let source = text_at(v, "eventSource")?;
+    let name = text_at(v, "eventName")?;
+    ISSUING.iter().any(|(s, n)| *s == source && *n == name).then_some((source, name))
+}
+
 impl Issuance {
     /// Reads an issuing event; `None` when the record is not one.
     #[must_use]
     pub fn from_record(v: &Value) -> Option<Issuance> {
         let t = |p: &str| text_at(v, p);
-        let source = t("eventSource")?;
-        let name = t("eventName")?;
-        if !ISSUING.iter().any(|(s, n)| *s == source && *n == name) {
-            return None;
-        }
+        let (source, name) = issuing(v)?;
         let console = name == "ConsoleLogin";
         let signin_token = name == "GetSigninToken";
         let portal = source == "sso.amazonaws.com";
@@ -407,11 +411,7 @@ impl Issuance {
     #[must_use]
     pub fn links_from_record(v: &Value) -> Option<Issuance> {
         let t = |p: &str| text_at(v, p);
-        let source = t("eventSource")?;
-        let name = t("eventName")?;
-        if !ISSUING.iter().any(|(s, n)| *s == source && *n == name) {
-            return None;
-        }
+        let (source, name) = issuing(v)?;
         let key_path = match (source.as_str(), name.as_str()) {
             ("iam.amazonaws.com", "CreateAccessKey") => "responseElements.accessKey.accessKeyId",
             ("sts.amazonaws.com", _) => "responseElements.credentials.accessKeyId",
