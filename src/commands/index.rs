@@ -56,6 +56,27 @@ fn key(given: &Path, path: &Path) -> Option<String> {
 /// What was read of a file: the index's values, and what a summary counts.
 type Read = (Result<FileValues, Unreadable>, Option<Part>);
 
+/// What a file's pieces held, together: a huge file's matches reach the worker step in
+/// chunks, each read apart; the file is indexed as if it had been read whole.
+fn join((values, part): Read, (later_values, later_part): Read, spec: &Spec) -> Read {
+    let values = match (values, later_values) {
+        (Ok(mut v), Ok(later)) => {
+            v.merge(later);
+            Ok(v)
+        }
+        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+    };
+    let part = match (part, later_part) {
+        (Some(p), Some(later)) if values.is_ok() => {
+            let mut s = Summary::from_part(&p);
+            s.merge(Summary::from_part(&later), spec);
+            s.part()
+        }
+        _ => None,
+    };
+    (values, part)
+}
+
 fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Result<(Stats, bool)> {
     let started = Instant::now();
     let root = store::canonical(given).with_context(|| format!("{}", given.display()))?;
@@ -137,9 +158,20 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
     let mut stats = Stats::default();
     let (mut failed, mut read, mut kept, mut left_out) = (false, 0u64, 0u64, 0u64);
     let mut changed = 0u64;
-    engine::scan_with(&cfg, &query, stop, &worker, |_, mut report: FileReport| {
+    // The pieces of the file being handed on in chunks, so far.
+    let mut pieces: Option<Read> = None;
+    engine::scan_with_chunks(&cfg, &query, stop, &worker, |_, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
+        let found = report.partial.take().and_then(|p| p.downcast::<Read>().ok()).map(|b| *b);
+        let found = match (pieces.take(), found) {
+            (Some(before), Some(last)) => Some(join(before, last, &spec)),
+            (before, last) => last.or(before),
+        };
+        if report.more {
+            pieces = found;
+            return Ok(());
+        }
         let path = Path::new(&report.name);
         let Some(key) = key(given, path) else { return Ok(()) };
         if report.gate == Some(GateDecision::RuledOut) {
@@ -149,7 +181,6 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
             }
             return Ok(());
         }
-        let found = report.partial.take().and_then(|p| p.downcast::<Read>().ok()).map(|b| *b);
         let (values, part) = match found {
             Some((v, p)) => (Some(v), p),
             None => (None, None),

@@ -295,7 +295,7 @@ impl<'a> FileFields<'a> {
     ) -> Result<(), Unreadable> {
         self.records += 1;
         if let Some(row) = row
-            && self.add_fast(reader, raw, row)?
+            && self.add_fast(reader, index, raw, row)?
         {
             return Ok(());
         }
@@ -307,6 +307,7 @@ impl<'a> FileFields<'a> {
     fn add_fast(
         &mut self,
         reader: &FieldReader,
+        index: u64,
         raw: &'a str,
         row: Row<'_>,
     ) -> Result<bool, Unreadable> {
@@ -323,6 +324,14 @@ impl<'a> FileFields<'a> {
             },
             _ => None,
         };
+        // A value [`tag_text`] will parse (a number, a string with escapes, or a broken
+        // literal the split let through) is checked now, so that damage names its record.
+        for t in texts[TIME + 1..].iter().flatten() {
+            if plain(t).is_none() {
+                serde_json::from_str::<serde::de::IgnoredAny>(t)
+                    .map_err(|e| Unreadable { record: Some(index), message: e.to_string() })?;
+            }
+        }
         self.time(time.as_deref());
         for (k, text) in texts[TIME + 1..].iter().enumerate() {
             match text {
@@ -386,25 +395,87 @@ impl<'a> FileFields<'a> {
     }
 }
 
+impl FileValues {
+    /// Adds what a later piece of the same file holds (a streamed file's chunks are read
+    /// apart, [`crate::engine::scan_with_chunks`]): the values as one [`FileFields`] over
+    /// both pieces would have found them.
+    pub fn merge(&mut self, later: FileValues) {
+        for (mine, theirs) in self.values.iter_mut().zip(later.values) {
+            if theirs.is_empty() {
+                continue;
+            }
+            let ours = std::mem::take(mine);
+            let mut all = Vec::with_capacity(ours.len() + theirs.len());
+            let (mut a, mut b) = (ours.into_iter().peekable(), theirs.into_iter().peekable());
+            loop {
+                let next = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x == y => {
+                        b.next();
+                        a.next()
+                    }
+                    (Some(x), Some(y)) if x < y => a.next(),
+                    (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                    (Some(_), None) => a.next(),
+                    (None, None) => break,
+                };
+                all.extend(next);
+            }
+            *mine = all;
+        }
+        for (mine, theirs) in self.missing.iter_mut().zip(later.missing) {
+            *mine |= theirs;
+        }
+        for (mine, theirs) in self.irregular.iter_mut().zip(later.irregular) {
+            *mine |= theirs;
+        }
+        self.span = match (self.span, later.span) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, y) => x.or(y),
+        };
+        self.untimed |= later.untimed;
+        self.records += later.records;
+    }
+}
+
 /// The tagged value of a scalar's JSON text as the extractor found it: [`tag`] of the parsed
 /// value, without building it for plain strings and literals.
 fn tag_text(t: &str) -> Result<Option<String>, Unreadable> {
+    match plain(t) {
+        Some(Plain::String(inner)) => {
+            let mut s = String::with_capacity(inner.len() + 1);
+            s.push('s');
+            s.push_str(inner);
+            Ok(Some(s))
+        }
+        Some(Plain::Bool) => Ok(Some(format!("b{t}"))),
+        Some(Plain::Null) => Ok(Some("z".to_string())),
+        None => {
+            let v: Value = serde_json::from_str(t)
+                .map_err(|e| Unreadable { record: None, message: e.to_string() })?;
+            Ok(tag(&v))
+        }
+    }
+}
+
+/// A scalar's JSON text that needs no parse to be tagged.
+enum Plain<'t> {
+    /// A string without escapes: its text between the quotes.
+    String(&'t str),
+    Bool,
+    Null,
+}
+
+fn plain(t: &str) -> Option<Plain<'_>> {
     if let Some(inner) = t.strip_prefix('"').and_then(|r| r.strip_suffix('"'))
         && !crate::record::scan::needs_decoding(inner.as_bytes())
     {
-        let mut s = String::with_capacity(inner.len() + 1);
-        s.push('s');
-        s.push_str(inner);
-        return Ok(Some(s));
+        return Some(Plain::String(inner));
     }
     match t {
-        "true" | "false" => return Ok(Some(format!("b{t}"))),
-        "null" => return Ok(Some("z".to_string())),
-        _ => {}
+        "true" | "false" => Some(Plain::Bool),
+        "null" => Some(Plain::Null),
+        _ => None,
     }
-    let v: Value =
-        serde_json::from_str(t).map_err(|e| Unreadable { record: None, message: e.to_string() })?;
-    Ok(tag(&v))
 }
 
 /// A JSON string literal's text, decoded.
@@ -449,6 +520,30 @@ mod tests {
         let mut f = FileFields::new();
         f.add(&reader, 0, raw, table.row(0)).unwrap();
         f.finish().unwrap()
+    }
+
+    #[test]
+    fn pieces_merged_equal_the_whole() {
+        let recs = [
+            r#"{"eventTime":"2024-03-01T10:00:00.5Z","eventName":"CreateUser","sourceIPAddress":"203.0.113.5"}"#,
+            r#"{"eventName":"X","userIdentity":{"type":"Root"},"recipientAccountId":"1"}"#,
+            r#"{"eventTime":"2024-02-01T10:00:00Z","eventName":"CreateUser","awsRegion":["a"]}"#,
+            r#"{"eventTime":"2024-04-01T10:00:00Z","eventName":"A","sourceIPAddress":"203.0.113.5"}"#,
+        ];
+        let reader = FieldReader::new();
+        let read = |part: &[&str]| {
+            let mut f = FileFields::new();
+            for (i, r) in part.iter().enumerate() {
+                f.add(&reader, i as u64, r, None).unwrap();
+            }
+            f.finish().unwrap()
+        };
+        let whole = read(&recs);
+        for cut in 0..=recs.len() {
+            let mut merged = read(&recs[..cut]);
+            merged.merge(read(&recs[cut..]));
+            assert_eq!(merged, whole, "cut at {cut}");
+        }
     }
 
     #[test]

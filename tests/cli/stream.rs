@@ -327,3 +327,68 @@ fn audits_and_timelines_of_streamed_files_in_chunks_equal_the_whole() {
         }
     }
 }
+
+/// `trailscan index` reads a huge file's matches in chunks: the index made that way answers
+/// every summary as the index of the files read whole does, and a file with a record it
+/// cannot read is left out with the same message.
+#[test]
+fn indexes_of_streamed_files_in_chunks_equal_the_whole() {
+    let recs = fixture_records();
+    let half = recs.len() / 2;
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    std::fs::create_dir(&archive).unwrap();
+    std::fs::write(archive.join("a.jsonl"), recs[..half].join("\n") + "\n").unwrap();
+    let delivery = |recs: &[String]| gz(format!("{{\"Records\":[{}]}}", recs.join(",")).as_bytes());
+    std::fs::write(archive.join("b.json.gz"), delivery(&recs[half..])).unwrap();
+    let mut broken = recs[half..].to_vec();
+    broken.insert(
+        40,
+        r#"{"eventName":"Broken","eventTime":"2024-05-01T00:00:00Z","awsRegion":tru}"#.into(),
+    );
+    std::fs::write(archive.join("c.json.gz"), delivery(&broken)).unwrap();
+    let archive = archive.to_str().unwrap();
+    // Index into a fresh folder, then: the index's accounting line (up to its size and
+    // time), its status, and the summary it answers.
+    let build = |name: &str, threads: &str, env: &[(&str, &str)]| {
+        let ix = dir.path().join(name);
+        let ix = ix.to_str().unwrap();
+        let with_ix = [&[("TRAILSCAN_INDEX_DIR", ix)][..], env].concat();
+        let (code, _, err) = run_env(&["index", archive, "--threads", threads], &with_ix);
+        let line = err.split(" records; ").next().unwrap().to_string();
+        let status = run_env(&["index", "--status", archive, "--format", "json"], &with_ix).1;
+        let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+        let counted = (status[0]["files_indexed"].clone(), status[0]["records_indexed"].clone());
+        let summary = run_env(&["summary", archive, "--format", "json"], &with_ix);
+        let by_file = run_env(&["summary", archive, "--format", "json", "--top", "3"], &with_ix);
+        (code, line, counted, summary, by_file)
+    };
+    let whole = build("whole", "1", &[]);
+    assert_eq!(whole.0, 2, "the broken file is an error: {}", whole.1);
+    assert!(whole.1.contains("c.json.gz: record 41"), "{}", whole.1);
+    assert_eq!(whole.2.0, 2, "a.jsonl and b.json.gz are indexed: {}", whole.1);
+    let plain = run_env(&["summary", archive, "--format", "json", "--no-index"], &[]);
+    let counted = |json: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+        v.as_object_mut().unwrap().remove("stats");
+        v
+    };
+    assert!(counted(&plain.1) == counted(&whole.3.1), "the index answers as the files do");
+    for threads in ["1", "2", "8"] {
+        for (n, env) in [
+            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
+            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
+            &[("TRAILSCAN_CHUNK_BYTES", "1")],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let got = build(&format!("ix{threads}-{n}"), threads, env);
+            assert_eq!(got.0, whole.0, "{threads} {env:?}");
+            assert_eq!(got.1, whole.1, "{threads} {env:?}");
+            assert_eq!(got.2, whole.2, "{threads} {env:?}");
+            assert!(got.3 == whole.3, "{threads} threads {env:?}: the summary differs");
+            assert!(got.4 == whole.4, "{threads} threads {env:?}: the summary differs");
+        }
+    }
+}
