@@ -227,7 +227,9 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
                 is_notable,
             );
         }
-        counts.files += u64::from(counts.all.count > before);
+        // A file's matches may come in several chunks: whether this one counted a record, for
+        // the consumer to count the file once (as `summary`).
+        notable.files = u64::from(counts.all.count > before);
         dicts.lock().unwrap_or_else(PoisonError::into_inner)[slot] = mine;
         pool.lock().unwrap_or_else(PoisonError::into_inner).push((counts, sreader, slot));
         for (record, e) in problems {
@@ -240,16 +242,25 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     let mut merged = Summary::default();
     let mut pass = Pass::default();
     let mut auditor = Auditor::new(&rules);
-    engine::scan_with(&scan, &query, stop, &worker, |_, mut report: FileReport| {
+    // Files that held a record counted, and whether the file being consumed has so far (a
+    // huge file's matches come in chunks: memory holds one chunk of their text).
+    let (mut files, mut counted) = (0u64, false);
+    engine::scan_with_chunks(&scan, &query, stop, &worker, |_, mut report: FileReport| {
         stats.merge(&report.stats);
         failed |= report.failed;
         if let Some(Ok(both)) = report.partial.take().map(|p| p.downcast::<(Summary, Part)>()) {
-            let (notable, part) = *both;
+            let (mut notable, part) = *both;
+            counted |= notable.files > 0;
+            notable.files = 0;
             merged.merge(notable, spec);
             pass.merge(&report.name, part, &mut auditor, spec.max_notable);
         }
+        if !report.more {
+            files += u64::from(std::mem::take(&mut counted));
+        }
         Ok(())
     })?;
+    merged.files += files;
     // Into the largest accumulator, then the notable actions, in walk order (as `summary`).
     let accumulators = pool.into_inner().unwrap_or_else(PoisonError::into_inner);
     let mut total = Summary::merge_all(accumulators.into_iter().map(|p| p.0), spec);
@@ -392,7 +403,7 @@ fn reread(
     };
     let mut out = Fetched::default();
     messages::muted(|| {
-        engine::scan_with(&scan, query, stop, &worker, |_, mut report: FileReport| {
+        engine::scan_with_chunks(&scan, query, stop, &worker, |_, mut report: FileReport| {
             if let Some(Ok(got)) = report.partial.take().map(|p| p.downcast::<Vec<(u32, String)>>())
             {
                 for (i, raw) in *got {

@@ -392,3 +392,44 @@ fn indexes_of_streamed_files_in_chunks_equal_the_whole() {
         }
     }
 }
+
+/// `report` reads a huge file's matches in chunks: the same page (but for when it was
+/// made), messages and exit code as reading each file whole.
+#[test]
+fn reports_of_streamed_files_in_chunks_equal_the_whole() {
+    let mut recs = fixture_records();
+    let half = recs.len() / 2;
+    recs.insert(half + 40, r#"{"eventName":tru,"eventTime":"2024-05-01T00:00:00Z"}"#.into());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.jsonl"), recs[..half].join("\n") + "\n").unwrap();
+    let delivery = format!("{{\"Records\":[{}]}}", recs[half..].join(","));
+    std::fs::write(d.join("b.json.gz"), gz(delivery.as_bytes())).unwrap();
+    let (a, b) = (d.join("a.jsonl"), d.join("b.json.gz"));
+    let page = d.join("page.html");
+    let run = |threads: &str, env: &[(&str, &str)]| {
+        let files = [a.to_str().unwrap(), b.to_str().unwrap(), "--threads", threads];
+        let (code, out, err) =
+            run_env(&[&["report", "-o", page.to_str().unwrap()][..], &files[..]].concat(), env);
+        assert!(out.is_empty());
+        let html = std::fs::read_to_string(&page).unwrap();
+        let at = html.find("\"generated_at\":").expect("the page says when it was made");
+        let end = at + html[at..].find(',').unwrap();
+        (code, format!("{}{}", &html[..at], &html[end..]), err)
+    };
+    let whole = run("1", &[]);
+    assert_eq!(whole.0, 2, "the broken record is an error: {}", whole.2);
+    assert!(whole.2.contains("b.json.gz: record 41: invalid JSON"), "{}", whole.2);
+    for threads in ["1", "2", "8"] {
+        for env in [
+            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
+            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
+            &[("TRAILSCAN_CHUNK_BYTES", "1")],
+        ] {
+            let got = run(threads, env);
+            assert_eq!(got.0, whole.0, "{threads} {env:?}");
+            assert!(got.1 == whole.1, "{threads} threads {env:?}: the page differs");
+            assert_eq!(got.2, whole.2, "{threads} threads {env:?}");
+        }
+    }
+}
