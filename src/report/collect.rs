@@ -627,8 +627,8 @@ pub struct Pass {
     ids_kept: HashMap<String, usize>,
     /// Records without a readable eventTime.
     pub undated: u64,
-    /// Findings, in the order the auditor made them.
-    pub findings: Vec<audit::Finding>,
+    /// Findings, in the order the auditor made them (those the page shows, and counts).
+    pub findings: crate::report::Findings,
     /// The records seen, by file in walk order, until [`Pass::finish`].
     files: Vec<FileSeen>,
     /// The notable actions' texts: (file, place in its records, text).

@@ -362,6 +362,72 @@ pub fn trace_json(tr: &crate::trace::Trace) -> Value {
 }
 
 /// Everything the page shows, as the JSON document it embeds.
+/// The audit's findings as the page shows them: per rule, the first [`FINDINGS_PER_RULE`] in
+/// the order the auditor made them, and counts of them all. Findings past those are counted
+/// and dropped as they come, so memory holds what the page embeds, however many records fire.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// By rule (its index in the auditor's rules).
+    by_rule: BTreeMap<usize, RuleFindings>,
+    /// Findings of every rule.
+    total: usize,
+}
+
+#[derive(Debug)]
+struct RuleFindings {
+    /// The first findings, whole.
+    shown: Vec<Finding>,
+    findings: usize,
+    /// Records in all of them.
+    events: usize,
+    /// Earliest and latest record time (sort keys) of all of them.
+    lo: i64,
+    hi: i64,
+}
+
+impl Findings {
+    /// Adds the next finding.
+    pub fn add(&mut self, f: Finding) {
+        self.total += 1;
+        let r = self.by_rule.entry(f.rule).or_insert_with(|| RuleFindings {
+            shown: Vec::new(),
+            findings: 0,
+            events: 0,
+            lo: i64::MAX,
+            hi: i64::MIN,
+        });
+        r.findings += 1;
+        r.events += f.records.len();
+        for t in f.records.iter().filter_map(|m| m.time) {
+            r.lo = r.lo.min(t);
+            r.hi = r.hi.max(t);
+        }
+        if r.shown.len() < FINDINGS_PER_RULE {
+            r.shown.push(f);
+        }
+    }
+
+    /// Findings of every rule.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    /// No finding.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+impl Extend<Finding> for Findings {
+    fn extend<I: IntoIterator<Item = Finding>>(&mut self, findings: I) {
+        for f in findings {
+            self.add(f);
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 #[must_use]
 pub fn data(
@@ -369,7 +435,7 @@ pub fn data(
     pass: &mut Pass,
     lookup: &Lookup,
     rules: &[Rule],
-    findings: &[Finding],
+    findings: &Findings,
     stats: &Stats,
     opts: &Options,
     audit_ran: bool,
@@ -377,15 +443,13 @@ pub fn data(
     let bucket = rep.timeline.bucket;
     // The records of the findings shown join the kept records.
     let reader = collect::FieldReader::default();
-    let mut per_rule: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
-    for f in findings {
-        per_rule.entry(f.rule).or_default().push(f);
-    }
     let mut rules_json = Vec::new();
-    for (&r, fs) in &per_rule {
+    let mut severities: BTreeMap<&str, usize> = BTreeMap::new();
+    for (&r, fs) in &findings.by_rule {
         let rule = &rules[r];
+        *severities.entry(rule.severity.as_str()).or_default() += fs.findings;
         let mut shown = Vec::new();
-        for f in fs.iter().take(FINDINGS_PER_RULE) {
+        for f in &fs.shown {
             let mut recs = Vec::new();
             for m in f.records.iter().take(RECORDS_PER_FINDING) {
                 if serde_json::from_str::<serde::de::IgnoredAny>(&m.raw).is_err() {
@@ -407,9 +471,7 @@ pub fn data(
                 "records": recs,
             }));
         }
-        let events: usize = fs.iter().map(|f| f.records.len()).sum();
-        let times = fs.iter().flat_map(|f| f.records.iter().filter_map(|m| m.time));
-        let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+        let (events, lo, hi) = (fs.events, fs.lo, fs.hi);
         rules_json.push(json!({
             "id": rule.id,
             "title": rule.title,
@@ -418,18 +480,13 @@ pub fn data(
             "origin": rule.origin,
             "tags": rule.tags,
             "threshold": rule.threshold.as_ref().map(|t| format!("{} within {}", t.count, t.within)),
-            "findings": fs.len(),
+            "findings": fs.findings,
             "events": events,
             "first": (lo <= hi).then(|| secs(lo)),
             "last": (lo <= hi).then(|| secs(hi)),
             "shown": shown,
         }));
     }
-    let mut severities: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in findings {
-        *severities.entry(rules[f.rule].severity.as_str()).or_default() += 1;
-    }
-
     // Notable actions: the earliest, with their records when kept.
     let n = &rep.notable;
     let actions: Vec<Value> = n
@@ -598,6 +655,35 @@ mod tests {
         let c = pack(&(7200, [0; DIMS]), 0, 3600);
         assert!(a < b && b < c);
     }
+    #[test]
+    fn findings_keep_the_first_shown_per_rule_and_count_them_all() {
+        let finding = |rule: usize, times: &[i64]| Finding {
+            rule,
+            records: times
+                .iter()
+                .map(|&t| crate::audit::Matched {
+                    event_time: None,
+                    time: Some(t),
+                    actor: String::new(),
+                    raw: t.to_string(),
+                })
+                .collect(),
+            group: None,
+        };
+        let mut f = Findings::default();
+        for i in 0..40 {
+            f.add(finding(3, &[100 - i, 200 + i]));
+        }
+        f.extend([finding(1, &[5]), finding(1, &[])]);
+        assert_eq!(f.len(), 42);
+        let r = &f.by_rule[&3];
+        assert_eq!((r.findings, r.events, r.lo, r.hi), (40, 80, 61, 239));
+        assert_eq!(r.shown.len(), FINDINGS_PER_RULE);
+        assert_eq!(r.shown[24].records[0].raw, "76", "the first ones, in order");
+        let r = &f.by_rule[&1];
+        assert_eq!((r.findings, r.events, r.lo, r.hi, r.shown.len()), (2, 1, 5, 5, 2));
+    }
+
     #[test]
     fn identities_past_those_kept_apart_get_cells_within_a_budget() {
         let cell = |actor: u16, ip: u16| {
