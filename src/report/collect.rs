@@ -686,8 +686,16 @@ impl Pass {
         let secs = |t: i64| t.div_euclid(1_000_000_000).div_euclid(plan.bucket) * plan.bucket;
         let all = || self.files.iter().flat_map(|f| f.seen.iter().map(move |s| (f, s)));
         self.origin = all().filter(|(_, s)| s.dated).map(|(_, s)| secs(s.time)).min().unwrap_or(0);
-        let mut records: Vec<(crate::report::Packed, i64)> = Vec::new();
-        let mut profiled_records: Vec<(crate::report::Packed, i64)> = Vec::new();
+        // The cells, counted as the records are met (memory holds a cell per key, not a
+        // record per record).
+        let mut records: HashMap<crate::report::Packed, Cell> = HashMap::default();
+        let mut profiled_records: HashMap<crate::report::Packed, Cell> = HashMap::default();
+        let add = |cells: &mut HashMap<crate::report::Packed, Cell>, key, t: i64| {
+            let c = cells.entry(key).or_insert(Cell { count: 0, first: t, last: t });
+            c.count += 1;
+            c.first = c.first.min(t);
+            c.last = c.last.max(t);
+        };
         // Profiles are counted by value ids (per thread's dictionaries), then by text.
         let mut by_ids: HashMap<(u16, usize), ProfileIds> = HashMap::default();
         for (file, s) in all() {
@@ -697,9 +705,9 @@ impl Pass {
             match bucket {
                 Some(b) => {
                     let key = crate::report::pack(&(b, ids), self.origin, plan.bucket);
-                    records.push((key, s.time));
+                    add(&mut records, key, s.time);
                     if profiled {
-                        profiled_records.push((key, s.time));
+                        add(&mut profiled_records, key, s.time);
                     }
                 }
                 None => self.undated += 1,

@@ -192,15 +192,14 @@ fn merged(mut cells: Vec<(Packed, collect::Cell)>) -> Vec<(Packed, collect::Cell
     out
 }
 
-/// The cells of records (key, `eventTime`), merged: sorted by key.
+/// Cells counted by key, sorted by key.
 #[must_use]
-pub fn cells_of(records: Vec<(Packed, i64)>) -> Vec<(Packed, collect::Cell)> {
-    merged(
-        records
-            .into_iter()
-            .map(|(k, t)| (k, collect::Cell { count: 1, first: t, last: t }))
-            .collect(),
-    )
+pub fn cells_of<S: std::hash::BuildHasher>(
+    cells: std::collections::HashMap<Packed, collect::Cell, S>,
+) -> Vec<(Packed, collect::Cell)> {
+    let mut cells: Vec<(Packed, collect::Cell)> = cells.into_iter().collect();
+    cells.sort_unstable_by_key(|c| c.0);
+    cells
 }
 
 /// Merges cells until at most `max` remain, keeping fewer values of the busiest fields
