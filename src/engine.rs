@@ -174,6 +174,9 @@ pub struct FileReport {
     /// [`FileReport::failed`] and the rest of the matches come with the file's last report,
     /// whose `more` is false.
     pub more: bool,
+    /// A chunk a worker step took over ([`scan_with_chunks`]): the matched text it was made
+    /// from, which its partial result stands for while it waits for the consumer.
+    weight: u64,
 }
 
 impl FileReport {
@@ -304,8 +307,11 @@ impl Chunks<'_> {
                 break;
             };
             let rest = hits.split_off(end + 1);
+            // The chunk's partial result, which the step makes of its matches, waits for the
+            // consumer in their place: it weighs as they did, so that workers hold back.
+            let weight = hits.iter().map(|m| m.raw.len() as u64).sum();
             let mut chunk =
-                FileReport { name: r.name.clone(), more: true, ..FileReport::default() };
+                FileReport { name: r.name.clone(), more: true, weight, ..FileReport::default() };
             (self.worker)(&mut chunk, std::mem::replace(&mut hits, rest));
             r.absorb(&mut chunk);
             self.closed = !(self.emit)(chunk);
@@ -694,7 +700,7 @@ fn looks_like_json(data: &[u8]) -> bool {
 
 /// The matched text a report holds.
 fn held_bytes(report: &FileReport) -> u64 {
-    report.hits.iter().map(|h| h.2.len() as u64).sum()
+    report.hits.iter().map(|h| h.2.len() as u64).sum::<u64>().max(report.weight)
 }
 
 /// How far ahead of the consumer workers may run, in files, per thread.
@@ -1212,6 +1218,45 @@ mod tests {
         for (stats, failed, messages) in chunks_seen {
             assert_eq!((stats.records_failed, failed, messages), (0, false, 0));
         }
+    }
+
+    /// A worker step that takes a chunk's matches over (as `summary` does) leaves a partial
+    /// result in their place: the file's reader still holds back while its chunks wait for a
+    /// slow consumer, rather than queue the whole file's partial results.
+    #[test]
+    fn chunks_a_step_took_over_still_hold_the_reader_back() {
+        use std::sync::atomic::AtomicUsize;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = files(dir.path(), &[300]);
+        let query = Query::new(&Filters::default(), &[], true).unwrap();
+        let made = AtomicUsize::new(0);
+        let step = |r: &mut FileReport, hits: Vec<Match<'_>>| {
+            made.fetch_add(1, Ordering::SeqCst);
+            r.partial = Some(Box::new(hits.len()));
+        };
+        let mut taken = 0usize;
+        let mut records = 0usize;
+        scan_in(
+            &config(paths, 2),
+            &query,
+            &AtomicBool::new(false),
+            &step,
+            Flow { chunk: Some(1), held: HELD_BYTES },
+            |_, mut report| {
+                if taken == 0 {
+                    // A slow consumer: the reader has every chance to run ahead.
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                taken += 1;
+                let ahead = made.load(Ordering::SeqCst) - taken;
+                assert!(ahead <= HEAD_CHUNKS as usize + 1, "{ahead} chunks made ahead");
+                records += *report.partial.take().unwrap().downcast::<usize>().unwrap();
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(records, 300);
+        assert!(taken > 100, "one match per chunk: {taken}");
     }
 
     #[test]
