@@ -402,12 +402,22 @@ fn reread(
         report.partial = Some(Box::new(got));
     };
     let mut out = Fetched::default();
+    // Copies of a record (the same text in several places) share one text.
+    let mut texts: std::collections::HashSet<std::sync::Arc<str>> = Default::default();
     messages::muted(|| {
         engine::scan_with_chunks(&scan, query, stop, &worker, |_, mut report: FileReport| {
             if let Some(Ok(got)) = report.partial.take().map(|p| p.downcast::<Vec<(u32, String)>>())
             {
                 for (i, raw) in *got {
-                    out.insert((report.name.clone(), i), raw);
+                    let text = match texts.get(raw.as_str()) {
+                        Some(t) => std::sync::Arc::clone(t),
+                        None => {
+                            let t: std::sync::Arc<str> = raw.into();
+                            texts.insert(std::sync::Arc::clone(&t));
+                            t
+                        }
+                    };
+                    out.insert((report.name.clone(), i), text);
                 }
             }
             Ok(())

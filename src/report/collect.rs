@@ -603,8 +603,9 @@ struct FileSeen {
 
 /// Where the records to keep are: per file name, their indices in the file.
 pub type Wanted = HashMap<String, HashSet<u32>>;
-/// Their texts, by file name and index.
-pub type Fetched = HashMap<(String, u32), String>;
+/// Their texts, by file name and index (copies of one text shared: an archive may hold a
+/// record many times).
+pub type Fetched = HashMap<(String, u32), std::sync::Arc<str>>;
 
 /// The whole pass, merged in walk order.
 #[derive(Debug, Default)]
@@ -727,10 +728,11 @@ impl Pass {
         // actions shown. Decided on the records' ids; the texts of those to keep are read
         // again, and the decision made again with them, until every record kept has its text.
         let wanted: HashSet<u64> = plan.wanted_ids.iter().map(|e| hash_text(e)).collect();
-        let mut texts: HashMap<(usize, u32), Option<String>> = std::mem::take(&mut self.texts)
-            .into_iter()
-            .map(|(f, at, t)| ((f, at), Some(t)))
-            .collect();
+        let mut texts: HashMap<(usize, u32), Option<std::sync::Arc<str>>> =
+            std::mem::take(&mut self.texts)
+                .into_iter()
+                .map(|(f, at, t)| ((f, at), Some(t.into())))
+                .collect();
         let sizes: [usize; DIMS] = std::array::from_fn(|d| lookup.ids[d].len());
         let mut changed;
         loop {
@@ -767,7 +769,7 @@ impl Pass {
                             });
                             let before = keep.kept.len();
                             if by_id || by_value {
-                                keep.keep(Kept { raw: raw.clone(), fields });
+                                keep.keep(Kept { raw: raw.to_string(), fields });
                             }
                             keep.kept.len() > before
                         }
@@ -991,7 +993,7 @@ mod tests {
                 want.iter().flat_map(|(f, is)| is.iter().map(|i| (f.clone(), *i))).collect();
             these.sort();
             asked.push(these.clone());
-            Ok(these.into_iter().map(|k| (k.clone(), texts[&k].clone())).collect())
+            Ok(these.into_iter().map(|k| (k.clone(), texts[&k].as_str().into())).collect())
         };
         pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
         let ids = pass.kept.iter().map(|k| k.fields.event_id.clone().unwrap()).collect();
@@ -1031,7 +1033,7 @@ mod tests {
             Ok(want
                 .iter()
                 .flat_map(|(f, is)| is.iter().map(|i| (f.clone(), *i)))
-                .map(|k| (k.clone(), texts[&k].clone()))
+                .map(|k| (k.clone(), texts[&k].as_str().into()))
                 .collect())
         };
         pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
