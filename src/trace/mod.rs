@@ -23,7 +23,7 @@ use crate::record::time;
 use crate::source::name::FileMeta;
 use crate::stats::Stats;
 use link::{Event, Issuance, Issued};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -143,12 +143,12 @@ pub struct Facts {
     /// Issuing events, one per call (copies logged by other accounts merged).
     pub issuances: Vec<Issuance>,
     /// New key → the issuance that returned it.
-    pub by_key: HashMap<String, usize>,
+    pub by_key: FxHashMap<String, usize>,
     /// Caller key → the issuances it made.
-    pub by_caller: HashMap<String, Vec<usize>>,
+    pub by_caller: FxHashMap<String, Vec<usize>>,
     /// Events made with the credentials of the trace, by key (or, for events found by
     /// principal, by key too: those carry their key).
-    pub events: HashMap<String, Vec<Event>>,
+    pub events: FxHashMap<String, Vec<Event>>,
     /// Keys linked by inference: key → (unkeyed issuance, evidence).
     pub inferred: HashMap<String, (usize, String)>,
     /// Accounts whose logs the archive holds (from the file paths and the records seen).
@@ -167,7 +167,7 @@ pub struct Facts {
     /// Identity Center grants (issuances) whose role sessions' events have been collected.
     scanned_sso: HashSet<usize>,
     /// Event ids already kept (the same call logged twice is kept once).
-    seen_events: HashSet<String>,
+    seen_events: FxHashSet<String>,
     /// Copies of calls already kept, dropped.
     pub duplicates: u64,
     /// New keys of the issuances whose full record was asked for.
@@ -563,8 +563,10 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                     }
                 },
             };
-            if let Some(k) = key.and_then(json_str) {
-                key_hash_of = Some(key_hash(&k));
+            // The key's text, read once for what follows.
+            let key = key.and_then(json_str);
+            if let Some(k) = &key {
+                key_hash_of = Some(key_hash(k));
             }
             // Principals too, with the second their session was created (the activity passes
             // look for sessions by principal and creation time): in the same set, an ARN is
@@ -601,7 +603,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             // A record whose key reads as another plain key is not one (the file selection of
             // the activity passes trusts the same reading).
             if let Some(p) = &seed_activity
-                && key.and_then(json_str).is_none_or(|k| seed_keys.contains(&*k))
+                && key.as_deref().is_none_or(|k| seed_keys.contains(k))
                 && seed_activity_prefilter.maybe(raw.as_bytes())
             {
                 match serde_json::from_str::<Value>(raw) {
@@ -636,7 +638,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                 && seed_prefilter.maybe(raw.as_bytes())
             {
                 match seed_keep.project(raw) {
-                    Ok(v) if p.matches(&v) => match key.and_then(json_str) {
+                    Ok(v) if p.matches(&v) => match key.clone() {
                         Some(k) if link::is_key(&k) => found.seed_keys.push(k.into_owned()),
                         _ => {
                             // A keyless event (a console sign-in): by its eventID.
