@@ -8,8 +8,12 @@
 //! 2. **activity**: the events made with any credential of the trace
 //!    (`{"userIdentity":{"accessKeyId":[…]}}`), plus, for sessions whose key CloudTrail does not
 //!    name (console sign-ins, redacted credentials), the events of their principal
-//!    (`{"userIdentity":{"arn":[…]}}`). Repeated while the trace grows (a credential found by
+//!    (`{"userIdentity":{"arn":[…]}}`), in the files holding a session of that principal
+//!    created near one of its sign-ins. Repeated while the trace grows (a credential found by
 //!    inference may have issued others).
+//!
+//! Each pass takes a huge file's matches in chunks ([`engine::scan_with_chunks`]), so memory
+//! holds what the trace keeps, not a streamed file's records.
 //!
 //! The graph is built in memory from what the passes found ([`Facts`]); [`Trace`] is the
 //! result every renderer prints.
@@ -390,7 +394,9 @@ struct FileFound {
     seed_keys: Vec<String>,
     seed_events: Vec<String>,
     accounts: Vec<String>,
-    /// Hashes of the `userIdentity.accessKeyId`s and `userIdentity.arn`s of its records.
+    /// Hashes of the `userIdentity.accessKeyId`s of its records, and of their
+    /// `userIdentity.arn`s with the second their session was created ([`session_hash`]);
+    /// nothing for the seed keys' own events, kept here.
     keys: FxHashSet<u64>,
     /// The events made with the seed keys (read here, so that no activity pass has to open
     /// the file again for them), and the issuances among them, read in full.
