@@ -8,8 +8,12 @@
 //! 2. **activity**: the events made with any credential of the trace
 //!    (`{"userIdentity":{"accessKeyId":[…]}}`), plus, for sessions whose key CloudTrail does not
 //!    name (console sign-ins, redacted credentials), the events of their principal
-//!    (`{"userIdentity":{"arn":[…]}}`). Repeated while the trace grows (a credential found by
+//!    (`{"userIdentity":{"arn":[…]}}`), in the files holding a session of that principal
+//!    created near one of its sign-ins. Repeated while the trace grows (a credential found by
 //!    inference may have issued others).
+//!
+//! Each pass takes a huge file's matches in chunks ([`engine::scan_with_chunks`]), so memory
+//! holds what the trace keeps, not a streamed file's records.
 //!
 //! The graph is built in memory from what the passes found ([`Facts`]); [`Trace`] is the
 //! result every renderer prints.
@@ -23,7 +27,7 @@ use crate::record::time;
 use crate::source::name::FileMeta;
 use crate::stats::Stats;
 use link::{Event, Issuance, Issued};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -143,12 +147,12 @@ pub struct Facts {
     /// Issuing events, one per call (copies logged by other accounts merged).
     pub issuances: Vec<Issuance>,
     /// New key → the issuance that returned it.
-    pub by_key: HashMap<String, usize>,
+    pub by_key: FxHashMap<String, usize>,
     /// Caller key → the issuances it made.
-    pub by_caller: HashMap<String, Vec<usize>>,
+    pub by_caller: FxHashMap<String, Vec<usize>>,
     /// Events made with the credentials of the trace, by key (or, for events found by
     /// principal, by key too: those carry their key).
-    pub events: HashMap<String, Vec<Event>>,
+    pub events: FxHashMap<String, Vec<Event>>,
     /// Keys linked by inference: key → (unkeyed issuance, evidence).
     pub inferred: HashMap<String, (usize, String)>,
     /// Accounts whose logs the archive holds (from the file paths and the records seen).
@@ -159,10 +163,15 @@ pub struct Facts {
     scanned_keys: HashSet<String>,
     /// Principal ARNs whose events have been collected.
     scanned_arns: HashSet<String>,
+    /// For each of them, the files (pass 1's walk indexes) whose records of that principal
+    /// were all read (`None`: every file). A search by principal opens only the files holding
+    /// a session created near one of its sign-ins; a session linked by inference is known
+    /// whole when every file holding its key was among them ([`infer`]).
+    principal_files: HashMap<String, Option<FxHashSet<usize>>>,
     /// Identity Center grants (issuances) whose role sessions' events have been collected.
     scanned_sso: HashSet<usize>,
     /// Event ids already kept (the same call logged twice is kept once).
-    seen_events: HashSet<String>,
+    seen_events: FxHashSet<String>,
     /// Copies of calls already kept, dropped.
     pub duplicates: u64,
     /// New keys of the issuances whose full record was asked for.
@@ -367,8 +376,10 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
     }
     let nodes = closure(&facts, direction);
     let mut stats = first.stats;
-    stats.records_matched = facts.events.values().map(|v| v.len() as u64).sum();
-    Ok(Trace { facts, nodes, direction, passes, stats, failed, opened })
+    let mut tr = Trace { facts, nodes, direction, passes, stats: Stats::default(), failed, opened };
+    stats.records_matched = tr.events_in_trace();
+    tr.stats = stats;
+    Ok(tr)
 }
 
 fn query(scope: &Filters, patterns: &[Value], prefilter: bool) -> anyhow::Result<Query> {
@@ -383,7 +394,9 @@ struct FileFound {
     seed_keys: Vec<String>,
     seed_events: Vec<String>,
     accounts: Vec<String>,
-    /// Hashes of the `userIdentity.accessKeyId`s and `userIdentity.arn`s of its records.
+    /// Hashes of the `userIdentity.accessKeyId`s of its records, and of their
+    /// `userIdentity.arn`s with the second their session was created ([`session_hash`]);
+    /// nothing for the seed keys' own events, kept here.
     keys: FxHashSet<u64>,
     /// The events made with the seed keys (read here, so that no activity pass has to open
     /// the file again for them), and the issuances among them, read in full.
@@ -396,6 +409,47 @@ fn key_hash(k: &str) -> u64 {
     let mut h = rustc_hash::FxBuildHasher.build_hasher();
     h.write(k.as_bytes());
     h.finish()
+}
+
+/// The hash a file's notes hold for a record of the principal `arn` made with a session
+/// created in the second `created` (seconds since the epoch, rounded down): a search by
+/// principal is for sessions created next to a sign-in ([`infer`]), so only files holding
+/// one created near that time are opened for it.
+fn session_hash(arn: &str, created: i64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(arn.as_bytes());
+    h.write_u8(0xff);
+    h.write_i64(created);
+    h.finish()
+}
+
+/// The second a session's `creationDate` text names, rounded down.
+fn created_second(text: &str) -> Option<i64> {
+    time::parse_event_time(text).map(|t| t.timestamp())
+}
+
+/// The notes a file must hold to be opened in a search for the sessions of principal `arn`:
+/// its plain hash (records read the exact way note that), and, for each session-less sign-in
+/// of that principal (the only issuances [`infer`] links sessions to by principal and time),
+/// the seconds a session created within [`INFER_SECONDS`] of it can carry.
+fn principal_hashes(facts: &Facts, arn: &str) -> Vec<u64> {
+    let mut out = vec![key_hash(arn)];
+    for iss in &facts.issuances {
+        if iss.unkeyed()
+            && iss.session_arn.as_deref() == Some(arn)
+            && let Some(t) = iss.time.as_deref().and_then(created_second)
+        {
+            // `seconds_apart` rounds toward zero: a session up to INFER_SECONDS + 1 s (less
+            // a fraction) apart counts, whose rounded-down second is that far at most.
+            out.extend(
+                (t - INFER_SECONDS - 1..=t + INFER_SECONDS + 1).map(|s| session_hash(arn, s)),
+            );
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The string a JSON value's text holds (`"AssumeRole"` → `AssumeRole`), unescaped if needed.
@@ -445,11 +499,13 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     const KEY: usize = 1;
     const ACCOUNT: usize = 2;
     const ARN: usize = 3;
+    const CREATED: usize = 4;
     let extractor = std::sync::Arc::new(Extractor::new(&[
         "eventName",
         "userIdentity.accessKeyId",
         "recipientAccountId",
         "userIdentity.arn",
+        "userIdentity.sessionContext.attributes.creationDate",
     ]));
     let issuing: FxHashSet<&str> = link::ISSUING.iter().map(|(_, n)| *n).collect();
     let keep_links = crate::record::KeepSet::new(link::LINK_FIELDS.map(String::from));
@@ -466,12 +522,16 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         let mut last_account = String::new();
         for m in &hits {
             let raw: &str = &m.raw;
-            let (name, key, account, arn) = match m.fields {
+            // The hashes of the record's key and principal, noted below unless the record is
+            // one of the seed keys' own events (kept here).
+            let (mut key_hash_of, mut arn_hash_of) = (None, None);
+            let (name, key, account, arn, created) = match m.fields {
                 Some(row) => (
                     extractor.get_in(row, raw, NAME),
                     extractor.get_in(row, raw, KEY),
                     extractor.get_in(row, raw, ACCOUNT),
                     extractor.get_in(row, raw, ARN),
+                    extractor.get_in(row, raw, CREATED),
                 ),
                 None => match extractor.extract(raw, &mut fields) {
                     Extracted::Done => (
@@ -479,18 +539,15 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                         extractor.get(&fields, raw, KEY),
                         extractor.get(&fields, raw, ACCOUNT),
                         extractor.get(&fields, raw, ARN),
+                        extractor.get(&fields, raw, CREATED),
                     ),
                     Extracted::Unusual => {
                         // Read the exact way.
                         match keep_links.project(raw) {
                             Ok(v) => {
                                 let t = |p: &str| crate::summary::actions::text_at(&v, p);
-                                if let Some(k) = t("userIdentity.accessKeyId") {
-                                    found.keys.insert(key_hash(&k));
-                                }
-                                if let Some(a) = t("userIdentity.arn") {
-                                    found.keys.insert(key_hash(&a));
-                                }
+                                key_hash_of = t("userIdentity.accessKeyId").map(|k| key_hash(&k));
+                                arn_hash_of = t("userIdentity.arn").map(|a| key_hash(&a));
                                 found.accounts.extend(t("recipientAccountId"));
                                 if let Some(mut i) = Issuance::links_from_record(&v) {
                                     if i.key().is_some() {
@@ -508,17 +565,23 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                             }
                             Err(e) => bad.push((m.index, e.to_string())),
                         }
-                        (None, None, None, None)
+                        (None, None, None, None, None)
                     }
                 },
             };
-            if let Some(k) = key.and_then(json_str) {
-                found.keys.insert(key_hash(&k));
+            // The key's text, read once for what follows.
+            let key = key.and_then(json_str);
+            if let Some(k) = &key {
+                key_hash_of = Some(key_hash(k));
             }
-            // Principals too (the activity passes look for sessions by ARN): in the same set,
-            // an ARN is never an access key id.
-            if let Some(a) = arn.and_then(json_str) {
-                found.keys.insert(key_hash(&a));
+            // Principals too, with the second their session was created (the activity passes
+            // look for sessions by principal and creation time): in the same set, an ARN is
+            // never an access key id. A record without a readable creation date is no
+            // session such a search can link.
+            if let Some(a) = arn.and_then(json_str)
+                && let Some(c) = created.and_then(json_str).and_then(|c| created_second(&c))
+            {
+                arn_hash_of = Some(session_hash(&a, c));
             }
             if let Some(a) = account.and_then(json_str)
                 && *a != *last_account
@@ -546,7 +609,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             // A record whose key reads as another plain key is not one (the file selection of
             // the activity passes trusts the same reading).
             if let Some(p) = &seed_activity
-                && key.and_then(json_str).is_none_or(|k| seed_keys.contains(&*k))
+                && key.as_deref().is_none_or(|k| seed_keys.contains(k))
                 && seed_activity_prefilter.maybe(raw.as_bytes())
             {
                 match serde_json::from_str::<Value>(raw) {
@@ -556,12 +619,16 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                         {
                             found.seed_issued.push(i);
                         }
-                        found.seed_activity.push(Event::from_record(
-                            &v,
-                            raw,
-                            (0, m.index),
-                            keep_raw,
-                        ));
+                        let e = Event::from_record(&v, raw, (0, m.index), keep_raw);
+                        // Kept here, and no later pass can want it again (seed keys are never
+                        // searched again, and a search by principal would find it kept
+                        // already): its file need not be reopened for it. Only when it is
+                        // kept for good (by its key and eventID), else it is noted as before.
+                        if e.caller.key.is_some() && e.event_id.is_some() {
+                            key_hash_of = None;
+                            arn_hash_of = None;
+                        }
+                        found.seed_activity.push(e);
                     }
                     Ok(_) => {}
                     Err(e) => {
@@ -571,11 +638,13 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                     }
                 }
             }
+            found.keys.extend(key_hash_of);
+            found.keys.extend(arn_hash_of);
             if let Some(p) = &seed_pattern
                 && seed_prefilter.maybe(raw.as_bytes())
             {
                 match seed_keep.project(raw) {
-                    Ok(v) if p.matches(&v) => match key.and_then(json_str) {
+                    Ok(v) if p.matches(&v) => match key.clone() {
                         Some(k) if link::is_key(&k) => found.seed_keys.push(k.into_owned()),
                         _ => {
                             // A keyless event (a console sign-in): by its eventID.
@@ -627,17 +696,19 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         ..setup.scan.clone()
     };
     let mut all_files = true;
-    engine::scan_with(&scan, &q, setup.stop, &worker, |_, mut report| {
+    // A huge file's matches come in chunks (in record order): what each teaches is taken in
+    // at once (memory holds a chunk of matches, not the file's), and the file's notes are
+    // gathered until its last report.
+    let mut keys_in_file: Option<FxHashSet<u64>> = None;
+    engine::scan_with_chunks(&scan, &q, setup.stop, &worker, |_, mut report| {
         stats.merge(&report.stats);
         failed |= report.failed;
-        if let Some(a) = FileMeta::from_path(Path::new(&report.name)).account {
-            facts.accounts.insert(a);
-        }
-        let read = report.stats.files_read > 0 || report.stats.records_read > 0;
+        let read = report.more || report.stats.files_read > 0 || report.stats.records_read > 0;
         if let Some(part) = report.partial.take().and_then(|p| p.downcast::<FileFound>().ok())
-            && read
+            && (read || keys_in_file.is_some())
         {
             let found = *part;
+            // The file's place in the walk: it is noted (below) after its last chunk.
             let file = facts.files.len();
             for mut i in found.issuances {
                 i.file = file;
@@ -650,11 +721,23 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             seed_keys.extend(found.seed_keys);
             seed_events.extend(found.seed_events);
             facts.accounts.extend(found.accounts);
+            match &mut keys_in_file {
+                Some(k) => k.extend(found.keys),
+                None => keys_in_file = Some(found.keys),
+            }
+        }
+        if report.more {
+            return Ok(());
+        }
+        if let Some(a) = FileMeta::from_path(Path::new(&report.name)).account {
+            facts.accounts.insert(a);
+        }
+        if let Some(keys) = keys_in_file.take() {
             let path = std::path::PathBuf::from(&report.name);
             // Files are re-read by name: only when the name is the file.
             all_files &= path.is_file();
             let ruled_out = report.gate == Some(engine::GateDecision::RuledOut);
-            facts.files.push((path, (!ruled_out).then_some(found.keys)));
+            facts.files.push((path, (!ruled_out).then_some(keys)));
         }
         Ok(())
     })?;
@@ -805,7 +888,10 @@ fn activity_pass(
     let mut scan = ScanConfig { validate_hits: false, hit_times: false, ..setup.scan.clone() };
     let mut walk_index: Vec<u64> = Vec::new();
     if facts.files_by_name && sso.is_empty() {
-        let hashes: Vec<u64> = keys.iter().chain(arns).map(|k| key_hash(k)).collect();
+        let mut hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+        for a in arns {
+            hashes.extend(principal_hashes(facts, a));
+        }
         let mut paths = Vec::new();
         for (n, (path, in_file)) in facts.files.iter().enumerate() {
             let take = detail_files.contains(&n)
@@ -827,11 +913,25 @@ fn activity_pass(
         }
         scan.paths = paths;
         scan.progress = false;
+        // Every record of the principals in the files opened is read: which files those are.
+        for a in arns {
+            if let Some(Some(read)) = facts.principal_files.get_mut(a) {
+                read.extend(walk_index.iter().map(|&n| n as usize));
+            } else if !facts.principal_files.contains_key(a) {
+                let read = walk_index.iter().map(|&n| n as usize).collect();
+                facts.principal_files.insert(a.clone(), Some(read));
+            }
+        }
         if scan.paths.is_empty() {
             facts.scanned_keys.extend(keys.iter().cloned());
             facts.asked_details.extend(details.iter().cloned());
+            facts.scanned_arns.extend(arns.iter().cloned());
             facts.scanned_sso.extend(sso.iter().copied());
             return Ok(PassOut { stats: Stats::default(), failed: false });
+        }
+    } else {
+        for a in arns {
+            facts.principal_files.insert(a.clone(), None);
         }
     }
     scan.gate = pass_gate(setup, &indexed, read, false)?;
@@ -861,7 +961,8 @@ fn activity_pass(
     };
     let mut stats = Stats::default();
     let mut failed = false;
-    engine::scan_with(&scan, &q, setup.stop, &worker, |file, mut report| {
+    // A huge file's matches come in chunks, in record order: each is taken in at once.
+    engine::scan_with_chunks(&scan, &q, setup.stop, &worker, |file, mut report| {
         let file = walk_index.get(file as usize).copied().unwrap_or(file);
         stats.merge(&report.stats);
         failed |= report.failed;
@@ -984,11 +1085,31 @@ CloudTrail does not record this session's key",
         }
     }
     for (key, i, evidence) in found {
-        // Every event of an inferred session carries the principal whose events were read.
-        if facts.issuances[i].session_arn.as_ref().is_some_and(|a| facts.scanned_arns.contains(a)) {
+        // Every event of an inferred session carries the principal whose events were read:
+        // known whole when every file holding its key was read for that principal (else its
+        // key is searched for like any other).
+        if facts.issuances[i]
+            .session_arn
+            .as_ref()
+            .is_some_and(|a| facts.scanned_arns.contains(a) && principal_read_whole(facts, a, &key))
+        {
             facts.scanned_keys.insert(key.clone());
         }
         facts.inferred.insert(key, (i, evidence));
+    }
+}
+
+/// Whether every file that holds `key` (as pass 1 noted) was read whole for the principal
+/// `arn`.
+fn principal_read_whole(facts: &Facts, arn: &str, key: &str) -> bool {
+    match facts.principal_files.get(arn) {
+        Some(Some(read)) => {
+            let h = key_hash(key);
+            facts.files.iter().enumerate().all(|(n, (_, notes))| {
+                read.contains(&n) || notes.as_ref().is_none_or(|set| !set.contains(&h))
+            })
+        }
+        _ => true,
     }
 }
 
@@ -1142,6 +1263,13 @@ impl Totals {
 }
 
 impl Trace {
+    /// The events made with the credentials of the trace (those of other sessions a search
+    /// by principal read are not in it).
+    #[must_use]
+    pub fn events_in_trace(&self) -> u64 {
+        self.nodes.keys().map(|id| self.events_of(id).len() as u64).sum()
+    }
+
     /// Whether the seeds were seen at all.
     #[must_use]
     pub fn found(&self) -> bool {

@@ -114,3 +114,57 @@ fn console_sessions_are_inferred_within_seconds() {
     assert_eq!(up[&NodeId::Key(B.into())].parent, Some(NodeId::Issuance(0)));
     assert!(matches!(up[&NodeId::Key(B.into())].link, Some(Link::Inferred(_))));
 }
+
+/// A file is opened in a search by principal when it holds a session of that principal that
+/// [`infer`] could link to one of its sign-ins: every creation time `seconds_apart` puts
+/// within [`INFER_SECONDS`] of the sign-in has its second among the hashes looked for.
+#[test]
+fn principal_searches_look_for_sessions_created_near_a_sign_in() {
+    let arn = "arn:aws:iam::1:user/bob";
+    let login = Issuance::from_record(&json!({
+        "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+        "eventTime": "2024-03-01T09:00:00.400Z",
+        "userIdentity": {"type": "IAMUser", "userName": "bob", "arn": arn},
+        "responseElements": {"ConsoleLogin": "Success"}
+    }))
+    .unwrap();
+    let f = facts(vec![login], B);
+    let wanted = principal_hashes(&f, arn);
+    assert!(wanted.contains(&key_hash(arn)), "records read the exact way note the principal");
+    let at = time::parse_event_time("2024-03-01T09:00:00.400Z").unwrap();
+    for tenths in -150..=150 {
+        let created = at + chrono::Duration::milliseconds(tenths * 100 + 30);
+        let text = created.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let linked = seconds_apart("2024-03-01T09:00:00.400Z", &text).unwrap() <= INFER_SECONDS;
+        let noted = session_hash(arn, created_second(&text).unwrap());
+        if linked {
+            assert!(wanted.contains(&noted), "{text}: a session infer links is looked for");
+        }
+    }
+    // Another principal's sessions at the same time are not.
+    let other = session_hash("arn:aws:iam::1:user/eve", at.timestamp());
+    assert!(!wanted.contains(&other));
+    // Far from the sign-in: not looked for.
+    assert!(!wanted.contains(&session_hash(arn, at.timestamp() + 60)));
+}
+
+/// A session linked by inference is known whole when every file holding its key was read
+/// for its principal; otherwise its key is searched for.
+#[test]
+fn inferred_sessions_are_whole_only_when_their_files_were_read() {
+    let arn = "arn:aws:iam::1:user/bob";
+    let mut f = Facts::default();
+    let notes = |keys: &[&str]| Some(keys.iter().map(|k| key_hash(k)).collect::<FxHashSet<u64>>());
+    f.files = vec![
+        ("a".into(), notes(&[B])),
+        ("b".into(), notes(&[C])),
+        ("c".into(), notes(&[B, C])),
+        // Ruled out by the index in pass 1: the index answered for it when searched.
+        ("d".into(), None),
+    ];
+    f.principal_files.insert(arn.into(), Some([0, 2].into_iter().collect()));
+    assert!(principal_read_whole(&f, arn, B));
+    assert!(!principal_read_whole(&f, arn, C), "file b holds C and was not read");
+    f.principal_files.insert(arn.into(), None);
+    assert!(principal_read_whole(&f, arn, C), "every file was read");
+}

@@ -433,3 +433,62 @@ fn reports_of_streamed_files_in_chunks_equal_the_whole() {
         }
     }
 }
+
+/// `trace` reads a huge file's matches in chunks in each of its passes: the same trace, the
+/// same messages, accounting line and exit code as reading each file whole, at 1, 2 and 8
+/// threads, for seeds whose links and events lie across both files (a long-term key down its
+/// whole chain, a chained session up to its origin, a console session linked by principal and
+/// creation time, a user).
+#[test]
+fn traces_of_streamed_files_in_chunks_equal_the_whole() {
+    let traced = trailscan(&["search", "fixtures/trace", "-f", "jsonl"]).output().unwrap();
+    let mut recs: Vec<String> =
+        String::from_utf8(traced.stdout).unwrap().lines().map(str::to_string).collect();
+    assert!(recs.len() > 40);
+    // Other records around them (so that the files are past the lowered threshold many
+    // times over), and one the links pass cannot read, naming the seed's key.
+    let others = fixture_records();
+    let half = recs.len() / 2;
+    recs.splice(half..half, others[..others.len() / 2].iter().cloned());
+    recs.extend(others[others.len() / 2..].iter().cloned());
+    let bad = r#"{"eventName":tru,"userIdentity":{"accessKeyId":"AKIAIOSFODNN7EXAMPLE"}}"#;
+    recs.insert(half + 40, bad.into());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cut = recs.len() / 3;
+    std::fs::write(d.join("a.jsonl"), recs[..cut].join("\n") + "\n").unwrap();
+    let delivery = format!("{{\"Records\":[{}]}}", recs[cut..].join(","));
+    std::fs::write(d.join("b.json.gz"), gz(delivery.as_bytes())).unwrap();
+    let (a, b) = (d.join("a.jsonl"), d.join("b.json.gz"));
+    let run = |seed: &[&str], format: &str, threads: &str, env: &[(&str, &str)]| {
+        let files = ["trace", a.to_str().unwrap(), b.to_str().unwrap()];
+        let rest = ["--format", format, "--threads", threads, "--no-index"];
+        run_env(&[&files[..], seed, &rest[..]].concat(), env)
+    };
+    let seeds: [(&[&str], &str); 5] = [
+        (&["--access-key", "AKIAIOSFODNN7EXAMPLE", "--down"], "text"),
+        (&["--access-key", "AKIAIOSFODNN7EXAMPLE", "--down"], "jsonl"),
+        (&["--access-key", "ASIAQRSTUVWXCHAINED1"], "jsonl"),
+        (&["--access-key", "ASIAQRSTUVWXCONSOLE1"], "jsonl"),
+        (&["--user", "dave"], "text"),
+    ];
+    for (seed, format) in seeds {
+        let whole = run(seed, format, "1", &[]);
+        assert_eq!(whole.0, 2, "{seed:?}: the unreadable record is an error: {}", whole.2);
+        assert!(whole.1.lines().count() >= 2, "{seed:?} {format}: {}", whole.1);
+        assert!(whole.2.contains("invalid JSON"), "{seed:?}: {}", whole.2);
+        for threads in ["1", "2", "8"] {
+            for env in [
+                &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
+                &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
+                &[("TRAILSCAN_CHUNK_BYTES", "1")],
+            ] {
+                let got = run(seed, format, threads, env);
+                let what = format!("{seed:?} {format} {threads} threads {env:?}");
+                assert_eq!(got.0, whole.0, "{what}");
+                assert!(got.1 == whole.1, "{what}: the trace differs\n{}", got.1);
+                assert_eq!(got.2, whole.2, "{what}");
+            }
+        }
+    }
+}
