@@ -846,10 +846,17 @@ mod tests {
         let glob = |toks| TextGlob::new(toks, false).unwrap();
         patterns.push(ViewPattern::new(
             Pattern::from_dnf(vec![vec![
-                ("eventName".into(), vec![Alt::TextGlob(glob(vec![GlobTok::Lit("ConsoleLogin".into())]))]),
+                (
+                    "eventName".into(),
+                    vec![Alt::TextGlob(glob(vec![GlobTok::Lit("ConsoleLogin".into())]))],
+                ),
                 (
                     "userAgent".into(),
-                    vec![Alt::TextGlob(glob(vec![GlobTok::Star, GlobTok::Lit("Sqlmap".into()), GlobTok::Star]))],
+                    vec![Alt::TextGlob(glob(vec![
+                        GlobTok::Star,
+                        GlobTok::Lit("Sqlmap".into()),
+                        GlobTok::Star,
+                    ]))],
                 ),
             ]])
             .unwrap(),
