@@ -301,14 +301,31 @@ impl Query {
         patterns: &[ViewPattern],
     ) -> Option<prefilter::Dispatch> {
         let mut named = Vec::new();
+        let mut scoped = Vec::new();
         let mut others = Vec::new();
         for p in patterns {
-            match p.event_name_keys() {
-                Some(keys) => {
-                    let mut own = Prefilter::new(&p.clauses());
-                    own.add_folded(&p.clauses_folded());
-                    named.push((keys, own));
-                }
+            if let Some(keys) = p.event_name_keys() {
+                let mut own = Prefilter::new(&p.clauses());
+                own.add_folded(&p.clauses_folded());
+                named.push((keys, own));
+                continue;
+            }
+            // A pattern tested on every record: by one clause on one field where it has one
+            // (the rarest key: the longest), searched in that field's values only.
+            let by_field = match p.view {
+                View::Record => [false, true]
+                    .into_iter()
+                    .flat_map(|fold| {
+                        p.pattern
+                            .field_clauses(fold)
+                            .into_iter()
+                            .filter_map(move |(path, c)| prefilter::Scoped::new(&path, &c, fold))
+                    })
+                    .max_by_key(prefilter::Scoped::key_len),
+                View::Envelope => None,
+            };
+            match by_field {
+                Some(s) => scoped.push(s),
                 None => others.push(p.clone()),
             }
         }
@@ -321,7 +338,7 @@ impl Query {
             pf
         });
         let flags = Prefilter::new(&flags.map(ViewPattern::clauses).unwrap_or_default());
-        Some(prefilter::Dispatch::new(flags, named, others))
+        Some(prefilter::Dispatch::new(flags, named, scoped, others))
     }
 
     fn with_flags(
