@@ -321,7 +321,7 @@ impl Query {
                             .into_iter()
                             .filter_map(move |(path, c)| prefilter::Scoped::new(&path, &c, fold))
                     })
-                    .max_by_key(prefilter::Scoped::key_len),
+                    .min_by_key(prefilter::Scoped::depth),
                 View::Envelope => None,
             };
             match by_field {
