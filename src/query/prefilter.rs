@@ -1055,8 +1055,7 @@ mod tests {
             )]])
             .unwrap(),
         ));
-        let mut filtered = Filters::default();
-        filtered.regions = vec!["us-east-1".into()];
+        let filtered = Filters { regions: vec!["us-east-1".into()], ..Filters::default() };
         let queries: Vec<Query> = [Filters::default(), filtered]
             .iter()
             .map(|f| Query::prefilter_only(f, patterns.clone(), true).unwrap())
