@@ -321,7 +321,7 @@ impl Query {
                             .into_iter()
                             .filter_map(move |(path, c)| prefilter::Scoped::new(&path, &c, fold))
                     })
-                    .min_by_key(prefilter::Scoped::depth),
+                    .max_by_key(prefilter::Scoped::key_len),
                 View::Envelope => None,
             };
             match by_field {

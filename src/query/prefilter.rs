@@ -333,9 +333,9 @@ impl Prefilter {
             return true;
         }
         if let Some(d) = &self.dispatch
-            && let Some((names, n, hits)) = d.walk(text)
+            && let Some((names, n)) = event_names(text)
         {
-            return d.maybe(text, &names[..n], hits);
+            return d.maybe(text, &names[..n]);
         }
         self.maybe(text)
     }
@@ -444,79 +444,6 @@ pub(crate) struct Dispatch {
     /// The other patterns that name no event, as one prefilter (the union of their clauses),
     /// if any.
     others: Option<Prefilter>,
-    /// The paths a walk looks for: `eventName`, then each [`Scoped`] field's.
-    paths: Vec<String>,
-}
-
-/// Walks the object whose text starts at `i` (`path`: its dotted path, `""` at the top),
-/// calling `each` with the index in `wanted` of every value at a wanted path: its raw text
-/// when it is a string, `None` when it is not or when an array lies on the way (event-ruler
-/// paths run through arrays: the caller cannot tell). Index past the object; `None` when the
-/// text is not an object the structural scan can walk, or a key holds an escape (it could
-/// spell a wanted name).
-fn walk_object<'t>(
-    text: &'t [u8],
-    mut i: usize,
-    path: &mut String,
-    wanted: &[String],
-    each: &mut impl FnMut(usize, Option<&'t [u8]>),
-) -> Option<usize> {
-    use crate::record::scan::{skip_string, skip_value};
-    if text.get(i) != Some(&b'{') {
-        return None;
-    }
-    i = skip_ws(text, i + 1);
-    if text.get(i) == Some(&b'}') {
-        return Some(i + 1);
-    }
-    let base = path.len();
-    loop {
-        if text.get(i) != Some(&b'"') {
-            return None;
-        }
-        let end = skip_string(text, i)?;
-        let key = &text[i + 1..end - 1];
-        if key.contains(&b'\\') {
-            return None;
-        }
-        if base > 0 {
-            path.push('.');
-        }
-        path.push_str(std::str::from_utf8(key).ok()?);
-        i = skip_ws(text, end);
-        if text.get(i) != Some(&b':') {
-            return None;
-        }
-        i = skip_ws(text, i + 1);
-        let first = *text.get(i)?;
-        let under = |w: &String| {
-            w.len() > path.len() && w.starts_with(path.as_str()) && w.as_bytes()[path.len()] == b'.'
-        };
-        let mut end = None;
-        for (k, w) in wanted.iter().enumerate() {
-            if *w == *path {
-                let e = skip_value(text, i)?;
-                each(k, (first == b'"').then(|| &text[i..e]));
-                end = Some(e);
-            } else if first == b'[' && under(w) {
-                each(k, None);
-            }
-        }
-        let end = match end {
-            _ if first == b'{' && wanted.iter().any(under) => {
-                walk_object(text, i, path, wanted, each)?
-            }
-            Some(e) => e,
-            None => skip_value(text, i)?,
-        };
-        path.truncate(base);
-        i = skip_ws(text, end);
-        match text.get(i) {
-            Some(b',') => i = skip_ws(text, i + 1),
-            Some(b'}') => return Some(i + 1),
-            _ => return None,
-        }
-    }
 }
 
 thread_local! {
@@ -529,8 +456,8 @@ thread_local! {
 /// search for the key is cheaper than searching the whole record, ignoring case).
 #[derive(Debug)]
 pub(crate) struct Scoped {
-    /// The field's dotted path.
-    path: String,
+    /// The field's last key and the quote that closes it (`type"` for `userIdentity.type`).
+    key: Finder<'static>,
     /// The clause's needles (lower-cased when `fold`).
     needles: Vec<Finder<'static>>,
     /// Searched ignoring ASCII case.
@@ -542,7 +469,10 @@ impl Scoped {
     /// `field_clauses`), exact or folded; `None` when the key or a needle cannot be searched
     /// so.
     pub(crate) fn new(path: &str, clause: &[String], fold: bool) -> Option<Scoped> {
-        if path.is_empty() || path.split('.').any(str::is_empty) {
+        let last = path.rsplit('.').next()?;
+        if last.is_empty()
+            || !last.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return None;
         }
         let mut needles: Vec<String> = Vec::new();
@@ -569,22 +499,46 @@ impl Scoped {
             return None;
         }
         Some(Scoped {
-            path: path.to_string(),
+            key: Finder::new(format!("{last}\"").as_bytes()).into_owned(),
             needles: needles.iter().map(|n| Finder::new(n.as_bytes()).into_owned()).collect(),
             fold,
         })
     }
 
-    /// The field's depth (a field nearer the top is found sooner).
-    pub(crate) fn depth(&self) -> usize {
-        self.path.split('.').count()
+    /// The length of the key searched (a longer key is rarer).
+    pub(crate) fn key_len(&self) -> usize {
+        self.key.needle().len()
+    }
+
+    /// `false` only if no value of such a key holds a needle and each is a string: the
+    /// pattern cannot match a record without a `\u` escape (the caller checks).
+    fn holds(&self, text: &[u8]) -> bool {
+        let k = self.key.needle().len();
+        for at in self.key.find_iter(text) {
+            if at == 0 || !matches!(text[at - 1], b'"' | b'.') {
+                continue;
+            }
+            let colon = skip_ws(text, at + k);
+            if text.get(colon) != Some(&b':') {
+                continue;
+            }
+            let open = skip_ws(text, colon + 1);
+            if text.get(open) != Some(&b'"') {
+                // Not a string: the pattern decides.
+                return true;
+            }
+            let Some(end) = string_end(text, open + 1) else {
+                return true;
+            };
+            if self.found_in(&text[open..=end]) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether a value's raw text (with its quotes) holds a needle.
     fn found_in(&self, value: &[u8]) -> bool {
-        if has_unicode_escape(value) {
-            return true;
-        }
         if !self.fold {
             return self.needles.iter().any(|n| n.find(value).is_some());
         }
@@ -596,6 +550,19 @@ impl Scoped {
             lower.extend(value.iter().map(u8::to_ascii_lowercase));
             self.needles.iter().any(|n| n.find(lower).is_some())
         })
+    }
+}
+
+/// The index of the quote that closes the string whose text starts at `from`, if any.
+fn string_end(text: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    loop {
+        let j = i + memchr::memchr2(b'"', b'\\', text.get(i..)?)?;
+        if text[j] == b'"' {
+            return Some(j);
+        }
+        // An escape: the next byte is its character (or the start of `uXXXX`).
+        i = j + 2;
     }
 }
 
@@ -614,56 +581,14 @@ impl Dispatch {
             names.add(i, keys);
             patterns.push(pf);
         }
-        // One bit per field checked in a walk ([`Dispatch::walk`]).
-        let (scoped, others) = if scoped.len() < 64 {
-            (scoped, others)
-        } else {
-            (Vec::new(), Some(Prefilter::default()))
-        };
-        let mut paths = vec!["eventName".to_string()];
-        paths.extend(scoped.iter().map(|s| s.path.clone()));
-        Dispatch { flags, names, patterns, scoped, others, paths }
+        Dispatch { flags, names, patterns, scoped, others }
     }
 
-    /// Walks a record's text for its `eventName` values (at most [`NAMES`]) and for whether
-    /// each [`Scoped`] field's clause holds (a bit each); `None` when the text cannot be
-    /// walked so (not an object, a key written with an escape, a name that is not a string
-    /// without escapes, no name, more names): then the record is tested as
-    /// [`Prefilter::maybe`] tests it.
-    fn walk<'t>(&self, text: &'t [u8]) -> Option<([&'t str; NAMES], usize, u64)> {
-        let mut names = [""; NAMES];
-        let mut n = 0;
-        let mut hits = 0u64;
-        let mut bad = false;
-        let mut path = String::new();
-        walk_object(text, skip_ws(text, 0), &mut path, &self.paths, &mut |p, value| {
-            if p == 0 {
-                match value {
-                    Some(v) if n < NAMES && !v.contains(&b'\\') => {
-                        match std::str::from_utf8(&v[1..v.len() - 1]) {
-                            Ok(name) => {
-                                names[n] = name;
-                                n += 1;
-                            }
-                            Err(_) => bad = true,
-                        }
-                    }
-                    _ => bad = true,
-                }
-            } else if value.is_none_or(|v| self.scoped[p - 1].found_in(v)) {
-                hits |= 1 << (p - 1);
-            }
-        })?;
-        (!bad && n > 0).then_some((names, n, hits))
-    }
-
-    /// Whether the record may match (the caller has walked it: its names and the bits of the
-    /// [`Scoped`] fields whose clause holds).
-    fn maybe(&self, text: &[u8], names: &[&str], hits: u64) -> bool {
+    fn maybe(&self, text: &[u8], names: &[&str]) -> bool {
         if !self.flags.maybe(text) {
             return false;
         }
-        if hits != 0 {
+        if self.scoped.iter().any(|s| s.holds(text)) {
             return true;
         }
         if text.len() > PIECE {
@@ -687,8 +612,12 @@ impl Dispatch {
     }
 }
 
-/// The most `eventName` keys [`Dispatch::walk`] reads in one record.
+/// The most `"eventName"` keys [`event_names`] reads in one record.
 const NAMES: usize = 4;
+
+/// The JSON key `eventName`, as written without escapes.
+static EVENT_NAME_KEY: std::sync::LazyLock<Finder<'static>> =
+    std::sync::LazyLock::new(|| Finder::new(b"\"eventName\"").into_owned());
 
 /// Skips JSON whitespace from `i`.
 fn skip_ws(text: &[u8], mut i: usize) -> usize {
@@ -696,6 +625,38 @@ fn skip_ws(text: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The strings the record's text gives the key `eventName` (anywhere: the top-level key is
+/// one of them), when each is a string written without escapes; `None` when the record may
+/// hold a top-level `eventName` that is not one of them or not such a string: no such key,
+/// a `\u` escape anywhere (a key may be spelled with one), a value that is not a string or
+/// holds a `\`, more than [`NAMES`] keys, or text that is not UTF-8.
+fn event_names(text: &[u8]) -> Option<([&str; NAMES], usize)> {
+    if has_unicode_escape(text) {
+        return None;
+    }
+    let mut names = [""; NAMES];
+    let mut n = 0;
+    for at in EVENT_NAME_KEY.find_iter(text) {
+        let colon = skip_ws(text, at + EVENT_NAME_KEY.needle().len());
+        if text.get(colon) != Some(&b':') {
+            // A string value, not a key.
+            continue;
+        }
+        let open = skip_ws(text, colon + 1);
+        if text.get(open) != Some(&b'"') || n == NAMES {
+            return None;
+        }
+        let start = open + 1;
+        let len = memchr::memchr2(b'"', b'\\', &text[start..])?;
+        if text[start + len] != b'"' {
+            return None;
+        }
+        names[n] = std::str::from_utf8(&text[start..start + len]).ok()?;
+        n += 1;
+    }
+    (n > 0).then_some((names, n))
 }
 
 #[cfg(test)]
@@ -960,21 +921,16 @@ mod tests {
     }
 
     #[test]
-    fn event_names_are_read_from_top_level_keys() {
-        let d = Dispatch::new(Prefilter::default(), Vec::new(), Vec::new(), None);
-        let names = |t: &'static str| d.walk(t.as_bytes()).map(|(n, k, _)| n[..k].to_vec());
+    fn event_names_are_read_from_keys_only() {
+        fn names(t: &str) -> Option<Vec<&str>> {
+            event_names(t.as_bytes()).map(|(n, k)| n[..k].to_vec())
+        }
         assert_eq!(names(r#"{"eventName":"CreateUser"}"#), Some(vec!["CreateUser"]));
-        assert_eq!(names(" {\"eventName\" :\n\t\"A\" , \"x\":1}"), Some(vec!["A"]));
-        // Only the top level's; a value spelled `eventName` is no key; repeated keys all count.
+        assert_eq!(names("{\"eventName\" :\n\t\"A\" , \"x\":1}"), Some(vec!["A"]));
+        // Nested keys count too (a union); a value spelled `eventName` does not.
         assert_eq!(
-            names(
-                r#"{"a":"eventName","r":{"eventName":"B"},"eventName":"C","x":[{"eventName":"D"}]}"#
-            ),
-            Some(vec!["C"])
-        );
-        assert_eq!(
-            names(r#"{"eventName":"A","x":"\u0041","eventName":"B"}"#),
-            Some(vec!["A", "B"])
+            names(r#"{"a":"eventName","r":{"eventName":"B"},"eventName":"C"}"#),
+            Some(vec!["B", "C"])
         );
         assert_eq!(names(r#"{"eventName":""}"#), Some(vec![""]));
         // Cannot be read so: the record is tested as before.
@@ -984,16 +940,14 @@ mod tests {
             r#"{"eventName":"Create\"User"}"#,
             r#"{"eventName":"CreateUser\n"}"#,
             r#"{"event\u004eame":"CreateUser"}"#,
-            r#"{"x\"":1,"eventName":"CreateUser"}"#,
+            r#"{"eventName":"CreateUser","x":"\u0041"}"#,
             r#"{"eventSource":"iam.amazonaws.com"}"#,
             r#"{"eventName":"CreateUs"#,
-            r#"{"eventName":"CreateUser" "x":1}"#,
-            r#"["eventName","CreateUser"]"#,
             r#"{"eventName":"1","eventName":"2","eventName":"3","eventName":"4","eventName":"5"}"#,
         ] {
             assert_eq!(names(t), None, "{t}");
         }
-        assert!(d.walk(b"{\"eventName\":\"\xff\"}").is_none());
+        assert_eq!(event_names(b"{\"eventName\":\"\xff\"}").map(|x| x.1), None);
     }
 
     /// The record prefilter of a prefilter-only query passes every record some pattern
@@ -1114,9 +1068,6 @@ mod tests {
             r#""userIdentity":{"type":null}"#,
             r#""userIdentity":{"ty\u0070e":"Root"}"#,
             r#""type":"Root""#,
-            r#""userIdentity":[{"type":"Root"}]"#,
-            r#""userIdentity" : { "x" : [1, {"a":"}"}], "type" : "root" }"#,
-            r#""userIdentity":{"type":"Root","type":"IAMUser"}"#,
         ]);
         let fields = prop::collection::vec(field, 0..5);
         proptest!(ProptestConfig::with_cases(4000), |(key in key, name in name, fields in fields, at in 0..5usize)| {
