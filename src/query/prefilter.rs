@@ -1068,6 +1068,10 @@ mod tests {
             r#""userIdentity":{"type":null}"#,
             r#""userIdentity":{"ty\u0070e":"Root"}"#,
             r#""type":"Root""#,
+            r#""userIdentity":[{"type":"Root"}]"#,
+            r#""userIdentity" : { "x" : [1, {"a":"}"}], "type" : "root" }"#,
+            r#""userIdentity":{"type":"Root","type":"IAMUser"}"#,
+            r#""userIdentity":{"type":"Roo\"t"}"#,
         ]);
         let fields = prop::collection::vec(field, 0..5);
         proptest!(ProptestConfig::with_cases(4000), |(key in key, name in name, fields in fields, at in 0..5usize)| {
