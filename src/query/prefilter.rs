@@ -320,10 +320,11 @@ impl Prefilter {
         has_unicode_escape(text) || (exact && has_case_twin(text))
     }
 
-    /// Like [`Prefilter::maybe`] for one record. A prefilter-only query's prefilter
-    /// ([`Prefilter::set_dispatch`]) first reads the record's `eventName` (a byte search for the
-    /// key): then the record may match only if the flags' clauses hold and the clauses of a
-    /// pattern its name selects, or of one that names no event, hold. That needs no search
+    /// Like [`Prefilter::maybe`] for one record. The prefilter of a prefilter-only query
+    /// ([`crate::query::Query::prefilter_only`]) first reads the record's `eventName` (a byte
+    /// search for the key): then the record may match only if the flags' clauses hold and the
+    /// clauses of a pattern its name selects, or of one that names no event, hold (for the
+    /// latter, one field's clause in that field's values). That needs no search
     /// ignoring case of the whole record for most records, and passes fewer (a pattern's
     /// clauses together, not one clause of the union). Where the name cannot be read so, as
     /// [`Prefilter::maybe`].
