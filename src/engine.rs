@@ -540,7 +540,7 @@ fn take_records<'a>(
     }
     for (i, rec) in doc.records.into_iter().enumerate() {
         let index = base + i as u64;
-        if !prefilter.maybe(rec.as_bytes()) {
+        if !prefilter.maybe_record(rec.as_bytes()) {
             continue;
         }
         // Records of delivery files are checked to be UTF-8 only now, when they can match.

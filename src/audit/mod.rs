@@ -15,7 +15,6 @@ use crate::output::lookup;
 use crate::record::{actor::actor, time};
 pub use rule::{Rule, Severity, Threshold};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The rules for `--pack` and `--rules` (all built-in packs when both are empty). Rule ids must
@@ -108,19 +107,15 @@ pub struct Tester<'r> {
 struct ByName {
     /// Rules that name no events (or not so simply): always tested.
     always: Vec<usize>,
-    exact: HashMap<String, Vec<usize>>,
-    prefix: Vec<(String, usize)>,
-    /// By the lower-cased name (ASCII names only).
-    nocase: HashMap<String, Vec<usize>>,
-    /// Every rule in `nocase`: tested on a record whose name is not ASCII.
-    nocase_all: Vec<usize>,
+    /// The other rules (but correlations), by the names they need: the index the query's
+    /// record prefilter uses too.
+    names: crate::query::prefilter::NameIndex,
     /// Rules matched against the envelope.
     envelope: Vec<bool>,
 }
 
 impl ByName {
     fn new(rules: &[Rule]) -> ByName {
-        use crate::pattern::StrKey;
         let mut b = ByName::default();
         for (i, r) in rules.iter().enumerate() {
             let envelope = r.sigma.is_none() && r.pattern.view == crate::query::View::Envelope;
@@ -129,20 +124,10 @@ impl ByName {
                 // Matches no record.
                 continue;
             }
-            let path = if envelope { "detail.eventName" } else { "eventName" };
-            let Some(keys) = r.pattern.pattern.string_keys(path) else {
-                b.always.push(i);
-                continue;
-            };
-            for k in keys {
-                match k {
-                    StrKey::Exact(s) => b.exact.entry(s).or_default().push(i),
-                    StrKey::Prefix(p) => b.prefix.push((p, i)),
-                    StrKey::AsciiNoCase(s) => {
-                        b.nocase.entry(s).or_default().push(i);
-                        b.nocase_all.push(i);
-                    }
-                }
+            // A Sigma rule's pattern is in the record's view.
+            match r.pattern.event_name_keys() {
+                Some(keys) => b.names.add(i, keys),
+                None => b.always.push(i),
             }
         }
         b
@@ -155,21 +140,10 @@ impl ByName {
         match record.get("eventName") {
             // The record's only leaf at `eventName`.
             Some(Value::String(name)) => {
-                if let Some(v) = self.exact.get(name) {
-                    out.extend(v);
-                }
-                out.extend(
-                    self.prefix.iter().filter(|(p, _)| name.starts_with(p.as_str())).map(|x| x.1),
-                );
-                if !self.nocase.is_empty() {
-                    if name.is_ascii() {
-                        if let Some(v) = self.nocase.get(&name.to_ascii_lowercase()) {
-                            out.extend(v);
-                        }
-                    } else {
-                        out.extend(&self.nocase_all);
-                    }
-                }
+                self.names.any(name, |i| {
+                    out.push(i);
+                    false
+                });
                 out.sort_unstable();
                 out.dedup();
             }

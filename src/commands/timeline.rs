@@ -157,8 +157,13 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
     let mut sorter = Sorter::new(SORT_BUDGET, None);
     let mut stats = Stats::default();
     let mut failed = false;
-    let push = |sorter: &mut Sorter, key: Key, row: &Row| -> Result<()> {
-        let raw = serde_json::to_string(row)?;
+    // Each row is written into one buffer, then copied out at its length: the sort counts
+    // text, and a string grown by doubling would hold up to twice that while it waits.
+    let mut text: Vec<u8> = Vec::new();
+    let mut push = |sorter: &mut Sorter, key: Key, row: &Row| -> Result<()> {
+        text.clear();
+        serde_json::to_writer(&mut text, row)?;
+        let raw = String::from_utf8(text.as_slice().to_vec())?;
         sorter.push(Entry { key, raw }).context("sorting the timeline")
     };
     // A huge file's candidates are tested in chunks (memory holds one chunk of them).

@@ -224,6 +224,37 @@ impl Pattern {
         self.clauses(under, true)
     }
 
+    /// Clauses by field: `(path, clause)` for each dotted path at which every sub-rule tests
+    /// a field that gives a clause (the union over the sub-rules): if the event matches, a
+    /// string of the clause is in the raw text of a value at that path, as
+    /// [`Pattern::literal_clauses`] (`fold: false`) or [`Pattern::literal_clauses_folded`]
+    /// (`fold: true`) find it in the whole text.
+    pub(crate) fn field_clauses(&self, fold: bool) -> Vec<(String, Vec<String>)> {
+        let c = &self.compiled;
+        let Some(first) = c.conjs.first() else {
+            return Vec::new();
+        };
+        let mut paths: Vec<usize> = first.fields.iter().map(|f| f.path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let mut out = Vec::new();
+        'path: for p in paths {
+            let mut union: Vec<String> = Vec::new();
+            for conj in &c.conjs {
+                let Some(cl) =
+                    conj.fields.iter().filter(|f| f.path == p).find_map(|f| field_clause(f, fold))
+                else {
+                    continue 'path;
+                };
+                union.extend(cl);
+            }
+            union.sort();
+            union.dedup();
+            out.push((c.paths[p].clone(), union));
+        }
+        out
+    }
+
     fn clauses(&self, under: &str, fold: bool) -> Vec<Vec<String>> {
         let c = &self.compiled;
         let per_conj: Vec<Vec<Vec<String>>> = c

@@ -113,6 +113,15 @@ impl ViewPattern {
         }
     }
 
+    /// What the pattern needs of the record's `eventName` (its path in the pattern's view):
+    /// see [`Pattern::string_keys`].
+    pub(crate) fn event_name_keys(&self) -> Option<Vec<crate::pattern::StrKey>> {
+        self.pattern.string_keys(match self.view {
+            View::Record => "eventName",
+            View::Envelope => "detail.eventName",
+        })
+    }
+
     /// Clauses whose literals hold ignoring ASCII case (they include case-insensitive rules).
     fn clauses_folded(&self) -> Vec<Vec<String>> {
         match self.view {
@@ -274,9 +283,62 @@ impl Query {
         prefilter: bool,
     ) -> Result<Query, QueryError> {
         let full = Self::from_patterns(filters, patterns, prefilter)?;
-        let mut q = Self::with_flags(full.flags, Vec::new(), filters, false);
+        let mut q = Self::with_flags(full.flags.clone(), Vec::new(), filters, false);
         q.prefilter = full.prefilter;
+        if q.prefilter.is_active()
+            && let Some(d) = Self::dispatch(full.flags.as_ref(), &full.patterns)
+        {
+            q.prefilter.set_dispatch(d);
+        }
         Ok(q)
+    }
+
+    /// The patterns by the event names they need, each with all its own clauses, for the
+    /// record prefilter of a prefilter-only query ([`Prefilter::maybe_record`]); `None` when
+    /// no pattern names its events.
+    fn dispatch(
+        flags: Option<&ViewPattern>,
+        patterns: &[ViewPattern],
+    ) -> Option<prefilter::Dispatch> {
+        let mut named = Vec::new();
+        let mut scoped = Vec::new();
+        let mut others = Vec::new();
+        for p in patterns {
+            if let Some(keys) = p.event_name_keys() {
+                let mut own = Prefilter::new(&p.clauses());
+                own.add_folded(&p.clauses_folded());
+                named.push((keys, own));
+                continue;
+            }
+            // A pattern tested on every record: by one clause on one field where it has one
+            // (the rarest key: the longest), searched in that field's values only.
+            let by_field = match p.view {
+                View::Record => [false, true]
+                    .into_iter()
+                    .flat_map(|fold| {
+                        p.pattern
+                            .field_clauses(fold)
+                            .into_iter()
+                            .filter_map(move |(path, c)| prefilter::Scoped::new(&path, &c, fold))
+                    })
+                    .max_by_key(prefilter::Scoped::key_len),
+                View::Envelope => None,
+            };
+            match by_field {
+                Some(s) => scoped.push(s),
+                None => others.push(p.clone()),
+            }
+        }
+        if named.is_empty() {
+            return None;
+        }
+        let others = (!others.is_empty()).then(|| {
+            let mut pf = Prefilter::new(&Self::clauses(None, &others));
+            pf.add_folded(&Self::clauses_folded(&others));
+            pf
+        });
+        let flags = Prefilter::new(&flags.map(ViewPattern::clauses).unwrap_or_default());
+        Some(prefilter::Dispatch::new(flags, named, scoped, others))
     }
 
     fn with_flags(
