@@ -13,7 +13,9 @@
 #   BASELINE=/path/to/old/trailscan benches/memory.sh   # also measure another binary
 #   CASES=count benches/memory.sh         # only the counts (print: the printing; many: four
 #                                         # delivery files at once, every record counted;
-#                                         # summary: `summary --format json` of every record)
+#                                         # summary: `summary --format json` of every record;
+#                                         # export: `export --out LAKE` of every record, the
+#                                         # lake in LAKE_DIR (default MEM_DIR), deleted after)
 #
 # Inputs are generated from the fixture archive's records (repeated), and reused while present.
 set -euo pipefail
@@ -75,10 +77,15 @@ measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on 
   shift 3
   log=$(mktemp)
   # A case's arguments may start with the command (`@summary`); search by default.
-  local sub=search
+  local sub=search lake=
   if [ "${1:-}" = "@summary" ]; then
     sub=summary
     shift
+  elif [ "${1:-}" = "@export" ]; then
+    sub=export
+    shift
+    lake=$(mktemp -d "${LAKE_DIR:-$MEM_DIR}/lake.XXXXXX")
+    set -- "$@" --out "$lake"
   fi
   set +e
   # shellcheck disable=SC2086
@@ -86,6 +93,7 @@ measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on 
     > /dev/null 2> "$log"
   local code=$?
   set -e
+  [ -z "$lake" ] || rm -rf "$lake"
   local kb secs
   kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
@@ -98,6 +106,7 @@ cases=()
 case ${CASES:-all} in all | count) cases+=("count|--event CreateUser -c") ;; esac
 case ${CASES:-all} in all | print) cases+=("print jsonl|-f jsonl") ;; esac
 case ${CASES:-all} in all | summary) cases+=("summary of every record|@summary --format json") ;; esac
+case ${CASES:-all} in all | export) cases+=("export of every record|@export -q") ;; esac
 
 row() { # FILE BIN THREADS LABEL ARGS
   local code mib secs

@@ -11,12 +11,12 @@
 //! type does not fit a `STRUCT`, `ARRAY` or `MAP` column (a string where an object belongs) is
 //! `NULL` there (the `raw` column keeps the record as delivered).
 
-use super::parse::{Item, NodeRef, Plan, Row, Span};
+use super::parse::{Item, MAX_ITEM_NODES, NodeRef, Plan, Row, Span};
 use super::schema::{self, Column, Type};
 use anyhow::{Result, bail};
-use arrow_array::builder::BooleanBuilder;
+use arrow_array::builder::{BooleanBuilder, StringBuilder};
 use arrow_array::{ArrayRef, ListArray, MapArray, RecordBatch, StringArray, StructArray};
-use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -105,7 +105,13 @@ impl Layout {
     #[must_use]
     #[inline]
     pub fn position(&self, key: &str) -> Option<usize> {
-        let key = key.as_bytes();
+        self.position_of(key.as_bytes())
+    }
+
+    /// [`Layout::position`] of a key's bytes.
+    #[must_use]
+    #[inline]
+    pub fn position_of(&self, key: &[u8]) -> Option<usize> {
         self.by_len.get(key.len())?.iter().find(|(k, _)| same(k, key)).map(|&(_, i)| i)
     }
 
@@ -223,6 +229,8 @@ pub fn string_text(text: &str) -> serde_json::Result<Option<Cow<'_, str>>> {
 #[derive(Debug, Default)]
 pub struct Records<'a> {
     texts: Vec<&'a str>,
+    /// [`Row::plain`], by record.
+    plain: Vec<bool>,
     /// Nodes per record.
     width: usize,
     spans: Vec<Span>,
@@ -250,6 +258,7 @@ impl<'a> Records<'a> {
             self.maps.push((start, self.entries.len() as u32));
         }
         self.texts.push(text);
+        self.plain.push(row.plain);
         self.texts.len() - 1
     }
 
@@ -268,6 +277,7 @@ impl<'a> Records<'a> {
     fn view(&self, r: usize, lists: usize, maps: usize) -> View<'_, 'a> {
         View {
             text: self.texts[r],
+            plain: self.plain[r],
             spans: &self.spans[r * self.width..(r + 1) * self.width],
             lists: &self.lists[r * lists..(r + 1) * lists],
             maps: &self.maps[r * maps..(r + 1) * maps],
@@ -279,55 +289,80 @@ impl<'a> Records<'a> {
 /// One record of [`Records`], as the builders read it.
 struct View<'r, 'a> {
     text: &'a str,
+    plain: bool,
     spans: &'r [Span],
     lists: &'r [(u32, u32)],
     maps: &'r [(u32, u32)],
     records: &'r Records<'a>,
 }
 
-/// A string column's values, offsets and validity, appended to row by row.
-#[derive(Default)]
-struct Text {
-    values: Vec<u8>,
-    offsets: Vec<i32>,
-    valid: Vec<bool>,
-    nulls: usize,
-}
+/// A string column, appended to row by row, its buffers sized beforehand ([`Sizes`]).
+struct Text(StringBuilder);
 
 impl Text {
-    fn new(rows: usize) -> Text {
-        let mut offsets = Vec::with_capacity(rows + 1);
-        offsets.push(0);
-        Text { values: Vec::new(), offsets, valid: Vec::with_capacity(rows), nulls: 0 }
+    fn new(rows: usize, bytes: usize) -> Text {
+        Text(StringBuilder::with_capacity(rows, bytes))
     }
 
     #[inline]
     fn push(&mut self, v: Option<&str>) {
         match v {
-            Some(v) => {
-                self.values.extend_from_slice(v.as_bytes());
-                self.valid.push(true);
-            }
-            None => {
-                self.valid.push(false);
-                self.nulls += 1;
-            }
+            Some(v) => self.0.append_value(v),
+            None => self.0.append_null(),
         }
-        // Past 2 GiB the offsets are wrong, and `finish` says so.
-        self.offsets.push(i32::try_from(self.values.len()).unwrap_or(i32::MAX));
     }
 
     fn finish(mut self) -> Result<StringArray> {
-        if i32::try_from(self.values.len()).is_err() {
+        // A column of over 2 GiB in one batch cannot be: the offsets are 32 bits.
+        if i32::try_from(self.0.values_slice().len()).is_err() {
             bail!("a column of over 2 GiB in one batch");
         }
-        self.values.shrink_to_fit();
-        let nulls = (self.nulls > 0).then(|| NullBuffer::from(self.valid));
-        Ok(StringArray::try_new(
-            OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
-            Buffer::from_vec(self.values),
-            nulls,
-        )?)
+        Ok(self.0.finish())
+    }
+}
+
+/// The bytes each string column of a batch holds at most (its values' JSON text), by node:
+/// the builders' buffers are allocated once, not grown row by row.
+struct Sizes {
+    /// By node of the table's plan.
+    nodes: Vec<usize>,
+    /// By list, by node of its element's plan; and the elements.
+    items: Vec<(Vec<usize>, usize)>,
+    /// By map: keys, values and entries.
+    maps: Vec<(usize, usize, usize)>,
+}
+
+impl Sizes {
+    fn of(plan: &Plan, records: &Records<'_>, order: &[usize]) -> Sizes {
+        let len = |s: &Span| if s.is_some() { (s.end - s.start) as usize } else { 0 };
+        let mut sizes = Sizes {
+            nodes: vec![0; records.width],
+            items: (0..plan.lists()).map(|_| (vec![0; MAX_ITEM_NODES], 0)).collect(),
+            maps: vec![(0, 0, 0); plan.maps()],
+        };
+        let (lists, maps) = (plan.lists(), plan.maps());
+        for &r in order {
+            let row = records.view(r, lists, maps);
+            for (n, s) in sizes.nodes.iter_mut().zip(row.spans) {
+                *n += len(s);
+            }
+            for ((sum, count), &(a, b)) in sizes.items.iter_mut().zip(row.lists) {
+                for it in &records.items[a as usize..b as usize] {
+                    for (n, s) in sum.iter_mut().zip(&it.spans) {
+                        *n += len(s);
+                    }
+                }
+                *count += (b - a) as usize;
+            }
+            for ((k, v, count), &(a, b)) in sizes.maps.iter_mut().zip(row.maps) {
+                for (ks, vs) in &records.entries[a as usize..b as usize] {
+                    *k += len(ks);
+                    *v += len(vs);
+                }
+                *count += (b - a) as usize;
+            }
+        }
+        sizes
     }
 }
 
@@ -358,13 +393,20 @@ struct Fields_ {
 }
 
 impl Fields_ {
-    fn new(plan: &Plan, nodes: &[NodeRef], fields: &'static [Column], rows: usize) -> Fields_ {
+    fn new(
+        plan: &Plan,
+        nodes: &[NodeRef],
+        fields: &'static [Column],
+        rows: usize,
+        sizes: &Sizes,
+        bytes: &[usize],
+    ) -> Fields_ {
         Fields_ {
             fields,
             children: nodes
                 .iter()
                 .zip(fields)
-                .map(|(n, f)| Builder::new(plan, *n, f.ty, rows))
+                .map(|(n, f)| Builder::new(plan, *n, f.ty, rows, sizes, bytes))
                 .collect(),
             valid: Vec::with_capacity(rows),
         }
@@ -388,39 +430,59 @@ impl Fields_ {
     }
 }
 
-/// A string the record holds (checked to decode when it was read).
-fn decoded(text: &str) -> Option<Cow<'_, str>> {
+/// A `STRING` value from its JSON text (checked to decode when the record was read); `plain`:
+/// the record's strings hold no escape ([`Row::plain`]), so a string is the text between its
+/// quotes, with no need to look for escapes.
+#[inline]
+fn decoded(text: &str, plain: bool) -> Option<Cow<'_, str>> {
+    if plain && text.len() >= 2 && text.starts_with('"') {
+        return Some(Cow::Borrowed(&text[1..text.len() - 1]));
+    }
     string_text(text).ok().flatten()
 }
 
 impl Builder {
     /// A builder of column type `ty` at plan node `n`, for about `rows` rows.
-    fn new(plan: &Plan, n: NodeRef, ty: Type, rows: usize) -> Builder {
+    /// `bytes`: the string bytes of `plan`'s nodes ([`Sizes`]; `sizes` has the lists' and
+    /// maps').
+    fn new(
+        plan: &Plan,
+        n: NodeRef,
+        ty: Type,
+        rows: usize,
+        sizes: &Sizes,
+        bytes: &[usize],
+    ) -> Builder {
         match ty {
-            Type::String => Builder::String(n.node, Text::new(rows)),
-            Type::Json => Builder::Json(n.node, Text::new(rows)),
+            Type::String => Builder::String(n.node, Text::new(rows, bytes[n.node])),
+            Type::Json => Builder::Json(n.node, Text::new(rows, bytes[n.node])),
             Type::Boolean => Builder::Boolean(n.node, BooleanBuilder::with_capacity(rows)),
-            Type::Struct(fields) => {
-                Builder::Struct(n.node, Fields_::new(plan, &plan.fields(n.node), fields, rows))
-            }
+            Type::Struct(fields) => Builder::Struct(
+                n.node,
+                Fields_::new(plan, &plan.fields(n.node), fields, rows, sizes, bytes),
+            ),
             Type::ArrayOfStruct(fields) => {
                 let item = plan.item_plan(n.aux);
+                let (item_bytes, count) = &sizes.items[n.aux];
                 Builder::List {
                     node: n.node,
                     aux: n.aux,
                     lengths: Vec::with_capacity(rows),
                     valid: Vec::with_capacity(rows),
-                    items: Fields_::new(item, &item.columns(), fields, 0),
+                    items: Fields_::new(item, &item.columns(), fields, *count, sizes, item_bytes),
                 }
             }
-            Type::MapStringString => Builder::Map {
-                node: n.node,
-                aux: n.aux,
-                lengths: Vec::with_capacity(rows),
-                valid: Vec::with_capacity(rows),
-                keys: Text::new(0),
-                values: Text::new(0),
-            },
+            Type::MapStringString => {
+                let (k, v, count) = sizes.maps[n.aux];
+                Builder::Map {
+                    node: n.node,
+                    aux: n.aux,
+                    lengths: Vec::with_capacity(rows),
+                    valid: Vec::with_capacity(rows),
+                    keys: Text::new(count, k),
+                    values: Text::new(count, v),
+                }
+            }
         }
     }
 
@@ -430,7 +492,9 @@ impl Builder {
     fn append(&mut self, spans: &[Span], row: &View<'_, '_>) {
         let text = row.text;
         match self {
-            Builder::String(node, b) => b.push(spans[*node].get(text).and_then(decoded).as_deref()),
+            Builder::String(node, b) => {
+                b.push(spans[*node].get(text).and_then(|t| decoded(t, row.plain)).as_deref());
+            }
             Builder::Json(node, b) => b.push(spans[*node].get(text).filter(|t| *t != "null")),
             Builder::Boolean(node, b) => b.append_option(match spans[*node].get(text) {
                 Some("true") => Some(true),
@@ -460,8 +524,9 @@ impl Builder {
                     let (start, end) = row.maps[*aux];
                     let entries = &row.records.entries[start as usize..end as usize];
                     for (k, v) in entries {
-                        keys.push(Some(k.get(text).and_then(decoded).as_deref().unwrap_or("")));
-                        values.push(v.get(text).and_then(decoded).as_deref());
+                        let key = k.get(text).and_then(|t| decoded(t, row.plain));
+                        keys.push(Some(key.as_deref().unwrap_or("")));
+                        values.push(v.get(text).and_then(|t| decoded(t, row.plain)).as_deref());
                     }
                     lengths.push(entries.len());
                     valid.push(true);
@@ -520,10 +585,11 @@ pub fn batch(
     raw: bool,
 ) -> Result<RecordBatch> {
     let columns = plan.columns();
+    let sizes = Sizes::of(plan, records, order);
     let mut builders: Vec<Builder> = columns
         .iter()
         .zip(schema::COLUMNS)
-        .map(|(n, c)| Builder::new(plan, *n, c.ty, order.len()))
+        .map(|(n, c)| Builder::new(plan, *n, c.ty, order.len(), &sizes, &sizes.nodes))
         .collect();
     let (lists, maps) = (plan.lists(), plan.maps());
     for &r in order {
@@ -534,7 +600,8 @@ pub fn batch(
     }
     let mut out = builders.into_iter().map(Builder::finish).collect::<Result<Vec<_>>>()?;
     if raw {
-        let mut text = Text::new(order.len());
+        let bytes = order.iter().map(|&r| records.text(r).len()).sum();
+        let mut text = Text::new(order.len(), bytes);
         for &r in order {
             text.push(Some(records.text(r)));
         }

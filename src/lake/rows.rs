@@ -6,8 +6,8 @@ use super::parse::{Plan, Row, Span};
 use crate::record::time::{parse_event_time, sort_key};
 use arrow_array::RecordBatch;
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// Hive's name for a partition whose value is missing: `account`, `region` or `dt` of a record
 /// without a usable `recipientAccountId`, `awsRegion` or `eventTime`. Spark, Hive and DuckDB
@@ -117,7 +117,7 @@ impl Splitter {
         let mut rejected = Vec::new();
         // Keys borrowed from the records while grouping; owned once per partition.
         type Key<'k> = (Option<Cow<'k, str>>, Option<Cow<'k, str>>, Option<NaiveDate>);
-        let mut groups: HashMap<Key<'a>, Vec<(i64, usize)>> = HashMap::new();
+        let mut groups: HashMap<Key<'a>, Vec<(i64, usize)>> = HashMap::default();
         let mut read = Records::default();
         let mut indices: Vec<u64> = Vec::new();
         let mut row = Row::default();
