@@ -80,9 +80,11 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let mut failed = false;
     let plan = plan(&scan, &manifest, &mut stats, &mut failed)?;
     let run = run_id();
-    // As many writer threads as scan threads: encoding and compressing the files costs about
-    // as much as reading and parsing the records (BENCHMARKS.md, "export").
-    let mut limits = Limits { writers: scan.threads.max(1), ..Limits::default() };
+    // As many writer threads as scan threads, up to two: encoding and compressing the files
+    // costs about half as much as reading and parsing the records, and each writer holds a
+    // partition's rows and a Parquet writer's buffers (with eight, a 3 GB file's export took
+    // 449 MiB of RSS; BENCHMARKS.md, "export").
+    let mut limits = Limits { writers: scan.threads.clamp(1, 2), ..Limits::default() };
     if args.raw {
         // Each row holds its record twice (columns and raw): half as many rows in the buffers.
         limits.budget /= 2;

@@ -78,9 +78,12 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Measured on the bench archive (BENCHMARKS.md, "export").
+    /// Measured on the bench archive and the huge inputs of `benches/memory.sh`
+    /// (BENCHMARKS.md, "export"): the buffers' budget counts the rows' text, and the process
+    /// holds about twice that in Arrow arrays and allocator slack; 64 MiB took a 3 GB
+    /// JSON-lines file's export to 299 MiB of RSS, 32 MiB keeps it under 256.
     fn default() -> Limits {
-        Limits { budget: 64 << 20, partition: 32 << 20, row_group: 64 * 1024, zstd: 1, writers: 2 }
+        Limits { budget: 32 << 20, partition: 16 << 20, row_group: 64 * 1024, zstd: 1, writers: 2 }
     }
 }
 
