@@ -258,7 +258,8 @@ impl Plan {
         ok
     }
 
-    /// The exact reader (see the module's doc).
+    /// The exact reader (see the module's doc), for records under 4 GiB ([`Plan::read`]
+    /// checks).
     ///
     /// # Errors
     /// serde_json's, when `text` is not an object or a value the lake decodes cannot be.

@@ -64,9 +64,10 @@ const STATISTICS: [&[&str]; 12] = [
 /// Memory and file-shape limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// All partition buffers together (Arrow memory).
+    /// All partition buffers together, counted as their rows' text ([`Part::bytes`]: the
+    /// same however a file's rows come in parts; the Arrow arrays take about as much).
     pub budget: usize,
-    /// One partition's buffer.
+    /// One partition's buffer, counted the same way.
     pub partition: usize,
     /// Rows per Parquet row group.
     pub row_group: usize,
