@@ -14,7 +14,9 @@
 #   CASES=count benches/memory.sh         # only the counts (print: the printing; many: four
 #                                         # delivery files at once, every record counted;
 #                                         # summary: `summary --format json` of every record;
-#                                         # trace: `trace --access-key`, two seeds)
+#                                         # trace: `trace --access-key`, two seeds;
+#                                         # export: `export --out LAKE` of every record, the
+#                                         # lake in LAKE_DIR (default MEM_DIR), deleted after)
 #
 # Inputs are generated from the fixture archive's records (repeated), and reused while present.
 set -euo pipefail
@@ -75,17 +77,23 @@ measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on 
   local log bin=$1 file=$2 threads=$3
   shift 3
   log=$(mktemp)
-  # A case's arguments may start with the command (`@summary`, `@trace`); search by default.
-  local sub=search
+  # A case's arguments may start with the command (`@summary`, `@trace`, `@export`); search
+  # by default. An export writes its lake in a fresh folder, deleted after.
+  local sub=search lake=
   case ${1:-} in
     @*) sub=${1#@}; shift ;;
   esac
+  if [ "$sub" = export ]; then
+    lake=$(mktemp -d "${LAKE_DIR:-$MEM_DIR}/lake.XXXXXX")
+    set -- "$@" --out "$lake"
+  fi
   set +e
   # shellcheck disable=SC2086
   /usr/bin/time -v "$bin" "$sub" $file "$@" --threads "$threads" --max-file-size 4GB \
     > /dev/null 2> "$log"
   local code=$?
   set -e
+  [ -z "$lake" ] || rm -rf "$lake"
   local kb secs
   kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
@@ -104,6 +112,7 @@ case ${CASES:-all} in all | trace)
   cases+=("trace, seed in most records|@trace --access-key AKIATFQR7NSC8Q4X20BJ --no-index")
   cases+=("trace, seed in one record in 2,594|@trace --access-key ASIATFQR7NSC5445CWUI --no-index")
 ;; esac
+case ${CASES:-all} in all | export) cases+=("export of every record|@export -q") ;; esac
 
 row() { # FILE BIN THREADS LABEL ARGS
   local code mib secs

@@ -165,6 +165,10 @@ pub struct FileReport {
     pub failed: bool,
     /// What a per-file worker step ([`scan_with`]) made of the hits, for its consumer.
     pub partial: Option<Box<dyn std::any::Any + Send>>,
+    /// About how many bytes [`FileReport::partial`] holds, when that is more than a few
+    /// counts (rows built from the matches): counted with the matches' text in what waits for
+    /// the consumer, so that chunks of built rows are held back as chunks of text are.
+    pub partial_bytes: u64,
     /// The file's stamp, taken before it was read ([`ScanConfig::stamp_files`], or a gate).
     pub stamp: Option<FileStamp>,
     /// What the gate decided, when there is one.
@@ -700,7 +704,8 @@ fn looks_like_json(data: &[u8]) -> bool {
 
 /// The matched text a report holds.
 fn held_bytes(report: &FileReport) -> u64 {
-    report.hits.iter().map(|h| h.2.len() as u64).sum::<u64>().max(report.weight)
+    let hits = report.hits.iter().map(|h| h.2.len() as u64).sum::<u64>();
+    (hits + report.partial_bytes).max(report.weight)
 }
 
 /// How far ahead of the consumer workers may run, in files, per thread.

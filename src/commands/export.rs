@@ -80,9 +80,11 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let mut failed = false;
     let plan = plan(&scan, &manifest, &mut stats, &mut failed)?;
     let run = run_id();
-    // As many writer threads as scan threads: encoding and compressing the files costs about
-    // as much as reading and parsing the records (BENCHMARKS.md, "export").
-    let mut limits = Limits { writers: scan.threads.max(1), ..Limits::default() };
+    // As many writer threads as scan threads, up to two: encoding and compressing the files
+    // costs about half as much as reading and parsing the records, and each writer holds a
+    // partition's rows and a Parquet writer's buffers (with eight, a 3 GB file's export took
+    // 449 MiB of RSS; BENCHMARKS.md, "export").
+    let mut limits = Limits { writers: scan.threads.clamp(1, 2), ..Limits::default() };
     if args.raw {
         // Each row holds its record twice (columns and raw): half as many rows in the buffers.
         limits.budget /= 2;
@@ -102,39 +104,40 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<
     let mut done: Vec<Done> = Vec::with_capacity(plan.todo.len());
     if !plan.todo.is_empty() {
         let splitter = Splitter::new(args.raw);
-        let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| match splitter
-            .split(hits.iter().map(|m| (m.index, m.raw.as_ref())))
-        {
-            Ok((parts, rejected)) => {
-                for r in rejected {
-                    report.reject_match(r.index, r.error);
-                }
-                report.partial = Some(Box::new(parts));
+        // A file's matches come in chunks when there are many (a huge streamed file): each
+        // chunk's rows are parsed in the worker thread and handed to the writer's buffers,
+        // which bound the memory; the file's last report carries its counts.
+        let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+            let (parts, rejected) = splitter.split(hits.iter().map(|m| (m.index, m.raw.as_ref())));
+            for r in rejected {
+                report.reject_match(r.index, r.error);
             }
-            Err(e) => {
-                report.failed = true;
-                report.stats.records_failed += report.stats.records_matched;
-                report.stats.records_matched = 0;
-                report.messages.push(format!("{}: cannot export: {e:#}", report.name));
-            }
+            report.partial_bytes = parts.iter().map(Part::bytes).sum();
+            report.partial = Some(Box::new(parts));
         };
         let files =
             ScanConfig { paths: plan.todo.iter().map(|t| t.path.clone()).collect(), ..scan };
-        let result = engine::scan_with(&files, &query, stop, &worker, |index, mut report| {
-            stats.merge(&report.stats);
-            failed |= report.failed;
-            let id = u32::try_from(index).context("too many files")?;
-            let parts = report.partial.take().and_then(|p| p.downcast::<Vec<Part>>().ok());
-            done.push(Done {
-                read: report.stats.files_read > 0,
-                stats: report.stats,
-                rows: parts.as_ref().map_or(0, |p| p.iter().map(|p| p.times.len() as u64).sum()),
+        // Rows of the file being consumed, so far.
+        let mut rows = 0u64;
+        let result =
+            engine::scan_with_chunks(&files, &query, stop, &worker, |index, mut report| {
+                stats.merge(&report.stats);
+                failed |= report.failed;
+                let id = u32::try_from(index).context("too many files")?;
+                let parts = report.partial.take().and_then(|p| p.downcast::<Vec<Part>>().ok());
+                for part in parts.into_iter().flat_map(|p| *p) {
+                    rows += part.times.len() as u64;
+                    writer.add(id, part)?;
+                }
+                if !report.more {
+                    done.push(Done {
+                        read: report.stats.files_read > 0,
+                        stats: report.stats,
+                        rows: std::mem::take(&mut rows),
+                    });
+                }
+                Ok(())
             });
-            for part in parts.into_iter().flat_map(|p| *p) {
-                writer.add(id, part)?;
-            }
-            Ok(())
-        });
         if let Err(e) = result {
             for tmp in writer.abandon() {
                 let _ = std::fs::remove_file(dir.join(tmp));

@@ -1,10 +1,9 @@
 //! Records to Arrow arrays, column by column, as [`schema::COLUMNS`] describes them.
 //!
-//! A record is parsed once: its top-level keys are matched to the table's columns, each value
-//! kept as the record's own JSON text ([`RawValue`], borrowed from the file's buffer). Columns
-//! are then built from those texts, row by row (a row's text is read while it is in the cache):
-//! strings decoded, JSON text columns copied as they are, structs, the `resources` list and the
-//! attribute map read from their object's text, level by level, each value read once.
+//! A record is read once ([`super::parse`]): where each value of every column lies in its
+//! text, at every level (struct fields, the `resources` list's elements, the attribute map's
+//! entries). Columns are then built from those places, row by row (a row's text is read while
+//! it is in the cache): strings decoded, JSON text columns copied as they are.
 //!
 //! Values as Athena's JsonSerDe reads them: a JSON `null` or a missing key is SQL `NULL`; a
 //! number or boolean where the table has `STRING` keeps its JSON text (`true`, `1.5`); an
@@ -12,8 +11,9 @@
 //! type does not fit a `STRUCT`, `ARRAY` or `MAP` column (a string where an object belongs) is
 //! `NULL` there (the `raw` column keeps the record as delivered).
 
+use super::parse::{Item, MAX_ITEM_NODES, NodeRef, Plan, Row, Span};
 use super::schema::{self, Column, Type};
-use anyhow::{Context, Result};
+use anyhow::{Result, bail};
 use arrow_array::builder::{BooleanBuilder, StringBuilder};
 use arrow_array::{ArrayRef, ListArray, MapArray, RecordBatch, StringArray, StructArray};
 use arrow_buffer::{NullBuffer, OffsetBuffer};
@@ -74,7 +74,6 @@ pub struct Layout {
     /// The columns' keys by length: `by_len[n]` holds the (key, position) of the keys of `n`
     /// bytes. A record's key is compared with the one or few of its length, no hashing.
     by_len: Vec<Vec<(&'static [u8], usize)>>,
-    children: Vec<Option<Layout>>,
 }
 
 /// Whether two keys of the same length are equal, compared eight bytes at a time (the last
@@ -90,16 +89,8 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     (0..last).step_by(8).chain([last]).all(|i| word(a, i) == word(b, i))
 }
 
-/// The most fields a struct column has: struct values are parsed into a slot array of this size
-/// on the stack.
-const MAX_FIELDS: usize = 16;
-
 impl Layout {
-    /// The layout of `cols` (the table: [`schema::COLUMNS`]).
-    ///
-    /// # Panics
-    /// When a struct has more than 16 fields (the schema's have at most 9; every test builds the
-    /// table's layout).
+    /// The layout of `cols` (the table: [`schema::COLUMNS`], or a struct's fields).
     #[must_use]
     pub fn new(cols: &'static [Column]) -> Layout {
         let mut by_len: Vec<Vec<(&'static [u8], usize)>> =
@@ -107,27 +98,20 @@ impl Layout {
         for (i, c) in cols.iter().enumerate() {
             by_len[c.key.len()].push((c.key.as_bytes(), i));
         }
-        Layout {
-            cols,
-            by_len,
-            children: cols
-                .iter()
-                .map(|c| match c.ty {
-                    Type::Struct(f) | Type::ArrayOfStruct(f) => {
-                        assert!(f.len() <= MAX_FIELDS, "{}: too many fields", c.name);
-                        Some(Layout::new(f))
-                    }
-                    _ => None,
-                })
-                .collect(),
-        }
+        Layout { cols, by_len }
     }
 
     /// The position of the column read from record key `key`.
     #[must_use]
     #[inline]
     pub fn position(&self, key: &str) -> Option<usize> {
-        let key = key.as_bytes();
+        self.position_of(key.as_bytes())
+    }
+
+    /// [`Layout::position`] of a key's bytes.
+    #[must_use]
+    #[inline]
+    pub fn position_of(&self, key: &[u8]) -> Option<usize> {
         self.by_len.get(key.len())?.iter().find(|(k, _)| same(k, key)).map(|&(_, i)| i)
     }
 
@@ -222,9 +206,9 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 /// anything else as its JSON text.
 ///
 /// # Errors
-/// Never for text that came from a parsed record (it is valid JSON).
-pub fn string_value(raw: &RawValue) -> Result<Option<Cow<'_, str>>> {
-    let text = raw.get();
+/// When a string's escapes do not decode (an escaped lone surrogate: serde_json's validation
+/// lets it through, its decoding does not).
+pub fn string_text(text: &str) -> serde_json::Result<Option<Cow<'_, str>>> {
     match text.as_bytes().first() {
         Some(b'"') => {
             let inner = &text[1..text.len() - 1];
@@ -240,9 +224,146 @@ pub fn string_value(raw: &RawValue) -> Result<Option<Cow<'_, str>>> {
     }
 }
 
-/// Whether the value's JSON text is an object.
-fn is_object(raw: &RawValue) -> bool {
-    raw.get().starts_with('{')
+/// Records read by a [`Plan`], one after another: each record's text and where its values
+/// lie, in flat arrays (no allocation per record).
+#[derive(Debug, Default)]
+pub struct Records<'a> {
+    texts: Vec<&'a str>,
+    /// [`Row::plain`], by record.
+    plain: Vec<bool>,
+    /// Nodes per record.
+    width: usize,
+    spans: Vec<Span>,
+    /// Per record and list column: its elements' range in `items`.
+    lists: Vec<(u32, u32)>,
+    items: Vec<Item>,
+    /// Per record and map column: its entries' range in `entries`.
+    maps: Vec<(u32, u32)>,
+    entries: Vec<(Span, Span)>,
+}
+
+impl<'a> Records<'a> {
+    /// Adds a record read into `row`; its index.
+    pub fn push(&mut self, text: &'a str, row: &Row) -> usize {
+        self.width = row.spans.len();
+        self.spans.extend_from_slice(&row.spans);
+        for list in &row.items {
+            let start = self.items.len() as u32;
+            self.items.extend_from_slice(list);
+            self.lists.push((start, self.items.len() as u32));
+        }
+        for map in &row.entries {
+            let start = self.entries.len() as u32;
+            self.entries.extend_from_slice(map);
+            self.maps.push((start, self.entries.len() as u32));
+        }
+        self.texts.push(text);
+        self.plain.push(row.plain);
+        self.texts.len() - 1
+    }
+
+    /// Record `r`'s text.
+    #[must_use]
+    pub fn text(&self, r: usize) -> &'a str {
+        self.texts[r]
+    }
+
+    /// Record `r`'s value at `node`.
+    #[must_use]
+    pub fn span(&self, r: usize, node: usize) -> Span {
+        self.spans[r * self.width + node]
+    }
+
+    fn view(&self, r: usize, lists: usize, maps: usize) -> View<'_, 'a> {
+        View {
+            text: self.texts[r],
+            plain: self.plain[r],
+            spans: &self.spans[r * self.width..(r + 1) * self.width],
+            lists: &self.lists[r * lists..(r + 1) * lists],
+            maps: &self.maps[r * maps..(r + 1) * maps],
+            records: self,
+        }
+    }
+}
+
+/// One record of [`Records`], as the builders read it.
+struct View<'r, 'a> {
+    text: &'a str,
+    plain: bool,
+    spans: &'r [Span],
+    lists: &'r [(u32, u32)],
+    maps: &'r [(u32, u32)],
+    records: &'r Records<'a>,
+}
+
+/// A string column, appended to row by row, its buffers sized beforehand ([`Sizes`]).
+struct Text(StringBuilder);
+
+impl Text {
+    fn new(rows: usize, bytes: usize) -> Text {
+        Text(StringBuilder::with_capacity(rows, bytes))
+    }
+
+    #[inline]
+    fn push(&mut self, v: Option<&str>) {
+        match v {
+            Some(v) => self.0.append_value(v),
+            None => self.0.append_null(),
+        }
+    }
+
+    fn finish(mut self) -> Result<StringArray> {
+        // A column of over 2 GiB in one batch cannot be: the offsets are 32 bits.
+        if i32::try_from(self.0.values_slice().len()).is_err() {
+            bail!("a column of over 2 GiB in one batch");
+        }
+        Ok(self.0.finish())
+    }
+}
+
+/// The bytes each string column of a batch holds at most (its values' JSON text), by node:
+/// the builders' buffers are allocated once, not grown row by row.
+struct Sizes {
+    /// By node of the table's plan.
+    nodes: Vec<usize>,
+    /// By list, by node of its element's plan; and the elements.
+    items: Vec<(Vec<usize>, usize)>,
+    /// By map: keys, values and entries.
+    maps: Vec<(usize, usize, usize)>,
+}
+
+impl Sizes {
+    fn of(plan: &Plan, records: &Records<'_>, order: &[usize]) -> Sizes {
+        let len = |s: &Span| if s.is_some() { (s.end - s.start) as usize } else { 0 };
+        let mut sizes = Sizes {
+            nodes: vec![0; records.width],
+            items: (0..plan.lists()).map(|_| (vec![0; MAX_ITEM_NODES], 0)).collect(),
+            maps: vec![(0, 0, 0); plan.maps()],
+        };
+        let (lists, maps) = (plan.lists(), plan.maps());
+        for &r in order {
+            let row = records.view(r, lists, maps);
+            for (n, s) in sizes.nodes.iter_mut().zip(row.spans) {
+                *n += len(s);
+            }
+            for ((sum, count), &(a, b)) in sizes.items.iter_mut().zip(row.lists) {
+                for it in &records.items[a as usize..b as usize] {
+                    for (n, s) in sum.iter_mut().zip(&it.spans) {
+                        *n += len(s);
+                    }
+                }
+                *count += (b - a) as usize;
+            }
+            for ((k, v, count), &(a, b)) in sizes.maps.iter_mut().zip(row.maps) {
+                for (ks, vs) in &records.entries[a as usize..b as usize] {
+                    *k += len(ks);
+                    *v += len(vs);
+                }
+                *count += (b - a) as usize;
+            }
+        }
+        sizes
+    }
 }
 
 /// One column's array, built row by row: a row's values are appended to every column while its
@@ -250,17 +371,17 @@ fn is_object(raw: &RawValue) -> bool {
 /// half the time went to waiting for memory).
 enum Builder {
     /// `STRING`: strings decoded, `null` as `NULL`, anything else as its JSON text.
-    String(StringBuilder),
+    String(usize, Text),
     /// JSON text, `null` as `NULL`.
-    Json(StringBuilder),
+    Json(usize, Text),
     /// `true` and `false`; anything else is `NULL`.
-    Boolean(BooleanBuilder),
+    Boolean(usize, BooleanBuilder),
     /// An object's fields; anything else is a `NULL` struct.
-    Struct(Fields_),
-    /// An array's items, each as [`Builder::Struct`]; anything else is a `NULL` list.
-    List { lengths: Vec<usize>, valid: Vec<bool>, items: Fields_ },
+    Struct(usize, Fields_),
+    /// An array's elements, each as [`Builder::Struct`]; anything else is a `NULL` list.
+    List { node: usize, aux: usize, lengths: Vec<usize>, valid: Vec<bool>, items: Fields_ },
     /// An object's entries, values as [`Builder::String`]; anything else is a `NULL` map.
-    Map { lengths: Vec<usize>, valid: Vec<bool>, keys: StringBuilder, values: StringBuilder },
+    Map { node: usize, aux: usize, lengths: Vec<usize>, valid: Vec<bool>, keys: Text, values: Text },
 }
 
 /// A struct's fields, one builder each, and which rows hold an object.
@@ -272,26 +393,31 @@ struct Fields_ {
 }
 
 impl Fields_ {
-    fn new(fields: &'static [Column], rows: usize) -> Fields_ {
+    fn new(
+        plan: &Plan,
+        nodes: &[NodeRef],
+        fields: &'static [Column],
+        rows: usize,
+        sizes: &Sizes,
+        bytes: &[usize],
+    ) -> Fields_ {
         Fields_ {
             fields,
-            children: fields.iter().map(|f| Builder::new(f.ty, rows)).collect(),
+            children: nodes
+                .iter()
+                .zip(fields)
+                .map(|(n, f)| Builder::new(plan, *n, f.ty, rows, sizes, bytes))
+                .collect(),
             valid: Vec::with_capacity(rows),
         }
     }
 
-    fn append(&mut self, layout: &Layout, v: Option<&RawValue>) -> Result<()> {
-        let mut slots = [None; MAX_FIELDS];
-        let slots = &mut slots[..self.fields.len()];
-        let object = v.filter(|v| is_object(v));
-        if let Some(v) = object {
-            layout.fill(v.get(), slots)?;
+    #[inline]
+    fn append(&mut self, object: bool, spans: &[Span], row: &View<'_, '_>) {
+        for child in &mut self.children {
+            child.append(spans, row);
         }
-        for ((child, layout), slot) in self.children.iter_mut().zip(&layout.children).zip(slots) {
-            child.append(layout.as_ref(), *slot)?;
-        }
-        self.valid.push(object.is_some());
-        Ok(())
+        self.valid.push(object);
     }
 
     fn finish(self) -> Result<StructArray> {
@@ -304,88 +430,120 @@ impl Fields_ {
     }
 }
 
+/// A `STRING` value from its JSON text (checked to decode when the record was read); `plain`:
+/// the record's strings hold no escape ([`Row::plain`]), so a string is the text between its
+/// quotes, with no need to look for escapes.
+#[inline]
+fn decoded(text: &str, plain: bool) -> Option<Cow<'_, str>> {
+    if plain && text.len() >= 2 && text.starts_with('"') {
+        return Some(Cow::Borrowed(&text[1..text.len() - 1]));
+    }
+    string_text(text).ok().flatten()
+}
+
 impl Builder {
-    /// A builder of column type `ty` for about `rows` rows.
-    fn new(ty: Type, rows: usize) -> Builder {
+    /// A builder of column type `ty` at plan node `n`, for about `rows` rows.
+    /// `bytes`: the string bytes of `plan`'s nodes ([`Sizes`]; `sizes` has the lists' and
+    /// maps').
+    fn new(
+        plan: &Plan,
+        n: NodeRef,
+        ty: Type,
+        rows: usize,
+        sizes: &Sizes,
+        bytes: &[usize],
+    ) -> Builder {
         match ty {
-            Type::String => Builder::String(StringBuilder::with_capacity(rows, 1024)),
-            Type::Json => Builder::Json(StringBuilder::with_capacity(rows, 1024)),
-            Type::Boolean => Builder::Boolean(BooleanBuilder::with_capacity(rows)),
-            Type::Struct(fields) => Builder::Struct(Fields_::new(fields, rows)),
-            Type::ArrayOfStruct(fields) => Builder::List {
-                lengths: Vec::with_capacity(rows),
-                valid: Vec::with_capacity(rows),
-                items: Fields_::new(fields, 0),
-            },
-            Type::MapStringString => Builder::Map {
-                lengths: Vec::with_capacity(rows),
-                valid: Vec::with_capacity(rows),
-                keys: StringBuilder::with_capacity(0, 1024),
-                values: StringBuilder::with_capacity(0, 1024),
-            },
+            Type::String => Builder::String(n.node, Text::new(rows, bytes[n.node])),
+            Type::Json => Builder::Json(n.node, Text::new(rows, bytes[n.node])),
+            Type::Boolean => Builder::Boolean(n.node, BooleanBuilder::with_capacity(rows)),
+            Type::Struct(fields) => Builder::Struct(
+                n.node,
+                Fields_::new(plan, &plan.fields(n.node), fields, rows, sizes, bytes),
+            ),
+            Type::ArrayOfStruct(fields) => {
+                let item = plan.item_plan(n.aux);
+                let (item_bytes, count) = &sizes.items[n.aux];
+                Builder::List {
+                    node: n.node,
+                    aux: n.aux,
+                    lengths: Vec::with_capacity(rows),
+                    valid: Vec::with_capacity(rows),
+                    items: Fields_::new(item, &item.columns(), fields, *count, sizes, item_bytes),
+                }
+            }
+            Type::MapStringString => {
+                let (k, v, count) = sizes.maps[n.aux];
+                Builder::Map {
+                    node: n.node,
+                    aux: n.aux,
+                    lengths: Vec::with_capacity(rows),
+                    valid: Vec::with_capacity(rows),
+                    keys: Text::new(count, k),
+                    values: Text::new(count, v),
+                }
+            }
         }
     }
 
-    /// Appends one row's value (or none); `layout` is the struct's, for struct and list
-    /// columns.
-    ///
-    /// # Errors
-    /// Only on text that is not the JSON it was parsed as (which cannot happen).
-    fn append(&mut self, layout: Option<&Layout>, v: Option<&RawValue>) -> Result<()> {
+    /// Appends one row's value: the one at this builder's node of `spans` (the record's, or a
+    /// list element's).
+    #[inline]
+    fn append(&mut self, spans: &[Span], row: &View<'_, '_>) {
+        let text = row.text;
         match self {
-            Builder::String(b) => b.append_option(v.map(string_value).transpose()?.flatten()),
-            Builder::Json(b) => b.append_option(v.map(RawValue::get).filter(|t| *t != "null")),
-            Builder::Boolean(b) => b.append_option(match v.map(RawValue::get) {
+            Builder::String(node, b) => {
+                b.push(spans[*node].get(text).and_then(|t| decoded(t, row.plain)).as_deref());
+            }
+            Builder::Json(node, b) => b.push(spans[*node].get(text).filter(|t| *t != "null")),
+            Builder::Boolean(node, b) => b.append_option(match spans[*node].get(text) {
                 Some("true") => Some(true),
                 Some("false") => Some(false),
                 _ => None,
             }),
-            Builder::Struct(f) => {
-                f.append(layout.context("a struct column without its layout")?, v)?;
+            Builder::Struct(node, f) => {
+                let object = spans[*node].get(text).is_some_and(|t| t.starts_with('{'));
+                f.append(object, spans, row);
             }
-            Builder::List { lengths, valid, items } => {
-                let layout = layout.context("a list column without its layout")?;
-                match v.filter(|v| v.get().starts_with('[')) {
-                    Some(v) => {
-                        let mut n = 0;
-                        for_each_item(v.get(), |item| {
-                            n += 1;
-                            items.append(layout, Some(item))
-                        })?;
-                        lengths.push(n);
-                        valid.push(true);
+            Builder::List { node, aux, lengths, valid, items } => {
+                if spans[*node].get(text).is_some_and(|t| t.starts_with('[')) {
+                    let (start, end) = row.lists[*aux];
+                    let elements = &row.records.items[start as usize..end as usize];
+                    for it in elements {
+                        items.append(it.object, &it.spans, row);
                     }
-                    None => {
-                        lengths.push(0);
-                        valid.push(false);
-                    }
-                }
-            }
-            Builder::Map { lengths, valid, keys, values } => match v.filter(|v| is_object(v)) {
-                Some(v) => {
-                    let entries: Vec<(Key<'_>, &RawValue)> = entries(v.get())?;
-                    lengths.push(entries.len());
-                    for (k, val) in entries {
-                        keys.append_value(k.0);
-                        values.append_option(string_value(val)?);
-                    }
+                    lengths.push(elements.len());
                     valid.push(true);
-                }
-                None => {
+                } else {
                     lengths.push(0);
                     valid.push(false);
                 }
-            },
+            }
+            Builder::Map { node, aux, lengths, valid, keys, values } => {
+                if spans[*node].get(text).is_some_and(|t| t.starts_with('{')) {
+                    let (start, end) = row.maps[*aux];
+                    let entries = &row.records.entries[start as usize..end as usize];
+                    for (k, v) in entries {
+                        let key = k.get(text).and_then(|t| decoded(t, row.plain));
+                        keys.push(Some(key.as_deref().unwrap_or("")));
+                        values.push(v.get(text).and_then(|t| decoded(t, row.plain)).as_deref());
+                    }
+                    lengths.push(entries.len());
+                    valid.push(true);
+                } else {
+                    lengths.push(0);
+                    valid.push(false);
+                }
+            }
         }
-        Ok(())
     }
 
     fn finish(self) -> Result<ArrayRef> {
         Ok(match self {
-            Builder::String(mut b) | Builder::Json(mut b) => Arc::new(b.finish()),
-            Builder::Boolean(mut b) => Arc::new(b.finish()),
-            Builder::Struct(f) => Arc::new(f.finish()?),
-            Builder::List { lengths, valid, items } => {
+            Builder::String(_, b) | Builder::Json(_, b) => Arc::new(b.finish()?),
+            Builder::Boolean(_, mut b) => Arc::new(b.finish()),
+            Builder::Struct(_, f) => Arc::new(f.finish()?),
+            Builder::List { lengths, valid, items, .. } => {
                 let fields = items.fields;
                 Arc::new(ListArray::try_new(
                     list_item(fields),
@@ -394,13 +552,13 @@ impl Builder {
                     Some(NullBuffer::from(valid)),
                 )?)
             }
-            Builder::Map { lengths, valid, mut keys, mut values } => {
+            Builder::Map { lengths, valid, keys, values, .. } => {
                 let DataType::Struct(kv) = map_entries().data_type().clone() else {
                     unreachable!("map entries are a struct")
                 };
                 let entries = StructArray::try_new(
                     kv,
-                    vec![Arc::new(keys.finish()), Arc::new(values.finish())],
+                    vec![Arc::new(keys.finish()?), Arc::new(values.finish()?)],
                     None,
                 )?;
                 Arc::new(MapArray::try_new(
@@ -415,71 +573,41 @@ impl Builder {
     }
 }
 
-/// An object's entries in order (a repeated key appears twice, as in the text).
-fn entries(text: &str) -> serde_json::Result<Vec<(Key<'_>, &RawValue)>> {
-    struct V;
-    impl<'de> Visitor<'de> for V {
-        type Value = Vec<(Key<'de>, &'de RawValue)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(e) = map.next_entry::<Key<'de>, &'de RawValue>()? {
-                out.push(e);
-            }
-            Ok(out)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let out = de::Deserializer::deserialize_map(&mut de, V)?;
-    de.end()?;
-    Ok(out)
-}
-
-/// Calls `f` with each item of a JSON array (its text), in order.
-fn for_each_item<'a>(text: &'a str, f: impl FnMut(&'a RawValue) -> Result<()>) -> Result<()> {
-    struct Items<F>(F);
-    impl<'de, F: FnMut(&'de RawValue) -> Result<()>> Visitor<'de> for Items<F> {
-        type Value = ();
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a JSON array")
-        }
-        fn visit_seq<A: de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-            while let Some(item) = seq.next_element::<&'de RawValue>()? {
-                (self.0)(item).map_err(de::Error::custom)?;
-            }
-            Ok(())
-        }
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    de::Deserializer::deserialize_seq(&mut de, Items(f))?;
-    de.end()?;
-    Ok(())
-}
-
-/// The batch of `rows` (each the record's top-level slots, [`Layout::slots`] of the table),
-/// with `raws` as the `raw` column when given.
+/// The batch of records `order` (indices in `records`, read by `plan`, the table's), with
+/// their text as the `raw` column when `raw`.
 ///
 /// # Errors
-/// Only on text that is not the JSON it was parsed as (which cannot happen).
+/// Only when a column would hold over 2 GiB.
 pub fn batch(
-    table: &Layout,
-    rows: &[&[Option<&RawValue>]],
-    raws: Option<&[&str]>,
+    plan: &Plan,
+    records: &Records<'_>,
+    order: &[usize],
+    raw: bool,
 ) -> Result<RecordBatch> {
-    let mut builders: Vec<Builder> =
-        table.cols.iter().map(|c| Builder::new(c.ty, rows.len())).collect();
-    for row in rows {
-        for ((b, layout), v) in builders.iter_mut().zip(&table.children).zip(*row) {
-            b.append(layout.as_ref(), *v)?;
+    let columns = plan.columns();
+    let sizes = Sizes::of(plan, records, order);
+    let mut builders: Vec<Builder> = columns
+        .iter()
+        .zip(schema::COLUMNS)
+        .map(|(n, c)| Builder::new(plan, *n, c.ty, order.len(), &sizes, &sizes.nodes))
+        .collect();
+    let (lists, maps) = (plan.lists(), plan.maps());
+    for &r in order {
+        let row = records.view(r, lists, maps);
+        for b in &mut builders {
+            b.append(row.spans, &row);
         }
     }
-    let mut columns = builders.into_iter().map(Builder::finish).collect::<Result<Vec<_>>>()?;
-    if let Some(raws) = raws {
-        columns.push(Arc::new(raws.iter().map(|r| Some(*r)).collect::<StringArray>()));
+    let mut out = builders.into_iter().map(Builder::finish).collect::<Result<Vec<_>>>()?;
+    if raw {
+        let bytes = order.iter().map(|&r| records.text(r).len()).sum();
+        let mut text = Text::new(order.len(), bytes);
+        for &r in order {
+            text.push(Some(records.text(r)));
+        }
+        out.push(Arc::new(text.finish()?));
     }
-    Ok(RecordBatch::try_new(file_schema(raws.is_some()), columns)?)
+    Ok(RecordBatch::try_new(file_schema(raw), out)?)
 }
 
 #[cfg(test)]
@@ -489,9 +617,12 @@ mod tests {
     use arrow_array::cast::AsArray;
 
     fn one(text: &str, raw: bool) -> RecordBatch {
-        let table = Layout::new(schema::COLUMNS);
-        let slots = table.slots(text).unwrap();
-        batch(&table, &[&slots], raw.then_some(&[text][..])).unwrap()
+        let plan = Plan::table();
+        let mut row = Row::default();
+        plan.read(text, &mut row).unwrap();
+        let mut records = Records::default();
+        records.push(text, &row);
+        batch(&plan, &records, &[0], raw).unwrap()
     }
 
     fn col<'b>(b: &'b RecordBatch, name: &str) -> &'b ArrayRef {
@@ -567,8 +698,7 @@ mod tests {
     #[test]
     fn escaped_keys_and_repeats() {
         let table = Layout::new(schema::COLUMNS);
-        let s = table.slots(r#"{"event\u004eame":"A","eventName":"B"}"#).unwrap();
-        let b = batch(&table, &[&s], None).unwrap();
+        let b = one(r#"{"event\u004eame":"A","eventName":"B"}"#, false);
         assert_eq!(col(&b, "eventname").as_string::<i32>().value(0), "B");
         assert!(table.slots("[1]").is_err());
         assert!(table.slots(r#"{"a":1} x"#).is_err());

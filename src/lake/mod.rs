@@ -4,6 +4,7 @@
 pub mod arrow;
 pub mod ddl;
 pub mod manifest;
+pub mod parse;
 pub mod rows;
 pub mod schema;
 pub mod writer;

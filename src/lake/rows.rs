@@ -1,15 +1,13 @@
 //! One file's records to Arrow batches, one per partition, in the worker thread that read the
 //! file.
 
-use super::arrow::{Layout, batch, string_value};
-use super::schema;
+use super::arrow::{Records, batch, string_text};
+use super::parse::{Plan, Row, Span};
 use crate::record::time::{parse_event_time, sort_key};
-use anyhow::Result;
 use arrow_array::RecordBatch;
 use chrono::NaiveDate;
-use serde_json::value::RawValue;
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// Hive's name for a partition whose value is missing: `account`, `region` or `dt` of a record
 /// without a usable `recipientAccountId`, `awsRegion` or `eventTime`. Spark, Hive and DuckDB
@@ -38,8 +36,8 @@ impl PartitionKey {
 /// A partition value as a path component: letters, digits, `-` and `_` only (what account ids
 /// and region names are), at most 64 of them. Anything else, an attacker's `../..` included,
 /// goes to [`DEFAULT_PARTITION`].
-fn component(v: Option<&RawValue>) -> Option<Cow<'_, str>> {
-    v.and_then(|v| string_value(v).ok().flatten()).filter(|s| {
+fn component(v: Option<&str>) -> Option<Cow<'_, str>> {
+    v.and_then(|v| string_text(v).ok().flatten()).filter(|s| {
         !s.is_empty()
             && s.len() <= 64
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -61,6 +59,9 @@ pub struct Part {
     pub batch: RecordBatch,
     /// Each row's `eventTime` as nanoseconds since the epoch (`i64::MAX` when it has none).
     pub times: Vec<i64>,
+    /// The rows' records' text, in bytes (twice with the `raw` column): what the writer's
+    /// buffers count, the same however a file's rows are cut into parts.
+    pub text_bytes: u64,
 }
 
 /// A record the file held that could not be read.
@@ -72,10 +73,18 @@ pub struct Rejected {
     pub error: String,
 }
 
+impl Part {
+    /// About how many bytes its rows hold.
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        self.text_bytes + self.times.len() as u64 * 8
+    }
+}
+
 /// Where the partition columns are among the table's columns.
 #[derive(Debug)]
 pub struct Splitter {
-    table: Layout,
+    plan: Plan,
     account: usize,
     region: usize,
     time: usize,
@@ -89,55 +98,47 @@ impl Splitter {
     /// Never: the table has these columns (tested).
     #[must_use]
     pub fn new(raw: bool) -> Splitter {
-        let table = Layout::new(schema::COLUMNS);
-        let pos = |k| table.position(k).expect("the table has the partition source columns");
+        let plan = Plan::table();
+        let pos = |k| plan.top(k).expect("the table has the partition source columns");
         Splitter {
             account: pos("recipientAccountId"),
             region: pos("awsRegion"),
             time: pos("eventTime"),
-            table,
+            plan,
             raw,
         }
     }
 
-    /// Parses `records` (index in the file, text) and groups them into partitions.
-    ///
-    /// # Errors
-    /// Only when a batch cannot be built from text already parsed (which cannot happen).
+    /// Reads `records` (index in the file, text) and groups them into partitions.
     pub fn split<'a>(
         &self,
         records: impl Iterator<Item = (u64, &'a str)>,
-    ) -> Result<(Vec<Part>, Vec<Rejected>)> {
+    ) -> (Vec<Part>, Vec<Rejected>) {
         let mut rejected = Vec::new();
         // Keys borrowed from the records while grouping; owned once per partition.
         type Key<'k> = (Option<Cow<'k, str>>, Option<Cow<'k, str>>, Option<NaiveDate>);
-        let mut groups: HashMap<Key<'a>, Vec<(i64, usize)>> = HashMap::new();
-        // Every record's slots, one after another.
-        let n = self.table.len();
-        let mut flat: Vec<Option<&'a RawValue>> = Vec::new();
-        let mut texts: Vec<&'a str> = Vec::new();
+        let mut groups: HashMap<Key<'a>, Vec<(i64, usize)>> = HashMap::default();
+        let mut read = Records::default();
+        let mut indices: Vec<u64> = Vec::new();
+        let mut row = Row::default();
         for (index, text) in records {
-            let start = flat.len();
-            flat.resize(start + n, None);
-            match self.table.fill(text, &mut flat[start..]) {
+            match self.plan.read(text, &mut row) {
                 Ok(()) => {
-                    let slots = &flat[start..];
-                    let time = slots[self.time]
-                        .and_then(|v| string_value(v).ok().flatten())
-                        .and_then(|t| parse_event_time(&t));
+                    let at = |s: Span| s.get(text);
+                    let time = at(row.spans[self.time])
+                        .and_then(|v| string_text(v).ok().flatten())
+                        .and_then(|t: Cow<'_, str>| parse_event_time(t.as_ref()));
                     let key = (
-                        component(slots[self.account]),
-                        component(slots[self.region]),
+                        component(at(row.spans[self.account])),
+                        component(at(row.spans[self.region])),
                         time.map(|t| t.date_naive()),
                     );
                     let nanos = time.and_then(sort_key).unwrap_or(i64::MAX);
-                    groups.entry(key).or_default().push((nanos, texts.len()));
-                    texts.push(text);
+                    let r = read.push(text, &row);
+                    groups.entry(key).or_default().push((nanos, r));
+                    indices.push(index);
                 }
-                Err(e) => {
-                    flat.truncate(start);
-                    rejected.push(Rejected { index, error: e.to_string() });
-                }
+                Err(error) => rejected.push(Rejected { index, error }),
             }
         }
         let mut parts = Vec::with_capacity(groups.len());
@@ -151,15 +152,24 @@ impl Splitter {
                 ),
             };
             members.sort_by_key(|m| m.0);
-            let slots: Vec<&[Option<&RawValue>]> =
-                members.iter().map(|&(_, i)| &flat[i * n..(i + 1) * n]).collect();
-            let raws: Option<Vec<&str>> =
-                self.raw.then(|| members.iter().map(|&(_, i)| texts[i]).collect());
-            let batch = batch(&self.table, &slots, raws.as_deref())?;
-            parts.push(Part { key, batch, times: members.iter().map(|m| m.0).collect() });
+            let order: Vec<usize> = members.iter().map(|m| m.1).collect();
+            let text: u64 = order.iter().map(|&r| read.text(r).len() as u64).sum();
+            match batch(&self.plan, &read, &order, self.raw) {
+                Ok(batch) => parts.push(Part {
+                    key,
+                    batch,
+                    times: members.iter().map(|m| m.0).collect(),
+                    text_bytes: if self.raw { 2 * text } else { text },
+                }),
+                // Only a column of over 2 GiB fails; its records are named, not lost.
+                Err(e) => rejected.extend(
+                    order.iter().map(|&r| Rejected { index: indices[r], error: format!("{e:#}") }),
+                ),
+            }
         }
         parts.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok((parts, rejected))
+        rejected.sort_by_key(|r| r.index);
+        (parts, rejected)
     }
 }
 
@@ -177,8 +187,7 @@ mod tests {
             r#"{"recipientAccountId":"111122223333","awsRegion":"us-east-1","eventTime":"2024-03-01T23:00:00Z"}"#,
             "not json",
         ];
-        let (parts, rejected) =
-            s.split(recs.iter().enumerate().map(|(i, r)| (i as u64, *r))).unwrap();
+        let (parts, rejected) = s.split(recs.iter().enumerate().map(|(i, r)| (i as u64, *r)));
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].index, 4);
         let dirs: Vec<String> = parts.iter().map(|p| p.key.dir()).collect();

@@ -29,14 +29,45 @@ use std::thread::JoinHandle;
 /// String columns written without a dictionary, besides the JSON text: every record has its own
 /// `eventid` and `requestid` (and `sharedeventid`), and few share an `eventtime` to the second.
 /// Plain encoding is cheaper to write and, measured on the bench archive, 3 % smaller.
-const UNIQUE: [&str; 4] = ["eventid", "requestid", "sharedeventid", "eventtime"];
+const UNIQUE: [&[&str]; 8] = [
+    &["eventid"],
+    &["requestid"],
+    &["sharedeventid"],
+    &["eventtime"],
+    // Many distinct values a partition: a session's ARN, principal and key, its start time.
+    &["useridentity", "arn"],
+    &["useridentity", "principalid"],
+    &["useridentity", "accesskeyid"],
+    &["useridentity", "sessioncontext", "attributes", "creationdate"],
+];
+
+/// The columns with min/max statistics (per page and per row group): those a query filters on
+/// with few distinct values or in time order, where a row group's or page's range can rule it
+/// out (`eventtime` above all: rows are sorted by it). Other columns (ARNs, user agents,
+/// addresses, identifiers, error messages) hold nearly every value in every row group, so
+/// their ranges rule nothing out; computing them was 2.5 % of an export's CPU time.
+const STATISTICS: [&[&str]; 12] = [
+    &["eventtime"],
+    &["eventsource"],
+    &["eventname"],
+    &["awsregion"],
+    &["recipientaccountid"],
+    &["errorcode"],
+    &["eventtype"],
+    &["eventcategory"],
+    &["readonly"],
+    &["managementevent"],
+    &["useridentity", "type"],
+    &["useridentity", "accountid"],
+];
 
 /// Memory and file-shape limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// All partition buffers together (Arrow memory).
+    /// All partition buffers together, counted as their rows' text ([`Part::bytes`]: the
+    /// same however a file's rows come in parts; the Arrow arrays take about as much).
     pub budget: usize,
-    /// One partition's buffer.
+    /// One partition's buffer, counted the same way.
     pub partition: usize,
     /// Rows per Parquet row group.
     pub row_group: usize,
@@ -48,9 +79,12 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Measured on the bench archive (BENCHMARKS.md, "export").
+    /// Measured on the bench archive and the huge inputs of `benches/memory.sh`
+    /// (BENCHMARKS.md, "export"): the buffers' budget counts the rows' text, and the process
+    /// holds about twice that in Arrow arrays and allocator slack; 64 MiB took a 3 GB
+    /// JSON-lines file's export to 299 MiB of RSS, 32 MiB keeps it under 256.
     fn default() -> Limits {
-        Limits { budget: 64 << 20, partition: 32 << 20, row_group: 64 * 1024, zstd: 1, writers: 2 }
+        Limits { budget: 32 << 20, partition: 16 << 20, row_group: 64 * 1024, zstd: 1, writers: 2 }
     }
 }
 
@@ -104,23 +138,26 @@ impl LakeWriter {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(limits.zstd).unwrap_or_default()))
             .set_max_row_group_row_count(Some(limits.row_group))
-            .set_created_by(format!("trailscan {}", env!("CARGO_PKG_VERSION")));
-        // JSON text and the raw record: nearly every value distinct, and min/max of JSON text
-        // prune nothing. No dictionary attempt, no statistics: less work, same answers.
+            .set_created_by(format!("trailscan {}", env!("CARGO_PKG_VERSION")))
+            .set_statistics_enabled(EnabledStatistics::None);
+        for path in STATISTICS {
+            let col = ColumnPath::new(path.iter().map(|p| (*p).to_string()).collect());
+            props = props.set_column_statistics_enabled(col, EnabledStatistics::Page);
+        }
+        // JSON text and the raw record: nearly every value distinct. No dictionary attempt:
+        // less work, same answers.
         let texts = schema::COLUMNS
             .iter()
             .filter(|c| c.ty == Type::Json)
             .map(|c| c.name)
             .chain(raw.then_some(schema::RAW));
         for name in texts {
-            let col = ColumnPath::from(name);
-            props = props
-                .set_column_dictionary_enabled(col.clone(), false)
-                .set_column_statistics_enabled(col, EnabledStatistics::None);
+            props = props.set_column_dictionary_enabled(ColumnPath::from(name), false);
         }
         // Columns whose values are (nearly) all distinct: a dictionary only adds its indices.
-        for name in UNIQUE {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(name), false);
+        for path in UNIQUE {
+            let col = ColumnPath::new(path.iter().map(|p| (*p).to_string()).collect());
+            props = props.set_column_dictionary_enabled(col, false);
         }
         let props = Arc::new(props.build());
         // A job is handed over only when a writer is free to take it (a rendezvous channel):
@@ -164,7 +201,7 @@ impl LakeWriter {
     /// When a file cannot be written.
     pub fn add(&mut self, source: u32, part: Part) -> Result<()> {
         self.tick += 1;
-        let bytes = part.batch.get_array_memory_size() + part.times.len() * 8;
+        let bytes = usize::try_from(part.bytes()).unwrap_or(usize::MAX);
         let buf = self.parts.entry(part.key.clone()).or_default();
         buf.batches.push(part.batch);
         buf.times.push(part.times);
@@ -303,8 +340,7 @@ mod tests {
             })
             .collect();
         let (mut parts, _) = Splitter::new(false)
-            .split(recs.iter().enumerate().map(|(i, r)| (i as u64, r.as_str())))
-            .unwrap();
+            .split(recs.iter().enumerate().map(|(i, r)| (i as u64, r.as_str())));
         assert_eq!(parts.len(), 1);
         parts.pop().unwrap()
     }
@@ -345,6 +381,35 @@ mod tests {
             want.sort();
             assert_eq!(written_times(dir.path(), &written[0]), want);
             std::fs::remove_file(dir.path().join(&written[0].tmp)).unwrap();
+        }
+    }
+
+    #[test]
+    fn statistics_on_the_columns_queries_prune_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = LakeWriter::new(dir.path(), "run", false, Limits::default());
+        w.add(0, part(&["2024-01-01T00:00:02Z", "2024-01-01T00:00:01Z"])).unwrap();
+        let written = w.finish().unwrap();
+        let file = std::fs::File::open(dir.path().join(&written[0].tmp)).unwrap();
+        let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+        let meta = parquet::file::reader::FileReader::metadata(&reader);
+        let rg = meta.row_group(0);
+        let stats = |name: &str| {
+            rg.columns()
+                .iter()
+                .find(|c| c.column_path().string() == name)
+                .unwrap_or_else(|| panic!("{name}"))
+                .statistics()
+                .is_some_and(|s| s.min_bytes_opt().is_some())
+        };
+        assert!(stats("eventtime"));
+        assert!(stats("recipientaccountid") && stats("awsregion"));
+        assert!(!stats("eventid"));
+        assert!(!stats("requestparameters"));
+        // Every column the list names exists.
+        for path in STATISTICS {
+            let name = path.join(".");
+            assert!(rg.columns().iter().any(|c| c.column_path().string() == name), "{name}");
         }
     }
 
