@@ -50,6 +50,18 @@ fn files(lake: &Path) -> Vec<String> {
     out
 }
 
+/// Every record batch of the lake, with its file's partition folder, in file order.
+fn batches(lake: &Path) -> Vec<(String, arrow_array::RecordBatch)> {
+    let mut out = Vec::new();
+    for f in files(lake) {
+        let file = std::fs::File::open(lake.join(&f)).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        let dir = f.rsplit_once('/').unwrap().0.to_string();
+        out.extend(reader.map(|b| (dir.clone(), b.unwrap())));
+    }
+    out
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -67,18 +79,12 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn event_ids(lake: &Path) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
     let mut ids = BTreeMap::new();
     let mut parts = BTreeMap::new();
-    for f in files(lake) {
-        let file = std::fs::File::open(lake.join(&f)).unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
-        let dir = f.rsplit_once('/').unwrap().0.to_string();
-        for batch in reader {
-            let batch = batch.unwrap();
-            let col = batch.column_by_name("eventid").unwrap().as_string::<i32>().clone();
-            for id in col.iter() {
-                *ids.entry(id.unwrap_or("<null>").to_string()).or_default() += 1;
-            }
-            *parts.entry(dir.clone()).or_default() += batch.num_rows();
+    for (dir, batch) in batches(lake) {
+        let col = batch.column_by_name("eventid").unwrap().as_string::<i32>().clone();
+        for id in col.iter() {
+            *ids.entry(id.unwrap_or("<null>").to_string()).or_default() += 1;
         }
+        *parts.entry(dir).or_default() += batch.num_rows();
     }
     (ids, parts)
 }
@@ -478,20 +484,14 @@ fn cell(a: &dyn arrow_array::Array, row: usize) -> serde_json::Value {
 /// Every row of the lake, with its partition folder, as JSON text, sorted.
 fn rows(lake: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    for f in files(lake) {
-        let file = std::fs::File::open(lake.join(&f)).unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
-        let dir = f.rsplit_once('/').unwrap().0.to_string();
-        for batch in reader {
-            let batch = batch.unwrap();
-            for r in 0..batch.num_rows() {
-                let mut row = serde_json::Map::new();
-                row.insert("_partition".into(), dir.clone().into());
-                for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
-                    row.insert(field.name().clone(), cell(col.as_ref(), r));
-                }
-                out.push(serde_json::Value::Object(row).to_string());
+    for (dir, batch) in batches(lake) {
+        for r in 0..batch.num_rows() {
+            let mut row = serde_json::Map::new();
+            row.insert("_partition".into(), dir.clone().into());
+            for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+                row.insert(field.name().clone(), cell(col.as_ref(), r));
             }
+            out.push(serde_json::Value::Object(row).to_string());
         }
     }
     out.sort();

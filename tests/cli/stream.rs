@@ -234,6 +234,14 @@ fn many_matches_of_streamed_files_come_out_as_in_memory_in_chunks() {
     }
 }
 
+/// How the chunk tests cut files into chunks (the environment of each run): streamed with
+/// one match per chunk, streamed in chunks of 20 kB, read whole with one match per chunk.
+const CHUNKINGS: [&[(&str, &str)]; 3] = [
+    &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")],
+    &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
+    &[("TRAILSCAN_CHUNK_BYTES", "1")],
+];
+
 /// `trailscan ARGS` with these environment variables: (exit, stdout, stderr).
 fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = trailscan(args);
@@ -276,11 +284,7 @@ fn summaries_of_streamed_files_in_chunks_equal_the_whole() {
     let v: serde_json::Value = serde_json::from_str(&whole.1).unwrap();
     assert_eq!(v["overview"]["files_with_records"], 2, "{}", whole.1);
     for threads in ["1", "2", "8"] {
-        for env in [
-            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
-            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
-            &[("TRAILSCAN_CHUNK_BYTES", "1")],
-        ] {
+        for env in CHUNKINGS {
             let got = run(threads, env);
             assert_eq!(got.0, whole.0, "{threads} {env:?}");
             assert!(got.1 == whole.1, "{threads} threads {env:?}: the report differs\n{}", got.1);
@@ -315,10 +319,7 @@ fn audits_and_timelines_of_streamed_files_in_chunks_equal_the_whole() {
         assert!(whole.1.lines().count() > 10, "{args:?}: {}", whole.2);
         assert!(whole.2.contains("1 unreadable"), "{args:?}: {}", whole.2);
         for threads in ["1", "2", "8"] {
-            for env in [
-                &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
-                &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
-            ] {
+            for env in &CHUNKINGS[..2] {
                 let got = run(args, threads, env);
                 assert_eq!(got.0, whole.0, "{args:?} {threads} {env:?}");
                 assert!(got.1 == whole.1, "{args:?} {threads} threads {env:?}: output differs");
@@ -375,14 +376,7 @@ fn indexes_of_streamed_files_in_chunks_equal_the_whole() {
     };
     assert!(counted(&plain.1) == counted(&whole.3.1), "the index answers as the files do");
     for threads in ["1", "2", "8"] {
-        for (n, env) in [
-            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
-            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
-            &[("TRAILSCAN_CHUNK_BYTES", "1")],
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (n, env) in CHUNKINGS.into_iter().enumerate() {
             let got = build(&format!("ix{threads}-{n}"), threads, env);
             assert_eq!(got.0, whole.0, "{threads} {env:?}");
             assert_eq!(got.1, whole.1, "{threads} {env:?}");
@@ -421,11 +415,7 @@ fn reports_of_streamed_files_in_chunks_equal_the_whole() {
     assert_eq!(whole.0, 2, "the broken record is an error: {}", whole.2);
     assert!(whole.2.contains("b.json.gz: record 41: invalid JSON"), "{}", whole.2);
     for threads in ["1", "2", "8"] {
-        for env in [
-            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
-            &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
-            &[("TRAILSCAN_CHUNK_BYTES", "1")],
-        ] {
+        for env in CHUNKINGS {
             let got = run(threads, env);
             assert_eq!(got.0, whole.0, "{threads} {env:?}");
             assert!(got.1 == whole.1, "{threads} threads {env:?}: the page differs");
@@ -478,11 +468,7 @@ fn traces_of_streamed_files_in_chunks_equal_the_whole() {
         assert!(whole.1.lines().count() >= 2, "{seed:?} {format}: {}", whole.1);
         assert!(whole.2.contains("invalid JSON"), "{seed:?}: {}", whole.2);
         for threads in ["1", "2", "8"] {
-            for env in [
-                &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "1")][..],
-                &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
-                &[("TRAILSCAN_CHUNK_BYTES", "1")],
-            ] {
+            for env in CHUNKINGS {
                 let got = run(seed, format, threads, env);
                 let what = format!("{seed:?} {format} {threads} threads {env:?}");
                 assert_eq!(got.0, whole.0, "{what}");
