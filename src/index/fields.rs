@@ -401,26 +401,11 @@ impl FileValues {
     /// both pieces would have found them.
     pub fn merge(&mut self, later: FileValues) {
         for (mine, theirs) in self.values.iter_mut().zip(later.values) {
-            if theirs.is_empty() {
-                continue;
+            if !theirs.is_empty() {
+                mine.extend(theirs);
+                mine.sort_unstable();
+                mine.dedup();
             }
-            let ours = std::mem::take(mine);
-            let mut all = Vec::with_capacity(ours.len() + theirs.len());
-            let (mut a, mut b) = (ours.into_iter().peekable(), theirs.into_iter().peekable());
-            loop {
-                let next = match (a.peek(), b.peek()) {
-                    (Some(x), Some(y)) if x == y => {
-                        b.next();
-                        a.next()
-                    }
-                    (Some(x), Some(y)) if x < y => a.next(),
-                    (Some(_), Some(_)) | (None, Some(_)) => b.next(),
-                    (Some(_), None) => a.next(),
-                    (None, None) => break,
-                };
-                all.extend(next);
-            }
-            *mine = all;
         }
         for (mine, theirs) in self.missing.iter_mut().zip(later.missing) {
             *mine |= theirs;

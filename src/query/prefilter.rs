@@ -971,45 +971,25 @@ mod tests {
         ];
         let mut patterns: Vec<ViewPattern> =
             texts.iter().map(|t| ViewPattern::new(Pattern::parse(t).unwrap())).collect();
-        // A Sigma value, `eventName: ConsoleLogin` (whole value, any case), and `contains`.
-        let glob = |toks| TextGlob::new(toks, false).unwrap();
-        patterns.push(ViewPattern::new(
-            Pattern::from_dnf(vec![vec![
-                (
-                    "eventName".into(),
-                    vec![Alt::TextGlob(glob(vec![GlobTok::Lit("ConsoleLogin".into())]))],
-                ),
-                (
-                    "userAgent".into(),
-                    vec![Alt::TextGlob(glob(vec![
-                        GlobTok::Star,
-                        GlobTok::Lit("Sqlmap".into()),
-                        GlobTok::Star,
-                    ]))],
-                ),
-            ]])
-            .unwrap(),
-        ));
-        // Sigma rules that name no event: `userAgent|contains: kali`, `userIdentity.type:
-        // Root`.
-        patterns.push(ViewPattern::new(
-            Pattern::from_dnf(vec![vec![(
-                "userAgent".into(),
-                vec![Alt::TextGlob(glob(vec![
-                    GlobTok::Star,
-                    GlobTok::Lit("kali".into()),
-                    GlobTok::Star,
-                ]))],
-            )]])
-            .unwrap(),
-        ));
-        patterns.push(ViewPattern::new(
-            Pattern::from_dnf(vec![vec![(
-                "userIdentity.type".into(),
-                vec![Alt::TextGlob(glob(vec![GlobTok::Lit("Root".into())]))],
-            )]])
-            .unwrap(),
-        ));
+        // Sigma values: whole (any case) and `contains`; a rule's clauses, all of them.
+        let whole =
+            |s: &str| Alt::TextGlob(TextGlob::new(vec![GlobTok::Lit(s.into())], false).unwrap());
+        let contains = |s: &str| {
+            let toks = vec![GlobTok::Star, GlobTok::Lit(s.into()), GlobTok::Star];
+            Alt::TextGlob(TextGlob::new(toks, false).unwrap())
+        };
+        let rule = |clauses: Vec<(&str, Alt)>| {
+            let and = clauses.into_iter().map(|(f, a)| (f.into(), vec![a])).collect();
+            ViewPattern::new(Pattern::from_dnf(vec![and]).unwrap())
+        };
+        // `eventName: ConsoleLogin` and `userAgent|contains: Sqlmap`; then rules that name
+        // no event: `userAgent|contains: kali`, `userIdentity.type: Root`.
+        patterns.push(rule(vec![
+            ("eventName", whole("ConsoleLogin")),
+            ("userAgent", contains("Sqlmap")),
+        ]));
+        patterns.push(rule(vec![("userAgent", contains("kali"))]));
+        patterns.push(rule(vec![("userIdentity.type", whole("Root"))]));
         let filtered = Filters { regions: vec!["us-east-1".into()], ..Filters::default() };
         let queries: Vec<Query> = [Filters::default(), filtered]
             .iter()

@@ -16,11 +16,11 @@ fn gz(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-/// `search ARGS` with the streaming threshold at `threshold` bytes (`None`: the default).
-fn search(args: &[&str], threshold: Option<&str>) -> (i32, String, String) {
-    let mut cmd = trailscan(&[&["search"], args].concat());
-    if let Some(t) = threshold {
-        cmd.env("TRAILSCAN_STREAM_THRESHOLD", t);
+/// `trailscan ARGS` with these environment variables: (exit, stdout, stderr).
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = trailscan(args);
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
     (
@@ -28,6 +28,13 @@ fn search(args: &[&str], threshold: Option<&str>) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `search ARGS` with the streaming threshold at `threshold` bytes (`None`: the default).
+fn search(args: &[&str], threshold: Option<&str>) -> (i32, String, String) {
+    let env: Vec<(&str, &str)> =
+        threshold.map(|t| ("TRAILSCAN_STREAM_THRESHOLD", t)).into_iter().collect();
+    run_env(&[&["search"], args].concat(), &env)
 }
 
 #[test]
@@ -155,17 +162,8 @@ fn stream_damage_is_named_and_what_came_before_is_kept() {
 
 /// `search ARGS` with these environment variables; (exit, stdout, stderr's accounting line).
 fn search_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = trailscan(&[&["search"], args].concat());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        err.lines().last().unwrap_or("").to_string(),
-    )
+    let (code, out, err) = run_env(&[&["search"], args].concat(), env);
+    (code, out, err.lines().last().unwrap_or("").to_string())
 }
 
 #[test]
@@ -241,20 +239,6 @@ const CHUNKINGS: [&[(&str, &str)]; 3] = [
     &[("TRAILSCAN_STREAM_THRESHOLD", "10000"), ("TRAILSCAN_CHUNK_BYTES", "20000")],
     &[("TRAILSCAN_CHUNK_BYTES", "1")],
 ];
-
-/// `trailscan ARGS` with these environment variables: (exit, stdout, stderr).
-fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = trailscan(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// `summary` counts a huge file's matches in chunks: the same report (its accounting
 /// included), the same messages and exit code as counting each file whole, with records it
