@@ -632,7 +632,11 @@ fn read_stream(
         }
         digest |= doc.digest;
         any_records |= !doc.records.is_empty();
-        maybe |= doc.records.iter().any(|rec| prefilter.maybe(rec.as_bytes()));
+        // Only until one record can match: what it decides is whether to count the file as
+        // ruled out by the prefilter, as the in-memory path does from the file's whole text.
+        if !maybe {
+            maybe = doc.records.iter().any(|rec| prefilter.maybe(rec.as_bytes()));
+        }
         let n = doc.records.len() as u64;
         let batch = take_records(doc, base, query, cfg, r, None);
         hits.extend(batch.into_iter().map(|m| Match {
