@@ -771,3 +771,111 @@ fn status_and_explain_say_what_the_index_knows() {
     assert!(out.contains("index: not used: it cannot rule out any file"), "{out}");
     same(dir.path(), &["search", &sub, "--event", "CreateUser", "--format", "jsonl"]);
 }
+
+/// Updates that change a few files are written as a delta beside the index; searches and
+/// summaries through base and delta agree with `--no-index` at every step, a damaged or
+/// outdated delta is left out without a wrong answer, and growth past a tenth of the
+/// archive writes the whole index again.
+#[test]
+fn updates_kept_beside_the_index_agree() {
+    let copy = copy_archive();
+    let a = copy.path().to_str().unwrap().to_string();
+    let dir = indexed(copy.path());
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    let root = std::fs::canonicalize(copy.path()).unwrap();
+    let delta = index_file(d).with_extension("tsd");
+    let check = |what: &str| {
+        for q in [
+            &["--event", "CreateUser"][..],
+            &["--user", "zed"],
+            &["--user", "yve"],
+            &["--ip", "198.51.100.7"],
+            &["--account", "222233334444", "--event", "CreateUser"],
+        ] {
+            let mut args = vec!["search", a.as_str(), "--format", "jsonl"];
+            args.extend_from_slice(q);
+            let (with, without) = both(d, &args);
+            assert_eq!(with, without, "{what}: {q:?}");
+        }
+        for q in [&[][..], &["--top", "1"], &["--account", "222233334444"], &["--by", "eventName"]]
+        {
+            let mut args = vec!["summary", a.as_str(), "--format", "json"];
+            args.extend_from_slice(q);
+            same_summary(d, &args);
+        }
+        same(d, &["audit", a.as_str(), "--pack", "threats", "--format", "json"]);
+    };
+    let update = || {
+        let (code, _) = ts(&["index", &a, "--index-dir", ds, "-q"]);
+        assert_eq!(code, 0);
+    };
+    let status = || {
+        let (_, s) = ts(&["index", "--status", &a, "--index-dir", ds, "--format", "json"]);
+        let s: Value = serde_json::from_str(&s).unwrap();
+        for k in ["stale", "not_indexed", "gone"] {
+            assert_eq!(s[0][k], 0, "{k}: {s}");
+        }
+        s[0]["files_indexed"].as_u64().unwrap()
+    };
+    let files = files_under(copy.path());
+    let n = files.len() as u64;
+    assert!(n >= 70, "{n} files");
+    let all = status();
+    // One file added, one rewritten.
+    let added = files[13].with_file_name(
+        "222233334444_CloudTrail_us-east-1_20230714T0000Z_addedaddedadded1.json.gz",
+    );
+    std::fs::write(&added, gzip(&delivery("yve", 0))).unwrap();
+    std::fs::write(&files[3], gzip(&delivery("zed", 2))).unwrap();
+    update();
+    assert!(delta.is_file(), "a small update is a delta");
+    let loaded = trailscan::index::store::load(&index_file(d), &root).unwrap();
+    assert_eq!(loaded.delta_files(), Some(2));
+    assert!(loaded.totals().is_some(), "the delta keeps the totals of the whole");
+    assert_eq!(status(), all + 1);
+    check("a delta of an added and a rewritten file");
+    // One deleted, one renamed: the next delta holds the first one's files too.
+    std::fs::remove_file(&files[9]).unwrap();
+    std::fs::rename(&files[15], files[15].with_file_name("renamed.json.gz")).unwrap();
+    update();
+    let loaded = trailscan::index::store::load(&index_file(d), &root).unwrap();
+    assert_eq!(loaded.delta_files(), Some(3));
+    assert_eq!(status(), all);
+    check("a delta of four changes");
+    // A damaged delta: named, left out; the files it knew are read.
+    let good = std::fs::read(&delta).unwrap();
+    let mut flipped = good.clone();
+    // In the body, which every use reads.
+    let [(_, body), (_, sums), (_, totals)] = trailscan::index::format::sections(&good).unwrap();
+    flipped[good.len() - totals.len() - sums.len() - body.len() / 2] ^= 1;
+    std::fs::write(&delta, &flipped).unwrap();
+    let args = ["search", a.as_str(), "--user", "zed", "--format", "jsonl", "--index-dir", ds];
+    let out = trailscan_bin(&args);
+    let mut cold = args.to_vec();
+    cold.push("--no-index");
+    let expected = trailscan_bin(&cold);
+    assert_eq!((out.0, &out.1), (expected.0, &expected.1));
+    assert!(out.2.contains("index delta") && out.2.contains("is not used"), "{}", out.2);
+    check("a damaged delta");
+    // A delta of an earlier index (a rebuild since): not used, and no wrong answer.
+    let (code, _) = ts(&["index", &a, "--index-dir", ds, "--rebuild", "-q"]);
+    assert_eq!(code, 0);
+    assert!(!delta.exists(), "a whole index replaces the delta");
+    std::fs::write(&delta, &good).unwrap();
+    let loaded = trailscan::index::store::load(&index_file(d), &root).unwrap();
+    assert_eq!(loaded.delta_files(), None, "a delta of another base is left out");
+    std::fs::write(&files[5], gzip(&delivery("zed", 4))).unwrap();
+    check("a delta of an earlier index");
+    // Growth past a tenth of the archive: the whole index again.
+    for i in 0..(n / 10 + 1) {
+        let f = files[20].with_file_name(format!(
+            "222233334444_CloudTrail_us-east-1_20230715T0000Z_grown{i:011}.json.gz"
+        ));
+        std::fs::write(&f, gzip(&delivery("yve", i as usize))).unwrap();
+    }
+    update();
+    assert!(!delta.exists(), "past a tenth, the index is written whole");
+    assert_eq!(status(), all + n / 10 + 1);
+    check("rewritten whole");
+}

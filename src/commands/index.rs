@@ -151,10 +151,11 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
         });
         report.partial = Some(Box::new((values, part.flatten())));
     };
+    // The files read now, and those of the old index's delta still fresh: a delta of the old
+    // index's base, or with the base's unchanged files, the new index.
     let mut builder = Builder::new(root.to_string_lossy().into_owned());
-    if let Some(o) = &old {
-        builder.adopt(o);
-    }
+    // The old index's base files found unchanged (their places in it).
+    let mut unchanged: Vec<usize> = Vec::new();
     let mut stats = Stats::default();
     let (mut failed, mut read, mut kept, mut left_out) = (false, 0u64, 0u64, 0u64);
     let mut changed = 0u64;
@@ -175,8 +176,12 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
         let path = Path::new(&report.name);
         let Some(key) = key(given, path) else { return Ok(()) };
         if report.gate == Some(GateDecision::RuledOut) {
-            if let Some((old, e)) = old.as_ref().and_then(|o| o.get(&key).map(|e| (o, e))) {
-                builder.keep(old, e);
+            if let Some((old, (at, e))) = old.as_ref().and_then(|o| o.find(&key).map(|e| (o, e))) {
+                if e.from_delta() {
+                    builder.keep(old, e);
+                } else {
+                    unchanged.push(at);
+                }
                 kept += 1;
             }
             return Ok(());
@@ -209,21 +214,88 @@ fn build(args: &IndexArgs, dir: &Path, given: &Path, stop: &AtomicBool) -> Resul
     })?;
     let dropped =
         old.as_ref().map_or(0, |o| (o.files().len() as u64).saturating_sub(kept + changed));
+    let now = chrono::Utc::now().timestamp();
     let build_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let index = builder.finish(chrono::Utc::now().timestamp(), build_ms);
-    let (written, size) = store::save(dir, &index)?;
+    let fresh = builder.finish(now, build_ms);
+    let (files, records, (written, size), how) = match old.as_deref().filter(|o| o.id != 0) {
+        Some(o) if delta_fits(o, &fresh, &unchanged) => {
+            let delta = delta_of(o, fresh, &unchanged);
+            let files = unchanged.len() + delta.files().len();
+            let records =
+                unchanged.iter().map(|&at| o.files()[at].records).sum::<u64>() + delta.records();
+            let how = format!(", in a delta of {} files beside it", delta.files().len());
+            (files, records, store::save_delta(dir, &delta)?, how)
+        }
+        _ => {
+            let index = match &old {
+                Some(o) => whole(o, &fresh, &unchanged, now, build_ms),
+                None => fresh,
+            };
+            let (files, records) = (index.files().len(), index.records());
+            (files, records, store::save(dir, &index)?, String::new())
+        }
+    };
     if !args.quiet {
         messages::error(&format!(
-            "indexed {}: {} files ({read} read ({changed} changed since the last update), {kept} unchanged, {dropped} gone since, {left_out} left out as unreadable), {} records; {} ({}) in {:.1} s",
+            "indexed {}: {files} files ({read} read ({changed} changed since the last update), {kept} unchanged, {dropped} gone since, {left_out} left out as unreadable), {records} records; {} ({}{how}) in {:.1} s",
             root.display(),
-            index.files().len(),
-            index.records(),
             written.display(),
             human(size),
             started.elapsed().as_secs_f64()
         ));
     }
+    // The old index's tables (millions of small allocations for a big archive) are left to
+    // the operating system, as `summary` leaves its counts: freeing them one by one was a
+    // twentieth of an update's time.
+    std::mem::forget(old);
     Ok((stats, failed))
+}
+
+/// At most this share of an index's base (in files) is kept in a delta beside it: an update
+/// past it writes the whole index again.
+const DELTA_SHARE: usize = 10;
+
+/// Whether an update of `old` whose files read now (and kept from its delta) are `fresh`,
+/// and whose base files `unchanged` are, is kept as a delta beside the base: when it holds or
+/// leaves out at most a tenth of the base's files.
+fn delta_fits(old: &Index, fresh: &Index, unchanged: &[usize]) -> bool {
+    let base = old.files().iter().filter(|e| !e.from_delta()).count() + old.removed.len();
+    let left_out = base - unchanged.len();
+    (fresh.files().len() + left_out) * DELTA_SHARE <= base
+}
+
+/// The delta of `old`'s base for an update: `fresh`, which names the base's files other than
+/// `unchanged` as left out, and keeps the totals of base and delta together.
+fn delta_of(old: &Index, mut fresh: Index, unchanged: &[usize]) -> Index {
+    let kept: std::collections::HashSet<usize> = unchanged.iter().copied().collect();
+    let mut removed: Vec<String> = old.removed.clone();
+    removed.extend(
+        old.files()
+            .iter()
+            .enumerate()
+            .filter(|(at, e)| !e.from_delta() && !kept.contains(at))
+            .map(|(_, e)| e.path.clone()),
+    );
+    removed.sort_unstable();
+    removed.dedup();
+    let totals = crate::index::summary::Totals::of_update(old, unchanged, &fresh);
+    fresh.set_totals(totals);
+    fresh.delta_of = Some(old.id);
+    fresh.removed = removed;
+    fresh
+}
+
+/// The whole index after an update of `old`: its files `unchanged`, and `fresh`'s.
+fn whole(old: &Index, fresh: &Index, unchanged: &[usize], built_at: i64, build_ms: u64) -> Index {
+    let mut b = Builder::new(old.root.clone());
+    b.adopt(old);
+    for &at in unchanged {
+        b.keep(old, &old.files()[at]);
+    }
+    for e in fresh.files() {
+        b.keep(fresh, e);
+    }
+    b.finish(built_at, build_ms)
 }
 
 fn human(bytes: u64) -> String {
@@ -246,7 +318,11 @@ struct Status {
     index_file: Option<String>,
     /// Why there is none, or why it cannot be used.
     problem: Option<String>,
+    /// The index file and its delta together.
     size_bytes: Option<u64>,
+    /// Files kept in the delta beside the index file (updates since it was last written
+    /// whole), when there is one.
+    delta_files: Option<u64>,
     updated: Option<String>,
     build_seconds: Option<f64>,
     files_indexed: u64,
@@ -292,6 +368,7 @@ fn status_of(dir: &Path, given: &Path) -> Result<Status> {
         index_file: None,
         problem: None,
         size_bytes: None,
+        delta_files: None,
         updated: None,
         build_seconds: None,
         files_indexed: 0,
@@ -312,7 +389,8 @@ fn status_of(dir: &Path, given: &Path) -> Result<Status> {
         Some((root, file)) => {
             s.root = Some(root.display().to_string());
             s.index_file = Some(file.display().to_string());
-            s.size_bytes = std::fs::metadata(file).ok().map(|m| m.len());
+            let (size, delta) = store::sizes(file);
+            s.size_bytes = size.map(|n| n + delta);
             match store::load(file, root) {
                 Ok(i) => Some(i),
                 Err(e) => {
@@ -359,6 +437,7 @@ fn status_of(dir: &Path, given: &Path) -> Result<Status> {
         s.files_indexed = covered.len() as u64;
         s.records_indexed = covered.iter().map(|f| f.records).sum();
         s.gone = s.files_indexed.saturating_sub(seen);
+        s.delta_files = i.delta_files().map(|n| n as u64);
         s.updated = chrono::DateTime::<chrono::Utc>::from_timestamp(i.built_at, 0)
             .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         #[allow(clippy::cast_precision_loss)]
@@ -381,6 +460,12 @@ fn write_status(s: &Status, out: &mut dyn Write) -> Result<()> {
             _ => String::new(),
         };
         writeln!(out, "  index:     {} ({size}{share})", clean(f))?;
+        if let Some(n) = s.delta_files {
+            writeln!(
+                out,
+                "  delta:     {n} files updated since it was written whole, kept beside it"
+            )?;
+        }
     }
     if let Some(r) = &s.root {
         writeln!(out, "  root:      {}", clean(r))?;

@@ -16,6 +16,12 @@
 //!                      top values with their texts (see `super::summary::Totals`)
 //! ```
 //!
+//! A *delta* file (`.tsd`, beside the `.tsi` it updates) has the same layout. Its body names
+//! the base it applies to (the checksum of the base's compressed body, which any rewrite of
+//! the base changes) and the base's paths it replaces or drops; its files are the ones read
+//! since the base was written; its totals are those of base and delta together (see
+//! [`super::Index::overlay`]).
+//!
 //! Only the body is read when an index is opened. The other two sections are read from the
 //! file, checked and inflated when first used: a search reads 30 % of the file, a summary of
 //! the whole archive the body and the totals.
@@ -37,7 +43,7 @@ use xorf::{BinaryFuse8, Descriptor};
 /// The first bytes of every index file.
 pub const MAGIC: &[u8; 16] = b"trailscan-index\n";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// Sections in a file.
 const SECTIONS: usize = 3;
 /// Header length.
@@ -118,6 +124,10 @@ struct Body<'a> {
     facts: Blob<'a>,
     #[serde(borrow)]
     sets: Blob<'a>,
+    /// In a delta file: the id ([`super::Index::id`]) of the base it applies to.
+    delta_of: Option<u64>,
+    /// In a delta file: paths of the base left out (changed since, or gone), sorted.
+    removed: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -324,6 +334,8 @@ pub fn encode(index: &Index) -> Vec<u8> {
         paths: Blob(paths.into()),
         facts: Blob(facts.into()),
         sets: Blob(sets.into()),
+        delta_of: index.delta_of,
+        removed: index.removed.clone(),
     };
     let raw = postcard::to_allocvec(&body).expect("postcard writes any index to memory");
     let empty = super::Summaries::default();
@@ -601,7 +613,8 @@ pub fn decode(bytes: &[u8]) -> Result<Index, FormatError> {
         sum,
         at: At::Memory(bytes[at as usize..(at + packed_len) as usize].into()),
     });
-    decode_body(&body.unpack()?, summaries, totals)
+    let id = body.sum;
+    decode_body(&body.unpack()?, id, summaries, totals)
 }
 
 /// Reads the index file open as `file`: its body now, the summaries and totals from the same
@@ -630,11 +643,23 @@ pub fn decode_file(file: std::fs::File) -> std::io::Result<Result<Index, FormatE
         sum,
         at: At::File(std::sync::Arc::clone(&file), at),
     });
-    Ok(body.unpack().and_then(|raw| decode_body(&raw, summaries, totals)))
+    Ok(body.unpack().and_then(|raw| decode_body(&raw, sum, summaries, totals)))
 }
 
-/// An index of the body `raw` (inflated), whose other sections are `summaries` and `totals`.
-fn decode_body(raw: &[u8], summaries: Packed, totals: Packed) -> Result<Index, FormatError> {
+/// The id of the index file `bytes` (the checksum of its compressed body, as its header
+/// gives it; [`super::Index::id`]).
+pub fn id(bytes: &[u8]) -> Result<u64, FormatError> {
+    Ok(header(bytes, bytes.len() as u64)?[0].2)
+}
+
+/// An index of the body `raw` (inflated), whose checksum is `id` and whose other sections
+/// are `summaries` and `totals`.
+fn decode_body(
+    raw: &[u8],
+    id: u64,
+    summaries: Packed,
+    totals: Packed,
+) -> Result<Index, FormatError> {
     let body: Body<'_> = postcard::from_bytes(raw).map_err(|e| corrupt(e.to_string()))?;
     let expected: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     if body.fields != expected {
@@ -650,10 +675,18 @@ fn decode_body(raw: &[u8], summaries: Packed, totals: Packed) -> Result<Index, F
         return Err(corrupt("more files than the body holds"));
     }
     let files = usize::try_from(body.files).map_err(|_| corrupt("too many files"))?;
+    if !body.removed.is_sorted_by(|a, b| a < b)
+        || (body.delta_of.is_none() && !body.removed.is_empty())
+    {
+        return Err(corrupt("paths left out of the base out of order"));
+    }
     let mut idx = Index {
         root: body.root,
         built_at: body.built_at,
         build_ms: body.build_ms,
+        id,
+        delta_of: body.delta_of,
+        removed: body.removed,
         dict: body.dict,
         values,
         files: Vec::with_capacity(files),
@@ -716,6 +749,7 @@ fn decode_body(raw: &[u8], summaries: Packed, totals: Packed) -> Result<Index, F
             untimed: bits & 1 != 0,
             sets: first_set,
             part,
+            from_delta: false,
         });
         for _ in 0..FIELDS.len() {
             let head = sets.byte()?;
@@ -839,6 +873,92 @@ mod tests {
             );
         }
         b.finish(100, 5)
+    }
+
+    /// An index of files `(name, records)` with their summaries and an eventName set each.
+    fn of_files(files: &[(&str, Vec<&str>)]) -> Index {
+        let mut b = Builder::new("/archive".into());
+        let n = FIELDS.len();
+        for (name, records) in files {
+            let mut values = vec![Vec::new(); n];
+            values[0] = vec![format!("s{name}")];
+            let v = FileValues {
+                values,
+                missing: vec![false; n],
+                irregular: vec![false; n],
+                span: None,
+                untimed: false,
+                records: records.len() as u64,
+            };
+            let stamp =
+                FileStamp { size: records.len() as u64, mtime_ns: 2, ctime_ns: 3, inode: 4 };
+            b.add_with_summary(
+                format!("AWSLogs/1/{name}.json.gz"),
+                stamp,
+                v,
+                Some(&part_of(records)),
+            );
+        }
+        b.finish(100, 5)
+    }
+
+    #[test]
+    fn a_delta_over_its_base_reads_as_the_whole() {
+        let a = r#"{"eventTime":"2024-03-01T10:00:00Z","eventName":"CreateUser","recipientAccountId":"1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice"},"sourceIPAddress":"203.0.113.5"}"#;
+        let b = r#"{"eventTime":"2024-03-02T10:00:00Z","eventName":"GetObject","recipientAccountId":"2","userIdentity":{"type":"Root"},"sourceIPAddress":"203.0.113.9"}"#;
+        let c = r#"{"eventTime":"2024-03-03T10:00:00Z","eventName":"CreateUser","recipientAccountId":"3","userIdentity":{"type":"Root"},"sourceIPAddress":"198.51.100.1"}"#;
+        let base =
+            decode(&encode(&of_files(&[("f1", vec![a]), ("f2", vec![b]), ("f3", vec![a, b])])))
+                .unwrap();
+        // f2 changed (now c), f3 gone, f0 and f4 new.
+        let whole =
+            of_files(&[("f0", vec![c]), ("f1", vec![a]), ("f2", vec![c]), ("f4", vec![b, c])]);
+        let mut delta = of_files(&[("f0", vec![c]), ("f2", vec![c]), ("f4", vec![b, c])]);
+        delta.delta_of = Some(base.id);
+        delta.removed = vec!["AWSLogs/1/f2.json.gz".into(), "AWSLogs/1/f3.json.gz".into()];
+        let delta = decode(&encode(&delta)).unwrap();
+        assert!(Index::overlay(of_files(&[]), delta.clone()).is_err(), "another base");
+        let over = Index::overlay(base, delta).unwrap();
+        assert_eq!(over.delta_files(), Some(3));
+        let paths = |i: &Index| i.files().iter().map(|e| e.path.clone()).collect::<Vec<_>>();
+        assert_eq!(paths(&over), paths(&whole));
+        for (e, w) in over.files().iter().zip(whole.files()) {
+            assert_eq!((e.stamp, e.records), (w.stamp, w.records), "{}", e.path);
+            let names = |i: &Index, e| match i.set(e, 0) {
+                FieldSet::Exact(ids, _) => ids.iter().map(|&id| i.text(id).to_string()).collect(),
+                _ => Vec::new(),
+            };
+            assert_eq!(names(&over, e), names(&whole, w), "{}", e.path);
+            let p = over.summary(e).unwrap().unwrap();
+            let q = whole.summary(w).unwrap().unwrap();
+            assert!(
+                crate::summary::Summary::from_part(&p) == crate::summary::Summary::from_part(&q),
+                "{}",
+                e.path
+            );
+            // By id: one id for a text in a field, whichever file names it.
+            let texts = |i: &Index, e| {
+                let d = i.summary_ids(e).unwrap().unwrap();
+                assert!(d.values.is_sorted_by_key(|v| (v.0, v.1)));
+                d.values
+                    .iter()
+                    .map(|v| (v.0, i.summary_text(v.1).unwrap().to_string(), v.1))
+                    .collect::<Vec<_>>()
+            };
+            let by_text = |v: Vec<(u8, String, u32)>| {
+                let mut t: Vec<(u8, String)> = v.into_iter().map(|v| (v.0, v.1)).collect();
+                t.sort();
+                t
+            };
+            assert_eq!(by_text(texts(&over, e)), by_text(texts(&whole, w)), "{}", e.path);
+        }
+        let mut ids: std::collections::HashMap<(u8, String), u32> = Default::default();
+        for e in over.files() {
+            for v in over.summary_ids(e).unwrap().unwrap().values {
+                let text = over.summary_text(v.1).unwrap().to_string();
+                assert_eq!(*ids.entry((v.0, text.clone())).or_insert(v.1), v.1, "{text}");
+            }
+        }
     }
 
     #[test]

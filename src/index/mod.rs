@@ -157,6 +157,16 @@ pub struct FileEntry {
     /// Where its summary's bytes are in the index's table of them (start, length; length 0:
     /// none kept).
     part: (usize, usize),
+    /// In an index made of a base and a delta: the entry is the delta's.
+    from_delta: bool,
+}
+
+impl FileEntry {
+    /// Whether the entry is the delta's, in an index made of a base and a delta.
+    #[must_use]
+    pub fn from_delta(&self) -> bool {
+        self.from_delta
+    }
 }
 
 /// A loaded (or newly built) index of one archive root.
@@ -168,6 +178,15 @@ pub struct Index {
     pub built_at: i64,
     /// How long the last build or update took, milliseconds.
     pub build_ms: u64,
+    /// The checksum of its compressed body as read from a file (0: built here, not read):
+    /// what a delta names as its base.
+    pub id: u64,
+    /// A delta: the id of the base it applies to ([`Index::overlay`]).
+    pub delta_of: Option<u64>,
+    /// A delta: the paths of its base it leaves out (changed since, or gone), sorted.
+    pub removed: Vec<String>,
+    /// A base with a delta laid over it: what its summaries need of the delta.
+    overlay: Option<Box<Overlay>>,
     /// Tagged values ([`fields::tag`]) the exact sets refer to.
     dict: Vec<String>,
     /// The same, as values.
@@ -190,6 +209,38 @@ pub struct Index {
     totals_packed: Option<format::Packed>,
 }
 
+/// What an index made of a base and a delta ([`Index::overlay`]) keeps of the delta's
+/// summaries, until they are read.
+#[derive(Debug, Clone)]
+struct Overlay {
+    /// The base's summaries section, and the bytes of its file summaries in all.
+    base: (Option<format::Packed>, usize),
+    /// The delta's, likewise.
+    delta: (Option<format::Packed>, usize),
+    /// Files of the delta, and its size in bytes when read from a file.
+    files: usize,
+}
+
+/// Where a delta's file summaries are in the table of an index made of a base and a delta:
+/// their ids name the delta's texts, which follow the base's.
+#[derive(Debug, Clone)]
+struct DeltaIds {
+    /// Summary bytes from this offset on are the delta's.
+    parts_from: usize,
+    /// The delta's text `i` is text `texts_from + i` of the table.
+    texts_from: u32,
+    /// The delta's texts and their runs (as in its own file).
+    texts: usize,
+    runs: Option<[u32; 9]>,
+    /// Each delta text's id in the whole: the base's id of the same text in the same field,
+    /// where the base has it (so that a text is counted under one id), else its own.
+    remap: Vec<u32>,
+    /// The base's runs of texts by field.
+    base_runs: [u32; 9],
+    /// Per field, the ids of the delta's texts the base lacks, in text order.
+    news: [Vec<u32>; 8],
+}
+
 /// The summaries of the files of an index ([`summary`]).
 #[derive(Debug, Clone, Default)]
 pub struct Summaries {
@@ -202,12 +253,91 @@ pub struct Summaries {
     /// Once sorted: the ids of field `d`'s texts are `runs[d]..runs[d + 1]` (each field's
     /// texts a sorted run of their own, so that adding up counts by id needs no hashing).
     runs: Option<[u32; 9]>,
+    /// In an index made of a base and a delta: where the delta's summaries are.
+    delta: Option<Box<DeltaIds>>,
 }
 
 impl Summaries {
     /// The summary bytes of the file of `e` (empty: none kept, or not in this table).
     fn part(&self, e: &FileEntry) -> &[u8] {
         self.parts.get(e.part.0..e.part.0 + e.part.1).unwrap_or_default()
+    }
+
+    /// The summaries of a base and of a delta laid over it, as one table: the delta's texts
+    /// after the base's, its file summaries after the base's ([`DeltaIds`]).
+    fn overlay(base: Summaries, delta: Summaries) -> Result<Summaries, format::FormatError> {
+        let runs = |s: &Summaries| match s.runs {
+            Some(r) => Ok(r),
+            None if s.ends.is_empty() => Ok([0; 9]),
+            None => Err(format::corrupt("summary texts in no runs")),
+        };
+        let (base_runs, delta_runs) = (runs(&base)?, runs(&delta)?);
+        let texts_from = u32::try_from(base.ends.len())
+            .ok()
+            .filter(|n| n.checked_add(delta_runs[8]).is_some())
+            .ok_or_else(|| format::corrupt("too many summary texts"))?;
+        let mut remap = Vec::with_capacity(delta.ends.len());
+        let mut news: [Vec<u32>; 8] = Default::default();
+        for d in 0..8 {
+            for k in delta_runs[d]..delta_runs[d + 1] {
+                remap.push(match base.find_in(base_runs[d]..base_runs[d + 1], delta.text(k)) {
+                    Some(id) => id,
+                    None => {
+                        news[d].push(texts_from + k);
+                        texts_from + k
+                    }
+                });
+            }
+        }
+        let shift = base.texts.len();
+        let parts_from = base.parts.len();
+        let mut out = base;
+        out.runs = None;
+        out.texts.push_str(&delta.texts);
+        out.ends.extend(delta.ends.iter().map(|&e| e + shift));
+        out.parts.extend_from_slice(&delta.parts);
+        out.delta = Some(Box::new(DeltaIds {
+            parts_from,
+            texts_from,
+            texts: delta.ends.len(),
+            runs: delta.runs,
+            remap,
+            base_runs,
+            news,
+        }));
+        Ok(out)
+    }
+
+    /// The id of `text` among the ids `run` (whose texts are sorted).
+    fn find_in(&self, run: std::ops::Range<u32>, text: Option<&str>) -> Option<u32> {
+        let (mut low, mut high) = (run.start, run.end);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.text(mid).cmp(&text) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The id of `text` as a value of field `dim` (`None`: not in the table).
+    fn find(&self, dim: u8, text: &str) -> Option<u32> {
+        let d = usize::from(dim);
+        match (&self.runs, &self.delta) {
+            (Some(runs), _) => self.find_in(runs[d]..*runs.get(d + 1)?, Some(text)),
+            (None, Some(delta)) => {
+                let base = delta.base_runs;
+                self.find_in(base[d]..*base.get(d + 1)?, Some(text)).or_else(|| {
+                    let news = delta.news.get(d)?;
+                    news.binary_search_by(|&id| self.text(id).cmp(&Some(text)))
+                        .ok()
+                        .map(|i| news[i])
+                })
+            }
+            (None, None) => None,
+        }
     }
 
     /// The text of a value id (`None`: no such id).
@@ -270,6 +400,11 @@ impl Index {
         }
     }
 
+    /// Replaces its totals (a delta keeps those of base and delta together).
+    pub fn set_totals(&mut self, totals: Option<summary::Totals>) {
+        self.totals = std::sync::OnceLock::from(totals);
+    }
+
     /// Whether the file of `e` has its summary kept.
     #[must_use]
     pub fn has_summary(&self, e: &FileEntry) -> bool {
@@ -286,7 +421,11 @@ impl Index {
         if e.part.1 == 0 {
             return None;
         }
-        Some(self.summaries().and_then(|s| summary::decode(s.part(e), |id| s.text(id))))
+        Some(self.summaries().and_then(|s| {
+            let offset =
+                s.delta.as_ref().filter(|d| e.part.0 >= d.parts_from).map_or(0, |d| d.texts_from);
+            summary::decode(s.part(e), |id| s.text(id.checked_add(offset)?))
+        }))
     }
 
     /// Whether the summaries section can be read (it is, now, if so).
@@ -294,13 +433,108 @@ impl Index {
         self.summaries().map(|_| ())
     }
 
-    /// The summaries, read from the file's second section if not yet.
+    /// The summaries, read from the file's second section if not yet (from both files' for
+    /// an index made of a base and a delta).
     fn summaries(&self) -> Result<&Summaries, format::FormatError> {
-        let s = self.summaries.get_or_init(|| match &self.summaries_packed {
-            Some(p) => format::decode_summaries(p, self.files.iter().map(|e| e.part.1).sum()),
+        let read = |p: &Option<format::Packed>, parts: usize| match p {
+            Some(p) => format::decode_summaries(p, parts),
             None => Ok(Summaries::default()),
+        };
+        let s = self.summaries.get_or_init(|| match &self.overlay {
+            Some(o) => Summaries::overlay(read(&o.base.0, o.base.1)?, read(&o.delta.0, o.delta.1)?),
+            None => read(&self.summaries_packed, self.files.iter().map(|e| e.part.1).sum()),
         });
         s.as_ref().map_err(Clone::clone)
+    }
+
+    /// Files of its delta, when it is a base with a delta laid over it.
+    #[must_use]
+    pub fn delta_files(&self) -> Option<usize> {
+        self.overlay.as_ref().map(|o| o.files)
+    }
+
+    /// The index `base` with the delta `delta` laid over it: the base's entries but those the
+    /// delta leaves out or holds anew, and the delta's, as one index (sorted by path, one
+    /// dictionary, the summaries of both read when first asked for, the delta's totals,
+    /// which are those of the whole).
+    ///
+    /// # Errors
+    /// The delta is not one of this base (another id, another root).
+    pub fn overlay(base: Index, delta: Index) -> Result<Index, format::FormatError> {
+        if delta.delta_of != Some(base.id) || delta.root != base.root || base.delta_of.is_some() {
+            return Err(format::corrupt("a delta of another index"));
+        }
+        let n = |x: usize| u32::try_from(x).map_err(|_| format::corrupt("too many entries"));
+        let (dict_from, ids_from, fps_from, fuses_from, sets_from) = (
+            n(base.dict.len())?,
+            n(base.ids.len())?,
+            n(base.fps.len())?,
+            n(base.fuses.len())?,
+            n(base.sets.len())?,
+        );
+        let base_parts: usize = base.files.iter().map(|e| e.part.1).sum();
+        let delta_parts: usize = delta.files.iter().map(|e| e.part.1).sum();
+        let mut out = Index {
+            root: base.root,
+            built_at: delta.built_at,
+            build_ms: delta.build_ms,
+            id: base.id,
+            dict: base.dict,
+            values: base.values,
+            sets: base.sets,
+            ids: base.ids,
+            fps: base.fps,
+            fuses: base.fuses,
+            totals_packed: delta.totals_packed,
+            overlay: Some(Box::new(Overlay {
+                base: (base.summaries_packed, base_parts),
+                delta: (delta.summaries_packed, delta_parts),
+                files: delta.files.len(),
+            })),
+            ..Index::default()
+        };
+        let removed = delta.removed;
+        out.dict.extend(delta.dict);
+        out.values.extend(delta.values);
+        out.ids.extend(delta.ids.iter().map(|&id| id + dict_from));
+        out.fps.extend_from_slice(&delta.fps);
+        out.fuses.extend(delta.fuses);
+        out.sets.extend(delta.sets.iter().map(|r| {
+            let from = match r.kind {
+                SetKind::Exact => ids_from,
+                SetKind::Hashes => fps_from,
+                SetKind::Filter => fuses_from,
+            };
+            SetRef { start: r.start + from, ..*r }
+        }));
+        // Both lists are sorted by path: merged, the delta's entry winning.
+        let gone = |p: &str| removed.binary_search_by(|r| r.as_str().cmp(p)).is_ok();
+        let mut later = delta.files.into_iter().peekable();
+        for e in base.files {
+            while later.peek().is_some_and(|d| d.path < e.path) {
+                let d = later.next().expect("peeked");
+                out.files.push(FileEntry {
+                    sets: d.sets + sets_from,
+                    part: (d.part.0 + base_parts, d.part.1),
+                    from_delta: true,
+                    ..d
+                });
+            }
+            if later.peek().is_some_and(|d| d.path == e.path) || gone(&e.path) {
+                continue;
+            }
+            out.files.push(e);
+        }
+        for d in later {
+            out.files.push(FileEntry {
+                sets: d.sets + sets_from,
+                part: (d.part.0 + base_parts, d.part.1),
+                from_delta: true,
+                ..d
+            });
+        }
+        out.removed = removed;
+        Ok(out)
     }
 
     /// The file's summary counts with their texts as ids, checked against this index.
@@ -312,10 +546,17 @@ impl Index {
         if e.part.1 == 0 {
             return None;
         }
-        Some(
-            self.summaries()
-                .and_then(|s| summary::decode_ids(s.part(e), s.ends.len(), s.runs.as_ref())),
-        )
+        Some(self.summaries().and_then(|s| match &s.delta {
+            Some(d) if e.part.0 >= d.parts_from => {
+                let mut counts = summary::decode_ids(s.part(e), d.texts, d.runs.as_ref())?;
+                for v in &mut counts.values {
+                    v.1 = d.remap[v.1 as usize];
+                }
+                counts.values.sort_unstable_by_key(|v| (v.0, v.1));
+                Ok(counts)
+            }
+            _ => summary::decode_ids(s.part(e), s.ends.len(), s.runs.as_ref()),
+        }))
     }
 
     /// The ids of each field's texts (`runs[d]..runs[d + 1]`), when sorted by field.
@@ -482,7 +723,8 @@ impl Builder {
     /// file is added: the summaries of the files kept from it are then copied as they are.
     /// (Texts of files since dropped stay in the table until a `--rebuild`.)
     pub fn adopt(&mut self, old: &Index) {
-        if !self.sums.texts.is_empty() || !self.index.files.is_empty() {
+        // A base with a delta: its entries' summaries name two tables, read each by text.
+        if !self.sums.texts.is_empty() || !self.index.files.is_empty() || old.overlay.is_some() {
             return;
         }
         // A damaged section: the kept files' summaries are left out (they are read).
@@ -515,7 +757,16 @@ impl Builder {
     ) {
         let sets = u32::try_from(self.index.sets.len()).expect("fewer than 2^32 sets");
         let part = (self.sums.parts.len(), 0);
-        self.index.files.push(FileEntry { path, stamp, records, span, untimed, sets, part });
+        self.index.files.push(FileEntry {
+            path,
+            stamp,
+            records,
+            span,
+            untimed,
+            sets,
+            part,
+            from_delta: false,
+        });
     }
 
     /// Keeps a file's summary bytes (for the entry last added).

@@ -72,8 +72,14 @@ pub enum LoadError {
     Foreign(String),
 }
 
-/// Loads the index file `file` of the archive at canonical `root`.
-pub fn load(file: &Path, root: &Path) -> Result<Index, LoadError> {
+/// The delta file beside the index file `file` ([`Index::overlay`]).
+#[must_use]
+pub fn delta_for(file: &Path) -> PathBuf {
+    file.with_extension("tsd")
+}
+
+/// Reads the index (or delta) file `file` of the archive at canonical `root`.
+fn read(file: &Path, root: &Path) -> Result<Index, LoadError> {
     #[cfg(unix)]
     let index = format::decode_file(std::fs::File::open(file)?)??;
     #[cfg(not(unix))]
@@ -84,23 +90,80 @@ pub fn load(file: &Path, root: &Path) -> Result<Index, LoadError> {
     Ok(index)
 }
 
+/// Loads the index file `file` of the archive at canonical `root`, with the delta beside it
+/// laid over it when there is one of this very file. A delta that cannot be used is named on
+/// stderr and left out: the base alone never rules a file out wrongly (the files read since
+/// it was written are changed or unknown to it, and read).
+pub fn load(file: &Path, root: &Path) -> Result<Index, LoadError> {
+    let base = read(file, root)?;
+    if base.delta_of.is_some() {
+        return Err(LoadError::Format(format::corrupt("a delta where the index should be")));
+    }
+    let at = delta_for(file);
+    let delta = match read(&at, root) {
+        Ok(d) => d,
+        Err(LoadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(base),
+        Err(e) => {
+            messages::error(&format!(
+                "index delta {} is not used ({e}): the files indexed since {} was written are read",
+                at.display(),
+                file.display()
+            ));
+            return Ok(base);
+        }
+    };
+    // A delta of an earlier base (an update and a rebuild that raced) says nothing of this one.
+    if delta.delta_of != Some(base.id) {
+        return Ok(base);
+    }
+    Ok(Index::overlay(base, delta)?)
+}
+
+/// The sizes in bytes of the index file `file` and of its delta (0: none).
+#[must_use]
+pub fn sizes(file: &Path) -> (Option<u64>, u64) {
+    let size = |f: &Path| std::fs::metadata(f).ok().map(|m| m.len());
+    (size(file), size(&delta_for(file)).unwrap_or(0))
+}
+
 /// Writes `index` into `dir` atomically (a temporary file renamed over the old one), so that a
 /// reader sees the old index or the new one, whole, and an interrupted write leaves the old
 /// one in place. Returns the file and its size.
 pub fn save(dir: &Path, index: &Index) -> Result<(PathBuf, u64)> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let target = file_for(dir, Path::new(&index.root));
-    let bytes = format::encode(index);
+    let size = write(dir, &target, &format::encode(index))?;
+    // The delta of the index just replaced is of no use now (and would not be used: it names
+    // the old one).
+    match std::fs::remove_file(delta_for(&target)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing {}", delta_for(&target).display()));
+        }
+        _ => {}
+    }
+    Ok((target, size))
+}
+
+/// Writes the delta `delta` of the index of its root into `dir`, atomically as [`save`]
+/// does. Returns the file and its size.
+pub fn save_delta(dir: &Path, delta: &Index) -> Result<(PathBuf, u64)> {
+    let target = delta_for(&file_for(dir, Path::new(&delta.root)));
+    let size = write(dir, &target, &format::encode(delta))?;
+    Ok((target, size))
+}
+
+/// Writes `bytes` as `target` in `dir` through a temporary file renamed over it.
+fn write(dir: &Path, target: &Path, bytes: &[u8]) -> Result<u64> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .suffix(".tsi")
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(&bytes)
+    tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("writing {}", tmp.path().display()))?;
-    tmp.persist(&target).with_context(|| format!("writing {}", target.display()))?;
-    Ok((target, bytes.len() as u64))
+    tmp.persist(target).with_context(|| format!("writing {}", target.display()))?;
+    Ok(bytes.len() as u64)
 }
 
 /// The index key of `path` under `given` (a path as the user named it), prefixed with the

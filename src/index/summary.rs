@@ -522,35 +522,31 @@ pub struct Totals {
     pub table: super::Summaries,
 }
 
-impl Totals {
-    /// The totals of files whose summaries are `parts` (in path order), their value ids
-    /// naming `texts`, sorted by field in `runs`; `None` when a file has no summary kept.
-    #[must_use]
-    pub fn of(
-        parts: &[Option<Decoded>],
-        texts: &super::Summaries,
-        runs: [u32; 9],
-    ) -> Option<Totals> {
-        let spec = Spec::default();
-        let mut whole = Summary::default();
-        let mut tallies: [Vec<Tally>; 8] =
-            std::array::from_fn(|d| vec![Tally::default(); (runs[d + 1] - runs[d]) as usize]);
-        for p in parts {
-            let p = p.as_ref()?;
-            for &(dim, id, tally) in &p.values {
-                let d = usize::from(dim);
-                tallies[d].get_mut(id.checked_sub(runs[d])? as usize)?.merge(&tally);
-            }
-            let part = Part {
-                all: p.all,
-                undated: p.undated,
-                hours: p.hours.clone(),
-                notable: p.notable.clone(),
-                notable_dropped: p.notable_dropped,
-                ..Part::default()
-            };
-            whole.merge(Summary::from_part(&part), &spec);
-        }
+/// What the totals add up beyond the values' counts: records, times, hours and notable
+/// actions, merged file by file as a summary merges them.
+#[derive(Default)]
+struct Whole {
+    spec: Spec,
+    summary: Summary,
+}
+
+impl Whole {
+    fn add(&mut self, p: &Decoded) {
+        let part = Part {
+            all: p.all,
+            undated: p.undated,
+            hours: p.hours.clone(),
+            notable: p.notable.clone(),
+            notable_dropped: p.notable_dropped,
+            ..Part::default()
+        };
+        self.summary.merge(Summary::from_part(&part), &self.spec);
+    }
+
+    /// The totals of these counts, each field's values (distinct texts, in any order) cut to
+    /// its top, the values kept sorted by text.
+    fn cut(self, mut fields: [Vec<(&str, Tally)>; 8]) -> Totals {
+        let (spec, whole) = (self.spec, self.summary);
         let mut t = Totals {
             files: whole.files,
             max_notable: spec.max_notable as u64,
@@ -558,8 +554,8 @@ impl Totals {
         };
         let mut values = Vec::new();
         let mut local = [0u32; 9];
-        for (d, field) in tallies.iter().enumerate() {
-            let counts: Vec<u64> = field.iter().map(|t| t.count).filter(|&c| c > 0).collect();
+        for (d, field) in fields.iter_mut().enumerate() {
+            let counts: Vec<u64> = field.iter().map(|(_, t)| t.count).collect();
             let least = if d >= 6 || counts.len() <= KEEP {
                 0
             } else {
@@ -568,16 +564,19 @@ impl Totals {
                 let tied = counts.iter().filter(|&&x| x >= k).count();
                 if tied <= 2 * KEEP { k } else { k + 1 }
             };
-            for (k, tally) in field.iter().enumerate() {
-                if tally.count == 0 {
-                    continue;
-                }
-                if tally.count < least {
+            field.retain(|(_, tally)| {
+                let kept = tally.count >= least;
+                if !kept {
                     t.cut[d].rest.values += 1;
                     t.cut[d].rest.records += tally.count;
-                    continue;
                 }
-                t.table.texts.push_str(texts.text(runs[d] + k as u32)?);
+                kept
+            });
+            if !field.is_sorted_by(|a, b| a.0 <= b.0) {
+                field.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            }
+            for (text, tally) in field.iter() {
+                t.table.texts.push_str(text);
                 t.table.ends.push(t.table.texts.len());
                 values.push((d as u8, (t.table.ends.len() - 1) as u32, *tally));
             }
@@ -596,7 +595,119 @@ impl Totals {
             notable_dropped: whole.notable_dropped,
         };
         t.table.parts = encode_ids(&d);
-        Some(t)
+        t
+    }
+}
+
+/// Tallies by text id, with each id's field.
+struct Dense {
+    tallies: Vec<Tally>,
+    dims: Vec<u8>,
+}
+
+impl Dense {
+    fn new(texts: usize) -> Dense {
+        Dense { tallies: vec![Tally::default(); texts], dims: vec![u8::MAX; texts] }
+    }
+
+    /// Adds a file's values; `None`: an id past the table, or of two fields.
+    fn add(&mut self, values: &[(u8, u32, Tally)]) -> Option<()> {
+        values.iter().try_for_each(|(dim, id, tally)| self.merge(*id, *dim, tally))
+    }
+
+    fn merge(&mut self, id: u32, dim: u8, tally: &Tally) -> Option<()> {
+        let d = self.dims.get_mut(id as usize)?;
+        if *d != dim && *d != u8::MAX {
+            return None;
+        }
+        *d = dim;
+        self.tallies[id as usize].merge(tally);
+        Some(())
+    }
+
+    /// (id, field, tally) of every id counted.
+    fn values(&self) -> impl Iterator<Item = (u32, u8, Tally)> + '_ {
+        self.dims
+            .iter()
+            .zip(&self.tallies)
+            .enumerate()
+            .filter(|(_, (d, _))| **d != u8::MAX)
+            .map(|(id, (d, t))| (id as u32, *d, *t))
+    }
+}
+
+impl Totals {
+    /// The totals of files whose summaries are `parts` (in path order), their value ids
+    /// naming `texts`, sorted by field in `runs`; `None` when a file has no summary kept.
+    #[must_use]
+    pub fn of(
+        parts: &[Option<Decoded>],
+        texts: &super::Summaries,
+        runs: [u32; 9],
+    ) -> Option<Totals> {
+        let mut whole = Whole::default();
+        let mut tallies: [Vec<Tally>; 8] =
+            std::array::from_fn(|d| vec![Tally::default(); (runs[d + 1] - runs[d]) as usize]);
+        for p in parts {
+            let p = p.as_ref()?;
+            for &(dim, id, tally) in &p.values {
+                let d = usize::from(dim);
+                tallies[d].get_mut(id.checked_sub(runs[d])? as usize)?.merge(&tally);
+            }
+            whole.add(p);
+        }
+        let mut fields: [Vec<(&str, Tally)>; 8] = Default::default();
+        for (d, field) in tallies.iter().enumerate() {
+            for (k, tally) in field.iter().enumerate() {
+                if tally.count > 0 {
+                    fields[d].push((texts.text(runs[d] + k as u32)?, *tally));
+                }
+            }
+        }
+        Some(whole.cut(fields))
+    }
+
+    /// The totals of an updated index: of the files of `old` at `unchanged` and the files of
+    /// `fresh` (the files read now), in path order; `None` when a file has no summary kept.
+    /// The counts are added up by id in each index and joined by text.
+    #[must_use]
+    pub fn of_update(
+        old: &super::Index,
+        unchanged: &[usize],
+        fresh: &super::Index,
+    ) -> Option<Totals> {
+        let (old_sums, fresh_sums) = (old.summaries().ok()?, fresh.summaries().ok()?);
+        let mut whole = Whole::default();
+        let mut tallies = [Dense::new(old_sums.ends.len()), Dense::new(fresh_sums.ends.len())];
+        let mut base = unchanged.iter().map(|&at| &old.files()[at]).peekable();
+        let mut later = fresh.files().iter().peekable();
+        loop {
+            let (which, idx, e) = match (base.peek(), later.peek()) {
+                (Some(b), Some(d)) if b.path < d.path => (0, old, base.next()?),
+                (Some(_), None) => (0, old, base.next()?),
+                (_, Some(_)) => (1, fresh, later.next()?),
+                (None, None) => break,
+            };
+            let p = idx.summary_ids(e)?.ok()?;
+            tallies[which].add(&p.values)?;
+            whole.add(&p);
+        }
+        if whole.summary.files == 0 && unchanged.is_empty() && fresh.files().is_empty() {
+            return None;
+        }
+        let [mut olds, news] = tallies;
+        let mut fields: [Vec<(&str, Tally)>; 8] = Default::default();
+        for (id, dim, tally) in news.values() {
+            let text = fresh_sums.text(id)?;
+            match old_sums.find(dim, text) {
+                Some(at) => olds.merge(at, dim, &tally)?,
+                None => fields[usize::from(dim)].push((text, tally)),
+            }
+        }
+        for (id, dim, tally) in olds.values() {
+            fields[usize::from(dim)].push((old_sums.text(id)?, tally));
+        }
+        Some(whole.cut(fields))
     }
 
     /// Whether these totals answer a summary showing `top` rows of each field (`None`:
