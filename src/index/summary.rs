@@ -543,9 +543,14 @@ impl Whole {
         self.summary.merge(Summary::from_part(&part), &self.spec);
     }
 
-    /// The totals of these counts, each field's values (distinct texts, in any order) cut to
-    /// its top, the values kept sorted by text.
-    fn cut(self, mut fields: [Vec<(&str, Tally)>; 8]) -> Totals {
+    /// The totals of these counts, each field's values (distinct texts, by an id `text`
+    /// names, in any order) cut to its top, the values kept sorted by text; `None`: an id
+    /// without its text.
+    fn cut<'a>(
+        self,
+        mut fields: [Vec<(u32, Tally)>; 8],
+        text: impl Fn(u32) -> Option<&'a str>,
+    ) -> Option<Totals> {
         let (spec, whole) = (self.spec, self.summary);
         let mut t = Totals {
             files: whole.files,
@@ -572,10 +577,12 @@ impl Whole {
                 }
                 kept
             });
-            if !field.is_sorted_by(|a, b| a.0 <= b.0) {
-                field.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let mut kept: Vec<(&str, Tally)> =
+                field.iter().map(|&(id, tally)| Some((text(id)?, tally))).collect::<Option<_>>()?;
+            if !kept.is_sorted_by(|a, b| a.0 <= b.0) {
+                kept.sort_unstable_by(|a, b| a.0.cmp(b.0));
             }
-            for (text, tally) in field.iter() {
+            for (text, tally) in &kept {
                 t.table.texts.push_str(text);
                 t.table.ends.push(t.table.texts.len());
                 values.push((d as u8, (t.table.ends.len() - 1) as u32, *tally));
@@ -595,7 +602,7 @@ impl Whole {
             notable_dropped: whole.notable_dropped,
         };
         t.table.parts = encode_ids(&d);
-        t
+        Some(t)
     }
 }
 
@@ -656,15 +663,15 @@ impl Totals {
             }
             whole.add(p);
         }
-        let mut fields: [Vec<(&str, Tally)>; 8] = Default::default();
+        let mut fields: [Vec<(u32, Tally)>; 8] = Default::default();
         for (d, field) in tallies.iter().enumerate() {
             for (k, tally) in field.iter().enumerate() {
                 if tally.count > 0 {
-                    fields[d].push((texts.text(runs[d] + k as u32)?, *tally));
+                    fields[d].push((runs[d] + k as u32, *tally));
                 }
             }
         }
-        Some(whole.cut(fields))
+        whole.cut(fields, |id| texts.text(id))
     }
 
     /// The totals of an updated index: of the files of `old` at `unchanged` and the files of
@@ -696,18 +703,28 @@ impl Totals {
             return None;
         }
         let [mut olds, news] = tallies;
-        let mut fields: [Vec<(&str, Tally)>; 8] = Default::default();
+        // Ids past the old table's name the new texts, in `added`.
+        let old_len = u32::try_from(olds.dims.len()).ok()?;
+        let mut fields: [Vec<(u32, Tally)>; 8] = Default::default();
+        let mut added: Vec<&str> = Vec::new();
         for (id, dim, tally) in news.values() {
             let text = fresh_sums.text(id)?;
             match old_sums.find(dim, text) {
                 Some(at) => olds.merge(at, dim, &tally)?,
-                None => fields[usize::from(dim)].push((text, tally)),
+                None => {
+                    let k = old_len.checked_add(u32::try_from(added.len()).ok()?)?;
+                    fields[usize::from(dim)].push((k, tally));
+                    added.push(text);
+                }
             }
         }
         for (id, dim, tally) in olds.values() {
-            fields[usize::from(dim)].push((old_sums.text(id)?, tally));
+            fields[usize::from(dim)].push((id, tally));
         }
-        Some(whole.cut(fields))
+        whole.cut(fields, |id| match id.checked_sub(old_len) {
+            Some(k) => added.get(k as usize).copied(),
+            None => old_sums.text(id),
+        })
     }
 
     /// Whether these totals answer a summary showing `top` rows of each field (`None`:
