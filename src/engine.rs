@@ -399,14 +399,14 @@ fn process(
             match (staged.decision, staged.answer) {
                 (Some(GateDecision::RuledOut), _) => {
                     // Known to be read cleanly as it is: counted as read.
-                    r.name = input.display();
+                    r.name = input.into_display();
                     r.stats.files_read = 1;
                     r.stats.files_indexed = 1;
                     worker(&mut r, Vec::new());
                     return r;
                 }
                 (Some(GateDecision::Answered), Some(a)) => {
-                    r.name = input.display();
+                    r.name = input.into_display();
                     r.stats.files_read = 1;
                     r.stats.files_answered = 1;
                     r.stats.records_read = a.records;

@@ -710,7 +710,9 @@ fn decode_body(
             .ok_or_else(|| corrupt("a path that shares more than the one before it"))?;
         let tail = std::str::from_utf8(paths.bytes(rest)?)
             .map_err(|_| corrupt("a path that is not UTF-8"))?;
-        let path = format!("{head}{tail}");
+        let mut path = String::with_capacity(head.len() + tail.len());
+        path.push_str(head);
+        path.push_str(tail);
         if !idx.files.is_empty() && path.as_str() <= prev_path {
             return Err(corrupt("paths out of order"));
         }
@@ -900,6 +902,20 @@ mod tests {
             );
         }
         b.finish(100, 5)
+    }
+
+    #[test]
+    fn finding_near_a_hint_finds_what_finding_does() {
+        let names: Vec<String> = (0..12).map(|i| format!("f{i:02}")).collect();
+        let files: Vec<(&str, Vec<&str>)> = names.iter().map(|n| (n.as_str(), vec![])).collect();
+        let idx = of_files(&files);
+        for e in idx.files().iter().map(|e| e.path.clone()).chain(["AWSLogs/1/none".to_string()]) {
+            for hint in [0, 3, 7, 11, 12, 50, usize::MAX] {
+                let near = idx.find_near(&e, hint).map(|(at, e)| (at, e.path.clone()));
+                let found = idx.find(&e).map(|(at, e)| (at, e.path.clone()));
+                assert_eq!(near, found, "{e} near {hint}");
+            }
+        }
     }
 
     #[test]

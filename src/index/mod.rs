@@ -362,6 +362,19 @@ impl Index {
         self.find(path).map(|(_, e)| e)
     }
 
+    /// [`Index::find`], trying first the few places after `hint` (a walk asks in path order,
+    /// so the next file is most often just after the last one found).
+    #[must_use]
+    pub fn find_near(&self, path: &str, hint: usize) -> Option<(usize, &FileEntry)> {
+        let near = self.files.get(hint..).unwrap_or_default().iter().take(4);
+        for (k, e) in near.enumerate() {
+            if e.path == path {
+                return Some((hint + k, e));
+            }
+        }
+        self.find(path)
+    }
+
     /// The place and entry of the file at `path` (relative to the root, `/`-separated).
     #[must_use]
     pub fn find(&self, path: &str) -> Option<(usize, &FileEntry)> {

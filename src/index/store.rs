@@ -258,9 +258,14 @@ impl IndexGate {
 
     /// The place and entry of `path` in the index of its scope, and whether it is fresh.
     fn scoped(&self, path: &Path, stamp: &FileStamp) -> Option<(usize, &FileEntry, &Scope, bool)> {
+        thread_local! {
+            /// Where this thread last found a file: a hint only (checked), whatever the index.
+            static LAST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
         let (scope, key) =
             self.scopes.iter().find_map(|s| Some((s, key(&s.prefix, &s.given, path)?)))?;
-        let (at, e) = scope.index.find(&key)?;
+        let (at, e) = scope.index.find_near(&key, LAST.get() + 1)?;
+        LAST.set(at);
         Some((at, e, scope, e.stamp == *stamp))
     }
 

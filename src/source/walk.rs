@@ -23,6 +23,18 @@ impl Input {
             Input::Stdin => "<stdin>".to_string(),
         }
     }
+
+    /// [`Input::display`], taking the path's own text when it is UTF-8 (no copy).
+    #[must_use]
+    pub fn into_display(self) -> String {
+        match self {
+            Input::Path(p) => p
+                .into_os_string()
+                .into_string()
+                .unwrap_or_else(|os| std::path::PathBuf::from(os).display().to_string()),
+            Input::Stdin => "<stdin>".to_string(),
+        }
+    }
 }
 
 /// One step of the walk.
