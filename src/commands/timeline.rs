@@ -180,7 +180,7 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
         }
         for (raw, v, ids) in fed {
             // Plain findings are rows already; this feeds the windows.
-            let _ = auditor.record_matched(&raw, &v, &ids);
+            let _ = auditor.record_matched_owned(raw, &v, &ids);
         }
         Ok(())
     })?;
