@@ -27,9 +27,9 @@ use std::sync::atomic::AtomicBool;
 const SORT_BUDGET: usize = 64 << 20;
 
 /// What a worker made of one file: rows (record index, the row's time, the row as JSON text
-/// for the sort, or why it could not be written) and the records the consumer's threshold and correlation rules need (raw, as
-/// the rules' tester read it, rule indices). Rows are written where they are made: the
-/// consumer only sorts them.
+/// for the sort, or why it could not be written) and the records the consumer's threshold and
+/// correlation rules need (raw, as the rules' tester read it, rule indices). Rows are written
+/// where they are made: the consumer only sorts them.
 type Partial = (Vec<(u64, Option<i64>, Result<String>)>, Vec<(String, Value, Vec<usize>)>);
 
 thread_local! {

@@ -967,10 +967,6 @@ mod tests {
         assert_eq!(event_names(b"{\"eventName\":\"\xff\"}").map(|x| x.1), None);
     }
 
-    /// The record prefilter of a prefilter-only query passes every record some pattern
-    /// matches (whatever the shape and spelling of its `eventName` and of the fields checked
-    /// for the patterns that name no event), and no record the query's whole prefilter rules
-    /// out but where such a field holds no string.
     #[test]
     fn whole_value_needles_answer_as_the_search() {
         // A scoped clause of whole values (`"root"`) compares a value written without `\`
@@ -1025,6 +1021,10 @@ mod tests {
         assert!(exact.unwrap().whole.is_none());
     }
 
+    /// The record prefilter of a prefilter-only query passes every record some pattern
+    /// matches (whatever the shape and spelling of its `eventName` and of the fields checked
+    /// for the patterns that name no event), and no record the query's whole prefilter rules
+    /// out but where such a field holds no string.
     #[test]
     fn record_prefilter_passes_what_the_patterns_match() {
         use crate::pattern::Pattern;
