@@ -356,20 +356,29 @@ impl<'r> Auditor<'r> {
     /// Like [`Auditor::record`] for a record already parsed and tested ([`matching`], which can
     /// run on another thread).
     pub fn record_matched(&mut self, raw: &str, v: &Value, ids: &[usize]) -> Vec<Finding> {
+        self.record_matched_owned(raw.to_string(), v, ids)
+    }
+
+    /// Like [`Auditor::record_matched`], taking the raw record (no copy of it for one rule;
+    /// one per further rule).
+    pub fn record_matched_owned(&mut self, raw: String, v: &Value, ids: &[usize]) -> Vec<Finding> {
         let mut out = Vec::new();
+        let mut raw = Some(raw);
         let mut matched: Option<Matched> = None;
-        for &i in ids {
+        let mut make = || {
+            let event_time = v.get("eventTime").and_then(Value::as_str).map(str::to_owned);
+            let time =
+                event_time.as_deref().and_then(time::parse_event_time).and_then(time::sort_key);
+            Matched { event_time, time, actor: actor(v), raw: raw.take().unwrap_or_default() }
+        };
+        for (k, &i) in ids.iter().enumerate() {
             let rule = &self.rules[i];
-            let m = matched
-                .get_or_insert_with(|| {
-                    let event_time = v.get("eventTime").and_then(Value::as_str).map(str::to_owned);
-                    let time = event_time
-                        .as_deref()
-                        .and_then(time::parse_event_time)
-                        .and_then(time::sort_key);
-                    Matched { event_time, time, actor: actor(v), raw: raw.to_string() }
-                })
-                .clone();
+            // The last rule takes the record; the others a copy.
+            let m = if k + 1 == ids.len() {
+                matched.take().unwrap_or_else(&mut make)
+            } else {
+                matched.get_or_insert_with(&mut make).clone()
+            };
             for &(c, pos) in &self.feeds[i] {
                 let Some(time) = m.time else {
                     self.untimed += 1;

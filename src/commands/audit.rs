@@ -67,7 +67,7 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, stop: &AtomicBool) -> Result<O
             .take()
             .and_then(|p| p.downcast::<Vec<(String, serde_json::Value, Vec<usize>)>>().ok());
         for (raw, v, ids) in tested.into_iter().flat_map(|t| *t) {
-            for f in auditor.record_matched(&raw, &v, &ids) {
+            for f in auditor.record_matched_owned(raw, &v, &ids) {
                 fail |= rules[f.rule].severity >= args.fail_on;
                 sink.finding(&rules, &f)?;
             }

@@ -26,9 +26,24 @@ use std::sync::atomic::AtomicBool;
 /// Memory for rows waiting to be sorted before they spill to temporary files.
 const SORT_BUDGET: usize = 64 << 20;
 
-/// What a worker made of one file: rows (record index, row) and the records the consumer's
-/// threshold and correlation rules need (raw, as the rules' tester read it, rule indices).
-type Partial = (Vec<(u64, Row)>, Vec<(String, Value, Vec<usize>)>);
+/// What a worker made of one file: rows (record index, the row's time, the row as JSON text
+/// for the sort, or why it could not be written) and the records the consumer's threshold and
+/// correlation rules need (raw, as the rules' tester read it, rule indices). Rows are written
+/// where they are made: the consumer only sorts them.
+type Partial = (Vec<(u64, Option<i64>, Result<String>)>, Vec<(String, Value, Vec<usize>)>);
+
+thread_local! {
+    /// A worker's buffer for one row's JSON text.
+    static ROW_TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A row as JSON text for the sort, copied out of one buffer at its length: the sort counts
+/// text, and a string grown by doubling would hold up to twice that while it waits.
+fn row_text(text: &mut Vec<u8>, row: &Row) -> Result<String> {
+    text.clear();
+    serde_json::to_writer(&mut *text, row)?;
+    Ok(String::from_utf8(text.as_slice().to_vec())?)
+}
 
 fn severity(l: SigmaLevel) -> Severity {
     match l {
@@ -95,7 +110,7 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
     let keep_raw = args.raw;
     let tester = audit::Tester::new(&rules);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
-        let mut rows: Vec<(u64, Row)> = Vec::new();
+        let mut rows: Vec<(u64, Option<i64>, Result<String>)> = Vec::new();
         let mut fed: Vec<(String, Value, Vec<usize>)> = Vec::new();
         let mut matched = 0;
         for Match { index: record, raw, .. } in hits {
@@ -141,7 +156,7 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
                 matched += 1;
             }
             if let Some(r) = row {
-                rows.push((record, r));
+                rows.push((record, r.time, ROW_TEXT.with_borrow_mut(|text| row_text(text, &r))));
             }
             let feeding: Vec<usize> = ids.into_iter().filter(|&i| feeds_auditor[i]).collect();
             if !feeding.is_empty() {
@@ -161,9 +176,7 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
     // text, and a string grown by doubling would hold up to twice that while it waits.
     let mut text: Vec<u8> = Vec::new();
     let mut push = |sorter: &mut Sorter, key: Key, row: &Row| -> Result<()> {
-        text.clear();
-        serde_json::to_writer(&mut text, row)?;
-        let raw = String::from_utf8(text.as_slice().to_vec())?;
+        let raw = row_text(&mut text, row)?;
         sorter.push(Entry { key, raw }).context("sorting the timeline")
     };
     // A huge file's candidates are tested in chunks (memory holds one chunk of them).
@@ -174,13 +187,13 @@ pub fn run(args: &TimelineArgs, out: &mut dyn Write, stop: &AtomicBool) -> Resul
             return Ok(());
         };
         let (rows, fed) = *partial;
-        for (record, row) in rows {
-            let key = Key { time: row.time.unwrap_or(i64::MAX), file, record };
-            push(&mut sorter, key, &row)?;
+        for (record, time, raw) in rows {
+            let key = Key { time: time.unwrap_or(i64::MAX), file, record };
+            sorter.push(Entry { key, raw: raw? }).context("sorting the timeline")?;
         }
         for (raw, v, ids) in fed {
             // Plain findings are rows already; this feeds the windows.
-            let _ = auditor.record_matched(&raw, &v, &ids);
+            let _ = auditor.record_matched_owned(raw, &v, &ids);
         }
         Ok(())
     })?;

@@ -463,6 +463,10 @@ pub(crate) struct Scoped {
     needles: Vec<Finder<'static>>,
     /// Searched ignoring ASCII case.
     fold: bool,
+    /// Folded needles that are each a whole value with its quotes (`"root"`, from a Sigma
+    /// value without wildcards): in a string value written without `\` such a needle can
+    /// only be the value itself, compared ignoring case without a lower-cased copy.
+    whole: Option<Vec<Box<[u8]>>>,
 }
 
 impl Scoped {
@@ -499,10 +503,14 @@ impl Scoped {
         if needles.is_empty() {
             return None;
         }
+        let whole = (fold
+            && needles.iter().all(|n| n.len() >= 2 && n.starts_with('"') && n.ends_with('"')))
+        .then(|| needles.iter().map(|n| n.as_bytes().into()).collect());
         Some(Scoped {
             key: Finder::new(format!("{last}\"").as_bytes()).into_owned(),
             needles: needles.iter().map(|n| Finder::new(n.as_bytes()).into_owned()).collect(),
             fold,
+            whole,
         })
     }
 
@@ -545,6 +553,14 @@ impl Scoped {
         }
         if has_case_twin(value) {
             return true;
+        }
+        // The value's only quotes are its ends when it holds no `\`, and a whole-value
+        // needle has quotes only at its ends: it is in the value only as the value.
+        if let Some(whole) = &self.whole
+            && let Some(inner) = value.get(1..value.len().saturating_sub(1))
+            && !inner.contains(&b'\\')
+        {
+            return whole.iter().any(|w| w.eq_ignore_ascii_case(value));
         }
         LOWER_VALUE.with_borrow_mut(|lower| {
             lower.clear();
@@ -949,6 +965,60 @@ mod tests {
             assert_eq!(names(t), None, "{t}");
         }
         assert_eq!(event_names(b"{\"eventName\":\"\xff\"}").map(|x| x.1), None);
+    }
+
+    #[test]
+    fn whole_value_needles_answer_as_the_search() {
+        // A scoped clause of whole values (`"root"`) compares a value written without `\`
+        // instead of lower-casing it and searching: the same answers as the search.
+        use proptest::prelude::*;
+        let needle = prop::sample::select(vec![
+            "\"Root\"",
+            "\"root\"",
+            "\"\"",
+            "\"AccessDenied\"",
+            "\"a b\"",
+        ]);
+        let needles = prop::collection::vec(needle, 1..3);
+        let piece = prop::sample::select(vec![
+            "root",
+            "ROOT",
+            "Ro",
+            "ot",
+            "\\\"",
+            "\\\\",
+            "\\u0052",
+            "x",
+            " ",
+            "a b",
+            "A B",
+            "accessdenied",
+            "\u{212A}",
+            "\u{17F}",
+            "\"",
+            "",
+        ]);
+        let value = prop::collection::vec(piece, 0..5);
+        proptest!(ProptestConfig::with_cases(3000), |(needles in needles, value in value)| {
+            let clause: Vec<String> = needles.iter().map(|n| (*n).to_string()).collect();
+            let fast = Scoped::new("userIdentity.type", &clause, true).unwrap();
+            prop_assert!(fast.whole.is_some());
+            let slow = Scoped { whole: None, ..Scoped::new("userIdentity.type", &clause, true).unwrap() };
+            // As `holds` cuts it: from the opening quote to the first unescaped quote.
+            let text = format!("\"{}\"", value.concat());
+            let Some(end) = string_end(text.as_bytes(), 1) else {
+                return Ok(());
+            };
+            let v = &text.as_bytes()[..=end];
+            prop_assert_eq!(fast.found_in(v), slow.found_in(v), "{}", text);
+            let record = format!("{{\"userIdentity\":{{\"type\":{text}}}}}");
+            prop_assert_eq!(fast.holds(record.as_bytes()), slow.holds(record.as_bytes()), "{}", record);
+        });
+        // Not all whole: searched as before.
+        let mixed = Scoped::new("errorCode", &["\"accessdenied".into(), "\"root\"".into()], true);
+        assert!(mixed.unwrap().whole.is_none());
+        let exact = Scoped::new("userIdentity.type", &["Root".into()], false);
+        assert!(exact.unwrap().whole.is_none());
     }
 
     /// The record prefilter of a prefilter-only query passes every record some pattern
