@@ -37,7 +37,7 @@ use xorf::{BinaryFuse8, Descriptor};
 /// The first bytes of every index file.
 pub const MAGIC: &[u8; 16] = b"trailscan-index\n";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// Sections in a file.
 const SECTIONS: usize = 3;
 /// Header length.
