@@ -188,7 +188,7 @@ fn login(arn: &str, time: &str, id: &str) -> Issuance {
 fn issuances_read_out_of_order_are_rebuilt_as_the_full_pass_adds_them() {
     // A cross-account call logged twice (the caller's account's copy later in the walk), a
     // sign-in between them, and a call made later.
-    let mut copy = |account: &str, at| {
+    let copy = |account: &str, at| {
         let mut i = placed(assume(A, B, "2024-03-01T10:00:00Z", "Admin"), at);
         i.account = Some(account.to_string());
         i.logged_in = vec![account.to_string()];
