@@ -1140,9 +1140,13 @@ fn activity_pass(
     };
     let mut stats = Stats::default();
     let mut failed = false;
+    let place = Places::new(facts);
     // A huge file's matches come in chunks, in record order: each is taken in at once.
     engine::scan_with_chunks(&scan, &q, setup.stop, &worker, |file, mut report| {
-        let file = walk_index.get(file as usize).copied().unwrap_or(file);
+        let file = match walk_index.get(file as usize) {
+            Some(&n) => n,
+            None => place.of(&report.name, file),
+        };
         stats.merge(&report.stats);
         failed |= report.failed;
         if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Found>().ok()) {
@@ -1269,8 +1273,15 @@ fn windows(times: impl Iterator<Item = i64>) -> Vec<(i64, i64)> {
 /// known (only those can [`infer`] link into the trace; the others are looked at again when
 /// more is known).
 fn inference_candidates(facts: &Facts, nodes: &BTreeMap<NodeId, NodeInfo>) -> Vec<(String, i64)> {
-    let unkeyed: Vec<&str> =
-        facts.issuances.iter().filter(|i| i.unkeyed()).filter_map(|i| i.time.as_deref()).collect();
+    // The unkeyed issuances' times, by second (rounded down), to look near a creation date.
+    let mut unkeyed: Vec<(i64, &str)> = facts
+        .issuances
+        .iter()
+        .filter(|i| i.unkeyed())
+        .filter_map(|i| i.time.as_deref())
+        .filter_map(|t| Some((created_second(t)?, t)))
+        .collect();
+    unkeyed.sort_unstable();
     let mut out = Vec::new();
     for (key, events) in &facts.events {
         if facts.by_key.contains_key(key) || facts.inferred.contains_key(key) {
@@ -1283,7 +1294,11 @@ fn inference_candidates(facts: &Facts, nodes: &BTreeMap<NodeId, NodeInfo>) -> Ve
         let Some(second) = created_second(created) else { continue };
         let in_trace = nodes.contains_key(&NodeId::Key(key.clone()));
         let near = || {
-            unkeyed.iter().any(|t| seconds_apart(t, created).is_some_and(|d| d <= INFER_SECONDS))
+            let from = unkeyed.partition_point(|(t, _)| *t < second - INFER_SECONDS - 2);
+            unkeyed[from..]
+                .iter()
+                .take_while(|(t, _)| *t <= second + INFER_SECONDS + 2)
+                .any(|(_, t)| seconds_apart(t, created).is_some_and(|d| d <= INFER_SECONDS))
         };
         if e.caller.arn.is_some() && (in_trace || near()) {
             out.push((key.clone(), second));
@@ -1339,6 +1354,29 @@ fn accounts_in_archive(
     Ok(())
 }
 
+/// The place of each file in pass 1's walk ([`Facts::files`]), by name: what a later pass
+/// reads is placed as pass 1 placed it (the engine numbers the files of each walk its own
+/// way: files it skips, digests, count there).
+struct Places(FxHashMap<String, u64>, u64);
+
+impl Places {
+    fn new(facts: &Facts) -> Places {
+        let names = facts
+            .files
+            .iter()
+            .enumerate()
+            .map(|(n, (p, _))| (p.to_string_lossy().into_owned(), n as u64))
+            .collect();
+        Places(names, facts.files.len() as u64)
+    }
+
+    /// The place of the file named `name`, which this pass's walk numbered `walked` (a file
+    /// pass 1 did not see, if any, after all those it saw).
+    fn of(&self, name: &str, walked: u64) -> u64 {
+        self.0.get(name).copied().unwrap_or(self.1 + walked)
+    }
+}
+
 /// Files read and ruled out over the passes.
 #[derive(Debug, Default, Clone, Copy)]
 struct Tally {
@@ -1389,10 +1427,12 @@ fn lookup_pass(
     };
     let mut stats = Stats::default();
     let mut failed = false;
+    let place = Places::new(facts);
     engine::scan_with_chunks(&scan, &q, setup.stop, &worker, |file, mut report| {
         stats.merge(&report.stats);
         failed |= report.failed;
         if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Vec<Issuance>>().ok()) {
+            let file = place.of(&report.name, file);
             for mut i in *part {
                 i.file = file as usize;
                 take_issuance(facts, i);
