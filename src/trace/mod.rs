@@ -189,8 +189,11 @@ pub struct Facts {
     /// event ([`walk_links`]): what has been read of them so far.
     walk: Option<Walk>,
     /// With an archive index in use: whether the links were followed through it (`true`) or
-    /// every issuing event read (`false`: a `--session` seed). `None`: no index in use.
+    /// every issuing event read (`false`: a `--session` seed, or a walk given up). `None`: no
+    /// index in use.
     pub index_links: Option<bool>,
+    /// The walk through the index was given up for the full way ([`LOOKUP_MAX`]).
+    pub walk_gave_up: bool,
 }
 
 /// The issuing events read while the trace follows the links through the index, and what
@@ -215,6 +218,17 @@ struct Walk {
     /// Keys around whose session creation every issuing event has been read.
     windowed: HashSet<String>,
 }
+
+/// When the walk through the index would look up the issuing events of more keys than this at
+/// once, the trace is made the full way instead (reading every issuing event once, noting each
+/// file's keys): a file's key filter (8-bit fingerprints) answers "maybe" for one of 256 keys
+/// with probability 1 − (255/256)^256 = 63 %, so such a lookup, and the activity passes of so
+/// large a trace, open most files anyway, and the walk would read them more than once.
+const LOOKUP_MAX: usize = 256;
+
+/// Likewise when the walk would read the issuing events around more session creations than
+/// this (each window is a pass over the archive's names).
+const WINDOWS_MAX: usize = 8;
 
 /// What one pass of the scan produced.
 struct PassOut {
@@ -319,16 +333,41 @@ fn pass_gate(
 
 /// Runs the passes and builds the trace.
 pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyhow::Result<Trace> {
-    let mut facts = Facts::default();
-    let first = links_pass(setup, seeds, &mut facts)?;
     let mut tally = Tally::default();
+    match trace_with(setup, seeds, direction, true, &mut tally)? {
+        Some(tr) => Ok(tr),
+        // The walk through the index grew past what the index can narrow: the full way,
+        // counting what the walk read.
+        None => {
+            let mut tr = trace_with(setup, seeds, direction, false, &mut tally)?
+                .ok_or_else(|| anyhow::anyhow!("the full links pass does not give up"))?;
+            tr.facts.index_links = Some(false);
+            tr.facts.walk_gave_up = true;
+            Ok(tr)
+        }
+    }
+}
+
+/// A trace; `walk`: following the links through the index when it can. `None`: the walk gave
+/// up ([`LOOKUP_MAX`], [`WINDOWS_MAX`]).
+fn trace_with(
+    setup: &TraceSetup<'_>,
+    seeds: &Seeds,
+    direction: Direction,
+    walk: bool,
+    tally: &mut Tally,
+) -> anyhow::Result<Option<Trace>> {
+    let mut facts = Facts::default();
+    let first = links_pass(setup, seeds, &mut facts, walk)?;
     tally.add(&first);
     for k in &seeds.keys {
         facts.seeds.insert(NodeId::Key(k.clone()));
     }
     loop {
         // Following the links through the index: what the full links pass would have known.
-        let looked = walk_links(setup, &mut facts, direction, &mut tally)?;
+        let Some(looked) = walk_links(setup, &mut facts, direction, tally)? else {
+            return Ok(None);
+        };
         // What the events read so far tell by inference.
         infer(&mut facts);
         let nodes = closure(&facts, direction);
@@ -406,10 +445,10 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
     }
     let nodes = closure(&facts, direction);
     if facts.walk.is_some() {
-        accounts_in_archive(setup, &mut facts, &nodes, &mut tally)?;
+        accounts_in_archive(setup, &mut facts, &nodes, tally)?;
     }
     let mut stats = first.stats;
-    let Tally { passes, opened, ruled_out, failed } = tally;
+    let Tally { passes, opened, ruled_out, failed } = *tally;
     let mut tr = Trace {
         facts,
         nodes,
@@ -421,7 +460,7 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
     };
     stats.records_matched = tr.events_in_trace();
     tr.stats = stats;
-    Ok(tr)
+    Ok(Some(tr))
 }
 
 fn query(scope: &Filters, patterns: &[Value], prefilter: bool) -> anyhow::Result<Query> {
@@ -521,7 +560,12 @@ fn json_str(text: &str) -> Option<std::borrow::Cow<'_, str>> {
 /// issuing events are read (their links), the seeds' patterns are tested (behind their own
 /// literal prefilter), and the access key ids of each file are noted, so that the activity
 /// passes open only the files that can hold the trace's keys.
-fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyhow::Result<PassOut> {
+fn links_pass(
+    setup: &TraceSetup<'_>,
+    seeds: &Seeds,
+    facts: &mut Facts,
+    walk: bool,
+) -> anyhow::Result<PassOut> {
     use crate::record::fields::{Extracted, Extractor, Fields};
     let lookup = seeds.lookup_pattern();
     let seed_pattern = match &lookup {
@@ -752,7 +796,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         wanted.extend(issued_patterns(&seeds.keys));
     }
     let mut gate = None;
-    if seeds.sessions.is_empty() && !wanted.is_empty() {
+    if walk && seeds.sessions.is_empty() && !wanted.is_empty() {
         gate = pass_gate(setup, &wanted, HashSet::new(), true)?;
     }
     if gate.is_some() {
@@ -763,7 +807,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         // Every issuing event of the archive is read.
         wanted.retain(|p| !is_issued_pattern(p));
         wanted.insert(0, link::issuing_pattern());
-        if setup.index_dir.is_some() && !seeds.sessions.is_empty() {
+        if setup.index_dir.is_some() && (!walk || !seeds.sessions.is_empty()) {
             gate = pass_gate(setup, &wanted, HashSet::new(), true)?;
             facts.index_links = gate.is_some().then_some(false);
         }
@@ -1190,7 +1234,7 @@ fn walk_links(
     facts: &mut Facts,
     direction: Direction,
     tally: &mut Tally,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<bool>> {
     let mut any = false;
     while facts.walk.is_some() {
         rebuild(facts);
@@ -1209,6 +1253,9 @@ fn walk_links(
             .collect();
         ask.sort();
         ask.dedup();
+        if ask.len() > LOOKUP_MAX {
+            return Ok(None);
+        }
         if !ask.is_empty() {
             let out = lookup_pass(setup, facts, &issued_patterns(&ask), &setup.scope)?;
             tally.add(&out);
@@ -1227,7 +1274,11 @@ fn walk_links(
             break;
         }
         around.sort();
-        for (since, until) in windows(around.iter().map(|(t, _)| *t)) {
+        let spans = windows(around.iter().map(|(t, _)| *t));
+        if spans.len() > WINDOWS_MAX {
+            return Ok(None);
+        }
+        for (since, until) in spans {
             let mut scope = setup.scope.clone();
             let at = |s: i64| chrono::DateTime::<chrono::Utc>::from_timestamp(s, 0);
             scope.since = scope.since.max(at(since));
@@ -1247,7 +1298,7 @@ fn walk_links(
         }
         any = true;
     }
-    Ok(any)
+    Ok(Some(any))
 }
 
 /// The time windows (seconds, `until` exclusive) holding every issuance a session created at
