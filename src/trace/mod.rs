@@ -192,7 +192,8 @@ pub struct Facts {
     /// every issuing event read (`false`: a `--session` seed, or a walk given up). `None`: no
     /// index in use.
     pub index_links: Option<bool>,
-    /// The walk through the index was given up for the full way ([`LOOKUP_MAX`]).
+    /// The walk through the index was given up for the full way (more than 256 keys to look
+    /// up at once, or 8 session creations to read around).
     pub walk_gave_up: bool,
 }
 
