@@ -577,3 +577,39 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_walk_past_what_the_index_narrows_is_given_up_for_the_same_trace() {
+    // 300 sessions used from one address (none issued in the archive): more keys to look up
+    // than the walk through the index takes on.
+    let archive = tempfile::tempdir().unwrap();
+    let records: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            serde_json::json!({"eventVersion": "1.09", "eventTime": format!("2024-03-04T10:{:02}:{:02}Z", i / 60, i % 60),
+                "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "awsRegion": "us-east-1",
+                "userIdentity": {"type": "AssumedRole", "accessKeyId": format!("ASIAQRSTUVWXM{i:07}"),
+                    "accountId": "111122223333", "arn": format!("arn:aws:sts::111122223333:assumed-role/R/s{i}")},
+                "sourceIPAddress": "192.0.2.1", "eventID": format!("m-{i}"), "recipientAccountId": "111122223333"})
+        })
+        .collect();
+    std::fs::write(
+        archive.path().join("many.json"),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .unwrap();
+    let a = archive.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let idx = crate::util::trailscan(&["index", a])
+        .env("TRAILSCAN_INDEX_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(idx.status.success());
+    let args = ["trace", a, "--ip", "192.0.2.1", "--format", "jsonl"];
+    let plain = run(&[&args[..], &["--no-index"]].concat());
+    assert_eq!(jsonl(&plain.1).len(), 300);
+    let out =
+        crate::util::trailscan(&args).env("TRAILSCAN_INDEX_DIR", dir.path()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), plain.1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the walk through it was given up"), "{err}");
+}
