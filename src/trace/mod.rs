@@ -15,6 +15,13 @@
 //! Each pass takes a huge file's matches in chunks ([`engine::scan_with_chunks`]), so memory
 //! holds what the trace keeps, not a streamed file's records.
 //!
+//! With a fresh archive index, pass 1 reads only what the seeds name, their events and the
+//! calls that issued them, and the trace follows the credential graph through the index
+//! ([`walk_links`]): down through each credential's own events (its activity pass), up by
+//! the key a call returned, and around a session a link may be inferred to, every issuing
+//! event logged near its creation. Issuing events are kept by their place in the walk and
+//! rebuilt in walk order ([`rebuild`]): the trace is the one the full links pass makes.
+//!
 //! The graph is built in memory from what the passes found ([`Facts`]); [`Trace`] is the
 //! result every renderer prints.
 
