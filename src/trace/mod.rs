@@ -17,10 +17,10 @@
 //!
 //! With a fresh archive index, pass 1 reads only what the seeds name, their events and the
 //! calls that issued them, and the trace follows the credential graph through the index
-//! ([`walk_links`]): down through each credential's own events (its activity pass), up by
+//! (`walk_links`): down through each credential's own events (its activity pass), up by
 //! the key a call returned, and around a session a link may be inferred to, every issuing
 //! event logged near its creation. Issuing events are kept by their place in the walk and
-//! rebuilt in walk order ([`rebuild`]): the trace is the one the full links pass makes.
+//! rebuilt in walk order (`rebuild`): the trace is the one the full links pass makes.
 //!
 //! The graph is built in memory from what the passes found ([`Facts`]); [`Trace`] is the
 //! result every renderer prints.
