@@ -525,6 +525,9 @@ fn a_damaged_index_is_named_and_not_used() {
     let expected = both(d, &args).1;
     let mut future = good.clone();
     future[16] = 99;
+    // An index written before a format change (fields added): not used, rebuilt by an update.
+    let mut previous = good.clone();
+    previous[16..20].copy_from_slice(&(trailscan::index::format::VERSION - 1).to_le_bytes());
     let mut flipped = good.clone();
     // In the body, which every use of the index reads (the other sections are read, and
     // checked, by summaries).
@@ -535,6 +538,7 @@ fn a_damaged_index_is_named_and_not_used() {
         ("truncated", good[..good.len() / 3].to_vec()),
         ("flipped", flipped),
         ("future version", future),
+        ("previous version", previous),
         ("foreign", b"not an index at all".to_vec()),
         ("empty", Vec::new()),
     ] {

@@ -103,8 +103,19 @@ with --event, --source, --errors or --error-code"
         } else {
             String::new()
         };
+        let links = match tr.facts.index_links {
+            Some(true) => "; links followed through the index",
+            Some(false) if tr.facts.walk_gave_up => {
+                "; every issuing event read (the trace grew past what the index narrows: \
+the walk through it was given up)"
+            }
+            Some(false) => {
+                "; every issuing event read (a --session seed is not followed through the index)"
+            }
+            None => "",
+        };
         crate::messages::error(&format!(
-            "{} passes over the archive ({opened} file reads in all{index}); the accounting is the first pass's",
+            "{} passes over the archive ({opened} file reads in all{index}){links}; the accounting is the first pass's",
             tr.passes
         ));
     }

@@ -78,6 +78,10 @@ pub const FIELDS: &[IndexedField] = &[
     mixed("userIdentity.sessionContext.sessionIssuer.arn"),
     mixed("sourceIPAddress"),
     mixed("userAgent"),
+    // The keys a file's records issued (`trace` follows the credential graph through them):
+    // STS issuances, and `CreateAccessKey`.
+    hashed("responseElements.credentials.accessKeyId", None),
+    hashed("responseElements.accessKey.accessKeyId", None),
 ];
 
 /// The position of `path` in [`FIELDS`].

@@ -287,6 +287,9 @@ pub struct Issuance {
     /// The file it was read from (pass 1's walk order).
     #[serde(skip)]
     pub file: usize,
+    /// Its index among the file's records (with `file`, its place in the walk).
+    #[serde(skip)]
+    pub record: u64,
 }
 
 /// The `eventSource` and `eventName` of an issuing event ([`ISSUING`]); `None` when the record
@@ -396,6 +399,7 @@ impl Issuance {
                 .flatten(),
             detailed: true,
             file: usize::MAX,
+            record: 0,
             caller,
             event_name: name,
             event_source: source,
@@ -451,6 +455,7 @@ impl Issuance {
             sso: None,
             detailed: false,
             file: usize::MAX,
+            record: 0,
             event_name: name,
             event_source: source,
         })

@@ -15,6 +15,13 @@
 //! Each pass takes a huge file's matches in chunks ([`engine::scan_with_chunks`]), so memory
 //! holds what the trace keeps, not a streamed file's records.
 //!
+//! With a fresh archive index, pass 1 reads only what the seeds name, their events and the
+//! calls that issued them, and the trace follows the credential graph through the index
+//! (`walk_links`): down through each credential's own events (its activity pass), up by
+//! the key a call returned, and around a session a link may be inferred to, every issuing
+//! event logged near its creation. Issuing events are kept by their place in the walk and
+//! rebuilt in walk order (`rebuild`): the trace is the one the full links pass makes.
+//!
 //! The graph is built in memory from what the passes found ([`Facts`]); [`Trace`] is the
 //! result every renderer prints.
 
@@ -172,6 +179,9 @@ pub struct Facts {
     scanned_sso: HashSet<usize>,
     /// Event ids already kept (the same call logged twice is kept once).
     seen_events: FxHashSet<String>,
+    /// Calls logged by several accounts' trails (`sharedEventID`): the key and place of the
+    /// copy kept.
+    shared: HashMap<String, (String, (u64, u64))>,
     /// Copies of calls already kept, dropped.
     pub duplicates: u64,
     /// New keys of the issuances whose full record was asked for.
@@ -182,7 +192,51 @@ pub struct Facts {
     /// Whether every file read is named by its path (so the activity passes can open only
     /// the files that may hold what they look for).
     files_by_name: bool,
+    /// Following the links through the archive index rather than reading every issuing
+    /// event ([`walk_links`]): what has been read of them so far.
+    walk: Option<Walk>,
+    /// With an archive index in use: whether the links were followed through it (`true`) or
+    /// every issuing event read (`false`: a `--session` seed, or a walk given up). `None`: no
+    /// index in use.
+    pub index_links: Option<bool>,
+    /// The walk through the index was given up for the full way (more than 256 keys to look
+    /// up at once, or 8 session creations to read around).
+    pub walk_gave_up: bool,
 }
+
+/// The issuing events read while the trace follows the links through the index, and what
+/// has been looked up.
+///
+/// Every issuing event read is kept by its place in the walk (file, record); the issuances
+/// of [`Facts`] are rebuilt from them in walk order ([`rebuild`]), so that copies of a call are
+/// merged, and issuances numbered, exactly as the full links pass (which reads them all in
+/// walk order) does.
+#[derive(Debug, Default)]
+struct Walk {
+    /// Every issuing event read, by its place (read in full where it was).
+    read: BTreeMap<(usize, u64), Issuance>,
+    /// The place of the first copy of each issuance of [`Facts::issuances`].
+    slots: Vec<(usize, u64)>,
+    /// Places read since the last rebuild.
+    pending: Vec<(usize, u64)>,
+    /// A place read again in full since the last rebuild.
+    upgraded: bool,
+    /// Keys whose issuing event has been looked for (by the key it returned).
+    looked_up: HashSet<String>,
+    /// Keys around whose session creation every issuing event has been read.
+    windowed: HashSet<String>,
+}
+
+/// When the walk through the index would look up the issuing events of more keys than this at
+/// once, the trace is made the full way instead (reading every issuing event once, noting each
+/// file's keys): a file's key filter (8-bit fingerprints) answers "maybe" for one of 256 keys
+/// with probability 1 − (255/256)^256 = 63 %, so such a lookup, and the activity passes of so
+/// large a trace, open most files anyway, and the walk would read them more than once.
+const LOOKUP_MAX: usize = 256;
+
+/// Likewise when the walk would read the issuing events around more session creations than
+/// this (each window is a pass over the archive's names).
+const WINDOWS_MAX: usize = 8;
 
 /// What one pass of the scan produced.
 struct PassOut {
@@ -287,20 +341,43 @@ fn pass_gate(
 
 /// Runs the passes and builds the trace.
 pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyhow::Result<Trace> {
+    let mut tally = Tally::default();
+    match trace_with(setup, seeds, direction, true, &mut tally)? {
+        Some(tr) => Ok(tr),
+        // The walk through the index grew past what the index can narrow: the full way,
+        // counting what the walk read.
+        None => {
+            let mut tr = trace_with(setup, seeds, direction, false, &mut tally)?
+                .ok_or_else(|| anyhow::anyhow!("the full links pass does not give up"))?;
+            tr.facts.index_links = Some(false);
+            tr.facts.walk_gave_up = true;
+            Ok(tr)
+        }
+    }
+}
+
+/// A trace; `walk`: following the links through the index when it can. `None`: the walk gave
+/// up ([`LOOKUP_MAX`], [`WINDOWS_MAX`]).
+fn trace_with(
+    setup: &TraceSetup<'_>,
+    seeds: &Seeds,
+    direction: Direction,
+    walk: bool,
+    tally: &mut Tally,
+) -> anyhow::Result<Option<Trace>> {
     let mut facts = Facts::default();
-    let first = links_pass(setup, seeds, &mut facts)?;
-    let mut passes = 1;
-    let mut failed = first.failed;
-    let opened_of = |s: &Stats| {
-        (s.files_read.saturating_sub(s.files_indexed + s.files_answered), s.files_indexed)
-    };
-    let mut opened = opened_of(&first.stats);
+    let first = links_pass(setup, seeds, &mut facts, walk)?;
+    tally.add(&first);
     for k in &seeds.keys {
         facts.seeds.insert(NodeId::Key(k.clone()));
     }
-    // The seed keys' events came with the first pass: what they tell by inference.
-    infer(&mut facts);
     loop {
+        // Following the links through the index: what the full links pass would have known.
+        let Some(looked) = walk_links(setup, &mut facts, direction, tally)? else {
+            return Ok(None);
+        };
+        // What the events read so far tell by inference.
+        infer(&mut facts);
         let nodes = closure(&facts, direction);
         let mut keys: Vec<String> = nodes
             .keys()
@@ -351,6 +428,10 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
         details.sort();
         details.dedup();
         if keys.is_empty() && arns.is_empty() && details.is_empty() && sso.is_empty() {
+            if looked {
+                // What was inferred may call for more.
+                continue;
+            }
             break;
         }
         // Issuing events made with a key of this pass (or an earlier one) come with its
@@ -368,23 +449,44 @@ pub fn run(setup: &TraceSetup<'_>, seeds: &Seeds, direction: Direction) -> anyho
             .collect();
         let asked = Asked { keys: &keys, arns: &arns, details: &details, fetch: &fetch, sso: &sso };
         let out = activity_pass(setup, &asked, &mut facts)?;
-        failed |= out.failed;
-        let (o, r) = opened_of(&out.stats);
-        opened = (opened.0 + o, opened.1 + r);
-        passes += 1;
-        infer(&mut facts);
+        tally.add(&out);
     }
     let nodes = closure(&facts, direction);
+    if facts.walk.is_some() {
+        accounts_in_archive(setup, &mut facts, &nodes, tally)?;
+    }
     let mut stats = first.stats;
-    let mut tr = Trace { facts, nodes, direction, passes, stats: Stats::default(), failed, opened };
+    let Tally { passes, opened, ruled_out, failed } = *tally;
+    let mut tr = Trace {
+        facts,
+        nodes,
+        direction,
+        passes,
+        stats: Stats::default(),
+        failed,
+        opened: (opened, ruled_out),
+    };
     stats.records_matched = tr.events_in_trace();
     tr.stats = stats;
-    Ok(tr)
+    Ok(Some(tr))
 }
 
 fn query(scope: &Filters, patterns: &[Value], prefilter: bool) -> anyhow::Result<Query> {
     let texts: Vec<String> = patterns.iter().map(Value::to_string).collect();
     Ok(Query::new(scope, &texts, prefilter)?)
+}
+
+/// The events that issued `keys` (by the key they returned: STS credentials, and access keys
+/// made by `CreateAccessKey`), as patterns the index decides.
+fn issued_patterns(keys: &[String]) -> [Value; 2] {
+    [
+        json!({ "responseElements": { "credentials": { "accessKeyId": keys } } }),
+        json!({ "responseElements": { "accessKey": { "accessKeyId": keys } } }),
+    ]
+}
+
+fn is_issued_pattern(p: &Value) -> bool {
+    p.get("responseElements").is_some()
 }
 
 /// What pass 1 learns from one file.
@@ -466,7 +568,12 @@ fn json_str(text: &str) -> Option<std::borrow::Cow<'_, str>> {
 /// issuing events are read (their links), the seeds' patterns are tested (behind their own
 /// literal prefilter), and the access key ids of each file are noted, so that the activity
 /// passes open only the files that can hold the trace's keys.
-fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyhow::Result<PassOut> {
+fn links_pass(
+    setup: &TraceSetup<'_>,
+    seeds: &Seeds,
+    facts: &mut Facts,
+    walk: bool,
+) -> anyhow::Result<PassOut> {
     use crate::record::fields::{Extracted, Extractor, Fields};
     let lookup = seeds.lookup_pattern();
     let seed_pattern = match &lookup {
@@ -552,12 +659,13 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                                 if let Some(mut i) = Issuance::links_from_record(&v) {
                                     if i.key().is_some() {
                                         i.detailed = false;
+                                        i.record = m.index;
                                         found.issuances.push(i);
                                     } else {
                                         match keep_all.project(raw) {
-                                            Ok(full) => {
-                                                found.issuances.extend(Issuance::from_record(&full))
-                                            }
+                                            Ok(full) => found
+                                                .issuances
+                                                .extend(at(Issuance::from_record(&full), m.index)),
                                             Err(e) => bad.push((m.index, e.to_string())),
                                         }
                                     }
@@ -594,11 +702,14 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
                     Ok(v) => match Issuance::links_from_record(&v) {
                         Some(mut i) if i.key().is_some() => {
                             i.detailed = false;
+                            i.record = m.index;
                             found.issuances.push(i);
                         }
                         // Issued no key: read in full now (console sign-ins, failures).
                         Some(_) => match keep_all.project(raw) {
-                            Ok(full) => found.issuances.extend(Issuance::from_record(&full)),
+                            Ok(full) => {
+                                found.issuances.extend(at(Issuance::from_record(&full), m.index))
+                            }
                             Err(e) => bad.push((m.index, e.to_string())),
                         },
                         None => {}
@@ -614,9 +725,10 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             {
                 match serde_json::from_str::<Value>(raw) {
                     Ok(v) if p.matches(&v) => {
-                        if let Some(i) = Issuance::from_record(&v)
+                        if let Some(mut i) = Issuance::from_record(&v)
                             && i.key().is_some()
                         {
+                            i.record = m.index;
                             found.seed_issued.push(i);
                         }
                         let e = Event::from_record(&v, raw, (0, m.index), keep_raw);
@@ -683,16 +795,36 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     // With an index: only the files that hold an issuing event, an event the seeds name or
     // one made with a seed key (the access key ids of the others are asked of the index by the
     // activity passes).
-    let mut wanted = vec![link::issuing_pattern()];
-    wanted.extend(lookup.clone());
+    // Following the links through the index (no `--session` seed, whose issuing event is
+    // found by the session it named, which the index does not keep): only the files that hold
+    // an event the seeds name, one made with a seed key, or the call that issued a seed key.
+    let mut wanted: Vec<Value> = lookup.iter().cloned().collect();
     if !seeds.keys.is_empty() {
         wanted.push(json!({ "userIdentity": { "accessKeyId": seeds.keys } }));
+        wanted.extend(issued_patterns(&seeds.keys));
+    }
+    let mut gate = None;
+    if walk && seeds.sessions.is_empty() && !wanted.is_empty() {
+        gate = pass_gate(setup, &wanted, HashSet::new(), true)?;
+    }
+    if gate.is_some() {
+        facts.walk =
+            Some(Walk { looked_up: seeds.keys.iter().cloned().collect(), ..Walk::default() });
+        facts.index_links = Some(true);
+    } else {
+        // Every issuing event of the archive is read.
+        wanted.retain(|p| !is_issued_pattern(p));
+        wanted.insert(0, link::issuing_pattern());
+        if setup.index_dir.is_some() && (!walk || !seeds.sessions.is_empty()) {
+            gate = pass_gate(setup, &wanted, HashSet::new(), true)?;
+            facts.index_links = gate.is_some().then_some(false);
+        }
     }
     let scan = ScanConfig {
         validate_hits: false,
         hit_times: false,
         extract: Some(extractor.clone()),
-        gate: pass_gate(setup, &wanted, HashSet::new(), true)?,
+        gate,
         ..setup.scan.clone()
     };
     let mut all_files = true;
@@ -710,11 +842,22 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
             let found = *part;
             // The file's place in the walk: it is noted (below) after its last chunk.
             let file = facts.files.len();
+            // (Following the links through the index, the seed keys' issuances read in full
+            // are kept first: their links-only copies, read next, are then already known.)
+            let walk = facts.walk.is_some();
+            let mut seed_issued = found.seed_issued;
+            for full in &mut seed_issued {
+                full.file = file;
+            }
+            if walk {
+                seed_issued.into_iter().for_each(|full| take_issuance(facts, full));
+                seed_issued = Vec::new();
+            }
             for mut i in found.issuances {
                 i.file = file;
-                add_issuance(facts, i);
+                take_issuance(facts, i);
             }
-            for full in found.seed_issued {
+            for full in seed_issued {
                 add_details(facts, full);
             }
             add_events(facts, file as u64, found.seed_activity);
@@ -742,6 +885,7 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
         Ok(())
     })?;
     facts.files_by_name = all_files;
+    rebuild(facts);
     // Their events were all read on the way.
     facts.scanned_keys.extend(seeds.keys.iter().cloned());
     for v in facts.events.values_mut() {
@@ -767,8 +911,92 @@ fn links_pass(setup: &TraceSetup<'_>, seeds: &Seeds, facts: &mut Facts) -> anyho
     Ok(PassOut { stats, failed })
 }
 
-/// Adds an issuing event, merging the copy another account's trail logged of the same call.
-fn add_issuance(facts: &mut Facts, iss: Issuance) {
+/// Keeps an issuing event read at its place in the walk: added at once by the full links
+/// pass (which reads them in walk order), kept for [`rebuild`] when following the links
+/// through the index.
+fn take_issuance(facts: &mut Facts, iss: Issuance) {
+    let Some(w) = &mut facts.walk else {
+        add_issuance(facts, iss);
+        return;
+    };
+    let at = (iss.file, iss.record);
+    match w.read.entry(at) {
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(iss);
+            w.pending.push(at);
+        }
+        std::collections::btree_map::Entry::Occupied(mut e) => {
+            if iss.detailed && !e.get().detailed {
+                e.insert(iss);
+                w.upgraded = true;
+            }
+        }
+    }
+}
+
+/// Rebuilds the issuances from the issuing events read so far, in walk order, as the full
+/// links pass would have added them; the references to issuances (seeds, inferred links,
+/// Identity Center grants searched) follow them to their new numbers.
+fn rebuild(facts: &mut Facts) {
+    let Some(mut w) = facts.walk.take() else { return };
+    if w.pending.is_empty() && !w.upgraded {
+        facts.walk = Some(w);
+        return;
+    }
+    w.pending.sort_unstable();
+    let appended =
+        !w.upgraded && w.read.range(..w.pending[0]).count() + w.pending.len() == w.read.len();
+    if appended {
+        // Read after everything known: added in order, as the full pass would.
+        for at in std::mem::take(&mut w.pending) {
+            let slot = add_issuance(facts, w.read[&at].clone());
+            if slot == w.slots.len() {
+                w.slots.push(at);
+            }
+        }
+    } else {
+        let old = std::mem::take(&mut w.slots);
+        facts.issuances.clear();
+        facts.by_key.clear();
+        facts.by_caller.clear();
+        let mut slot_of: FxHashMap<(usize, u64), usize> = FxHashMap::default();
+        for (at, iss) in &w.read {
+            let slot = add_issuance(facts, iss.clone());
+            if slot == w.slots.len() {
+                w.slots.push(*at);
+            }
+            slot_of.insert(*at, slot);
+        }
+        let map: Vec<usize> = old.iter().map(|at| slot_of[at]).collect();
+        let m = |i: usize| map[i];
+        facts.seeds = std::mem::take(&mut facts.seeds)
+            .into_iter()
+            .map(|n| match n {
+                NodeId::Issuance(i) => NodeId::Issuance(m(i)),
+                k => k,
+            })
+            .collect();
+        for (i, _) in facts.inferred.values_mut() {
+            *i = m(*i);
+        }
+        facts.scanned_sso = facts.scanned_sso.iter().map(|&i| m(i)).collect();
+        w.pending.clear();
+        w.upgraded = false;
+    }
+    facts.walk = Some(w);
+}
+
+/// An issuance read from the record at `index` of its file.
+fn at(iss: Option<Issuance>, index: u64) -> Option<Issuance> {
+    iss.map(|mut i| {
+        i.record = index;
+        i
+    })
+}
+
+/// Adds an issuing event, merging the copy another account's trail logged of the same call;
+/// its number in [`Facts::issuances`].
+fn add_issuance(facts: &mut Facts, iss: Issuance) -> usize {
     if let Some(k) = iss.key()
         && let Some(&j) = facts.by_key.get(k)
     {
@@ -782,7 +1010,7 @@ fn add_issuance(facts: &mut Facts, iss: Issuance) {
             let logged = std::mem::take(&mut prev.logged_in);
             *prev = Issuance { logged_in: logged, ..iss };
         }
-        return;
+        return j;
     }
     let i = facts.issuances.len();
     if let Some(k) = iss.key() {
@@ -792,6 +1020,7 @@ fn add_issuance(facts: &mut Facts, iss: Issuance) {
         facts.by_caller.entry(c.clone()).or_default().push(i);
     }
     facts.issuances.push(iss);
+    i
 }
 
 /// Replaces the links-only issuance with the same key by the full record.
@@ -857,14 +1086,12 @@ fn activity_pass(
     for &i in sso {
         patterns.extend(facts.issuances[i].sso.as_ref().map(sso_pattern).unwrap_or_default());
     }
-    // What the index can answer for (the issuing events asked for by the key they returned
-    // are not in it: their files are read, known from pass 1).
-    let indexed = patterns.clone();
     if !fetch.is_empty() {
-        // The issuing events, by the key they returned (the same literals as the keys).
-        patterns.push(json!({ "responseElements": { "credentials": { "accessKeyId": fetch } } }));
-        patterns.push(json!({ "responseElements": { "accessKey": { "accessKeyId": fetch } } }));
+        // The issuing events, by the key they returned (the same literals as the keys; the
+        // index keeps them too).
+        patterns.extend(issued_patterns(fetch));
     }
+    let indexed = patterns.clone();
     if patterns.is_empty() {
         // A grant naming no user: nothing can be linked to it.
         facts.scanned_sso.extend(sso.iter().copied());
@@ -936,6 +1163,9 @@ fn activity_pass(
     }
     scan.gate = pass_gate(setup, &indexed, read, false)?;
     let wanted: HashSet<&str> = details.iter().map(String::as_str).collect();
+    // Following the links through the index, every issuing event read is kept: those made
+    // with the keys searched are how the trace goes down.
+    let walk = facts.walk.is_some();
     type Found = (Vec<Event>, Vec<Issuance>);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut found: Found = (Vec::new(), Vec::new());
@@ -944,9 +1174,10 @@ fn activity_pass(
             match serde_json::from_str::<Value>(&m.raw) {
                 Ok(v) => {
                     let e = Event::from_record(&v, &m.raw, (0, m.index), keep_raw);
-                    if let Some(i) = Issuance::from_record(&v)
-                        && i.key().is_some_and(|k| wanted.contains(k))
+                    if let Some(mut i) = Issuance::from_record(&v)
+                        && (walk || i.key().is_some_and(|k| wanted.contains(k)))
                     {
+                        i.record = m.index;
                         found.1.push(i);
                     }
                     found.0.push(e);
@@ -961,20 +1192,30 @@ fn activity_pass(
     };
     let mut stats = Stats::default();
     let mut failed = false;
+    let place = Places::new(facts);
     // A huge file's matches come in chunks, in record order: each is taken in at once.
     engine::scan_with_chunks(&scan, &q, setup.stop, &worker, |file, mut report| {
-        let file = walk_index.get(file as usize).copied().unwrap_or(file);
+        let file = match walk_index.get(file as usize) {
+            Some(&n) => n,
+            None => place.of(&report.name, file),
+        };
         stats.merge(&report.stats);
         failed |= report.failed;
         if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Found>().ok()) {
             let (events, issuances) = *part;
-            for full in issuances {
-                add_details(facts, full);
+            for mut full in issuances {
+                if facts.walk.is_some() {
+                    full.file = file as usize;
+                    take_issuance(facts, full);
+                } else {
+                    add_details(facts, full);
+                }
             }
             add_events(facts, file, events);
         }
         Ok(())
     })?;
+    rebuild(facts);
     facts.scanned_keys.extend(keys.iter().cloned());
     facts.asked_details.extend(details.iter().cloned());
     facts.scanned_arns.extend(arns.iter().cloned());
@@ -982,6 +1223,283 @@ fn activity_pass(
     for v in facts.events.values_mut() {
         v.sort_by_key(|e| (e.sort, e.at));
     }
+    Ok(PassOut { stats, failed })
+}
+
+/// Following the links through the index: reads, before links are inferred, what the full
+/// links pass would have known of the trace's credentials. The issuances made with a key come
+/// with its activity (every event made with it is read); what is left is
+///
+/// - the issuing event of every key of the trace not issued by one of its credentials (the
+///   seeds, and going up): looked for by the key it returned, which the index keeps;
+/// - for a session a link may be inferred to (a key of the trace no event issued, or one
+///   created within [`INFER_SECONDS`] of an unkeyed issuance already known): every issuing
+///   event logged near its creation, looked for by time (the index keeps each file's span).
+///
+/// Repeated until nothing more is to be looked up. `true` when anything was read.
+fn walk_links(
+    setup: &TraceSetup<'_>,
+    facts: &mut Facts,
+    direction: Direction,
+    tally: &mut Tally,
+) -> anyhow::Result<Option<bool>> {
+    let mut any = false;
+    while facts.walk.is_some() {
+        rebuild(facts);
+        let nodes = closure(facts, direction);
+        let candidates = inference_candidates(facts, &nodes);
+        let Some(w) = &facts.walk else { break };
+        let mut ask: Vec<String> = nodes
+            .keys()
+            .filter_map(|n| match n {
+                NodeId::Key(k) => Some(k),
+                NodeId::Issuance(_) => None,
+            })
+            .chain(candidates.iter().map(|(k, _)| k))
+            .filter(|k| !facts.by_key.contains_key(*k) && !w.looked_up.contains(*k))
+            .cloned()
+            .collect();
+        ask.sort();
+        ask.dedup();
+        if ask.len() > LOOKUP_MAX {
+            return Ok(None);
+        }
+        if !ask.is_empty() {
+            let out = lookup_pass(setup, facts, &issued_patterns(&ask), &setup.scope)?;
+            tally.add(&out);
+            if let Some(w) = &mut facts.walk {
+                w.looked_up.extend(ask);
+            }
+            any = true;
+            continue;
+        }
+        let mut around: Vec<(i64, String)> = candidates
+            .into_iter()
+            .filter(|(k, _)| !facts.by_key.contains_key(k) && !w.windowed.contains(k))
+            .map(|(k, t)| (t, k))
+            .collect();
+        if around.is_empty() {
+            break;
+        }
+        around.sort();
+        let spans = windows(around.iter().map(|(t, _)| *t));
+        if spans.len() > WINDOWS_MAX {
+            return Ok(None);
+        }
+        for (since, until) in spans {
+            let mut scope = setup.scope.clone();
+            let at = |s: i64| chrono::DateTime::<chrono::Utc>::from_timestamp(s, 0);
+            scope.since = scope.since.max(at(since));
+            scope.until = match (scope.until, at(until)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if scope.since.is_some() && scope.until.is_some() && scope.since >= scope.until {
+                // Outside the searched window: the full pass would not read it either.
+                continue;
+            }
+            let out = lookup_pass(setup, facts, &[link::issuing_pattern()], &scope)?;
+            tally.add(&out);
+        }
+        if let Some(w) = &mut facts.walk {
+            w.windowed.extend(around.into_iter().map(|(_, k)| k));
+        }
+        any = true;
+    }
+    Ok(Some(any))
+}
+
+/// The time windows (seconds, `until` exclusive) holding every issuance a session created at
+/// one of `times` (sorted) may be inferred to: [`INFER_SECONDS`] either side, one more for
+/// `seconds_apart`'s rounding and one for the creation date's fraction; windows closer than a
+/// quarter of an hour are joined (one read of the files between them costs less than another
+/// pass).
+fn windows(times: impl Iterator<Item = i64>) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for t in times {
+        let (since, until) = (t - INFER_SECONDS - 2, t + INFER_SECONDS + 3);
+        match out.last_mut() {
+            Some(last) if since <= last.1 + 900 => last.1 = last.1.max(until),
+            _ => out.push((since, until)),
+        }
+    }
+    out
+}
+
+/// The keys whose link by inference the trace may need, with the second their session was
+/// created: keys with events but no issuing event known, made by a session with a creation
+/// date, that are in the trace or were created within [`INFER_SECONDS`] of an unkeyed issuance
+/// known (only those can [`infer`] link into the trace; the others are looked at again when
+/// more is known).
+fn inference_candidates(facts: &Facts, nodes: &BTreeMap<NodeId, NodeInfo>) -> Vec<(String, i64)> {
+    // The unkeyed issuances' times, by second (rounded down), to look near a creation date.
+    let mut unkeyed: Vec<(i64, &str)> = facts
+        .issuances
+        .iter()
+        .filter(|i| i.unkeyed())
+        .filter_map(|i| i.time.as_deref())
+        .filter_map(|t| Some((created_second(t)?, t)))
+        .collect();
+    unkeyed.sort_unstable();
+    let mut out = Vec::new();
+    for (key, events) in &facts.events {
+        if facts.by_key.contains_key(key) || facts.inferred.contains_key(key) {
+            continue;
+        }
+        let Some(e) = events.iter().find(|e| e.caller.session_created.is_some()) else {
+            continue;
+        };
+        let Some(created) = e.caller.session_created.as_deref() else { continue };
+        let Some(second) = created_second(created) else { continue };
+        let in_trace = nodes.contains_key(&NodeId::Key(key.clone()));
+        let near = || {
+            let from = unkeyed.partition_point(|(t, _)| *t < second - INFER_SECONDS - 2);
+            unkeyed[from..]
+                .iter()
+                .take_while(|(t, _)| *t <= second + INFER_SECONDS + 2)
+                .any(|(_, t)| seconds_apart(t, created).is_some_and(|d| d <= INFER_SECONDS))
+        };
+        if e.caller.arn.is_some() && (in_trace || near()) {
+            out.push((key.clone(), second));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Following the links through the index, the accounts whose logs the archive holds are
+/// known from every file's path and the records read; where the trace says whether a
+/// credential comes from an account not in the archive (the first account of a key no event
+/// issued), the archive is asked for that account's records, as the full links pass (which
+/// reads every record) would have seen them.
+fn accounts_in_archive(
+    setup: &TraceSetup<'_>,
+    facts: &mut Facts,
+    nodes: &BTreeMap<NodeId, NodeInfo>,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    let mut ask: Vec<String> = nodes
+        .keys()
+        .filter_map(|n| match n {
+            NodeId::Key(k) if issuer(facts, n).is_none() => facts.events.get(k)?.first(),
+            _ => None,
+        })
+        .filter_map(|e| e.caller.account.clone())
+        .filter(|a| !facts.accounts.contains(a))
+        .collect();
+    ask.sort();
+    ask.dedup();
+    for a in ask {
+        let q = query(&setup.scope, &[json!({ "recipientAccountId": [a] })], setup.prefilter)?;
+        let gate = match &setup.index_dir {
+            Some(dir) => crate::index::store::open(&setup.scan.paths, dir, &q, false)
+                .map(|g| std::sync::Arc::new(g) as std::sync::Arc<dyn engine::Gate>),
+            None => None,
+        };
+        let scan =
+            ScanConfig { validate_hits: false, hit_times: false, gate, ..setup.scan.clone() };
+        let mut stats = Stats::default();
+        let mut failed = false;
+        engine::scan_with_chunks(&scan, &q, setup.stop, &|_: &mut FileReport, _| {}, |_, r| {
+            stats.merge(&r.stats);
+            failed |= r.failed;
+            Ok(())
+        })?;
+        if stats.records_matched > 0 {
+            facts.accounts.insert(a);
+        }
+        tally.add(&PassOut { stats, failed });
+    }
+    Ok(())
+}
+
+/// The place of each file in pass 1's walk ([`Facts::files`]), by name: what a later pass
+/// reads is placed as pass 1 placed it (the engine numbers the files of each walk its own
+/// way: files it skips, digests, count there).
+struct Places(FxHashMap<String, u64>, u64);
+
+impl Places {
+    fn new(facts: &Facts) -> Places {
+        let names = facts
+            .files
+            .iter()
+            .enumerate()
+            .map(|(n, (p, _))| (p.to_string_lossy().into_owned(), n as u64))
+            .collect();
+        Places(names, facts.files.len() as u64)
+    }
+
+    /// The place of the file named `name`, which this pass's walk numbered `walked` (a file
+    /// pass 1 did not see, if any, after all those it saw).
+    fn of(&self, name: &str, walked: u64) -> u64 {
+        self.0.get(name).copied().unwrap_or(self.1 + walked)
+    }
+}
+
+/// Files read and ruled out over the passes.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    passes: usize,
+    opened: u64,
+    ruled_out: u64,
+    failed: bool,
+}
+
+impl Tally {
+    fn add(&mut self, out: &PassOut) {
+        let s = &out.stats;
+        self.passes += 1;
+        self.opened += s.files_read.saturating_sub(s.files_indexed + s.files_answered);
+        self.ruled_out += s.files_indexed;
+        self.failed |= out.failed;
+    }
+}
+
+/// Reads the issuing events matching `patterns` in `scope` (the files the index cannot rule
+/// out), each in full.
+fn lookup_pass(
+    setup: &TraceSetup<'_>,
+    facts: &mut Facts,
+    patterns: &[Value],
+    scope: &Filters,
+) -> anyhow::Result<PassOut> {
+    let q = query(scope, patterns, setup.prefilter)?;
+    let gate = match &setup.index_dir {
+        Some(dir) => crate::index::store::open(&setup.scan.paths, dir, &q, false)
+            .map(|g| std::sync::Arc::new(g) as std::sync::Arc<dyn engine::Gate>),
+        None => None,
+    };
+    let scan = ScanConfig { validate_hits: false, hit_times: false, gate, ..setup.scan.clone() };
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        let mut found: Vec<Issuance> = Vec::new();
+        let mut bad = Vec::new();
+        for m in &hits {
+            match serde_json::from_str::<Value>(&m.raw) {
+                Ok(v) => found.extend(at(Issuance::from_record(&v), m.index)),
+                Err(e) => bad.push((m.index, e)),
+            }
+        }
+        for (i, e) in bad {
+            report.reject_match(i, e);
+        }
+        report.partial = Some(Box::new(found));
+    };
+    let mut stats = Stats::default();
+    let mut failed = false;
+    let place = Places::new(facts);
+    engine::scan_with_chunks(&scan, &q, setup.stop, &worker, |file, mut report| {
+        stats.merge(&report.stats);
+        failed |= report.failed;
+        if let Some(part) = report.partial.take().and_then(|p| p.downcast::<Vec<Issuance>>().ok()) {
+            let file = place.of(&report.name, file);
+            for mut i in *part {
+                i.file = file as usize;
+                take_issuance(facts, i);
+            }
+        }
+        Ok(())
+    })?;
+    rebuild(facts);
     Ok(PassOut { stats, failed })
 }
 
@@ -996,12 +1514,36 @@ fn add_events(facts: &mut Facts, file: u64, events: Vec<Event>) {
         {
             continue;
         }
-        // The same call logged by another account's trail: counted, kept once.
-        if let Some(id) = &e.shared_event_id
-            && !facts.seen_events.insert(format!("shared:{id}"))
-        {
-            facts.duplicates += 1;
-            continue;
+        // The same call logged by another account's trail: counted, kept once (the copy
+        // first in the walk, whichever pass found it first).
+        if let Some(id) = &e.shared_event_id {
+            match facts.shared.entry(id.clone()) {
+                std::collections::hash_map::Entry::Occupied(mut kept) => {
+                    facts.duplicates += 1;
+                    let (key, at) = kept.get().clone();
+                    if e.at < at
+                        && let Some(old) = facts
+                            .events
+                            .get_mut(&key)
+                            .and_then(|v| v.iter_mut().find(|x| x.at == at))
+                    {
+                        kept.insert((k.clone(), e.at));
+                        if key == k {
+                            *old = e;
+                        } else {
+                            // (Another key's copy of the same call: not CloudTrail's doing.)
+                            if let Some(v) = facts.events.get_mut(&key) {
+                                v.retain(|x| x.at != at);
+                            }
+                            facts.events.entry(k).or_default().push(e);
+                        }
+                    }
+                    continue;
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((k.clone(), e.at));
+                }
+            }
         }
         facts.events.entry(k).or_default().push(e);
     }

@@ -279,7 +279,6 @@ pub fn json(tr: &Trace, out: &mut dyn Write) -> io::Result<()> {
         "seeds": tr.facts.seeds.iter().map(|s| tr.label(s)).collect::<Vec<_>>(),
         "trees": tr.roots().iter().map(|r| node_json(tr, r)).collect::<Vec<_>>(),
         "events": tr.activity().len(),
-        "passes": tr.passes,
         "duplicate_copies": tr.facts.duplicates,
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -168,3 +168,167 @@ fn inferred_sessions_are_whole_only_when_their_files_were_read() {
     f.principal_files.insert(arn.into(), None);
     assert!(principal_read_whole(&f, arn, C), "every file was read");
 }
+
+/// An issuance read at `at` (file, record) in the walk.
+fn placed(mut i: Issuance, at: (usize, u64)) -> Issuance {
+    (i.file, i.record) = at;
+    i
+}
+
+fn login(arn: &str, time: &str, id: &str) -> Issuance {
+    Issuance::from_record(&json!({
+        "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "eventTime": time,
+        "eventID": id, "userIdentity": {"type": "IAMUser", "arn": arn, "accountId": "111122223333"},
+        "responseElements": {"ConsoleLogin": "Success"}
+    }))
+    .unwrap()
+}
+
+#[test]
+fn issuances_read_out_of_order_are_rebuilt_as_the_full_pass_adds_them() {
+    // A cross-account call logged twice (the caller's account's copy later in the walk), a
+    // sign-in between them, and a call made later.
+    let copy = |account: &str, at| {
+        let mut i = placed(assume(A, B, "2024-03-01T10:00:00Z", "Admin"), at);
+        i.account = Some(account.to_string());
+        i.logged_in = vec![account.to_string()];
+        i.event_id = Some(format!("id-{account}"));
+        i
+    };
+    let theirs = copy("444455556666", (1, 4));
+    let own = copy("111122223333", (3, 0));
+    let signin =
+        placed(login("arn:aws:iam::111122223333:user/a", "2024-03-01T09:59:58Z", "in"), (2, 7));
+    let later = placed(assume(B, C, "2024-03-01T10:01:00Z", "Deploy"), (5, 1));
+    let all = [theirs, own, signin, later];
+
+    // The full links pass: in walk order.
+    let mut cold = Facts::default();
+    for i in all.clone() {
+        add_issuance(&mut cold, i);
+    }
+
+    // Through the index: found in another order, over several passes.
+    let mut warm = Facts { walk: Some(Walk::default()), ..Facts::default() };
+    for i in [&all[3], &all[1]] {
+        take_issuance(&mut warm, i.clone());
+    }
+    rebuild(&mut warm);
+    // A seed and an inferred link to the sign-in, by its number now.
+    take_issuance(&mut warm, all[2].clone());
+    rebuild(&mut warm);
+    let s = warm.issuances.iter().position(|i| i.event_id.as_deref() == Some("in")).unwrap();
+    warm.seeds.insert(NodeId::Issuance(s));
+    warm.inferred.insert(D.to_string(), (s, "evidence".into()));
+    // The first copy, read last: everything is renumbered.
+    take_issuance(&mut warm, all[0].clone());
+    // The same record read again (by another pass) changes nothing.
+    take_issuance(&mut warm, all[3].clone());
+    rebuild(&mut warm);
+
+    let ids = |f: &Facts| -> Vec<(Option<String>, Vec<String>)> {
+        f.issuances.iter().map(|i| (i.event_id.clone(), i.logged_in.clone())).collect()
+    };
+    assert_eq!(ids(&warm), ids(&cold));
+    // The caller's own account's copy is the one kept, logged by both.
+    assert_eq!(warm.issuances[0].event_id.as_deref(), Some("id-111122223333"));
+    assert_eq!(warm.issuances[0].logged_in, vec!["111122223333", "444455556666"]);
+    assert_eq!(warm.by_key, cold.by_key);
+    assert_eq!(warm.by_caller, cold.by_caller);
+    let s = cold.issuances.iter().position(|i| i.event_id.as_deref() == Some("in")).unwrap();
+    assert_eq!(warm.seeds, BTreeSet::from([NodeId::Issuance(s)]));
+    assert_eq!(warm.inferred[D].0, s);
+
+    // A record read in full later replaces its links-only reading, and only that.
+    let mut links = all[3].clone();
+    links.detailed = false;
+    let mut w = Facts { walk: Some(Walk::default()), ..Facts::default() };
+    take_issuance(&mut w, links.clone());
+    take_issuance(&mut w, all[3].clone());
+    take_issuance(&mut w, links);
+    rebuild(&mut w);
+    assert!(w.issuances.len() == 1 && w.issuances[0].detailed);
+}
+
+#[test]
+fn time_windows_hold_every_issuance_a_session_can_be_inferred_to() {
+    let created = 1_000_000;
+    let w = windows([created].into_iter());
+    assert_eq!(w.len(), 1);
+    let (since, until) = w[0];
+    // Every issuance `infer` links (at most INFER_SECONDS apart, counted as `seconds_apart`
+    // counts, on times with fractions) lies inside; the creation date's own fraction too.
+    let text = |s: i64, tenths: i64| {
+        let t = chrono::DateTime::from_timestamp(s, (tenths * 100_000_000) as u32).unwrap();
+        t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string()
+    };
+    for frac in 0..10 {
+        let c = text(created, frac);
+        for d in -80..=80 {
+            let (s, tenths) = (created + (frac + d).div_euclid(10), (frac + d).rem_euclid(10));
+            let t = text(s, tenths);
+            if seconds_apart(&t, &c).is_some_and(|x| x <= INFER_SECONDS) {
+                assert!(since <= s && s < until, "{t} near {c} outside {w:?}");
+            }
+        }
+    }
+    // Sessions created close together are one window; far apart, two.
+    assert_eq!(windows([0, 60].into_iter()).len(), 1);
+    assert_eq!(windows([0, 86_400].into_iter()).len(), 2);
+}
+
+#[test]
+fn inference_is_looked_up_for_the_trace_and_near_known_sign_ins() {
+    let arn = "arn:aws:iam::111122223333:user/a";
+    let event = |key: &str, created: &str| {
+        let v = json!({"eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+            "eventTime": "2024-03-01T11:00:00Z", "eventID": format!("e-{key}"),
+            "userIdentity": {"type": "IAMUser", "arn": arn, "accessKeyId": key,
+                "sessionContext": {"attributes": {"creationDate": created}}}});
+        Event::from_record(&v, "", (0, 0), false)
+    };
+    let mut f = Facts::default();
+    add_issuance(&mut f, login(arn, "2024-03-01T10:00:00Z", "in"));
+    add_issuance(&mut f, assume(A, B, "2024-03-01T10:00:01Z", "Admin"));
+    // B was issued (no inference); C was created next to the sign-in; D long after it; Y is
+    // the seed, created long after too.
+    for (k, c) in [
+        (B, "2024-03-01T10:00:01Z"),
+        (C, "2024-03-01T10:00:04Z"),
+        (D, "2024-03-01T10:30:00Z"),
+        (Y, "2024-03-01T10:40:00Z"),
+    ] {
+        add_events(&mut f, 0, vec![event(k, c)]);
+    }
+    f.seeds.insert(NodeId::Key(Y.to_string()));
+    let nodes = closure(&f, Direction::Both);
+    let c = inference_candidates(&f, &nodes);
+    let keys: Vec<&str> = c.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, vec![C, Y]);
+    assert_eq!(
+        c[0].1,
+        chrono::DateTime::parse_from_rfc3339("2024-03-01T10:00:04Z").unwrap().timestamp()
+    );
+}
+
+#[test]
+fn the_copy_of_a_shared_call_kept_is_the_first_in_the_walk() {
+    let copy = |account: &str| {
+        let v = json!({"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+            "eventTime": "2024-03-01T10:00:00Z", "eventID": format!("id-{account}"),
+            "recipientAccountId": account, "sharedEventID": "shared-1",
+            "userIdentity": {"type": "IAMUser", "accessKeyId": A}});
+        Event::from_record(&v, "", (0, 3), false)
+    };
+    for order in
+        [[(1, "111122223333"), (4, "444455556666")], [(4, "444455556666"), (1, "111122223333")]]
+    {
+        let mut f = Facts::default();
+        for (file, account) in order {
+            add_events(&mut f, file, vec![copy(account)]);
+        }
+        assert_eq!(f.duplicates, 1);
+        let kept: Vec<_> = f.events[A].iter().map(|e| e.account.clone().unwrap()).collect();
+        assert_eq!(kept, vec!["111122223333"], "{order:?}");
+    }
+}

@@ -426,25 +426,38 @@ fn the_index_changes_which_files_are_read_never_the_trace() {
         &["--session", "arn:aws:sts::444455556666:assumed-role/DataPipeline/alice-chain"],
         &["--ip", "198.51.100.0/24", "--since", "2024-03-04T09:05:00Z"],
     ];
-    let mut ruled_out = 0;
     for seed in seeds {
-        for format in ["text", "json", "jsonl"] {
+        let mut reads = Vec::new();
+        for format in ["text", "json", "jsonl", "html"] {
             let mut a = seed.to_vec();
             a.extend(["--format", format]);
             let plain = trace(&[a.as_slice(), &["--no-index"]].concat());
             let indexed = trace_indexed(dir.path(), &a);
             assert_eq!(plain.0, indexed.0, "{a:?}");
             assert_eq!(plain.1, indexed.1, "{a:?}: the index changed the trace");
-            assert!(!plain.2.contains("ruled out unopened by the index"));
-            if indexed.2.contains("ruled out unopened by the index") {
-                ruled_out += 1;
-            }
+            assert_eq!(file_reads(&plain.2).1, 0, "{}", plain.2);
+            reads.push((file_reads(&plain.2), file_reads(&indexed.2)));
         }
+        // Following the links through the index reads fewer files than reading every
+        // issuing event (a `--session` seed too: its first pass reads every issuing event,
+        // its activity pass only what the index cannot rule out).
+        let ((cold, _), (warm, ruled_out)) = reads[0];
+        assert!(warm < cold && ruled_out > 0, "{seed:?}: {cold} file reads cold, {warm} indexed");
+        assert!(reads.iter().all(|r| r == &reads[0]), "{seed:?}: {reads:?}");
     }
-    // The index was used (files without issuing events are not opened by the links pass).
-    assert!(ruled_out > 0);
-    let (_, _, err) = trace_indexed(dir.path(), &["--access-key", CHAIN]);
-    assert!(err.contains("3 ruled out unopened by the index"), "{err}");
+    // A trace up a chain reads what holds the chain, not every issuing event: the files of its
+    // four credentials' events and issuances (and the ones the index cannot rule out).
+    let (_, _, cold) = trace(&["--access-key", CHAIN, "--up", "--no-index"]);
+    let (_, _, warm) = trace_indexed(dir.path(), &["--access-key", CHAIN, "--up"]);
+    assert_eq!(file_reads(&cold).0, 22, "{cold}");
+    assert!(file_reads(&warm).0 <= 7, "{warm}");
+    // A seed the index cannot follow (a session, found by the session its issuing event
+    // named, which the index does not keep) is said so, and read the full way.
+    let (_, _, err) = trace_indexed(
+        dir.path(),
+        &["--session", "arn:aws:sts::444455556666:assumed-role/DataPipeline/alice-chain"],
+    );
+    assert!(err.contains("every issuing event read"), "{err}");
     // A file changed since it was indexed is read, and the trace is the same.
     let copy = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("cp")
@@ -476,6 +489,82 @@ fn the_index_changes_which_files_are_read_never_the_trace() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("changed since it was built"));
 }
 
+/// (file reads in all, files ruled out unopened by the index) from a trace's stderr.
+fn file_reads(stderr: &str) -> (u64, u64) {
+    let line = stderr.lines().find(|l| l.contains("file reads in all")).expect(stderr);
+    let num = |after: &str| -> u64 {
+        let at = line.find(after).unwrap() + after.len();
+        line[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    let reads = num("(");
+    let ruled = if line.contains("ruled out") { num("in all, ") } else { 0 };
+    (reads, ruled)
+}
+
+#[test]
+fn a_file_changed_after_indexing_gives_the_cold_answer() {
+    use std::io::{Read, Write};
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .args(["-r", &root().join(ARCHIVE).display().to_string()])
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let archive = copy.path().join("trace");
+    let archive = archive.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let idx = crate::util::trailscan(&["index", archive])
+        .env("TRAILSCAN_INDEX_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(idx.status.success());
+    // After indexing, the chained session issues one more key in a file of its account, and
+    // uses it: the index says neither.
+    let file = walk(std::path::Path::new(archive))
+        .into_iter()
+        .find(|p| p.to_str().unwrap().contains("444455556666_CloudTrail_us-east-1_20240304T1020Z"))
+        .unwrap();
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&file).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    const LATE: &str = "ASIAQRSTUVWXLATEKEY1";
+    let caller = serde_json::json!({"type": "AssumedRole", "accessKeyId": CHAIN, "accountId": "444455556666",
+        "arn": "arn:aws:sts::444455556666:assumed-role/DataPipeline/alice-chain",
+        "sessionContext": {"attributes": {"creationDate": "2024-03-04T09:05:00Z"}}});
+    let records = doc["Records"].as_array_mut().unwrap();
+    records.push(serde_json::json!({"eventVersion": "1.09", "eventTime": "2024-03-04T10:20:30Z",
+        "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", "awsRegion": "us-east-1",
+        "userIdentity": caller, "sourceIPAddress": "198.51.100.77", "eventID": "late-1",
+        "requestParameters": {"roleArn": "arn:aws:iam::444455556666:role/Late", "roleSessionName": "late"},
+        "responseElements": {"credentials": {"accessKeyId": LATE},
+            "assumedRoleUser": {"arn": "arn:aws:sts::444455556666:assumed-role/Late/late"}},
+        "recipientAccountId": "444455556666"}));
+    records.push(serde_json::json!({"eventVersion": "1.09", "eventTime": "2024-03-04T10:21:00Z",
+        "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "awsRegion": "us-east-1",
+        "userIdentity": {"type": "AssumedRole", "accessKeyId": LATE, "accountId": "444455556666",
+            "arn": "arn:aws:sts::444455556666:assumed-role/Late/late"},
+        "sourceIPAddress": "198.51.100.77", "eventID": "late-2", "recipientAccountId": "444455556666"}));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(doc.to_string().as_bytes()).unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+    for args in [&["--access-key", CHAIN][..], &["--access-key", LATE, "--up"]] {
+        let mut a = vec!["trace", archive];
+        a.extend_from_slice(args);
+        a.extend(["--format", "jsonl"]);
+        let plain = run(&a);
+        assert!(plain.1.contains(LATE), "{args:?}: {}", plain.1);
+        let out =
+            crate::util::trailscan(&a).env("TRAILSCAN_INDEX_DIR", dir.path()).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), plain.1, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("changed since it was built"), "{err}");
+        assert!(file_reads(&err).1 > 0, "{err}");
+    }
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -487,4 +576,40 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_walk_past_what_the_index_narrows_is_given_up_for_the_same_trace() {
+    // 300 sessions used from one address (none issued in the archive): more keys to look up
+    // than the walk through the index takes on.
+    let archive = tempfile::tempdir().unwrap();
+    let records: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            serde_json::json!({"eventVersion": "1.09", "eventTime": format!("2024-03-04T10:{:02}:{:02}Z", i / 60, i % 60),
+                "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "awsRegion": "us-east-1",
+                "userIdentity": {"type": "AssumedRole", "accessKeyId": format!("ASIAQRSTUVWXM{i:07}"),
+                    "accountId": "111122223333", "arn": format!("arn:aws:sts::111122223333:assumed-role/R/s{i}")},
+                "sourceIPAddress": "192.0.2.1", "eventID": format!("m-{i}"), "recipientAccountId": "111122223333"})
+        })
+        .collect();
+    std::fs::write(
+        archive.path().join("many.json"),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .unwrap();
+    let a = archive.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let idx = crate::util::trailscan(&["index", a])
+        .env("TRAILSCAN_INDEX_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(idx.status.success());
+    let args = ["trace", a, "--ip", "192.0.2.1", "--format", "jsonl"];
+    let plain = run(&[&args[..], &["--no-index"]].concat());
+    assert_eq!(jsonl(&plain.1).len(), 300);
+    let out =
+        crate::util::trailscan(&args).env("TRAILSCAN_INDEX_DIR", dir.path()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), plain.1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the walk through it was given up"), "{err}");
 }
