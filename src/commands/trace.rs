@@ -105,6 +105,10 @@ with --event, --source, --errors or --error-code"
         };
         let links = match tr.facts.index_links {
             Some(true) => "; links followed through the index",
+            Some(false) if tr.facts.walk_wide => {
+                "; every issuing event read (the seeds are in more than a quarter of the indexed \
+files: the walk through the index was not begun)"
+            }
             Some(false) if tr.facts.walk_gave_up => {
                 "; every issuing event read (the trace grew past what the index narrows: \
 the walk through it was given up)"

@@ -295,6 +295,26 @@ impl IndexGate {
         }
     }
 
+    /// Of the indexed files under the paths given, how many the query may match (the files
+    /// a scan would open among them, were they all fresh), and how many there are.
+    #[must_use]
+    pub fn may_match_share(&self) -> (usize, usize) {
+        let Mode::Plan(planner) = &self.mode else { return (0, 0) };
+        let (mut may, mut all) = (0, 0);
+        for s in &self.scopes {
+            let under = |p: &str| {
+                s.prefix.is_empty()
+                    || p.strip_prefix(s.prefix.as_str())
+                        .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+            };
+            for e in s.index.files().iter().filter(|e| under(&e.path)) {
+                all += 1;
+                may += usize::from(planner.may_match(e, &s.index));
+            }
+        }
+        (may, all)
+    }
+
     /// The indexes in use: (root, files, built at).
     #[must_use]
     pub fn describe(&self) -> Vec<String> {

@@ -202,6 +202,9 @@ pub struct Facts {
     /// The walk through the index was given up for the full way (more than 256 keys to look
     /// up at once, or 8 session creations to read around).
     pub walk_gave_up: bool,
+    /// The walk through the index was not begun: its first pass alone would open more than a
+    /// quarter of the indexed files ([`FIRST_PASS_MAX`]).
+    pub walk_wide: bool,
 }
 
 /// The issuing events read while the trace follows the links through the index, and what
@@ -237,6 +240,17 @@ const LOOKUP_MAX: usize = 256;
 /// Likewise when the walk would read the issuing events around more session creations than
 /// this (each window is a pass over the archive's names).
 const WINDOWS_MAX: usize = 8;
+
+/// The walk is not begun when its first pass alone would open more than this share (in
+/// percent) of the indexed files: the full way reads each file once.
+const FIRST_PASS_MAX: usize = 25;
+
+/// Whether the first pass through `index` would open more than [`FIRST_PASS_MAX`] % of the
+/// indexed files.
+fn wide(index: &crate::index::store::IndexGate) -> bool {
+    let (may, all) = index.may_match_share();
+    may * 100 > all * FIRST_PASS_MAX
+}
 
 /// What one pass of the scan produced.
 struct PassOut {
@@ -328,15 +342,29 @@ fn pass_gate(
     read: HashSet<std::path::PathBuf>,
     read_unnamed: bool,
 ) -> anyhow::Result<Option<std::sync::Arc<dyn engine::Gate>>> {
+    Ok(pass_index(setup, patterns)?.map(|index| gate_of(index, read, read_unnamed)))
+}
+
+/// The index's gate for a pass looking for `patterns`, as [`pass_gate`], before the files it
+/// reads whatever the index says are added.
+fn pass_index(
+    setup: &TraceSetup<'_>,
+    patterns: &[Value],
+) -> anyhow::Result<Option<crate::index::store::IndexGate>> {
     let Some(dir) = &setup.index_dir else { return Ok(None) };
     if patterns.is_empty() {
         return Ok(None);
     }
     let q = query(&setup.scope, patterns, setup.prefilter)?;
-    Ok(crate::index::store::open(&setup.scan.paths, dir, &q, false).map(|index| {
-        std::sync::Arc::new(PassGate { index, read, read_unnamed })
-            as std::sync::Arc<dyn engine::Gate>
-    }))
+    Ok(crate::index::store::open(&setup.scan.paths, dir, &q, false))
+}
+
+fn gate_of(
+    index: crate::index::store::IndexGate,
+    read: HashSet<std::path::PathBuf>,
+    read_unnamed: bool,
+) -> std::sync::Arc<dyn engine::Gate> {
+    std::sync::Arc::new(PassGate { index, read, read_unnamed })
 }
 
 /// Runs the passes and builds the trace.
@@ -805,7 +833,13 @@ fn links_pass(
     }
     let mut gate = None;
     if walk && seeds.sessions.is_empty() && !wanted.is_empty() {
-        gate = pass_gate(setup, &wanted, HashSet::new(), true)?;
+        // Seeds the index cannot narrow (a principal or an address active in most of the
+        // archive): the walk would open most files in its first pass alone, and give up for
+        // the full way after more passes; the full way reads the archive once.
+        match pass_index(setup, &wanted)? {
+            Some(index) if wide(&index) => facts.walk_wide = true,
+            index => gate = index.map(|i| gate_of(i, HashSet::new(), true)),
+        }
     }
     if gate.is_some() {
         facts.walk =
@@ -815,7 +849,7 @@ fn links_pass(
         // Every issuing event of the archive is read.
         wanted.retain(|p| !is_issued_pattern(p));
         wanted.insert(0, link::issuing_pattern());
-        if setup.index_dir.is_some() && (!walk || !seeds.sessions.is_empty()) {
+        if setup.index_dir.is_some() && (!walk || !seeds.sessions.is_empty() || facts.walk_wide) {
             gate = pass_gate(setup, &wanted, HashSet::new(), true)?;
             facts.index_links = gate.is_some().then_some(false);
         }

@@ -597,6 +597,16 @@ fn a_walk_past_what_the_index_narrows_is_given_up_for_the_same_trace() {
         serde_json::json!({ "Records": records }).to_string(),
     )
     .unwrap();
+    // Files without the address, so that the seed is in a fifth of them (in more than a
+    // quarter, the walk is not begun at all).
+    for i in 0..4 {
+        let other = serde_json::json!({"Records": [{"eventVersion": "1.09", "eventTime": "2024-03-04T11:00:00Z",
+            "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "awsRegion": "us-east-1",
+            "userIdentity": {"type": "IAMUser", "accessKeyId": format!("AKIAQRSTUVWXOTHER{i:03}"),
+                "accountId": "111122223333", "arn": "arn:aws:iam::111122223333:user/o"},
+            "sourceIPAddress": "203.0.113.9", "eventID": format!("o-{i}"), "recipientAccountId": "111122223333"}]});
+        std::fs::write(archive.path().join(format!("other{i}.json")), other.to_string()).unwrap();
+    }
     let a = archive.path().to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let idx = crate::util::trailscan(&["index", a])
@@ -612,4 +622,18 @@ fn a_walk_past_what_the_index_narrows_is_given_up_for_the_same_trace() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), plain.1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the walk through it was given up"), "{err}");
+    // Alone, the address is in every file: the walk is not begun, the trace is the same.
+    for i in 0..4 {
+        std::fs::remove_file(archive.path().join(format!("other{i}.json"))).unwrap();
+    }
+    let idx = crate::util::trailscan(&["index", a])
+        .env("TRAILSCAN_INDEX_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(idx.status.success());
+    let out =
+        crate::util::trailscan(&args).env("TRAILSCAN_INDEX_DIR", dir.path()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), plain.1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the walk through the index was not begun"), "{err}");
 }
