@@ -26,11 +26,23 @@ pub const NONE: u16 = u16::MAX - 1;
 pub const ERROR_DIM: usize = 5;
 const ACTOR_DIM: usize = 2;
 
+/// Bytes of records' ids and dictionaries the one-pass report holds at most ([`Part`],
+/// [`Dicts`]): past them it gives them up and places the records in a second pass
+/// ([`Plan::place`]), so that its memory does not grow with the records.
+pub const BUDGET: u64 = 96 << 20;
+
+/// [`BUDGET`], or `TRAILSCAN_REPORT_BUDGET` (hidden, for tests: 0 always takes the second
+/// pass).
+#[must_use]
+pub fn budget() -> u64 {
+    std::env::var("TRAILSCAN_REPORT_BUDGET").ok().and_then(|v| v.parse().ok()).unwrap_or(BUDGET)
+}
+
 /// A cube cell's key: the bucket's start (seconds) and one value id per field.
 pub type CellKey = (i64, [u16; DIMS]);
 
 /// Records in a cell and their first and last `eventTime` (nanoseconds).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cell {
     /// Records.
     pub count: u64,
@@ -43,6 +55,22 @@ pub struct Cell {
 impl Default for Cell {
     fn default() -> Self {
         Cell { count: 0, first: i64::MAX, last: i64::MIN }
+    }
+}
+
+impl Cell {
+    /// Counts a record at `t`.
+    fn add(&mut self, t: i64) {
+        self.count += 1;
+        self.first = self.first.min(t);
+        self.last = self.last.max(t);
+    }
+
+    /// Adds what `other` counted.
+    fn merge(&mut self, other: &Cell) {
+        self.count += other.count;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
     }
 }
 
@@ -330,7 +358,7 @@ pub fn fields_of(v: &Value, lookup: &Lookup) -> Fields {
 }
 
 /// One top actor's activity.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Profile {
     /// Records.
     pub count: u64,
@@ -358,6 +386,47 @@ fn bump(m: &mut HashMap<String, u64>, k: &str, n: u64) {
 }
 
 impl Profile {
+    /// Counts the record read as `v` (second pass), in `bucket` when dated; as
+    /// [`ProfileIds::add`] counts it by ids.
+    fn add_view(&mut self, v: &View<'_>, bucket: Option<i64>) {
+        self.count += 1;
+        if let Some(b) = bucket {
+            *self.buckets.entry(b).or_default() += 1;
+        }
+        let texts = [
+            (&mut self.services, v.values[0].as_deref()),
+            (&mut self.ips, v.values[3].as_deref()),
+            // Records without an errorCode are not counted among the errors.
+            (&mut self.errors, v.values[ERROR_DIM].as_deref()),
+            (&mut self.types, Some(v.identity_type.as_deref().unwrap_or(MISSING))),
+            (&mut self.accounts, v.values[6].as_deref()),
+        ];
+        for (mine, text) in texts {
+            if let Some(t) = text {
+                bump(mine, t, 1);
+            }
+        }
+    }
+
+    /// Adds what `other` counted.
+    fn merge(&mut self, other: Profile) {
+        self.count += other.count;
+        for (b, n) in other.buckets {
+            *self.buckets.entry(b).or_default() += n;
+        }
+        for (mine, theirs) in [
+            (&mut self.services, other.services),
+            (&mut self.ips, other.ips),
+            (&mut self.errors, other.errors),
+            (&mut self.types, other.types),
+            (&mut self.accounts, other.accounts),
+        ] {
+            for (k, n) in theirs {
+                *mine.entry(k).or_default() += n;
+            }
+        }
+    }
+
     /// Adds what `p` counted by the ids of `dicts`.
     fn add_ids(&mut self, dicts: &Dicts, p: ProfileIds) {
         self.count += p.count;
@@ -455,6 +524,96 @@ pub struct Plan {
     pub wanted_ids: HashSet<String>,
 }
 
+/// What the second pass counts ([`Plan::place`]), whatever the order of the records: each
+/// worker thread adds into one of a few, merged at the end.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// The cube's cells, by unpacked key (the origin is known at the end).
+    cube: HashMap<CellKey, Cell>,
+    /// The profiled actors' cells alone.
+    profiled: HashMap<CellKey, Cell>,
+    /// Profiles by actor id.
+    profiles: HashMap<u16, Profile>,
+    /// Records without a readable eventTime.
+    undated: u64,
+}
+
+impl Counts {
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: Counts) {
+        for (mine, theirs) in [(&mut self.cube, other.cube), (&mut self.profiled, other.profiled)] {
+            for (k, c) in theirs {
+                mine.entry(k).or_default().merge(&c);
+            }
+        }
+        for (a, p) in other.profiles {
+            self.profiles.entry(a).or_default().merge(p);
+        }
+        self.undated += other.undated;
+    }
+
+    /// Cells counted (the accumulator holding most is merged into).
+    #[must_use]
+    pub fn cells(&self) -> usize {
+        self.cube.len()
+    }
+}
+
+impl Plan {
+    /// Second pass, in a worker: counts the records of one chunk of a file (text and the
+    /// fields the scan found) into `counts`, as [`Pass::finish`] counts them, and returns, in
+    /// order, those that [`Pass::take_placed`] may keep. Those are all of them but the
+    /// records none of whose top values could still be under its quota: a record is left out
+    /// when, for each of its top values, `per_value` distinct texts with that value came
+    /// before it in the chunk (each of them kept, or its value's quota full, by the time the
+    /// record is met), and it is no notable action's.
+    pub fn place<'a>(
+        &self,
+        reader: &FieldReader,
+        counts: &mut Counts,
+        scratch: &mut ExtractedFields,
+        records: impl IntoIterator<Item = (&'a str, Option<Row<'a>>)>,
+    ) -> Vec<Kept> {
+        let mut firsts: HashMap<(usize, u16), Vec<&'a str>> = HashMap::default();
+        let mut out = Vec::new();
+        for (raw, row) in records {
+            let Ok(v) = reader.view(raw, row, scratch, &self.lookup) else { continue };
+            let bucket =
+                v.time.map(|t| t.div_euclid(1_000_000_000).div_euclid(self.bucket) * self.bucket);
+            let profiled = v.ids[ACTOR_DIM] < self.profiled;
+            match (v.time, bucket) {
+                (Some(t), Some(b)) => {
+                    counts.cube.entry((b, v.ids)).or_default().add(t);
+                    if profiled {
+                        counts.profiled.entry((b, v.ids)).or_default().add(t);
+                    }
+                }
+                _ => counts.undated += 1,
+            }
+            if profiled {
+                counts.profiles.entry(v.ids[ACTOR_DIM]).or_default().add_view(&v, bucket);
+            }
+            let mut maybe = v.event_id.as_deref().is_some_and(|e| self.wanted_ids.contains(e));
+            for (d, &id) in v.ids.iter().enumerate() {
+                if id >= NONE {
+                    continue;
+                }
+                let texts = firsts.entry((d, id)).or_default();
+                if texts.contains(&raw) {
+                    maybe = true;
+                } else if texts.len() < self.per_value {
+                    texts.push(raw);
+                    maybe = true;
+                }
+            }
+            if maybe {
+                out.push(Kept { raw: raw.to_string(), fields: v.owned() });
+            }
+        }
+        out
+    }
+}
+
 /// A [`Dict`] id for "no value" (no errorCode).
 const ABSENT: u32 = u32::MAX;
 
@@ -508,6 +667,14 @@ impl Dict {
     fn values(&self) -> impl Iterator<Item = &str> {
         (0..self.ends.len()).filter_map(|i| self.text(u32::try_from(i).ok()?))
     }
+
+    /// About how many bytes it holds.
+    fn weight(&self) -> u64 {
+        let bytes = self.text.capacity()
+            + self.ends.capacity() * std::mem::size_of::<usize>()
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1);
+        bytes as u64
+    }
 }
 
 /// One worker thread's dictionaries: one per counted field, and identity types.
@@ -515,6 +682,14 @@ impl Dict {
 pub struct Dicts {
     fields: [Dict; DIMS],
     types: Dict,
+}
+
+impl Dicts {
+    /// About how many bytes they hold (counted towards [`budget`]).
+    #[must_use]
+    pub fn weight(&self) -> u64 {
+        self.fields.iter().map(Dict::weight).sum::<u64>() + self.types.weight()
+    }
 }
 
 /// One record as the pass saw it: its values by their ids in a thread's [`Dicts`]. The
@@ -556,11 +731,13 @@ impl Part {
     }
 
     /// Adds the record at `index` of its file (its fields found by the scan: `row`), its
-    /// values' ids into `dicts`; `notable`: it is a notable action (its text is kept).
+    /// values' ids into `dicts`; `notable`: it is a notable action (its text is kept). With
+    /// `dicts` `None` (the pass is past its [`budget`]: the records are placed in a second
+    /// pass), only the audit rules are tested on it.
     #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &mut self,
-        dicts: &mut Dicts,
+        dicts: Option<&mut Dicts>,
         rules: &Rules<'_>,
         reader: &FieldReader,
         scratch: &mut ExtractedFields,
@@ -570,6 +747,22 @@ impl Part {
         notable: bool,
     ) {
         let Ok(f) = reader.view(raw, row, scratch, &NO_LOOKUP) else { return };
+        if let Some(dicts) = dicts {
+            self.remember(dicts, &f, index, raw, notable);
+        }
+        if let Some((v, ids)) = rules.test(raw) {
+            self.matched.push((raw.to_string(), v, ids));
+        }
+    }
+
+    /// About how many bytes it holds of records' ids and texts (counted towards [`budget`]).
+    #[must_use]
+    pub fn weight(&self) -> u64 {
+        let texts: usize = self.texts.iter().map(|t| t.1.len()).sum();
+        (self.seen.capacity() * std::mem::size_of::<Seen>() + texts) as u64
+    }
+
+    fn remember(&mut self, dicts: &mut Dicts, f: &View<'_>, index: u64, raw: &str, notable: bool) {
         let mut ids = [ABSENT; DIMS];
         for (d, id) in ids.iter_mut().enumerate() {
             *id = dicts.fields[d].id(f.values[d].as_deref());
@@ -586,9 +779,6 @@ impl Part {
         });
         if notable {
             self.texts.push((at, raw.to_string()));
-        }
-        if let Some((v, ids)) = rules.test(raw) {
-            self.matched.push((raw.to_string(), v, ids));
         }
     }
 }
@@ -634,6 +824,9 @@ pub struct Pass {
     files: Vec<FileSeen>,
     /// The notable actions' texts: (file, place in its records, text).
     texts: Vec<(usize, u32, String)>,
+    /// The pass gave the records' ids up ([`Pass::give_up`]): they are placed in a second
+    /// pass.
+    bounded: bool,
 }
 
 impl Pass {
@@ -645,13 +838,65 @@ impl Pass {
             let found = auditor.record_matched(&raw, &v, &ids);
             self.findings.extend(found);
         }
-        if part.seen.is_empty() {
+        if part.seen.is_empty() || self.bounded {
             return;
         }
         let file = self.files.len();
         let room = notable.saturating_sub(self.texts.len());
         self.texts.extend(part.texts.into_iter().take(room).map(|(at, t)| (file, at, t)));
         self.files.push(FileSeen { name: name.to_string(), dicts: part.dicts, seen: part.seen });
+    }
+
+    /// Drops the records seen, past the [`budget`]: from now on parts are merged for their
+    /// findings only, and the records are placed in a second pass ([`Plan::place`],
+    /// [`Pass::take_placed`], [`Pass::place_counts`]) rather than by [`Pass::finish`].
+    pub fn give_up(&mut self) {
+        self.bounded = true;
+        self.files = Vec::new();
+        self.texts = Vec::new();
+    }
+
+    /// Whether the records are placed in a second pass ([`Pass::give_up`]).
+    #[must_use]
+    pub fn is_bounded(&self) -> bool {
+        self.bounded
+    }
+
+    /// Second pass: of a chunk's candidates ([`Plan::place`]), in walk order, keeps those
+    /// [`Pass::finish`] keeps: the first `per_value` of each top value (one record counts for
+    /// each of its values; a text already kept is not kept again) and the notable actions'.
+    pub fn take_placed(&mut self, plan: &Plan, candidates: Vec<Kept>) {
+        for k in candidates {
+            let f = &k.fields;
+            let by_id = f
+                .event_id
+                .as_ref()
+                .is_some_and(|e| plan.wanted_ids.contains(e) && self.by_event_id(e).is_none());
+            let by_value = (0..DIMS).any(|d| {
+                f.ids[d] < NONE
+                    && self.quota.get(&(d, f.ids[d])).copied().unwrap_or(0) < plan.per_value
+            });
+            if by_id || by_value {
+                self.keep(k);
+            }
+        }
+    }
+
+    /// Second pass: the cube and the profiles of every record's counts, as [`Pass::finish`]
+    /// makes them.
+    pub fn place_counts(&mut self, counts: Counts, plan: &Plan) {
+        self.origin = counts.cube.keys().map(|k| k.0).min().unwrap_or(0);
+        let packed = |cells: HashMap<CellKey, Cell>| {
+            let mut out: HashMap<crate::report::Packed, Cell> = HashMap::default();
+            for (k, c) in cells {
+                out.entry(crate::report::pack(&k, self.origin, plan.bucket)).or_default().merge(&c);
+            }
+            crate::report::cells_of(out)
+        };
+        self.cube = packed(counts.cube);
+        self.profiled_cube = packed(counts.profiled);
+        self.profiles = counts.profiles;
+        self.undated = counts.undated;
     }
 
     /// With the top values known (`plan`) and every thread's dictionaries (`dicts`, by
@@ -980,11 +1225,12 @@ mod tests {
                     rec(n, if n == 9 { "Other" } else { "CreateUser" })
                 };
                 let scratch = &mut Default::default();
-                part.observe(d, &rules, &reader, scratch, i as u64, &raw, None, n == 9);
+                part.observe(Some(d), &rules, &reader, scratch, i as u64, &raw, None, n == 9);
                 texts.insert((name.clone(), i as u32), raw);
             }
             // Not a record: not counted, not kept.
-            part.observe(d, &rules, &reader, &mut Default::default(), 9, "not json", None, false);
+            let scratch = &mut Default::default();
+            part.observe(Some(d), &rules, &reader, scratch, 9, "not json", None, false);
             pass.merge(&name, part, &mut auditor, 10);
         }
         let mut asked = Vec::new();
@@ -998,6 +1244,106 @@ mod tests {
         pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
         let ids = pass.kept.iter().map(|k| k.fields.event_id.clone().unwrap()).collect();
         (ids, asked, pass)
+    }
+
+    /// The second pass ([`Plan::place`], [`Pass::take_placed`], [`Pass::place_counts`])
+    /// makes what [`Pass::finish`] makes of the same records, in files cut in chunks of any
+    /// size: archives with copies of records, undated ones, notable actions wanted.
+    #[test]
+    fn the_second_pass_makes_what_finish_makes() {
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let (mut kept_some, mut many) = (0, 0);
+        for round in 0..60 {
+            let per_value = usize::try_from(next(4)).unwrap();
+            let plan = Plan {
+                lookup: lookup(),
+                bucket: if round % 2 == 0 { 3600 } else { 86_400 },
+                profiled: 1,
+                per_value,
+                wanted_ids: (0..3).map(|_| format!("e{}", next(30))).collect(),
+            };
+            let names = ["CreateUser", "GetObject", "Other", "Else"];
+            let users = ["alice", "bob", "carol"];
+            let errors = ["", r#","errorCode":"AccessDenied""#, r#","errorCode":"Throttling""#];
+            let pool: Vec<String> = (0..30)
+                .map(|i| {
+                    let time = match next(5) {
+                        0 => String::new(),
+                        h => format!(r#""eventTime":"2024-03-0{}T1{}:15:0{}Z","#, h, next(10), next(10)),
+                    };
+                    format!(
+                        r#"{{{time}"eventName":"{}","eventID":"e{i}","sourceIPAddress":"10.0.0.{}","userIdentity":{{"type":"IAMUser","userName":"{}"}}{}}}"#,
+                        names[next(4) as usize],
+                        next(3),
+                        users[next(3) as usize],
+                        errors[next(3) as usize]
+                    )
+                })
+                .collect();
+            let files: Vec<Vec<String>> = (0..1 + next(4))
+                .map(|_| (0..next(12)).map(|_| pool[next(30) as usize].clone()).collect())
+                .collect();
+            let reader = FieldReader::default();
+            let rules = Rules { rules: &[], tester: None, query: None };
+            // One pass, then `finish`.
+            let (mut one, mut auditor) = (Pass::default(), Auditor::new(&[]));
+            let mut dicts = vec![Dicts::default(), Dicts::default()];
+            for (f, recs) in files.iter().enumerate() {
+                let mut part = Part::new(f % 2);
+                for (i, raw) in recs.iter().enumerate() {
+                    let (d, scratch) = (Some(&mut dicts[f % 2]), &mut Default::default());
+                    part.observe(d, &rules, &reader, scratch, i as u64, raw, None, i % 3 == 0);
+                }
+                one.merge(&format!("f{f}"), part, &mut auditor, 4);
+            }
+            let mut fetch = |want: &Wanted| {
+                Ok(want
+                    .iter()
+                    .flat_map(|(f, is)| is.iter().map(move |i| (f.clone(), *i)))
+                    .map(|(f, i)| {
+                        let text = files[f[1..].parse::<usize>().unwrap()][i as usize].as_str();
+                        ((f, i), text.into())
+                    })
+                    .collect())
+            };
+            one.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
+            // Two passes, the files cut in chunks of `chunk` records.
+            let chunk = 1 + usize::try_from(next(6)).unwrap();
+            let mut two = Pass::default();
+            two.give_up();
+            let (mut counts, mut other) = (Counts::default(), Counts::default());
+            for (f, recs) in files.iter().enumerate() {
+                for (c, part) in recs.chunks(chunk).enumerate() {
+                    let into = if (f + c) % 2 == 0 { &mut counts } else { &mut other };
+                    let scratch = &mut Default::default();
+                    let records = part.iter().map(|r| (r.as_str(), None));
+                    let kept = plan.place(&reader, into, scratch, records);
+                    two.take_placed(&plan, kept);
+                }
+            }
+            counts.merge(other);
+            two.place_counts(counts, &plan);
+            let what =
+                format!("round {round}: {files:?}, chunks of {chunk}, {per_value} per value");
+            let raws = |p: &Pass| {
+                p.kept.iter().map(|k| (k.raw.clone(), k.fields.clone())).collect::<Vec<_>>()
+            };
+            assert_eq!(raws(&one), raws(&two), "{what}");
+            assert_eq!((one.origin, one.undated), (two.origin, two.undated), "{what}");
+            assert_eq!(one.cube, two.cube, "{what}");
+            assert_eq!(one.profiled_cube, two.profiled_cube, "{what}");
+            assert_eq!(one.profiles, two.profiles, "{what}");
+            kept_some += usize::from(!one.kept.is_empty());
+            many += usize::from(one.kept.len() > 3);
+        }
+        // Most rounds keep records, many of them several.
+        assert!(kept_some > 30 && many > 10, "{kept_some} {many}");
     }
 
     /// An archive that holds every record several times (two trails synced side by side):
@@ -1023,7 +1369,8 @@ mod tests {
                 i / 10
             );
             let scratch = &mut Default::default();
-            part.observe(&mut dicts[0], &rules, &reader, scratch, u64::from(i), &raw, None, false);
+            let d = Some(&mut dicts[0]);
+            part.observe(d, &rules, &reader, scratch, u64::from(i), &raw, None, false);
             texts.insert(("f".to_string(), i), raw);
         }
         pass.merge("f", part, &mut auditor, 10);
