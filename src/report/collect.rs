@@ -491,7 +491,32 @@ pub struct Rules<'a> {
     pub tester: Option<&'a audit::Tester<'a>>,
     /// The rules' literal prefilter: records it rules out match no rule.
     pub query: Option<&'a crate::query::Query>,
+    /// Per rule, the windows the auditor keeps its matches in until the end ([`windows`]).
+    pub windows: &'a [usize],
 }
+
+/// Per rule, how many windows the auditor keeps each of its matches in until the pass ends:
+/// its own, for a threshold rule, and one per Sigma correlation that reads it. Those matches
+/// count towards the [`budget`], as the memory they hold grows with the records.
+#[must_use]
+pub fn windows(rules: &[Rule]) -> Vec<usize> {
+    rules
+        .iter()
+        .map(|r| {
+            let read_by = rules
+                .iter()
+                .filter(|c| match c.sigma.as_ref().map(|s| &s.kind) {
+                    Some(audit::sigma::Kind::Correlation(corr)) => corr.rule_ids.contains(&r.id),
+                    _ => false,
+                })
+                .count();
+            usize::from(r.threshold.is_some()) + read_by
+        })
+        .collect()
+}
+
+/// What a match kept in a window weighs beside its text (its time, actor, group, key).
+const WINDOW_OVERHEAD: u64 = 512;
 
 impl Rules<'_> {
     /// The record as the tester read it and the rules it matches, when it matches one.
@@ -708,16 +733,137 @@ struct Seen {
     has_id: bool,
 }
 
+/// A 32-bit hash of an eventID: what [`Seen`] holds of it (a hint only: a record is read
+/// again, and its eventID itself compared, before it is kept for it).
+fn id_hash(v: &str) -> u64 {
+    hash_text(v) & 0xffff_ffff
+}
+
+fn put(bytes: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        bytes.push((v & 0x7f) as u8 | 0x80);
+        v >>= 7;
+    }
+    bytes.push(v as u8);
+}
+
+fn get(bytes: &[u8], at: &mut usize) -> u64 {
+    let (mut v, mut shift) = (0u64, 0);
+    while let Some(&b) = bytes.get(*at) {
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b < 0x80 || shift >= 64 {
+            break;
+        }
+    }
+    v
+}
+
+fn zigzag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+const DATED: u8 = 1;
+const HAS_ID: u8 = 2;
+const NANOS: u8 = 4;
+
+/// Records as the pass saw them ([`Seen`]), in bytes: each a byte of flags, then numbers of
+/// 7 bits a byte: the step of its index from the previous record's, of its time in seconds
+/// (and the nanoseconds, when not whole), the eventID's hash ([`id_hash`], 4 bytes), the
+/// value ids plus one (0: none). About 25 bytes a record, where a [`Seen`] takes 64.
+#[derive(Debug, Default)]
+struct SeenBytes {
+    bytes: Vec<u8>,
+    len: u32,
+    /// The last record's index and time (seconds), which the next one's steps are from.
+    index: u32,
+    secs: i64,
+}
+
+impl SeenBytes {
+    fn push(&mut self, s: &Seen) {
+        let (secs, nanos) = (s.time.div_euclid(1_000_000_000), s.time.rem_euclid(1_000_000_000));
+        let flags = if s.dated { DATED } else { 0 }
+            | if s.has_id { HAS_ID } else { 0 }
+            | if s.dated && nanos != 0 { NANOS } else { 0 };
+        let b = &mut self.bytes;
+        b.push(flags);
+        put(b, zigzag(i64::from(s.index) - i64::from(self.index)));
+        self.index = s.index;
+        if s.dated {
+            put(b, zigzag(secs.wrapping_sub(self.secs)));
+            self.secs = secs;
+            if nanos != 0 {
+                put(b, nanos.unsigned_abs());
+            }
+        }
+        if s.has_id {
+            b.extend_from_slice(
+                &u32::try_from(s.event_id & 0xffff_ffff).unwrap_or(0).to_le_bytes(),
+            );
+        }
+        for id in s.ids.iter().chain([&s.identity_type]) {
+            put(b, u64::from(id.wrapping_add(1)));
+        }
+        self.len += 1;
+    }
+
+    /// The records, in order.
+    fn iter(&self) -> impl Iterator<Item = Seen> + '_ {
+        let (mut at, mut index, mut secs) = (0usize, 0i64, 0i64);
+        let b = &self.bytes;
+        let id = |at: &mut usize| u32::try_from(get(b, at)).unwrap_or(0).wrapping_sub(1);
+        (0..self.len).map(move |_| {
+            let flags = b.get(at).copied().unwrap_or(0);
+            at += 1;
+            index += unzigzag(get(b, &mut at));
+            let mut time = 0;
+            if flags & DATED != 0 {
+                secs = secs.wrapping_add(unzigzag(get(b, &mut at)));
+                let nanos = if flags & NANOS != 0 {
+                    i64::try_from(get(b, &mut at)).unwrap_or(0)
+                } else {
+                    0
+                };
+                time = secs.wrapping_mul(1_000_000_000).wrapping_add(nanos);
+            }
+            let mut event_id = 0;
+            if flags & HAS_ID != 0 {
+                let word = b.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok());
+                event_id = u64::from(u32::from_le_bytes(word.unwrap_or_default()));
+                at += 4;
+            }
+            let ids: [u32; DIMS] = std::array::from_fn(|_| id(&mut at));
+            Seen {
+                time,
+                event_id,
+                ids,
+                identity_type: id(&mut at),
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                dated: flags & DATED != 0,
+                has_id: flags & HAS_ID != 0,
+            }
+        })
+    }
+}
+
 /// One file's share of the pass (made in a worker thread).
 #[derive(Debug, Default)]
 pub struct Part {
     /// Which of the threads' [`Dicts`] the records' ids are in.
     pub dicts: usize,
-    seen: Vec<Seen>,
+    seen: SeenBytes,
     /// The text of the records that are notable actions: (place in `seen`, text).
     texts: Vec<(u32, String)>,
     /// Records some rule matched: text, the record as the rules' tester read it, the rules.
     matched: Vec<(String, Value, Vec<usize>)>,
+    /// What those matches weigh in the auditor's windows ([`windows`]).
+    windowed: u64,
 }
 
 /// No top value known yet: every value reads as "other".
@@ -751,15 +897,19 @@ impl Part {
             self.remember(dicts, &f, index, raw, notable);
         }
         if let Some((v, ids)) = rules.test(raw) {
+            let windows: usize = ids.iter().filter_map(|&i| rules.windows.get(i)).sum();
+            self.windowed += windows as u64 * (raw.len() as u64 + WINDOW_OVERHEAD);
             self.matched.push((raw.to_string(), v, ids));
         }
     }
 
-    /// About how many bytes it holds of records' ids and texts (counted towards [`budget`]).
+    /// About how many bytes it adds to what the pass holds until it ends (counted towards
+    /// [`budget`]): the records' ids, and the matches the auditor keeps in windows. (The
+    /// notable actions' texts are not counted: the pass keeps the first few only.)
     #[must_use]
-    pub fn weight(&self) -> u64 {
-        let texts: usize = self.texts.iter().map(|t| t.1.len()).sum();
-        (self.seen.capacity() * std::mem::size_of::<Seen>() + texts) as u64
+    pub fn weight(&mut self) -> u64 {
+        self.seen.bytes.shrink_to_fit();
+        self.seen.bytes.len() as u64 + self.windowed
     }
 
     fn remember(&mut self, dicts: &mut Dicts, f: &View<'_>, index: u64, raw: &str, notable: bool) {
@@ -767,10 +917,10 @@ impl Part {
         for (d, id) in ids.iter_mut().enumerate() {
             *id = dicts.fields[d].id(f.values[d].as_deref());
         }
-        let at = u32::try_from(self.seen.len()).unwrap_or(u32::MAX);
-        self.seen.push(Seen {
+        let at = self.seen.len;
+        self.seen.push(&Seen {
             time: f.time.unwrap_or_default(),
-            event_id: f.event_id.as_deref().map_or(0, hash_text),
+            event_id: f.event_id.as_deref().map_or(0, id_hash),
             ids,
             identity_type: dicts.types.id(Some(f.identity_type.as_deref().unwrap_or(MISSING))),
             index: u32::try_from(index).unwrap_or(u32::MAX),
@@ -788,7 +938,7 @@ impl Part {
 struct FileSeen {
     name: String,
     dicts: usize,
-    seen: Vec<Seen>,
+    seen: SeenBytes,
 }
 
 /// Where the records to keep are: per file name, their indices in the file.
@@ -838,7 +988,7 @@ impl Pass {
             let found = auditor.record_matched(&raw, &v, &ids);
             self.findings.extend(found);
         }
-        if part.seen.is_empty() || self.bounded {
+        if part.seen.len == 0 || self.bounded {
             return;
         }
         let file = self.files.len();
@@ -945,7 +1095,7 @@ impl Pass {
         // Profiles are counted by value ids (per thread's dictionaries), then by text.
         let mut by_ids: HashMap<(u16, usize), ProfileIds> = HashMap::default();
         for (file, s) in all() {
-            let ids = top_of(file, s);
+            let ids = top_of(file, &s);
             let bucket = s.dated.then(|| secs(s.time));
             let profiled = ids[ACTOR_DIM] < plan.profiled;
             match bucket {
@@ -959,7 +1109,7 @@ impl Pass {
                 None => self.undated += 1,
             }
             if profiled {
-                by_ids.entry((ids[ACTOR_DIM], file.dicts)).or_default().add(s, bucket);
+                by_ids.entry((ids[ACTOR_DIM], file.dicts)).or_default().add(&s, bucket);
             }
         }
         self.cube = crate::report::cells_of(records);
@@ -972,7 +1122,7 @@ impl Pass {
         // counts for each of its values; a text already kept is not kept again) and the notable
         // actions shown. Decided on the records' ids; the texts of those to keep are read
         // again, and the decision made again with them, until every record kept has its text.
-        let wanted: HashSet<u64> = plan.wanted_ids.iter().map(|e| hash_text(e)).collect();
+        let wanted: HashSet<u64> = plan.wanted_ids.iter().map(|e| id_hash(e)).collect();
         let mut texts: HashMap<(usize, u32), Option<std::sync::Arc<str>>> =
             std::mem::take(&mut self.texts)
                 .into_iter()
@@ -983,7 +1133,8 @@ impl Pass {
         loop {
             let mut keep = Pass::default();
             let mut quota: [Vec<usize>; DIMS] = std::array::from_fn(|d| vec![0; sizes[d]]);
-            let mut need: Vec<(usize, u32)> = Vec::new();
+            // (file, place in its records, index in the file).
+            let mut need: Vec<(usize, u32, u32)> = Vec::new();
             // The eventIDs (hashed) of the records counted so far. A record whose text is not
             // known yet and whose eventID is one of them is most likely the same record
             // delivered again (an organization trail and an account trail synced side by
@@ -993,7 +1144,7 @@ impl Pass {
             changed = 0;
             for (f, file) in self.files.iter().enumerate() {
                 for (at, s) in file.seen.iter().enumerate() {
-                    let ids = top_of(file, s);
+                    let ids = top_of(file, &s);
                     let by_value = (0..DIMS).any(|d| {
                         quota[d].get(usize::from(ids[d])).is_some_and(|&n| n < plan.per_value)
                     });
@@ -1020,7 +1171,7 @@ impl Pass {
                         }
                         Some(None) => false,
                         None => {
-                            need.push((f, at));
+                            need.push((f, at, s.index));
                             !(s.has_id && counted_ids.contains(&s.event_id))
                         }
                     };
@@ -1050,14 +1201,12 @@ impl Pass {
                 break;
             }
             let mut want: Wanted = HashMap::default();
-            for &(f, at) in &need {
-                let file = &self.files[f];
-                want.entry(file.name.clone()).or_default().insert(file.seen[at as usize].index);
+            for &(f, _, index) in &need {
+                want.entry(self.files[f].name.clone()).or_default().insert(index);
             }
             let got = fetch(&want)?;
-            for (f, at) in need {
-                let file = &self.files[f];
-                let text = got.get(&(file.name.clone(), file.seen[at as usize].index)).cloned();
+            for (f, at, index) in need {
+                let text = got.get(&(self.files[f].name.clone(), index)).cloned();
                 texts.insert((f, at), text);
             }
         }
@@ -1209,7 +1358,7 @@ mod tests {
                 i % 10
             )
         };
-        let rules = Rules { rules: &[], tester: None, query: None };
+        let rules = Rules { rules: &[], tester: None, query: None, windows: &[] };
         let mut pass = Pass::default();
         let mut auditor = Auditor::new(&[]);
         let mut dicts = vec![Dicts::default(), Dicts::default()];
@@ -1244,6 +1393,41 @@ mod tests {
         pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
         let ids = pass.kept.iter().map(|k| k.fields.event_id.clone().unwrap()).collect();
         (ids, asked, pass)
+    }
+
+    #[test]
+    fn records_seen_read_back_from_their_bytes() {
+        let seen = [
+            (
+                1_709_287_500_000_000_000,
+                7,
+                [0, 1, ABSENT, 3, 70_000, ABSENT - 1, 5, 6],
+                2,
+                0,
+                true,
+                true,
+            ),
+            (1_709_287_400_123_456_789, 0, [u32::MAX; DIMS], 9, 4, true, false),
+            (0, id_hash("e1"), [0; DIMS], 2, 3, false, true),
+            (-86_400_000_000_001, 1, [1; DIMS], ABSENT, u32::MAX, true, true),
+            (i64::MAX, u64::from(u32::MAX), [2; DIMS], 1, 0, true, true),
+        ]
+        .map(|(time, event_id, ids, identity_type, index, dated, has_id)| Seen {
+            time,
+            event_id,
+            ids,
+            identity_type,
+            index,
+            dated,
+            has_id,
+        });
+        let mut bytes = SeenBytes::default();
+        for s in &seen {
+            bytes.push(s);
+        }
+        let back: Vec<Seen> = bytes.iter().collect();
+        assert_eq!(format!("{back:?}"), format!("{seen:?}"));
+        assert!(bytes.bytes.len() < 5 * 40, "{} bytes", bytes.bytes.len());
     }
 
     /// The second pass ([`Plan::place`], [`Pass::take_placed`], [`Pass::place_counts`])
@@ -1290,7 +1474,7 @@ mod tests {
                 .map(|_| (0..next(12)).map(|_| pool[next(30) as usize].clone()).collect())
                 .collect();
             let reader = FieldReader::default();
-            let rules = Rules { rules: &[], tester: None, query: None };
+            let rules = Rules { rules: &[], tester: None, query: None, windows: &[] };
             // One pass, then `finish`.
             let (mut one, mut auditor) = (Pass::default(), Auditor::new(&[]));
             let mut dicts = vec![Dicts::default(), Dicts::default()];
@@ -1358,7 +1542,7 @@ mod tests {
             wanted_ids: HashSet::default(),
         };
         let reader = FieldReader::default();
-        let rules = Rules { rules: &[], tester: None, query: None };
+        let rules = Rules { rules: &[], tester: None, query: None, windows: &[] };
         let (mut pass, mut auditor, mut dicts) =
             (Pass::default(), Auditor::new(&[]), vec![Dicts::default()]);
         let mut texts: HashMap<(String, u32), String> = HashMap::default();
