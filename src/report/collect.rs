@@ -960,8 +960,8 @@ pub struct Pass {
     pub profiles: HashMap<u16, Profile>,
     /// Records kept, in walk order (then the findings' records).
     pub kept: Vec<Kept>,
-    /// Where each kept text is in `kept`.
-    kept_at: HashMap<String, usize>,
+    /// Where each kept text is in `kept` (by the text's hash: a record of 100 MB is held once).
+    kept_at: hashbrown::HashTable<usize>,
     /// Records kept per (field, value id).
     quota: HashMap<(usize, u16), usize>,
     /// eventIDs whose record is kept, and where (the first kept).
@@ -1223,7 +1223,7 @@ impl Pass {
 
     /// Keeps `k` (once), counting it towards its values' quotas.
     pub fn keep(&mut self, k: Kept) -> usize {
-        if let Some(&at) = self.kept_at.get(&k.raw) {
+        if let Some(at) = self.position(&k.raw) {
             return at;
         }
         for d in 0..DIMS {
@@ -1235,7 +1235,8 @@ impl Pass {
         if let Some(e) = &k.fields.event_id {
             self.ids_kept.entry(e.clone()).or_insert(at);
         }
-        self.kept_at.insert(k.raw.clone(), at);
+        let kept = &self.kept;
+        self.kept_at.insert_unique(hash_text(&k.raw), at, |&i| hash_text(&kept[i].raw));
         self.kept.push(k);
         at
     }
@@ -1243,7 +1244,7 @@ impl Pass {
     /// Where the kept record with text `raw` is.
     #[must_use]
     pub fn position(&self, raw: &str) -> Option<usize> {
-        self.kept_at.get(raw).copied()
+        self.kept_at.find(hash_text(raw), |&i| self.kept[i].raw == raw).copied()
     }
 
     /// Where the kept record with this eventID is.
