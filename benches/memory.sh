@@ -19,7 +19,8 @@
 #                                         # export: `export --out LAKE` of every record, the
 #                                         # lake in LAKE_DIR (default MEM_DIR), deleted after;
 #                                         # audit: `audit --pack cis --pack threats`;
-#                                         # timeline; report: the page to /dev/null;
+#                                         # timeline; report: the page to /dev/null
+#                                         # (report-no-audit: without the rules);
 #                                         # index: `index DIR`, DIR a folder holding a link
 #                                         # to the input, the index in a fresh folder)
 #
@@ -131,6 +132,7 @@ case " ${CASES:-all} " in *" all "* | *" audit "*) cases+=("audit, two packs|@au
 case " ${CASES:-all} " in *" all "* | *" timeline "*) cases+=("timeline|@timeline --format jsonl -q") ;; esac
 case " ${CASES:-all} " in *" all "* | *" index "*) cases+=("index|@index -q") ;; esac
 case " ${CASES:-all} " in *" all "* | *" report "*) cases+=("report (built-in packs)|@report -q") ;; esac
+case " ${CASES:-all} " in *" all "* | *" report-no-audit "*) cases+=("report --no-audit|@report --no-audit -q") ;; esac
 
 row() { # FILE BIN THREADS LABEL ARGS
   local code mib secs

@@ -475,27 +475,28 @@ fn reread(
     };
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let Some(indices) = want.get(&report.name) else { return };
+        // A match's own copy of its text is taken over, not copied (a record of 100 MB).
         let got: Vec<(u32, String)> = hits
-            .iter()
+            .into_iter()
             .filter_map(|m| {
                 let i = u32::try_from(m.index).ok()?;
-                indices.contains(&i).then(|| (i, m.raw.to_string()))
+                indices.contains(&i).then(|| (i, m.raw.into_owned()))
             })
             .collect();
         report.partial = Some(Box::new(got));
     };
     let mut out = Fetched::default();
     // Copies of a record (the same text in several places) share one text.
-    let mut texts: std::collections::HashSet<std::sync::Arc<str>> = Default::default();
+    let mut texts: std::collections::HashSet<std::sync::Arc<String>> = Default::default();
     messages::muted(|| {
         engine::scan_with_chunks(&scan, query, stop, &worker, |_, mut report: FileReport| {
             if let Some(Ok(got)) = report.partial.take().map(|p| p.downcast::<Vec<(u32, String)>>())
             {
                 for (i, raw) in *got {
-                    let text = match texts.get(raw.as_str()) {
+                    let text = match texts.get(&raw) {
                         Some(t) => std::sync::Arc::clone(t),
                         None => {
-                            let t: std::sync::Arc<str> = raw.into();
+                            let t = std::sync::Arc::new(raw);
                             texts.insert(std::sync::Arc::clone(&t));
                             t
                         }

@@ -945,7 +945,7 @@ struct FileSeen {
 pub type Wanted = HashMap<String, HashSet<u32>>;
 /// Their texts, by file name and index (copies of one text shared: an archive may hold a
 /// record many times).
-pub type Fetched = HashMap<(String, u32), std::sync::Arc<str>>;
+pub type Fetched = HashMap<(String, u32), std::sync::Arc<String>>;
 
 /// The whole pass, merged in walk order.
 #[derive(Debug, Default)]
@@ -1123,10 +1123,10 @@ impl Pass {
         // actions shown. Decided on the records' ids; the texts of those to keep are read
         // again, and the decision made again with them, until every record kept has its text.
         let wanted: HashSet<u64> = plan.wanted_ids.iter().map(|e| id_hash(e)).collect();
-        let mut texts: HashMap<(usize, u32), Option<std::sync::Arc<str>>> =
+        let mut texts: HashMap<(usize, u32), Option<std::sync::Arc<String>>> =
             std::mem::take(&mut self.texts)
                 .into_iter()
-                .map(|(f, at, t)| ((f, at), Some(t.into())))
+                .map(|(f, at, t)| ((f, at), Some(std::sync::Arc::new(t))))
                 .collect();
         let sizes: [usize; DIMS] = std::array::from_fn(|d| lookup.ids[d].len());
         let mut changed;
@@ -1165,7 +1165,7 @@ impl Pass {
                             });
                             let before = keep.kept.len();
                             if by_id || by_value {
-                                keep.keep(Kept { raw: raw.to_string(), fields });
+                                keep.keep(Kept { raw: String::clone(raw), fields });
                             }
                             keep.kept.len() > before
                         }
@@ -1389,7 +1389,7 @@ mod tests {
                 want.iter().flat_map(|(f, is)| is.iter().map(|i| (f.clone(), *i))).collect();
             these.sort();
             asked.push(these.clone());
-            Ok(these.into_iter().map(|k| (k.clone(), texts[&k].as_str().into())).collect())
+            Ok(these.into_iter().map(|k| (k.clone(), texts[&k].clone().into())).collect())
         };
         pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
         let ids = pass.kept.iter().map(|k| k.fields.event_id.clone().unwrap()).collect();
@@ -1493,7 +1493,7 @@ mod tests {
                     .flat_map(|(f, is)| is.iter().map(move |i| (f.clone(), *i)))
                     .map(|(f, i)| {
                         let text = files[f[1..].parse::<usize>().unwrap()][i as usize].as_str();
-                        ((f, i), text.into())
+                        ((f, i), text.to_string().into())
                     })
                     .collect())
             };
@@ -1565,7 +1565,7 @@ mod tests {
             Ok(want
                 .iter()
                 .flat_map(|(f, is)| is.iter().map(|i| (f.clone(), *i)))
-                .map(|k| (k.clone(), texts[&k].as_str().into()))
+                .map(|k| (k.clone(), texts[&k].clone().into()))
                 .collect())
         };
         pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
