@@ -290,8 +290,10 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     let found = total.all.count > 0;
 
     // The top values known: the cube, the profiles and the records kept.
+    let lookup = Lookup::new(&report::top_values(&rep));
     let plan = Plan {
-        lookup: Lookup::new(&report::top_values(&rep)),
+        full: collect::Full::new(&lookup),
+        lookup,
         bucket: report::bucket_seconds(rep.timeline.bucket),
         profiled: u16::try_from(report::MAX_IDENTITIES).unwrap_or(u16::MAX),
         per_value: s.per_value,

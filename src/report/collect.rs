@@ -547,6 +547,35 @@ pub struct Plan {
     pub per_value: usize,
     /// eventIDs of the notable actions shown, whose records are kept.
     pub wanted_ids: HashSet<String>,
+    /// Second pass: the top values whose quota of records is full ([`Full`]).
+    pub full: Full,
+}
+
+/// Per field, per top value: whether its quota of records kept is full. Set by the second
+/// pass's consumer ([`Pass::take_placed`]) and read by its workers ([`Plan::place`]): a
+/// quota only fills, and the workers' chunks come after what the consumer has taken, so a
+/// value full then is full for every record they read.
+#[derive(Debug, Default)]
+pub struct Full([Vec<std::sync::atomic::AtomicBool>; DIMS]);
+
+impl Full {
+    /// For the top values of `lookup`, none full.
+    #[must_use]
+    pub fn new(lookup: &Lookup) -> Full {
+        Full(std::array::from_fn(|d| {
+            (0..lookup.ids[d].len()).map(|_| std::sync::atomic::AtomicBool::new(false)).collect()
+        }))
+    }
+
+    fn is(&self, d: usize, id: u16) -> bool {
+        self.0[d].get(usize::from(id)).is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn set(&self, d: usize, id: u16) {
+        if let Some(f) = self.0[d].get(usize::from(id)) {
+            f.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 /// What the second pass counts ([`Plan::place`]), whatever the order of the records: each
@@ -591,7 +620,7 @@ impl Plan {
     /// records none of whose top values could still be under its quota: a record is left out
     /// when, for each of its top values, `per_value` distinct texts with that value came
     /// before it in the chunk (each of them kept, or its value's quota full, by the time the
-    /// record is met), and it is no notable action's.
+    /// record is met, or already full: [`Full`]), and it is no notable action's.
     pub fn place<'a>(
         &self,
         reader: &FieldReader,
@@ -620,7 +649,7 @@ impl Plan {
             }
             let mut maybe = v.event_id.as_deref().is_some_and(|e| self.wanted_ids.contains(e));
             for (d, &id) in v.ids.iter().enumerate() {
-                if id >= NONE {
+                if id >= NONE || self.full.is(d, id) {
                     continue;
                 }
                 let texts = firsts.entry((d, id)).or_default();
@@ -1027,7 +1056,13 @@ impl Pass {
                     && self.quota.get(&(d, f.ids[d])).copied().unwrap_or(0) < plan.per_value
             });
             if by_id || by_value {
+                let ids = k.fields.ids;
                 self.keep(k);
+                for (d, &id) in ids.iter().enumerate() {
+                    if id < NONE && self.quota.get(&(d, id)).is_some_and(|&n| n >= plan.per_value) {
+                        plan.full.set(d, id);
+                    }
+                }
             }
         }
     }
@@ -1351,6 +1386,7 @@ mod tests {
             profiled: 1,
             per_value: 2,
             wanted_ids: ["e9".to_string()].into_iter().collect(),
+            full: Full::default(),
         };
         let reader = FieldReader::default();
         let rec = |i: usize, name: &str| {
@@ -1446,13 +1482,17 @@ mod tests {
         let (mut kept_some, mut many) = (0, 0);
         for round in 0..60 {
             let per_value = usize::try_from(next(4)).unwrap();
-            let plan = Plan {
+            let mut plan = Plan {
                 lookup: lookup(),
                 bucket: if round % 2 == 0 { 3600 } else { 86_400 },
                 profiled: 1,
                 per_value,
                 wanted_ids: (0..3).map(|_| format!("e{}", next(30))).collect(),
+                full: Full::default(),
             };
+            if round % 3 == 0 {
+                plan.full = Full::new(&plan.lookup);
+            }
             let names = ["CreateUser", "GetObject", "Other", "Else"];
             let users = ["alice", "bob", "carol"];
             let errors = ["", r#","errorCode":"AccessDenied""#, r#","errorCode":"Throttling""#];
@@ -1541,6 +1581,7 @@ mod tests {
             profiled: 1,
             per_value: 2,
             wanted_ids: HashSet::default(),
+            full: Full::default(),
         };
         let reader = FieldReader::default();
         let rules = Rules { rules: &[], tester: None, query: None, windows: &[] };
