@@ -164,9 +164,7 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         })
     };
     let tester = crate::audit::Tester::new(&rules);
-    let windows = collect::windows(&rules);
     let tests = Rules {
-        windows: &windows,
         rules: &rules,
         tester: (!rules.is_empty()).then_some(&tester),
         query: rules_query.as_ref(),

@@ -491,32 +491,7 @@ pub struct Rules<'a> {
     pub tester: Option<&'a audit::Tester<'a>>,
     /// The rules' literal prefilter: records it rules out match no rule.
     pub query: Option<&'a crate::query::Query>,
-    /// Per rule, the windows the auditor keeps its matches in until the end ([`windows`]).
-    pub windows: &'a [usize],
 }
-
-/// Per rule, how many windows the auditor keeps each of its matches in until the pass ends:
-/// its own, for a threshold rule, and one per Sigma correlation that reads it. Those matches
-/// count towards the [`budget`], as the memory they hold grows with the records.
-#[must_use]
-pub fn windows(rules: &[Rule]) -> Vec<usize> {
-    rules
-        .iter()
-        .map(|r| {
-            let read_by = rules
-                .iter()
-                .filter(|c| match c.sigma.as_ref().map(|s| &s.kind) {
-                    Some(audit::sigma::Kind::Correlation(corr)) => corr.rule_ids.contains(&r.id),
-                    _ => false,
-                })
-                .count();
-            usize::from(r.threshold.is_some()) + read_by
-        })
-        .collect()
-}
-
-/// What a match kept in a window weighs beside its text (its time, actor, group, key).
-const WINDOW_OVERHEAD: u64 = 512;
 
 impl Rules<'_> {
     /// The record as the tester read it and the rules it matches, when it matches one.
@@ -891,8 +866,6 @@ pub struct Part {
     texts: Vec<(u32, String)>,
     /// Records some rule matched: text, the record as the rules' tester read it, the rules.
     matched: Vec<(String, Value, Vec<usize>)>,
-    /// What those matches weigh in the auditor's windows ([`windows`]).
-    windowed: u64,
 }
 
 /// No top value known yet: every value reads as "other".
@@ -926,19 +899,18 @@ impl Part {
             self.remember(dicts, &f, index, raw, notable);
         }
         if let Some((v, ids)) = rules.test(raw) {
-            let windows: usize = ids.iter().filter_map(|&i| rules.windows.get(i)).sum();
-            self.windowed += windows as u64 * (raw.len() as u64 + WINDOW_OVERHEAD);
             self.matched.push((raw.to_string(), v, ids));
         }
     }
 
     /// About how many bytes it adds to what the pass holds until it ends (counted towards
-    /// [`budget`]): the records' ids, and the matches the auditor keeps in windows. (The
-    /// notable actions' texts are not counted: the pass keeps the first few only.)
+    /// [`budget`]): the records' ids. (The notable actions' texts are not counted: the pass
+    /// keeps the first few only. Nor are the matches the auditor keeps for its threshold
+    /// rules: they are the audit's, whichever way the records are placed.)
     #[must_use]
     pub fn weight(&mut self) -> u64 {
         self.seen.bytes.shrink_to_fit();
-        self.seen.bytes.len() as u64 + self.windowed
+        self.seen.bytes.len() as u64
     }
 
     fn remember(&mut self, dicts: &mut Dicts, f: &View<'_>, index: u64, raw: &str, notable: bool) {
@@ -1395,7 +1367,7 @@ mod tests {
                 i % 10
             )
         };
-        let rules = Rules { rules: &[], tester: None, query: None, windows: &[] };
+        let rules = Rules { rules: &[], tester: None, query: None };
         let mut pass = Pass::default();
         let mut auditor = Auditor::new(&[]);
         let mut dicts = vec![Dicts::default(), Dicts::default()];
@@ -1515,7 +1487,7 @@ mod tests {
                 .map(|_| (0..next(12)).map(|_| pool[next(30) as usize].clone()).collect())
                 .collect();
             let reader = FieldReader::default();
-            let rules = Rules { rules: &[], tester: None, query: None, windows: &[] };
+            let rules = Rules { rules: &[], tester: None, query: None };
             // One pass, then `finish`.
             let (mut one, mut auditor) = (Pass::default(), Auditor::new(&[]));
             let mut dicts = vec![Dicts::default(), Dicts::default()];
@@ -1584,7 +1556,7 @@ mod tests {
             full: Full::default(),
         };
         let reader = FieldReader::default();
-        let rules = Rules { rules: &[], tester: None, query: None, windows: &[] };
+        let rules = Rules { rules: &[], tester: None, query: None };
         let (mut pass, mut auditor, mut dicts) =
             (Pass::default(), Auditor::new(&[]), vec![Dicts::default()]);
         let mut texts: HashMap<(String, u32), String> = HashMap::default();
