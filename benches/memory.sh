@@ -11,12 +11,18 @@
 #   MEM_DIR=/big/disk benches/memory.sh   # where the ~1 GB of inputs go
 #   TMPDIR=/big/disk benches/memory.sh    # where the sorter spills (3 GB when all is printed)
 #   BASELINE=/path/to/old/trailscan benches/memory.sh   # also measure another binary
+#   BIN=/tmp/trailscan benches/memory.sh  # measure that binary (no build)
 #   CASES=count benches/memory.sh         # only the counts (print: the printing; many: four
 #                                         # delivery files at once, every record counted;
 #                                         # summary: `summary --format json` of every record;
 #                                         # trace: `trace --access-key`, two seeds;
 #                                         # export: `export --out LAKE` of every record, the
-#                                         # lake in LAKE_DIR (default MEM_DIR), deleted after)
+#                                         # lake in LAKE_DIR (default MEM_DIR), deleted after;
+#                                         # audit: `audit --pack cis --pack threats`;
+#                                         # timeline; report: the page to /dev/null
+#                                         # (report-no-audit: without the rules);
+#                                         # index: `index DIR`, DIR a folder holding a link
+#                                         # to the input, the index in a fresh folder)
 #
 # Inputs are generated from the fixture archive's records (repeated), and reused while present.
 set -euo pipefail
@@ -24,8 +30,8 @@ cd "$(dirname "$0")/.."
 MEM_DIR=${MEM_DIR:-target/bench-memory}
 OUT=${RESULTS_DIR:-target/bench-results}/memory.md
 mkdir -p "$MEM_DIR" "$(dirname "$OUT")"
-cargo build --release --quiet
-BIN=target/release/trailscan
+# BIN: a binary already built (else this tree's, built now).
+[ -n "${BIN:-}" ] || { cargo build --release --quiet; BIN=target/release/trailscan; }
 
 # One line per record of the fixture archive: the unit everything is built from.
 unit=$MEM_DIR/unit.jsonl
@@ -78,8 +84,9 @@ measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on 
   shift 3
   log=$(mktemp)
   # A case's arguments may start with the command (`@summary`, `@trace`, `@export`); search
-  # by default. An export writes its lake in a fresh folder, deleted after.
-  local sub=search lake=
+  # by default. An export writes its lake in a fresh folder, deleted after; an index reads a
+  # folder holding a link to the file, into a fresh index folder, deleted after.
+  local sub=search lake= ixdir=
   case ${1:-} in
     @*) sub=${1#@}; shift ;;
   esac
@@ -87,13 +94,21 @@ measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on 
     lake=$(mktemp -d "${LAKE_DIR:-$MEM_DIR}/lake.XXXXXX")
     set -- "$@" --out "$lake"
   fi
+  if [ "$sub" = index ]; then
+    ixdir=$(mktemp -d "${LAKE_DIR:-$MEM_DIR}/index.XXXXXX")
+    mkdir "$ixdir/in" && ln -s "$(realpath "$file")" "$ixdir/in/"
+    file=$ixdir/in
+  fi
+  local env=()
+  [ -z "$ixdir" ] || env=(env "TRAILSCAN_INDEX_DIR=$ixdir/index")
   set +e
   # shellcheck disable=SC2086
-  /usr/bin/time -v "$bin" "$sub" $file "$@" --threads "$threads" --max-file-size 4GB \
+  "${env[@]}" /usr/bin/time -v "$bin" "$sub" $file "$@" --threads "$threads" --max-file-size 4GB \
     > /dev/null 2> "$log"
   local code=$?
   set -e
   [ -z "$lake" ] || rm -rf "$lake"
+  [ -z "$ixdir" ] || rm -rf "$ixdir"
   local kb secs
   kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
@@ -101,18 +116,23 @@ measure() { # BIN FILES THREADS ARGS...: "exit rss_MiB seconds" (FILES split on 
   rm -f "$log"
 }
 
-# Each case: a label, then the search arguments.
+# Each case: a label, then the search arguments. CASES may name several: CASES="audit index".
 cases=()
-case ${CASES:-all} in all | count) cases+=("count|--event CreateUser -c") ;; esac
-case ${CASES:-all} in all | print) cases+=("print jsonl|-f jsonl") ;; esac
-case ${CASES:-all} in all | summary) cases+=("summary of every record|@summary --format json") ;; esac
+case " ${CASES:-all} " in *" all "* | *" count "*) cases+=("count|--event CreateUser -c") ;; esac
+case " ${CASES:-all} " in *" all "* | *" print "*) cases+=("print jsonl|-f jsonl") ;; esac
+case " ${CASES:-all} " in *" all "* | *" summary "*) cases+=("summary of every record|@summary --format json") ;; esac
 # A trace whose seed key made 73 % of the records (1,889 of the 2,594 the inputs repeat), and
 # one whose seed made one.
-case ${CASES:-all} in all | trace)
+case " ${CASES:-all} " in *" all "* | *" trace "*)
   cases+=("trace, seed in most records|@trace --access-key AKIATFQR7NSC8Q4X20BJ --no-index")
   cases+=("trace, seed in one record in 2,594|@trace --access-key ASIATFQR7NSC5445CWUI --no-index")
 ;; esac
-case ${CASES:-all} in all | export) cases+=("export of every record|@export -q") ;; esac
+case " ${CASES:-all} " in *" all "* | *" export "*) cases+=("export of every record|@export -q") ;; esac
+case " ${CASES:-all} " in *" all "* | *" audit "*) cases+=("audit, two packs|@audit --pack cis --pack threats --format jsonl -q") ;; esac
+case " ${CASES:-all} " in *" all "* | *" timeline "*) cases+=("timeline|@timeline --format jsonl -q") ;; esac
+case " ${CASES:-all} " in *" all "* | *" index "*) cases+=("index|@index -q") ;; esac
+case " ${CASES:-all} " in *" all "* | *" report "*) cases+=("report (built-in packs)|@report -q") ;; esac
+case " ${CASES:-all} " in *" all "* | *" report-no-audit "*) cases+=("report --no-audit|@report --no-audit -q") ;; esac
 
 row() { # FILE BIN THREADS LABEL ARGS
   local code mib secs
@@ -141,7 +161,7 @@ row() { # FILE BIN THREADS LABEL ARGS
   done
   # The other sinks, on the delivery file: CSV streams; the table sizes its columns on
   # blocks of 10,000 rows, so it holds a block, not the output.
-  case ${CASES:-all} in all | print)
+  case " ${CASES:-all} " in *" all "* | *" print "*)
     for bin in "$BIN" ${BASELINE:+"$BASELINE"}; do
       for t in 2 8; do
         row "$delivery" "$bin" "$t" "print csv: \`-f csv\`" "-f csv"
@@ -152,7 +172,7 @@ row() { # FILE BIN THREADS LABEL ARGS
   # Four huge files at once, every record matching and counted (`-c` with no filter: the engine
   # hands every match on, nothing spills): the workers of the later files wait, each holding a
   # chunk, while the consumer is on the first.
-  case ${CASES:-all} in all | many)
+  case " ${CASES:-all} " in *" all "* | *" many "*)
     for t in 2 8; do
       row "$delivery $delivery $delivery $delivery" "$BIN" "$t" "count all: \`-c\`" "-c"
     done

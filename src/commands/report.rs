@@ -12,7 +12,7 @@ use crate::messages;
 use crate::query::Query;
 use crate::record::fields::Extractor;
 use crate::report::collect::{
-    Dicts, Fetched, FieldReader, Lookup, Part, Pass, Plan, Rules, Wanted,
+    self, Counts, Dicts, Fetched, FieldReader, Kept, Lookup, Part, Pass, Plan, Rules, Wanted,
 };
 use crate::report::{self, Options};
 use crate::stats::Stats;
@@ -22,7 +22,7 @@ use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// What the audit part runs.
@@ -193,6 +193,9 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     // dictionaries; what depends on walk order travels with the file's report.
     let pool: Mutex<Vec<(Summary, summary::Reader, usize)>> = Mutex::new(Vec::new());
     let dicts: Mutex<Vec<Dicts>> = Mutex::new(Vec::new());
+    // The records' ids and the dictionaries are kept while they weigh less than the budget;
+    // past it they are given up, and the records placed in a second pass.
+    let (budget, held, over) = (collect::budget(), AtomicU64::new(0), AtomicBool::new(false));
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         if hits.is_empty() {
             return;
@@ -205,6 +208,8 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         });
         let mut mine =
             std::mem::take(&mut dicts.lock().unwrap_or_else(PoisonError::into_inner)[slot]);
+        let remember = !over.load(Ordering::Relaxed) && held.load(Ordering::Relaxed) < budget;
+        let weight = mine.weight();
         let mut notable = Summary::default();
         let mut problems = Vec::new();
         let mut part = Part::new(slot);
@@ -217,7 +222,7 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
             }
             let is_notable = notable.notable.len() > n;
             part.observe(
-                &mut mine,
+                remember.then_some(&mut mine),
                 &tests,
                 &reader,
                 &mut scratch,
@@ -230,6 +235,13 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         // A file's matches may come in several chunks: whether this one counted a record, for
         // the consumer to count the file once (as `summary`).
         notable.files = u64::from(counts.all.count > before);
+        let grown = mine.weight().saturating_sub(weight) + part.weight();
+        if held.fetch_add(grown, Ordering::Relaxed).saturating_add(grown) >= budget {
+            over.store(true, Ordering::Relaxed);
+        }
+        if over.load(Ordering::Relaxed) {
+            mine = Dicts::default();
+        }
         dicts.lock().unwrap_or_else(PoisonError::into_inner)[slot] = mine;
         pool.lock().unwrap_or_else(PoisonError::into_inner).push((counts, sreader, slot));
         for (record, e) in problems {
@@ -250,6 +262,12 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
         failed |= report.failed;
         if let Some(Ok(both)) = report.partial.take().map(|p| p.downcast::<(Summary, Part)>()) {
             let (mut notable, part) = *both;
+            if over.load(Ordering::Relaxed) && !pass.is_bounded() {
+                pass.give_up();
+                for d in dicts.lock().unwrap_or_else(PoisonError::into_inner).iter_mut() {
+                    *d = Dicts::default();
+                }
+            }
             counted |= notable.files > 0;
             notable.files = 0;
             merged.merge(notable, spec);
@@ -270,8 +288,10 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     let found = total.all.count > 0;
 
     // The top values known: the cube, the profiles and the records kept.
+    let lookup = Lookup::new(&report::top_values(&rep));
     let plan = Plan {
-        lookup: Lookup::new(&report::top_values(&rep)),
+        full: collect::Full::new(&lookup),
+        lookup,
         bucket: report::bucket_seconds(rep.timeline.bucket),
         profiled: u16::try_from(report::MAX_IDENTITIES).unwrap_or(u16::MAX),
         per_value: s.per_value,
@@ -284,10 +304,22 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
             .collect(),
     };
     let dicts = dicts.into_inner().unwrap_or_else(PoisonError::into_inner);
-    let mut fetch = |want: &Wanted| reread(&filters, s.input, &query, stop, want);
-    pass.finish(&plan, &dicts, &reader, &mut fetch)?;
-    let mut findings = std::mem::take(&mut pass.findings);
-    findings.extend(auditor.finish());
+    // The threshold rules' findings, before the records are placed: the auditor's windows
+    // are dropped first.
+    pass.findings.extend(auditor.finish());
+    if over.load(Ordering::Relaxed) && !pass.is_bounded() {
+        pass.give_up();
+    }
+    if pass.is_bounded() {
+        drop(dicts);
+        let scan = ScanConfig { progress: false, ..scan };
+        place_again(&scan, &query, stop, &plan, &reader, &mut pass, &stats)?;
+    } else {
+        let mut fetch = |want: &Wanted| reread(&filters, s.input, &query, stop, want);
+        pass.finish(&plan, &dicts, &reader, &mut fetch)?;
+        std::mem::forget(dicts);
+    }
+    let findings = std::mem::take(&mut pass.findings);
     if !quiet && auditor.untimed > 0 {
         messages::error(&format!(
             "{} records matched threshold or correlation rules without a valid eventTime and were not counted",
@@ -356,8 +388,59 @@ fn make(s: &Setup<'_>, out: &mut dyn Write, stop: &AtomicBool) -> Result<Outcome
     // The program ends when this returns: the dictionaries and counts (a value per distinct
     // actor, IP... of the archive) are left to the operating system, as `summary` leaves its
     // own, rather than freed one allocation at a time.
-    std::mem::forget((dicts, total, rep, pass));
+    std::mem::forget((total, rep, pass));
     Ok(if rules_failed { Outcome::Error } else { Outcome::of(found, failed) })
+}
+
+/// The report's second pass, once the first gave the records' ids up (past
+/// [`collect::budget`]): every record read again, counted into the cube and the profiles in
+/// a few per-thread accumulators, the candidates to keep handed on in walk order.
+fn place_again(
+    scan: &ScanConfig,
+    query: &Query,
+    stop: &AtomicBool,
+    plan: &Plan,
+    reader: &FieldReader,
+    pass: &mut Pass,
+    first: &Stats,
+) -> Result<()> {
+    let pool: Mutex<Vec<Counts>> = Mutex::new(Vec::new());
+    let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
+        if hits.is_empty() {
+            return;
+        }
+        let mut counts =
+            pool.lock().unwrap_or_else(PoisonError::into_inner).pop().unwrap_or_default();
+        let mut scratch = crate::record::fields::Fields::default();
+        let kept =
+            plan.place(reader, &mut counts, &mut scratch, hits.iter().map(|m| (&*m.raw, m.fields)));
+        pool.lock().unwrap_or_else(PoisonError::into_inner).push(counts);
+        report.partial_bytes = kept.iter().map(|k| k.raw.len() as u64).sum();
+        report.partial = Some(Box::new(kept));
+    };
+    let mut second = Stats::default();
+    messages::muted(|| {
+        engine::scan_with_chunks(scan, query, stop, &worker, |_, mut report: FileReport| {
+            second.merge(&report.stats);
+            if let Some(Ok(kept)) = report.partial.take().map(|p| p.downcast::<Vec<Kept>>()) {
+                pass.take_placed(plan, *kept);
+            }
+            Ok(())
+        })
+    })?;
+    let mut all = pool.into_inner().unwrap_or_else(PoisonError::into_inner);
+    all.sort_by_key(|c| std::cmp::Reverse(c.cells()));
+    let mut all = all.into_iter();
+    let mut counts = all.next().unwrap_or_default();
+    all.for_each(|c| counts.merge(c));
+    pass.place_counts(counts, plan);
+    if second.records_read != first.records_read || second.files_failed != first.files_failed {
+        messages::error(&format!(
+            "the input changed while the report was made ({} then {} records read, {} then {} files failed): the page's filters may not add up to its totals",
+            first.records_read, second.records_read, first.files_failed, second.files_failed
+        ));
+    }
+    Ok(())
 }
 
 /// Only the files named: the report reads again the few that hold records it shows.
@@ -392,27 +475,28 @@ fn reread(
     };
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let Some(indices) = want.get(&report.name) else { return };
+        // A match's own copy of its text is taken over, not copied (a record of 100 MB).
         let got: Vec<(u32, String)> = hits
-            .iter()
+            .into_iter()
             .filter_map(|m| {
                 let i = u32::try_from(m.index).ok()?;
-                indices.contains(&i).then(|| (i, m.raw.to_string()))
+                indices.contains(&i).then(|| (i, m.raw.into_owned()))
             })
             .collect();
         report.partial = Some(Box::new(got));
     };
     let mut out = Fetched::default();
     // Copies of a record (the same text in several places) share one text.
-    let mut texts: std::collections::HashSet<std::sync::Arc<str>> = Default::default();
+    let mut texts: std::collections::HashSet<std::sync::Arc<String>> = Default::default();
     messages::muted(|| {
         engine::scan_with_chunks(&scan, query, stop, &worker, |_, mut report: FileReport| {
             if let Some(Ok(got)) = report.partial.take().map(|p| p.downcast::<Vec<(u32, String)>>())
             {
                 for (i, raw) in *got {
-                    let text = match texts.get(raw.as_str()) {
+                    let text = match texts.get(&raw) {
                         Some(t) => std::sync::Arc::clone(t),
                         None => {
-                            let t: std::sync::Arc<str> = raw.into();
+                            let t = std::sync::Arc::new(raw);
                             texts.insert(std::sync::Arc::clone(&t));
                             t
                         }

@@ -175,8 +175,9 @@ impl LakeWriter {
                             Err(_) => return Ok(()),
                         };
                         let Ok(job) = job else { return Ok(()) };
-                        write_file(&schema, &props, limits.row_group, &job)
-                            .with_context(|| format!("writing {}", job.tmp.display()))?;
+                        let tmp = job.tmp.clone();
+                        write_file(&schema, &props, limits.row_group, job)
+                            .with_context(|| format!("writing {}", tmp.display()))?;
                     }
                 })
             })
@@ -289,16 +290,23 @@ impl LakeWriter {
 /// Rows per sorted slice handed to the Parquet writer (which gathers them into row groups).
 const SORTED_SLICE: usize = 8192;
 
+/// A part's batch holding more than this (Arrow bytes) holds a huge row: a part is a chunk of
+/// a few MiB of text otherwise ([`write_huge`]).
+const HUGE_BATCH: usize = 32 << 20;
+
 /// Sorts a partition's batches by time (stable: equal times keep their order) and writes them.
 fn write_file(
     schema: &SchemaRef,
     props: &Arc<WriterProperties>,
     chunk: usize,
-    job: &Job,
+    job: Job,
 ) -> Result<()> {
     let mut order: Vec<(i64, usize, usize)> = Vec::new();
     for (b, times) in job.times.iter().enumerate() {
         order.extend(times.iter().enumerate().map(|(r, &t)| (t, b, r)));
+    }
+    if job.batches.iter().any(|b| b.get_array_memory_size() > HUGE_BATCH) {
+        return write_huge(schema, props, job, order);
     }
     let file = std::fs::File::create(&job.tmp)?;
     let mut w = ArrowWriter::try_new(file, schema.clone(), Some(WriterProperties::clone(props)))?;
@@ -319,6 +327,45 @@ fn write_file(
         let sorted = arrow_select::interleave::interleave_record_batch(&batches, &indices)?;
         w.write(&sorted)?;
     }
+    w.close()?;
+    Ok(())
+}
+
+/// Writes a partition holding a huge row (a record of 100 MB) holding fewer copies of it at
+/// once. The Parquet writer copies a value into its encoder, then into a page, then
+/// compresses the page; cutting a page as soon as the huge value is in the encoder holds the
+/// batch, the encoder's copy and the page together. Here no page or row group is cut while
+/// the rows are handed over (as slices of the batches, in time order: no sorted copy), the
+/// batches are dropped, and the pages are made when the file is closed: at most two copies
+/// (and the compressed page). The rows and their order are those of [`write_file`]; only the
+/// file's pages are fewer and larger.
+fn write_huge(
+    schema: &SchemaRef,
+    props: &Arc<WriterProperties>,
+    job: Job,
+    mut order: Vec<(i64, usize, usize)>,
+) -> Result<()> {
+    let props = WriterProperties::clone(props)
+        .into_builder()
+        .set_data_page_size_limit(usize::MAX)
+        .set_data_page_row_count_limit(usize::MAX)
+        .set_max_row_group_row_count(None)
+        .build();
+    let file = std::fs::File::create(&job.tmp)?;
+    let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+    order.sort_by_key(|o| o.0);
+    // Runs of rows that follow each other in one batch.
+    let mut at = 0;
+    while at < order.len() {
+        let (_, b, r) = order[at];
+        let mut len = 1;
+        while order.get(at + len).is_some_and(|&(_, b2, r2)| b2 == b && r2 == r + len) {
+            len += 1;
+        }
+        w.write(&job.batches[b].slice(r, len))?;
+        at += len;
+    }
+    drop(job.batches);
     w.close()?;
     Ok(())
 }
@@ -355,6 +402,60 @@ mod tests {
             out.extend(col.iter().map(|v| v.unwrap().to_string()));
         }
         out
+    }
+
+    /// A partition holding a huge row is written with its pages cut only at the end
+    /// ([`write_huge`]): the same rows, in the same order (by time, equal times in the order
+    /// they came), as [`write_file`] writes.
+    #[test]
+    fn a_partition_with_a_huge_row_holds_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts: Vec<Part> = [
+            vec![("05", "a"), ("01", "b"), ("03", "c"), ("03", "d")],
+            vec![("02", "e"), ("03", "f"), ("06", "g")],
+            vec![("01", "h"), ("04", "i"), ("04", "j"), ("07", "k")],
+        ]
+        .iter()
+        .map(|rows| {
+            let recs: Vec<String> = rows
+                .iter()
+                .map(|(t, id)| {
+                    format!(
+                        r#"{{"eventTime":"2024-01-01T00:00:{t}Z","recipientAccountId":"1","awsRegion":"r","eventID":"{id}","requestParameters":{{"p":"{}"}}}}"#,
+                        id.repeat(1000)
+                    )
+                })
+                .collect();
+            let (mut parts, _) = Splitter::new(false)
+                .split(recs.iter().enumerate().map(|(i, r)| (i as u64, r.as_str())));
+            parts.pop().unwrap()
+        })
+        .collect();
+        let schema = file_schema(false);
+        let props = Arc::new(WriterProperties::builder().build());
+        let job = |name: &str| Job {
+            tmp: dir.path().join(name),
+            batches: parts.iter().map(|p| p.batch.clone()).collect(),
+            times: parts.iter().map(|p| p.times.clone()).collect(),
+        };
+        write_file(&schema, &props, 2, job("whole")).unwrap();
+        let j = job("huge");
+        let mut order = Vec::new();
+        for (b, times) in j.times.iter().enumerate() {
+            order.extend(times.iter().enumerate().map(|(r, &t)| (t, b, r)));
+        }
+        write_huge(&schema, &props, j, order).unwrap();
+        let read = |name: &str| {
+            let file = std::fs::File::open(dir.path().join(name)).unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+            let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+            arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap()
+        };
+        let (whole, huge) = (read("whole"), read("huge"));
+        assert_eq!(whole, huge);
+        let ids = whole.column_by_name("eventid").unwrap().as_string::<i32>();
+        let ids: String = ids.iter().map(|v| v.unwrap()).collect();
+        assert_eq!(ids, "bhecdfijagk", "by time, equal times in the order they came");
     }
 
     #[test]

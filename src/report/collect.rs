@@ -26,11 +26,23 @@ pub const NONE: u16 = u16::MAX - 1;
 pub const ERROR_DIM: usize = 5;
 const ACTOR_DIM: usize = 2;
 
+/// Bytes of records' ids and dictionaries the one-pass report holds at most ([`Part`],
+/// [`Dicts`]): past them it gives them up and places the records in a second pass
+/// ([`Plan::place`]), so that its memory does not grow with the records.
+pub const BUDGET: u64 = 96 << 20;
+
+/// [`BUDGET`], or `TRAILSCAN_REPORT_BUDGET` (hidden, for tests: 0 always takes the second
+/// pass).
+#[must_use]
+pub fn budget() -> u64 {
+    std::env::var("TRAILSCAN_REPORT_BUDGET").ok().and_then(|v| v.parse().ok()).unwrap_or(BUDGET)
+}
+
 /// A cube cell's key: the bucket's start (seconds) and one value id per field.
 pub type CellKey = (i64, [u16; DIMS]);
 
 /// Records in a cell and their first and last `eventTime` (nanoseconds).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cell {
     /// Records.
     pub count: u64,
@@ -43,6 +55,22 @@ pub struct Cell {
 impl Default for Cell {
     fn default() -> Self {
         Cell { count: 0, first: i64::MAX, last: i64::MIN }
+    }
+}
+
+impl Cell {
+    /// Counts a record at `t`.
+    fn add(&mut self, t: i64) {
+        self.count += 1;
+        self.first = self.first.min(t);
+        self.last = self.last.max(t);
+    }
+
+    /// Adds what `other` counted.
+    fn merge(&mut self, other: &Cell) {
+        self.count += other.count;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
     }
 }
 
@@ -330,7 +358,7 @@ pub fn fields_of(v: &Value, lookup: &Lookup) -> Fields {
 }
 
 /// One top actor's activity.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Profile {
     /// Records.
     pub count: u64,
@@ -358,6 +386,47 @@ fn bump(m: &mut HashMap<String, u64>, k: &str, n: u64) {
 }
 
 impl Profile {
+    /// Counts the record read as `v` (second pass), in `bucket` when dated; as
+    /// [`ProfileIds::add`] counts it by ids.
+    fn add_view(&mut self, v: &View<'_>, bucket: Option<i64>) {
+        self.count += 1;
+        if let Some(b) = bucket {
+            *self.buckets.entry(b).or_default() += 1;
+        }
+        let texts = [
+            (&mut self.services, v.values[0].as_deref()),
+            (&mut self.ips, v.values[3].as_deref()),
+            // Records without an errorCode are not counted among the errors.
+            (&mut self.errors, v.values[ERROR_DIM].as_deref()),
+            (&mut self.types, Some(v.identity_type.as_deref().unwrap_or(MISSING))),
+            (&mut self.accounts, v.values[6].as_deref()),
+        ];
+        for (mine, text) in texts {
+            if let Some(t) = text {
+                bump(mine, t, 1);
+            }
+        }
+    }
+
+    /// Adds what `other` counted.
+    fn merge(&mut self, other: Profile) {
+        self.count += other.count;
+        for (b, n) in other.buckets {
+            *self.buckets.entry(b).or_default() += n;
+        }
+        for (mine, theirs) in [
+            (&mut self.services, other.services),
+            (&mut self.ips, other.ips),
+            (&mut self.errors, other.errors),
+            (&mut self.types, other.types),
+            (&mut self.accounts, other.accounts),
+        ] {
+            for (k, n) in theirs {
+                *mine.entry(k).or_default() += n;
+            }
+        }
+    }
+
     /// Adds what `p` counted by the ids of `dicts`.
     fn add_ids(&mut self, dicts: &Dicts, p: ProfileIds) {
         self.count += p.count;
@@ -453,6 +522,125 @@ pub struct Plan {
     pub per_value: usize,
     /// eventIDs of the notable actions shown, whose records are kept.
     pub wanted_ids: HashSet<String>,
+    /// Second pass: the top values whose quota of records is full ([`Full`]).
+    pub full: Full,
+}
+
+/// Per field, per top value: whether its quota of records kept is full. Set by the second
+/// pass's consumer ([`Pass::take_placed`]) and read by its workers ([`Plan::place`]): a
+/// quota only fills, and the workers' chunks come after what the consumer has taken, so a
+/// value full then is full for every record they read.
+#[derive(Debug, Default)]
+pub struct Full([Vec<std::sync::atomic::AtomicBool>; DIMS]);
+
+impl Full {
+    /// For the top values of `lookup`, none full.
+    #[must_use]
+    pub fn new(lookup: &Lookup) -> Full {
+        Full(std::array::from_fn(|d| {
+            (0..lookup.ids[d].len()).map(|_| std::sync::atomic::AtomicBool::new(false)).collect()
+        }))
+    }
+
+    fn is(&self, d: usize, id: u16) -> bool {
+        self.0[d].get(usize::from(id)).is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn set(&self, d: usize, id: u16) {
+        if let Some(f) = self.0[d].get(usize::from(id)) {
+            f.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the second pass counts ([`Plan::place`]), whatever the order of the records: each
+/// worker thread adds into one of a few, merged at the end.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// The cube's cells, by unpacked key (the origin is known at the end).
+    cube: HashMap<CellKey, Cell>,
+    /// The profiled actors' cells alone.
+    profiled: HashMap<CellKey, Cell>,
+    /// Profiles by actor id.
+    profiles: HashMap<u16, Profile>,
+    /// Records without a readable eventTime.
+    undated: u64,
+}
+
+impl Counts {
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: Counts) {
+        for (mine, theirs) in [(&mut self.cube, other.cube), (&mut self.profiled, other.profiled)] {
+            for (k, c) in theirs {
+                mine.entry(k).or_default().merge(&c);
+            }
+        }
+        for (a, p) in other.profiles {
+            self.profiles.entry(a).or_default().merge(p);
+        }
+        self.undated += other.undated;
+    }
+
+    /// Cells counted (the accumulator holding most is merged into).
+    #[must_use]
+    pub fn cells(&self) -> usize {
+        self.cube.len()
+    }
+}
+
+impl Plan {
+    /// Second pass, in a worker: counts the records of one chunk of a file (text and the
+    /// fields the scan found) into `counts`, as [`Pass::finish`] counts them, and returns, in
+    /// order, those that [`Pass::take_placed`] may keep. Those are all of them but the
+    /// records none of whose top values could still be under its quota: a record is left out
+    /// when, for each of its top values, `per_value` distinct texts with that value came
+    /// before it in the chunk (each of them kept, or its value's quota full, by the time the
+    /// record is met, or already full: [`Full`]), and it is no notable action's.
+    pub fn place<'a>(
+        &self,
+        reader: &FieldReader,
+        counts: &mut Counts,
+        scratch: &mut ExtractedFields,
+        records: impl IntoIterator<Item = (&'a str, Option<Row<'a>>)>,
+    ) -> Vec<Kept> {
+        let mut firsts: HashMap<(usize, u16), Vec<&'a str>> = HashMap::default();
+        let mut out = Vec::new();
+        for (raw, row) in records {
+            let Ok(v) = reader.view(raw, row, scratch, &self.lookup) else { continue };
+            let bucket =
+                v.time.map(|t| t.div_euclid(1_000_000_000).div_euclid(self.bucket) * self.bucket);
+            let profiled = v.ids[ACTOR_DIM] < self.profiled;
+            match (v.time, bucket) {
+                (Some(t), Some(b)) => {
+                    counts.cube.entry((b, v.ids)).or_default().add(t);
+                    if profiled {
+                        counts.profiled.entry((b, v.ids)).or_default().add(t);
+                    }
+                }
+                _ => counts.undated += 1,
+            }
+            if profiled {
+                counts.profiles.entry(v.ids[ACTOR_DIM]).or_default().add_view(&v, bucket);
+            }
+            let mut maybe = v.event_id.as_deref().is_some_and(|e| self.wanted_ids.contains(e));
+            for (d, &id) in v.ids.iter().enumerate() {
+                if id >= NONE || self.full.is(d, id) {
+                    continue;
+                }
+                let texts = firsts.entry((d, id)).or_default();
+                if texts.contains(&raw) {
+                    maybe = true;
+                } else if texts.len() < self.per_value {
+                    texts.push(raw);
+                    maybe = true;
+                }
+            }
+            if maybe {
+                out.push(Kept { raw: raw.to_string(), fields: v.owned() });
+            }
+        }
+        out
+    }
 }
 
 /// A [`Dict`] id for "no value" (no errorCode).
@@ -508,6 +696,14 @@ impl Dict {
     fn values(&self) -> impl Iterator<Item = &str> {
         (0..self.ends.len()).filter_map(|i| self.text(u32::try_from(i).ok()?))
     }
+
+    /// About how many bytes it holds.
+    fn weight(&self) -> u64 {
+        let bytes = self.text.capacity()
+            + self.ends.capacity() * std::mem::size_of::<usize>()
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1);
+        bytes as u64
+    }
 }
 
 /// One worker thread's dictionaries: one per counted field, and identity types.
@@ -515,6 +711,14 @@ impl Dict {
 pub struct Dicts {
     fields: [Dict; DIMS],
     types: Dict,
+}
+
+impl Dicts {
+    /// About how many bytes they hold (counted towards [`budget`]).
+    #[must_use]
+    pub fn weight(&self) -> u64 {
+        self.fields.iter().map(Dict::weight).sum::<u64>() + self.types.weight()
+    }
 }
 
 /// One record as the pass saw it: its values by their ids in a thread's [`Dicts`]. The
@@ -533,12 +737,131 @@ struct Seen {
     has_id: bool,
 }
 
+/// A 32-bit hash of an eventID: what [`Seen`] holds of it (a hint only: a record is read
+/// again, and its eventID itself compared, before it is kept for it).
+fn id_hash(v: &str) -> u64 {
+    hash_text(v) & 0xffff_ffff
+}
+
+fn put(bytes: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        bytes.push((v & 0x7f) as u8 | 0x80);
+        v >>= 7;
+    }
+    bytes.push(v as u8);
+}
+
+fn get(bytes: &[u8], at: &mut usize) -> u64 {
+    let (mut v, mut shift) = (0u64, 0);
+    while let Some(&b) = bytes.get(*at) {
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b < 0x80 || shift >= 64 {
+            break;
+        }
+    }
+    v
+}
+
+fn zigzag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+const DATED: u8 = 1;
+const HAS_ID: u8 = 2;
+const NANOS: u8 = 4;
+
+/// Records as the pass saw them ([`Seen`]), in bytes: each a byte of flags, then numbers of
+/// 7 bits a byte: the step of its index from the previous record's, of its time in seconds
+/// (and the nanoseconds, when not whole), the eventID's hash ([`id_hash`], 4 bytes), the
+/// value ids plus one (0: none). About 25 bytes a record, where a [`Seen`] takes 64.
+#[derive(Debug, Default)]
+struct SeenBytes {
+    bytes: Vec<u8>,
+    len: u32,
+    /// The last record's index and time (seconds), which the next one's steps are from.
+    index: u32,
+    secs: i64,
+}
+
+impl SeenBytes {
+    fn push(&mut self, s: &Seen) {
+        let (secs, nanos) = (s.time.div_euclid(1_000_000_000), s.time.rem_euclid(1_000_000_000));
+        let flags = if s.dated { DATED } else { 0 }
+            | if s.has_id { HAS_ID } else { 0 }
+            | if s.dated && nanos != 0 { NANOS } else { 0 };
+        let b = &mut self.bytes;
+        b.push(flags);
+        put(b, zigzag(i64::from(s.index) - i64::from(self.index)));
+        self.index = s.index;
+        if s.dated {
+            put(b, zigzag(secs.wrapping_sub(self.secs)));
+            self.secs = secs;
+            if nanos != 0 {
+                put(b, nanos.unsigned_abs());
+            }
+        }
+        if s.has_id {
+            b.extend_from_slice(
+                &u32::try_from(s.event_id & 0xffff_ffff).unwrap_or(0).to_le_bytes(),
+            );
+        }
+        for id in s.ids.iter().chain([&s.identity_type]) {
+            put(b, u64::from(id.wrapping_add(1)));
+        }
+        self.len += 1;
+    }
+
+    /// The records, in order.
+    fn iter(&self) -> impl Iterator<Item = Seen> + '_ {
+        let (mut at, mut index, mut secs) = (0usize, 0i64, 0i64);
+        let b = &self.bytes;
+        let id = |at: &mut usize| u32::try_from(get(b, at)).unwrap_or(0).wrapping_sub(1);
+        (0..self.len).map(move |_| {
+            let flags = b.get(at).copied().unwrap_or(0);
+            at += 1;
+            index += unzigzag(get(b, &mut at));
+            let mut time = 0;
+            if flags & DATED != 0 {
+                secs = secs.wrapping_add(unzigzag(get(b, &mut at)));
+                let nanos = if flags & NANOS != 0 {
+                    i64::try_from(get(b, &mut at)).unwrap_or(0)
+                } else {
+                    0
+                };
+                time = secs.wrapping_mul(1_000_000_000).wrapping_add(nanos);
+            }
+            let mut event_id = 0;
+            if flags & HAS_ID != 0 {
+                let word = b.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok());
+                event_id = u64::from(u32::from_le_bytes(word.unwrap_or_default()));
+                at += 4;
+            }
+            let ids: [u32; DIMS] = std::array::from_fn(|_| id(&mut at));
+            Seen {
+                time,
+                event_id,
+                ids,
+                identity_type: id(&mut at),
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                dated: flags & DATED != 0,
+                has_id: flags & HAS_ID != 0,
+            }
+        })
+    }
+}
+
 /// One file's share of the pass (made in a worker thread).
 #[derive(Debug, Default)]
 pub struct Part {
     /// Which of the threads' [`Dicts`] the records' ids are in.
     pub dicts: usize,
-    seen: Vec<Seen>,
+    seen: SeenBytes,
     /// The text of the records that are notable actions: (place in `seen`, text).
     texts: Vec<(u32, String)>,
     /// Records some rule matched: text, the record as the rules' tester read it, the rules.
@@ -556,11 +879,13 @@ impl Part {
     }
 
     /// Adds the record at `index` of its file (its fields found by the scan: `row`), its
-    /// values' ids into `dicts`; `notable`: it is a notable action (its text is kept).
+    /// values' ids into `dicts`; `notable`: it is a notable action (its text is kept). With
+    /// `dicts` `None` (the pass is past its [`budget`]: the records are placed in a second
+    /// pass), only the audit rules are tested on it.
     #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &mut self,
-        dicts: &mut Dicts,
+        dicts: Option<&mut Dicts>,
         rules: &Rules<'_>,
         reader: &FieldReader,
         scratch: &mut ExtractedFields,
@@ -570,14 +895,33 @@ impl Part {
         notable: bool,
     ) {
         let Ok(f) = reader.view(raw, row, scratch, &NO_LOOKUP) else { return };
+        if let Some(dicts) = dicts {
+            self.remember(dicts, &f, index, raw, notable);
+        }
+        if let Some((v, ids)) = rules.test(raw) {
+            self.matched.push((raw.to_string(), v, ids));
+        }
+    }
+
+    /// About how many bytes it adds to what the pass holds until it ends (counted towards
+    /// [`budget`]): the records' ids. (The notable actions' texts are not counted: the pass
+    /// keeps the first few only. Nor are the matches the auditor keeps for its threshold
+    /// rules: they are the audit's, whichever way the records are placed.)
+    #[must_use]
+    pub fn weight(&mut self) -> u64 {
+        self.seen.bytes.shrink_to_fit();
+        self.seen.bytes.len() as u64
+    }
+
+    fn remember(&mut self, dicts: &mut Dicts, f: &View<'_>, index: u64, raw: &str, notable: bool) {
         let mut ids = [ABSENT; DIMS];
         for (d, id) in ids.iter_mut().enumerate() {
             *id = dicts.fields[d].id(f.values[d].as_deref());
         }
-        let at = u32::try_from(self.seen.len()).unwrap_or(u32::MAX);
-        self.seen.push(Seen {
+        let at = self.seen.len;
+        self.seen.push(&Seen {
             time: f.time.unwrap_or_default(),
-            event_id: f.event_id.as_deref().map_or(0, hash_text),
+            event_id: f.event_id.as_deref().map_or(0, id_hash),
             ids,
             identity_type: dicts.types.id(Some(f.identity_type.as_deref().unwrap_or(MISSING))),
             index: u32::try_from(index).unwrap_or(u32::MAX),
@@ -587,9 +931,6 @@ impl Part {
         if notable {
             self.texts.push((at, raw.to_string()));
         }
-        if let Some((v, ids)) = rules.test(raw) {
-            self.matched.push((raw.to_string(), v, ids));
-        }
     }
 }
 
@@ -598,14 +939,14 @@ impl Part {
 struct FileSeen {
     name: String,
     dicts: usize,
-    seen: Vec<Seen>,
+    seen: SeenBytes,
 }
 
 /// Where the records to keep are: per file name, their indices in the file.
 pub type Wanted = HashMap<String, HashSet<u32>>;
 /// Their texts, by file name and index (copies of one text shared: an archive may hold a
 /// record many times).
-pub type Fetched = HashMap<(String, u32), std::sync::Arc<str>>;
+pub type Fetched = HashMap<(String, u32), std::sync::Arc<String>>;
 
 /// The whole pass, merged in walk order.
 #[derive(Debug, Default)]
@@ -620,8 +961,8 @@ pub struct Pass {
     pub profiles: HashMap<u16, Profile>,
     /// Records kept, in walk order (then the findings' records).
     pub kept: Vec<Kept>,
-    /// Where each kept text is in `kept`.
-    kept_at: HashMap<String, usize>,
+    /// Where each kept text is in `kept` (by the text's hash: a record of 100 MB is held once).
+    kept_at: hashbrown::HashTable<usize>,
     /// Records kept per (field, value id).
     quota: HashMap<(usize, u16), usize>,
     /// eventIDs whose record is kept, and where (the first kept).
@@ -634,6 +975,9 @@ pub struct Pass {
     files: Vec<FileSeen>,
     /// The notable actions' texts: (file, place in its records, text).
     texts: Vec<(usize, u32, String)>,
+    /// The pass gave the records' ids up ([`Pass::give_up`]): they are placed in a second
+    /// pass.
+    bounded: bool,
 }
 
 impl Pass {
@@ -645,13 +989,71 @@ impl Pass {
             let found = auditor.record_matched(&raw, &v, &ids);
             self.findings.extend(found);
         }
-        if part.seen.is_empty() {
+        if part.seen.len == 0 || self.bounded {
             return;
         }
         let file = self.files.len();
         let room = notable.saturating_sub(self.texts.len());
         self.texts.extend(part.texts.into_iter().take(room).map(|(at, t)| (file, at, t)));
         self.files.push(FileSeen { name: name.to_string(), dicts: part.dicts, seen: part.seen });
+    }
+
+    /// Drops the records seen, past the [`budget`]: from now on parts are merged for their
+    /// findings only, and the records are placed in a second pass ([`Plan::place`],
+    /// [`Pass::take_placed`], [`Pass::place_counts`]) rather than by [`Pass::finish`].
+    pub fn give_up(&mut self) {
+        self.bounded = true;
+        self.files = Vec::new();
+        self.texts = Vec::new();
+    }
+
+    /// Whether the records are placed in a second pass ([`Pass::give_up`]).
+    #[must_use]
+    pub fn is_bounded(&self) -> bool {
+        self.bounded
+    }
+
+    /// Second pass: of a chunk's candidates ([`Plan::place`]), in walk order, keeps those
+    /// [`Pass::finish`] keeps: the first `per_value` of each top value (one record counts for
+    /// each of its values; a text already kept is not kept again) and the notable actions'.
+    pub fn take_placed(&mut self, plan: &Plan, candidates: Vec<Kept>) {
+        for k in candidates {
+            let f = &k.fields;
+            let by_id = f
+                .event_id
+                .as_ref()
+                .is_some_and(|e| plan.wanted_ids.contains(e) && self.by_event_id(e).is_none());
+            let by_value = (0..DIMS).any(|d| {
+                f.ids[d] < NONE
+                    && self.quota.get(&(d, f.ids[d])).copied().unwrap_or(0) < plan.per_value
+            });
+            if by_id || by_value {
+                let ids = k.fields.ids;
+                self.keep(k);
+                for (d, &id) in ids.iter().enumerate() {
+                    if id < NONE && self.quota.get(&(d, id)).is_some_and(|&n| n >= plan.per_value) {
+                        plan.full.set(d, id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Second pass: the cube and the profiles of every record's counts, as [`Pass::finish`]
+    /// makes them.
+    pub fn place_counts(&mut self, counts: Counts, plan: &Plan) {
+        self.origin = counts.cube.keys().map(|k| k.0).min().unwrap_or(0);
+        let packed = |cells: HashMap<CellKey, Cell>| {
+            let mut out: HashMap<crate::report::Packed, Cell> = HashMap::default();
+            for (k, c) in cells {
+                out.entry(crate::report::pack(&k, self.origin, plan.bucket)).or_default().merge(&c);
+            }
+            crate::report::cells_of(out)
+        };
+        self.cube = packed(counts.cube);
+        self.profiled_cube = packed(counts.profiled);
+        self.profiles = counts.profiles;
+        self.undated = counts.undated;
     }
 
     /// With the top values known (`plan`) and every thread's dictionaries (`dicts`, by
@@ -700,7 +1102,7 @@ impl Pass {
         // Profiles are counted by value ids (per thread's dictionaries), then by text.
         let mut by_ids: HashMap<(u16, usize), ProfileIds> = HashMap::default();
         for (file, s) in all() {
-            let ids = top_of(file, s);
+            let ids = top_of(file, &s);
             let bucket = s.dated.then(|| secs(s.time));
             let profiled = ids[ACTOR_DIM] < plan.profiled;
             match bucket {
@@ -714,7 +1116,7 @@ impl Pass {
                 None => self.undated += 1,
             }
             if profiled {
-                by_ids.entry((ids[ACTOR_DIM], file.dicts)).or_default().add(s, bucket);
+                by_ids.entry((ids[ACTOR_DIM], file.dicts)).or_default().add(&s, bucket);
             }
         }
         self.cube = crate::report::cells_of(records);
@@ -727,18 +1129,19 @@ impl Pass {
         // counts for each of its values; a text already kept is not kept again) and the notable
         // actions shown. Decided on the records' ids; the texts of those to keep are read
         // again, and the decision made again with them, until every record kept has its text.
-        let wanted: HashSet<u64> = plan.wanted_ids.iter().map(|e| hash_text(e)).collect();
-        let mut texts: HashMap<(usize, u32), Option<std::sync::Arc<str>>> =
+        let wanted: HashSet<u64> = plan.wanted_ids.iter().map(|e| id_hash(e)).collect();
+        let mut texts: HashMap<(usize, u32), Option<std::sync::Arc<String>>> =
             std::mem::take(&mut self.texts)
                 .into_iter()
-                .map(|(f, at, t)| ((f, at), Some(t.into())))
+                .map(|(f, at, t)| ((f, at), Some(std::sync::Arc::new(t))))
                 .collect();
         let sizes: [usize; DIMS] = std::array::from_fn(|d| lookup.ids[d].len());
         let mut changed;
         loop {
             let mut keep = Pass::default();
             let mut quota: [Vec<usize>; DIMS] = std::array::from_fn(|d| vec![0; sizes[d]]);
-            let mut need: Vec<(usize, u32)> = Vec::new();
+            // (file, place in its records, index in the file).
+            let mut need: Vec<(usize, u32, u32)> = Vec::new();
             // The eventIDs (hashed) of the records counted so far. A record whose text is not
             // known yet and whose eventID is one of them is most likely the same record
             // delivered again (an organization trail and an account trail synced side by
@@ -748,7 +1151,7 @@ impl Pass {
             changed = 0;
             for (f, file) in self.files.iter().enumerate() {
                 for (at, s) in file.seen.iter().enumerate() {
-                    let ids = top_of(file, s);
+                    let ids = top_of(file, &s);
                     let by_value = (0..DIMS).any(|d| {
                         quota[d].get(usize::from(ids[d])).is_some_and(|&n| n < plan.per_value)
                     });
@@ -769,13 +1172,13 @@ impl Pass {
                             });
                             let before = keep.kept.len();
                             if by_id || by_value {
-                                keep.keep(Kept { raw: raw.to_string(), fields });
+                                keep.keep(Kept { raw: String::clone(raw), fields });
                             }
                             keep.kept.len() > before
                         }
                         Some(None) => false,
                         None => {
-                            need.push((f, at));
+                            need.push((f, at, s.index));
                             !(s.has_id && counted_ids.contains(&s.event_id))
                         }
                     };
@@ -805,14 +1208,12 @@ impl Pass {
                 break;
             }
             let mut want: Wanted = HashMap::default();
-            for &(f, at) in &need {
-                let file = &self.files[f];
-                want.entry(file.name.clone()).or_default().insert(file.seen[at as usize].index);
+            for &(f, _, index) in &need {
+                want.entry(self.files[f].name.clone()).or_default().insert(index);
             }
             let got = fetch(&want)?;
-            for (f, at) in need {
-                let file = &self.files[f];
-                let text = got.get(&(file.name.clone(), file.seen[at as usize].index)).cloned();
+            for (f, at, index) in need {
+                let text = got.get(&(self.files[f].name.clone(), index)).cloned();
                 texts.insert((f, at), text);
             }
         }
@@ -829,7 +1230,7 @@ impl Pass {
 
     /// Keeps `k` (once), counting it towards its values' quotas.
     pub fn keep(&mut self, k: Kept) -> usize {
-        if let Some(&at) = self.kept_at.get(&k.raw) {
+        if let Some(at) = self.position(&k.raw) {
             return at;
         }
         for d in 0..DIMS {
@@ -841,7 +1242,8 @@ impl Pass {
         if let Some(e) = &k.fields.event_id {
             self.ids_kept.entry(e.clone()).or_insert(at);
         }
-        self.kept_at.insert(k.raw.clone(), at);
+        let kept = &self.kept;
+        self.kept_at.insert_unique(hash_text(&k.raw), at, |&i| hash_text(&kept[i].raw));
         self.kept.push(k);
         at
     }
@@ -849,7 +1251,7 @@ impl Pass {
     /// Where the kept record with text `raw` is.
     #[must_use]
     pub fn position(&self, raw: &str) -> Option<usize> {
-        self.kept_at.get(raw).copied()
+        self.kept_at.find(hash_text(raw), |&i| self.kept[i].raw == raw).copied()
     }
 
     /// Where the kept record with this eventID is.
@@ -956,6 +1358,7 @@ mod tests {
             profiled: 1,
             per_value: 2,
             wanted_ids: ["e9".to_string()].into_iter().collect(),
+            full: Full::default(),
         };
         let reader = FieldReader::default();
         let rec = |i: usize, name: &str| {
@@ -980,11 +1383,12 @@ mod tests {
                     rec(n, if n == 9 { "Other" } else { "CreateUser" })
                 };
                 let scratch = &mut Default::default();
-                part.observe(d, &rules, &reader, scratch, i as u64, &raw, None, n == 9);
+                part.observe(Some(d), &rules, &reader, scratch, i as u64, &raw, None, n == 9);
                 texts.insert((name.clone(), i as u32), raw);
             }
             // Not a record: not counted, not kept.
-            part.observe(d, &rules, &reader, &mut Default::default(), 9, "not json", None, false);
+            let scratch = &mut Default::default();
+            part.observe(Some(d), &rules, &reader, scratch, 9, "not json", None, false);
             pass.merge(&name, part, &mut auditor, 10);
         }
         let mut asked = Vec::new();
@@ -993,11 +1397,150 @@ mod tests {
                 want.iter().flat_map(|(f, is)| is.iter().map(|i| (f.clone(), *i))).collect();
             these.sort();
             asked.push(these.clone());
-            Ok(these.into_iter().map(|k| (k.clone(), texts[&k].as_str().into())).collect())
+            Ok(these.into_iter().map(|k| (k.clone(), texts[&k].clone().into())).collect())
         };
         pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
         let ids = pass.kept.iter().map(|k| k.fields.event_id.clone().unwrap()).collect();
         (ids, asked, pass)
+    }
+
+    #[test]
+    fn records_seen_read_back_from_their_bytes() {
+        let seen = [
+            (
+                1_709_287_500_000_000_000,
+                7,
+                [0, 1, ABSENT, 3, 70_000, ABSENT - 1, 5, 6],
+                2,
+                0,
+                true,
+                true,
+            ),
+            (1_709_287_400_123_456_789, 0, [u32::MAX; DIMS], 9, 4, true, false),
+            (0, id_hash("e1"), [0; DIMS], 2, 3, false, true),
+            (-86_400_000_000_001, 1, [1; DIMS], ABSENT, u32::MAX, true, true),
+            (i64::MAX, u64::from(u32::MAX), [2; DIMS], 1, 0, true, true),
+        ]
+        .map(|(time, event_id, ids, identity_type, index, dated, has_id)| Seen {
+            time,
+            event_id,
+            ids,
+            identity_type,
+            index,
+            dated,
+            has_id,
+        });
+        let mut bytes = SeenBytes::default();
+        for s in &seen {
+            bytes.push(s);
+        }
+        let back: Vec<Seen> = bytes.iter().collect();
+        assert_eq!(format!("{back:?}"), format!("{seen:?}"));
+        assert!(bytes.bytes.len() < 5 * 40, "{} bytes", bytes.bytes.len());
+    }
+
+    /// The second pass ([`Plan::place`], [`Pass::take_placed`], [`Pass::place_counts`])
+    /// makes what [`Pass::finish`] makes of the same records, in files cut in chunks of any
+    /// size: archives with copies of records, undated ones, notable actions wanted.
+    #[test]
+    fn the_second_pass_makes_what_finish_makes() {
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let (mut kept_some, mut many) = (0, 0);
+        for round in 0..60 {
+            let per_value = usize::try_from(next(4)).unwrap();
+            let mut plan = Plan {
+                lookup: lookup(),
+                bucket: if round % 2 == 0 { 3600 } else { 86_400 },
+                profiled: 1,
+                per_value,
+                wanted_ids: (0..3).map(|_| format!("e{}", next(30))).collect(),
+                full: Full::default(),
+            };
+            if round % 3 == 0 {
+                plan.full = Full::new(&plan.lookup);
+            }
+            let names = ["CreateUser", "GetObject", "Other", "Else"];
+            let users = ["alice", "bob", "carol"];
+            let errors = ["", r#","errorCode":"AccessDenied""#, r#","errorCode":"Throttling""#];
+            let pool: Vec<String> = (0..30)
+                .map(|i| {
+                    let time = match next(5) {
+                        0 => String::new(),
+                        h => format!(r#""eventTime":"2024-03-0{}T1{}:15:0{}Z","#, h, next(10), next(10)),
+                    };
+                    format!(
+                        r#"{{{time}"eventName":"{}","eventID":"e{i}","sourceIPAddress":"10.0.0.{}","userIdentity":{{"type":"IAMUser","userName":"{}"}}{}}}"#,
+                        names[next(4) as usize],
+                        next(3),
+                        users[next(3) as usize],
+                        errors[next(3) as usize]
+                    )
+                })
+                .collect();
+            let files: Vec<Vec<String>> = (0..1 + next(4))
+                .map(|_| (0..next(12)).map(|_| pool[next(30) as usize].clone()).collect())
+                .collect();
+            let reader = FieldReader::default();
+            let rules = Rules { rules: &[], tester: None, query: None };
+            // One pass, then `finish`.
+            let (mut one, mut auditor) = (Pass::default(), Auditor::new(&[]));
+            let mut dicts = vec![Dicts::default(), Dicts::default()];
+            for (f, recs) in files.iter().enumerate() {
+                let mut part = Part::new(f % 2);
+                for (i, raw) in recs.iter().enumerate() {
+                    let (d, scratch) = (Some(&mut dicts[f % 2]), &mut Default::default());
+                    part.observe(d, &rules, &reader, scratch, i as u64, raw, None, i % 3 == 0);
+                }
+                one.merge(&format!("f{f}"), part, &mut auditor, 4);
+            }
+            let mut fetch = |want: &Wanted| {
+                Ok(want
+                    .iter()
+                    .flat_map(|(f, is)| is.iter().map(move |i| (f.clone(), *i)))
+                    .map(|(f, i)| {
+                        let text = files[f[1..].parse::<usize>().unwrap()][i as usize].as_str();
+                        ((f, i), text.to_string().into())
+                    })
+                    .collect())
+            };
+            one.finish(&plan, &dicts, &reader, &mut fetch).unwrap();
+            // Two passes, the files cut in chunks of `chunk` records.
+            let chunk = 1 + usize::try_from(next(6)).unwrap();
+            let mut two = Pass::default();
+            two.give_up();
+            let (mut counts, mut other) = (Counts::default(), Counts::default());
+            for (f, recs) in files.iter().enumerate() {
+                for (c, part) in recs.chunks(chunk).enumerate() {
+                    let into = if (f + c) % 2 == 0 { &mut counts } else { &mut other };
+                    let scratch = &mut Default::default();
+                    let records = part.iter().map(|r| (r.as_str(), None));
+                    let kept = plan.place(&reader, into, scratch, records);
+                    two.take_placed(&plan, kept);
+                }
+            }
+            counts.merge(other);
+            two.place_counts(counts, &plan);
+            let what =
+                format!("round {round}: {files:?}, chunks of {chunk}, {per_value} per value");
+            let raws = |p: &Pass| {
+                p.kept.iter().map(|k| (k.raw.clone(), k.fields.clone())).collect::<Vec<_>>()
+            };
+            assert_eq!(raws(&one), raws(&two), "{what}");
+            assert_eq!((one.origin, one.undated), (two.origin, two.undated), "{what}");
+            assert_eq!(one.cube, two.cube, "{what}");
+            assert_eq!(one.profiled_cube, two.profiled_cube, "{what}");
+            assert_eq!(one.profiles, two.profiles, "{what}");
+            kept_some += usize::from(!one.kept.is_empty());
+            many += usize::from(one.kept.len() > 3);
+        }
+        // Most rounds keep records, many of them several.
+        assert!(kept_some > 30 && many > 10, "{kept_some} {many}");
     }
 
     /// An archive that holds every record several times (two trails synced side by side):
@@ -1010,6 +1553,7 @@ mod tests {
             profiled: 1,
             per_value: 2,
             wanted_ids: HashSet::default(),
+            full: Full::default(),
         };
         let reader = FieldReader::default();
         let rules = Rules { rules: &[], tester: None, query: None };
@@ -1023,7 +1567,8 @@ mod tests {
                 i / 10
             );
             let scratch = &mut Default::default();
-            part.observe(&mut dicts[0], &rules, &reader, scratch, u64::from(i), &raw, None, false);
+            let d = Some(&mut dicts[0]);
+            part.observe(d, &rules, &reader, scratch, u64::from(i), &raw, None, false);
             texts.insert(("f".to_string(), i), raw);
         }
         pass.merge("f", part, &mut auditor, 10);
@@ -1033,7 +1578,7 @@ mod tests {
             Ok(want
                 .iter()
                 .flat_map(|(f, is)| is.iter().map(|i| (f.clone(), *i)))
-                .map(|k| (k.clone(), texts[&k].as_str().into()))
+                .map(|k| (k.clone(), texts[&k].clone().into()))
                 .collect())
         };
         pass.finish(&plan, &dicts, &reader, &mut fetch).unwrap();

@@ -454,7 +454,9 @@ pub fn data(
                 if serde_json::from_str::<serde::de::IgnoredAny>(&m.raw).is_err() {
                     continue;
                 }
-                if let Ok(fields) = reader.read(&m.raw, lookup) {
+                if let Some(at) = pass.position(&m.raw) {
+                    recs.push(at);
+                } else if let Ok(fields) = reader.read(&m.raw, lookup) {
                     recs.push(pass.keep(collect::Kept { raw: m.raw.clone(), fields }));
                 }
             }
@@ -565,12 +567,14 @@ pub fn data(
         })
         .collect();
 
+    // The texts move into the page's data (the pass is spent: a record of 100 MB is not
+    // copied).
     let records: Vec<Value> = pass
         .kept
-        .iter()
+        .iter_mut()
         .map(|k| {
             json!({
-                "raw": k.raw,
+                "raw": std::mem::take(&mut k.raw),
                 "t": k.fields.time.map(secs),
                 "ids": k.fields.ids.iter().map(|&i| id_json(i)).collect::<Vec<_>>(),
             })

@@ -37,24 +37,89 @@ pub fn csp() -> String {
 /// escape means the same.
 #[must_use]
 pub fn script_json(v: &serde_json::Value) -> String {
-    let text = v.to_string();
-    let mut out = String::with_capacity(text.len() + text.len() / 64);
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{7f}'..='\u{9f}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'..='\u{2069}'
-            | '\u{feff}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
+    let mut out = Vec::new();
+    // Writing into memory fails on no input.
+    let _ = write_script_json(v, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`script_json`] of `v` written to `out` as it is made: the page's data is not held as text
+/// (twice, escaped) next to itself.
+///
+/// # Errors
+/// Those of `out`.
+pub fn write_script_json(v: &serde_json::Value, out: &mut dyn Write) -> io::Result<()> {
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    let mut w = Escaper { out: &mut buffered, pending: Vec::new() };
+    serde_json::to_writer(&mut w, v).map_err(io::Error::other)?;
+    if !w.pending.is_empty() {
+        return Err(io::Error::other("JSON text cut in a character"));
     }
-    out
+    buffered.flush()
+}
+
+/// Escapes the JSON text written through it ([`script_json`]) into `out`.
+struct Escaper<'a> {
+    out: &'a mut dyn Write,
+    /// The start of a character cut between two writes.
+    pending: Vec<u8>,
+}
+
+impl Escaper<'_> {
+    fn text(&mut self, text: &str) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in text.char_indices() {
+            let escaped = match c {
+                '<' => "\\u003c".to_string(),
+                '>' => "\\u003e".to_string(),
+                '&' => "\\u0026".to_string(),
+                '\u{7f}'..='\u{9f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}' => {
+                    let mut e = String::new();
+                    let _ = write!(e, "\\u{:04x}", u32::from(c));
+                    e
+                }
+                _ => continue,
+            };
+            self.out.write_all(&text.as_bytes()[start..i])?;
+            self.out.write_all(escaped.as_bytes())?;
+            start = i + c.len_utf8();
+        }
+        self.out.write_all(&text.as_bytes()[start..])
+    }
+}
+
+impl Write for Escaper<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let joined;
+        let bytes = if self.pending.is_empty() {
+            buf
+        } else {
+            let mut b = std::mem::take(&mut self.pending);
+            b.extend_from_slice(buf);
+            joined = b;
+            &joined[..]
+        };
+        let (text, rest) = match std::str::from_utf8(bytes) {
+            Ok(t) => (t, &[][..]),
+            Err(e) if e.error_len().is_none() => {
+                let (head, rest) = bytes.split_at(e.valid_up_to());
+                (std::str::from_utf8(head).map_err(io::Error::other)?, rest)
+            }
+            Err(e) => return Err(io::Error::other(e)),
+        };
+        let rest = rest.to_vec();
+        self.text(text)?;
+        self.pending = rest;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Writes the page for `data`.
@@ -67,7 +132,7 @@ pub fn write(data: &serde_json::Value, out: &mut dyn Write) -> io::Result<()> {
             "CSP" => out.write_all(csp().as_bytes())?,
             "CSS" => out.write_all(CSS.as_bytes())?,
             "JS" => out.write_all(JS.as_bytes())?,
-            "DATA" => out.write_all(script_json(data).as_bytes())?,
+            "DATA" => write_script_json(data, out)?,
             "VERSION" => out.write_all(env!("CARGO_PKG_VERSION").as_bytes())?,
             other => return Err(io::Error::other(format!("page template: unknown {other}"))),
         }
@@ -92,6 +157,17 @@ mod tests {
         }
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);
+        // Written in pieces cut anywhere, even inside a character: the same text.
+        let raw = v.to_string();
+        for cut in 1..8 {
+            let mut out = Vec::new();
+            let mut w = Escaper { out: &mut out, pending: Vec::new() };
+            for piece in raw.as_bytes().chunks(cut) {
+                w.write_all(piece).unwrap();
+            }
+            assert!(w.pending.is_empty());
+            assert_eq!(String::from_utf8(out).unwrap(), text, "pieces of {cut} bytes");
+        }
     }
 
     #[test]
