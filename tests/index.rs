@@ -443,31 +443,40 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     z.finish().unwrap()
 }
 
+/// Searches that find the records the change tests write (and one that does not).
+const CHANGED_SEARCHES: [&[&str]; 5] = [
+    &["--event", "CreateUser"],
+    &["--user", "zed"],
+    &["--user", "yve"],
+    &["--ip", "198.51.100.7"],
+    &["--account", "222233334444", "--event", "CreateUser"],
+];
+
+/// `searches` (JSON lines) and `summaries` (JSON) of the archive `a` agree with and without
+/// the index in `d`.
+fn agree(d: &Path, a: &str, what: &str, searches: &[&[&str]], summaries: &[&[&str]]) {
+    for q in searches {
+        let mut args = vec!["search", a, "--format", "jsonl"];
+        args.extend_from_slice(q);
+        let (with, without) = both(d, &args);
+        assert_eq!(with, without, "{what}: {q:?}");
+    }
+    for q in summaries {
+        let mut args = vec!["summary", a, "--format", "json"];
+        args.extend_from_slice(q);
+        same_summary(d, &args);
+    }
+}
+
 #[test]
 fn changed_files_are_never_trusted() {
     let copy = copy_archive();
     let a = copy.path().to_str().unwrap().to_string();
     let dir = indexed(copy.path());
     let d = dir.path();
-    let check = |what: &str| {
-        for q in [
-            &["--event", "CreateUser"][..],
-            &["--user", "zed"],
-            &["--user", "yve"],
-            &["--ip", "198.51.100.7"],
-        ] {
-            let mut args = vec!["search", a.as_str(), "--format", "jsonl"];
-            args.extend_from_slice(q);
-            let (with, without) = both(d, &args);
-            assert_eq!(with, without, "{what}: {q:?}");
-        }
-        // Summaries: changed files are read, the rest answered from the index.
-        for q in [&[][..], &["--account", "222233334444"], &["--since", "2023-07-10"]] {
-            let mut args = vec!["summary", a.as_str(), "--format", "json"];
-            args.extend_from_slice(q);
-            same_summary(d, &args);
-        }
-    };
+    // Summaries: changed files are read, the rest answered from the index.
+    let summaries: [&[&str]; 3] = [&[], &["--account", "222233334444"], &["--since", "2023-07-10"]];
+    let check = |what: &str| agree(d, &a, what, &CHANGED_SEARCHES[..4], &summaries);
     let files = files_under(copy.path());
     let victim = &files[3];
     // Rewritten with a new record, same size, new modification time.
@@ -789,25 +798,10 @@ fn updates_kept_beside_the_index_agree() {
     let ds = d.to_str().unwrap();
     let root = std::fs::canonicalize(copy.path()).unwrap();
     let delta = index_file(d).with_extension("tsd");
+    let summaries: [&[&str]; 4] =
+        [&[], &["--top", "1"], &["--account", "222233334444"], &["--by", "eventName"]];
     let check = |what: &str| {
-        for q in [
-            &["--event", "CreateUser"][..],
-            &["--user", "zed"],
-            &["--user", "yve"],
-            &["--ip", "198.51.100.7"],
-            &["--account", "222233334444", "--event", "CreateUser"],
-        ] {
-            let mut args = vec!["search", a.as_str(), "--format", "jsonl"];
-            args.extend_from_slice(q);
-            let (with, without) = both(d, &args);
-            assert_eq!(with, without, "{what}: {q:?}");
-        }
-        for q in [&[][..], &["--top", "1"], &["--account", "222233334444"], &["--by", "eventName"]]
-        {
-            let mut args = vec!["summary", a.as_str(), "--format", "json"];
-            args.extend_from_slice(q);
-            same_summary(d, &args);
-        }
+        agree(d, &a, what, &CHANGED_SEARCHES, &summaries);
         same(d, &["audit", a.as_str(), "--pack", "threats", "--format", "json"]);
     };
     let update = || {
