@@ -203,7 +203,7 @@ pub struct Facts {
     /// up at once, or 8 session creations to read around).
     pub walk_gave_up: bool,
     /// The walk through the index was not begun: its first pass alone would open more than a
-    /// quarter of the indexed files ([`FIRST_PASS_MAX`]).
+    /// quarter of the indexed files.
     pub walk_wide: bool,
 }
 
