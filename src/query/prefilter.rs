@@ -234,17 +234,8 @@ impl Prefilter {
         'clause: for clause in clauses {
             let mut needles: Vec<String> = Vec::new();
             for lit in clause {
-                let inner = lit.strip_prefix('"').unwrap_or(lit);
-                let inner = inner.strip_suffix('"').unwrap_or(inner);
-                let fragment = !lit.is_empty()
-                    && lit
-                        .chars()
-                        .all(|c| c.is_ascii() && !c.is_ascii_control() && c != '\\' && c != '/')
-                    && !inner.contains('"');
-                if !fragment {
-                    continue 'clause;
-                }
-                needles.push(lit.to_ascii_lowercase());
+                let Some(needle) = folded_needle(lit) else { continue 'clause };
+                needles.push(needle);
             }
             needles.sort_unstable();
             needles.dedup();
@@ -483,17 +474,7 @@ impl Scoped {
         let mut needles: Vec<String> = Vec::new();
         for lit in clause {
             if fold {
-                let inner = lit.strip_prefix('"').unwrap_or(lit);
-                let inner = inner.strip_suffix('"').unwrap_or(inner);
-                let fragment = !lit.is_empty()
-                    && lit
-                        .chars()
-                        .all(|c| c.is_ascii() && !c.is_ascii_control() && c != '\\' && c != '/')
-                    && !inner.contains('"');
-                if !fragment {
-                    return None;
-                }
-                needles.push(lit.to_ascii_lowercase());
+                needles.push(folded_needle(lit)?);
             } else {
                 needles.push(verbatim_piece(lit)?.to_string());
             }
@@ -674,6 +655,17 @@ fn event_names(text: &[u8]) -> Option<([&str; NAMES], usize)> {
         n += 1;
     }
     (n > 0).then_some((names, n))
+}
+
+/// A raw-text fragment searched ignoring ASCII case, lower-cased: ASCII, no `\`, `/` or
+/// control character, a `"` only at an end (`None`: anything else, of which no claim is made).
+fn folded_needle(lit: &str) -> Option<String> {
+    let inner = lit.strip_prefix('"').unwrap_or(lit);
+    let inner = inner.strip_suffix('"').unwrap_or(inner);
+    let fragment = !lit.is_empty()
+        && lit.chars().all(|c| c.is_ascii() && !c.is_ascii_control() && c != '\\' && c != '/')
+        && !inner.contains('"');
+    fragment.then(|| lit.to_ascii_lowercase())
 }
 
 #[cfg(test)]

@@ -592,6 +592,21 @@ fn json_str(text: &str) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
+/// Each of a file's hits parsed, handed to `f`; a hit that does not parse is rejected in
+/// `report` (named and counted).
+fn for_each_parsed(
+    report: &mut FileReport,
+    hits: &[Match<'_>],
+    mut f: impl FnMut(&Match<'_>, Value),
+) {
+    for m in hits {
+        match serde_json::from_str::<Value>(&m.raw) {
+            Ok(v) => f(m, v),
+            Err(e) => report.reject_match(m.index, e),
+        }
+    }
+}
+
 /// Pass 1: every record is looked at through a few fields (read while the file is split):
 /// issuing events are read (their links), the seeds' patterns are tested (behind their own
 /// literal prefilter), and the access key ids of each file are noted, so that the activity
@@ -1203,25 +1218,16 @@ fn activity_pass(
     type Found = (Vec<Event>, Vec<Issuance>);
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut found: Found = (Vec::new(), Vec::new());
-        let mut bad = Vec::new();
-        for m in &hits {
-            match serde_json::from_str::<Value>(&m.raw) {
-                Ok(v) => {
-                    let e = Event::from_record(&v, &m.raw, (0, m.index), keep_raw);
-                    if let Some(mut i) = Issuance::from_record(&v)
-                        && (walk || i.key().is_some_and(|k| wanted.contains(k)))
-                    {
-                        i.record = m.index;
-                        found.1.push(i);
-                    }
-                    found.0.push(e);
-                }
-                Err(e) => bad.push((m.index, e)),
+        for_each_parsed(report, &hits, |m, v| {
+            let e = Event::from_record(&v, &m.raw, (0, m.index), keep_raw);
+            if let Some(mut i) = Issuance::from_record(&v)
+                && (walk || i.key().is_some_and(|k| wanted.contains(k)))
+            {
+                i.record = m.index;
+                found.1.push(i);
             }
-        }
-        for (i, e) in bad {
-            report.reject_match(i, e);
-        }
+            found.0.push(e);
+        });
         report.partial = Some(Box::new(found));
     };
     let mut stats = Stats::default();
@@ -1506,16 +1512,9 @@ fn lookup_pass(
     let scan = ScanConfig { validate_hits: false, hit_times: false, gate, ..setup.scan.clone() };
     let worker = |report: &mut FileReport, hits: Vec<Match<'_>>| {
         let mut found: Vec<Issuance> = Vec::new();
-        let mut bad = Vec::new();
-        for m in &hits {
-            match serde_json::from_str::<Value>(&m.raw) {
-                Ok(v) => found.extend(at(Issuance::from_record(&v), m.index)),
-                Err(e) => bad.push((m.index, e)),
-            }
-        }
-        for (i, e) in bad {
-            report.reject_match(i, e);
-        }
+        for_each_parsed(report, &hits, |m, v| {
+            found.extend(at(Issuance::from_record(&v), m.index));
+        });
         report.partial = Some(Box::new(found));
     };
     let mut stats = Stats::default();

@@ -459,20 +459,9 @@ fn the_index_changes_which_files_are_read_never_the_trace() {
     );
     assert!(err.contains("every issuing event read"), "{err}");
     // A file changed since it was indexed is read, and the trace is the same.
-    let copy = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("cp")
-        .args(["-r", &root().join(ARCHIVE).display().to_string()])
-        .arg(copy.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let copy = indexed_copy(dir.path());
     let archive = copy.path().join("trace");
     let archive = archive.to_str().unwrap();
-    let idx = crate::util::trailscan(&["index", archive])
-        .env("TRAILSCAN_INDEX_DIR", dir.path())
-        .output()
-        .unwrap();
-    assert!(idx.status.success());
     let plain = run(&["trace", archive, "--access-key", SSO_CAROL, "--format", "json"]);
     let stale = walk(std::path::Path::new(archive))
         .into_iter()
@@ -501,9 +490,8 @@ fn file_reads(stderr: &str) -> (u64, u64) {
     (reads, ruled)
 }
 
-#[test]
-fn a_file_changed_after_indexing_gives_the_cold_answer() {
-    use std::io::{Read, Write};
+/// A copy of the fixture archive (in `trace/` of the folder returned), indexed into `dir`.
+fn indexed_copy(dir: &std::path::Path) -> tempfile::TempDir {
     let copy = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("cp")
         .args(["-r", &root().join(ARCHIVE).display().to_string()])
@@ -512,13 +500,21 @@ fn a_file_changed_after_indexing_gives_the_cold_answer() {
         .unwrap();
     assert!(status.success());
     let archive = copy.path().join("trace");
-    let archive = archive.to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let idx = crate::util::trailscan(&["index", archive])
-        .env("TRAILSCAN_INDEX_DIR", dir.path())
+    let idx = crate::util::trailscan(&["index", archive.to_str().unwrap()])
+        .env("TRAILSCAN_INDEX_DIR", dir)
         .output()
         .unwrap();
     assert!(idx.status.success());
+    copy
+}
+
+#[test]
+fn a_file_changed_after_indexing_gives_the_cold_answer() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let copy = indexed_copy(dir.path());
+    let archive = copy.path().join("trace");
+    let archive = archive.to_str().unwrap();
     // After indexing, the chained session issues one more key in a file of its account, and
     // uses it: the index says neither.
     let file = walk(std::path::Path::new(archive))
